@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Speed and memory benchmarks of the simulator; prints the figures quoted in the README.
+# Usage: bench/run.sh [REPEATS]   (after scripts/setup.sh). Medians of REPEATS runs (default 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+R=${1:-5}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+bare=$(for i in $(seq "$R"); do build/bench/bare_dag 200000 | sed -E 's/.*= ([0-9]+) steps\/s/\1/'; done | median)
+ours=$(for i in $(seq "$R"); do
+  build/stepq simulate bench/dag4.json --sessions 200000 --quiet --json - | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"]["steps_per_wall_s"])'
+done | median)
+echo "4-step DAG, notify, 200k sessions: bare SimGrid $bare steps/s; stepq $ours steps/s; ratio $(python3 -c "print(round($ours/$bare, 2))")"
+
+skaha=$(for i in $(seq "$R"); do
+  /usr/bin/time -f '%e' build/stepq simulate scenarios/skaha-basic.json --sessions 100000 --quiet 2>&1 >/dev/null | tail -1
+done | median)
+echo "skaha-basic, 100k sessions: median wall ${skaha} s"
+
+rss=$(/usr/bin/time -f '%M' build/stepq simulate scenarios/skaha-basic.json --sessions 1000000 --quiet 2>&1 >/dev/null | tail -1)
+echo "skaha-basic, 1M sessions: peak RSS $((rss / 1024)) MB"

@@ -1,0 +1,141 @@
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+
+#include "cli/scenario_file.hpp"
+#include "cli/validate.hpp"
+#include "reports/result_json.hpp"
+#include "reports/summary_table.hpp"
+#include "sim/simulation.hpp"
+
+namespace stepq {
+
+namespace {
+
+constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
+
+struct Common {
+  std::string scenario;
+  std::vector<std::string> sets;
+};
+
+void add_scenario_options(CLI::App* cmd, Common& c) {
+  cmd->add_option("SCENARIO", c.scenario, "Scenario file (JSON; // comments allowed). See docs/scenarios.md.")
+      ->required();
+  cmd->add_option("--set", c.sets,
+                  "Override one field before checking: JSON pointer = value (JSON, or a plain string).\n"
+                  "Repeat for several. Example: --set /kinds/data.stage/threads=8")
+      ->type_name("PTR=VALUE");
+}
+
+Scenario load(const Common& c) {
+  std::vector<Override> ov;
+  for (const auto& s : c.sets) ov.push_back(parse_override(s));
+  return load_scenario_file(c.scenario, ov);
+}
+
+void write_json(const std::string& path, const nlohmann::ordered_json& j) {
+  if (path == "-") {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::ofstream f(path);
+  f << j.dump(2) << "\n";
+  f.close();
+  if (!f) throw ScenarioError("--json " + path + ": cannot write the result file");
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{
+      "stepq: predicts and runs the preparation of execution sessions for a science-platform\n"
+      "execution broker (image pull, storage, data staging, compute launch) as steps in a\n"
+      "database-backed queue served by one worker pool per step kind."};
+  app.require_subcommand(1);
+  app.footer(
+      "Examples:\n"
+      "  stepq validate scenarios/skaha-basic.json\n"
+      "  stepq simulate scenarios/skaha-basic.json --sessions 20000 --json result.json\n"
+      "  stepq simulate scenarios/skaha-basic.json --set /kinds/data.stage/threads=8\n"
+      "Run 'stepq COMMAND --help' for the options of one command.");
+
+  Common vc;
+  auto* validate = app.add_subcommand("validate", "Check a scenario; print each template's plan and prepare cost.");
+  add_scenario_options(validate, vc);
+  validate->footer(
+      "Exit status 0 when the scenario is valid, 2 (with the file and JSON pointer) when not.\n"
+      "Example:\n  stepq validate scenarios/skaha-basic.json\n"
+      "  stepq validate scenarios/mm4.json --set /kinds/work/threads=3");
+
+  Common sc;
+  std::optional<std::uint64_t> seed, sessions;
+  std::string json_out;
+  bool quiet = false;
+  std::vector<std::string> cfg;
+  auto* simulate = app.add_subcommand(
+      "simulate", "Simulate a scenario (SimGrid): start-up p50/p95/p99 and per-kind queue waits.");
+  add_scenario_options(simulate, sc);
+  simulate->add_option("--seed", seed, "Random seed (default: the scenario's \"seed\", else 1). Same seed, same result.");
+  simulate->add_option("--sessions", sessions, "Number of sessions to simulate (overrides \"sessions\"/\"duration_s\").")
+      ->check(CLI::PositiveNumber);
+  simulate->add_option("--json", json_out, "Write the result JSON (DESIGN section 4) to FILE; '-' for stdout.")
+      ->type_name("FILE");
+  simulate->add_flag("-q,--quiet", quiet, "Print nothing but errors (use with --json).");
+  simulate->add_option("--cfg", cfg, "Pass a SimGrid setting through, e.g. --cfg contexts/factory:raw.")
+      ->type_name("NAME:VALUE");
+  simulate->footer(
+      "Every session's steps are created DORMANT when it arrives; pool threads claim the oldest\n"
+      "READY step of their kinds. Start-up = all steps COMPLETED - accepted.\n"
+      "Examples:\n"
+      "  stepq simulate scenarios/skaha-basic.json\n"
+      "  stepq simulate scenarios/mm4.json --sessions 200000 --seed 7 --json r.json\n"
+      "  stepq simulate scenarios/broker-today.json --set /pools/main/threads=4 --quiet --json -");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kBadInput;
+  }
+
+  try {
+    if (*validate) {
+      const Scenario s = load(vc);
+      print_validation(std::cout, s);
+      return kOk;
+    }
+    if (*simulate) {
+      Scenario s = load(sc);
+      if (seed) s.seed = *seed;
+      if (sessions) s.sessions = *sessions, s.duration_s.reset();
+      sim::SimOptions opt;
+      opt.progress = !quiet;
+      opt.simgrid_cfg = cfg;
+      RunStats st;
+      try {
+        st = sim::run_simulation(s, opt);
+      } catch (const std::exception& e) {
+        std::cerr << "stepq simulate: " << s.file << ": " << e.what() << "\n";
+        return kRunFailed;
+      }
+      const auto result = result_json(s, st);
+      if (!quiet) print_summary(std::cout, result);
+      if (!json_out.empty()) write_json(json_out, result);
+      return kOk;
+    }
+  } catch (const ScenarioError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kBadInput;
+  }
+  return kBadInput;
+}
+
+}  // namespace stepq

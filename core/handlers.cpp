@@ -1,0 +1,32 @@
+#include "handlers.hpp"
+
+#include "scenario.hpp"
+
+namespace stepq {
+
+Outcome after_failure(const KindSpec& kind, int attempt, std::string reason) {
+  if (attempt >= kind.retry.max_attempts)
+    return Outcome::failed(kind.name + " failed after " + std::to_string(attempt) + " attempt" +
+                           (attempt == 1 ? "" : "s") + ": " + reason);
+  return Outcome::retry(kind.retry.backoff_before(attempt + 1), std::move(reason));
+}
+
+Outcome run_handler(const StepContext& c, Services& s) {
+  OpResult r;
+  switch (c.kind.op) {
+    case Op::image: r = s.pull_image(c); break;
+    case Op::storage: r = s.allocate_storage(c); break;
+    case Op::data: r = s.stage_data(c); break;
+    case Op::launch: r = s.launch(c); break;
+    case Op::work: r = s.work(c); break;
+    case Op::poll:
+      r = s.poll(c);
+      // Not ready yet: go back to WAITING, holding no thread, until the next poll.
+      if (r.ok && !r.ready) return Outcome::requeue(c.kind.poll->interval_s);
+      break;
+  }
+  if (!r.ok) return after_failure(c.kind, c.ref.attempt, std::move(r.reason));
+  return Outcome::completed();
+}
+
+}  // namespace stepq

@@ -1,0 +1,67 @@
+#include "histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace stepq {
+
+namespace {
+constexpr std::size_t kSub = std::size_t{1} << 11;
+}
+
+std::size_t Histogram::bucket(double v) {
+  int e;
+  const double m = std::frexp(v, &e);  // v = m·2^e, m in [0.5, 1)
+  e = std::clamp(e, kMinExp + 1, kMaxExp);
+  const auto sub = std::min(kSub - 1, static_cast<std::size_t>((m - 0.5) * 2 * kSub));
+  return static_cast<std::size_t>(e - kMinExp - 1) * kSub + sub;
+}
+
+double Histogram::bucket_value(std::size_t b) {
+  const int e = static_cast<int>(b / kSub) + kMinExp + 1;
+  const double m = 0.5 + (static_cast<double>(b % kSub) + 0.5) / (2.0 * kSub);  // bucket middle
+  return std::ldexp(m, e);
+}
+
+void Histogram::add(double v) {
+  if (v < 0) v = 0;  // rounding of simulated clocks can give -1e-16
+  if (n_ == 0) min_ = max_ = v;
+  min_ = std::min(min_, v);
+  max_ = std::max(max_, v);
+  ++n_;
+  sum_ += v;
+  if (v < std::ldexp(1.0, kMinExp)) {
+    ++zeros_;
+    return;
+  }
+  if (counts_.empty()) counts_.assign(static_cast<std::size_t>(kMaxExp - kMinExp) * kSub, 0);
+  ++counts_[bucket(v)];
+}
+
+void Histogram::merge(const Histogram& o) {
+  if (o.n_ == 0) return;
+  if (n_ == 0) min_ = o.min_, max_ = o.max_;
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
+  n_ += o.n_;
+  sum_ += o.sum_;
+  zeros_ += o.zeros_;
+  if (!o.counts_.empty()) {
+    if (counts_.empty()) counts_.assign(o.counts_.size(), 0);
+    for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
+  }
+}
+
+double Histogram::quantile(double q) const {
+  if (n_ == 0) return 0;
+  const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(n_))));
+  if (rank <= zeros_) return min_ < std::ldexp(1.0, kMinExp) ? min_ : 0;
+  std::uint64_t seen = zeros_;
+  for (std::size_t b = 0; b < counts_.size(); ++b) {
+    seen += counts_[b];
+    if (seen >= rank) return std::clamp(bucket_value(b), min_, max_);
+  }
+  return max_;
+}
+
+}  // namespace stepq

@@ -1,0 +1,33 @@
+// A log-bucketed histogram of non-negative values (seconds): constant memory whatever the
+// number of samples, exact count/mean/min/max, quantiles within 0.05% relative error.
+// Why not keep every sample: 1M sessions × a dozen claims would grow memory with run length.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace stepq {
+
+class Histogram {
+ public:
+  void add(double v);
+  void merge(const Histogram& o);
+  std::uint64_t count() const { return n_; }
+  double mean() const { return n_ ? sum_ / static_cast<double>(n_) : 0; }
+  double sum() const { return sum_; }
+  double min() const { return n_ ? min_ : 0; }
+  double max() const { return n_ ? max_ : 0; }
+  // The q-quantile (0 ≤ q ≤ 1), nearest-rank, 0 when empty.
+  double quantile(double q) const;
+
+ private:
+  static constexpr int kSubBits = 11;             // 2048 buckets per power of two
+  static constexpr int kMinExp = -30;             // values below 2^-30 s (~1 ns) count as 0
+  static constexpr int kMaxExp = 40;              // 2^40 s: 35 000 years
+  static std::size_t bucket(double v);
+  static double bucket_value(std::size_t b);
+  std::vector<std::uint32_t> counts_;             // allocated on first add
+  std::uint64_t zeros_ = 0, n_ = 0;
+  double sum_ = 0, min_ = 0, max_ = 0;
+};
+
+}  // namespace stepq

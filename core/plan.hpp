@@ -1,0 +1,35 @@
+// A session plan: a DAG of steps, created DORMANT when the session is accepted.
+//
+// Steps are numbered in the template's order; `preds`/`succs` hold step numbers. The roots are
+// READY at accept; a step becomes READY when its last predecessor completes (activate style).
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dist.hpp"
+
+namespace stepq {
+
+struct PlanStep {
+  std::string id;
+  int kind = -1;
+  std::vector<int> after;              // predecessor step numbers
+  std::optional<Dist> service_s;       // overrides the kind's
+  double bytes = 0;                    // transfer kinds
+};
+
+struct Plan {
+  std::vector<std::vector<int>> preds, succs;
+  std::vector<int> roots;
+  std::vector<int> topo;  // a topological order
+
+  std::size_t size() const { return preds.size(); }
+  // Throws std::invalid_argument naming a step on a cycle.
+  static Plan build(const std::vector<PlanStep>& steps);
+  // Longest path where each step costs cost(step number): the plan's total_prepare_cost.
+  double critical_path(const std::function<double(int)>& cost) const;
+};
+
+}  // namespace stepq

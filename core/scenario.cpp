@@ -1,0 +1,46 @@
+#include "scenario.hpp"
+
+#include <cmath>
+
+namespace stepq {
+
+std::string_view to_string(Op op) {
+  switch (op) {
+    case Op::work: return "work";
+    case Op::image: return "image";
+    case Op::storage: return "storage";
+    case Op::data: return "data";
+    case Op::launch: return "launch";
+    case Op::poll: return "poll";
+  }
+  return "?";
+}
+
+double RetrySpec::backoff_before(int next_attempt) const {
+  return backoff_s * std::pow(backoff_factor, next_attempt - 2);
+}
+
+int Scenario::kind_index(std::string_view n) const {
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    if (kinds[i].name == n) return static_cast<int>(i);
+  return -1;
+}
+
+const LinkSpec* Scenario::link_between(std::string_view from, std::string_view to) const {
+  for (const auto& l : platform.links)
+    if ((l.from == from && l.to == to) || (l.from == to && l.to == from)) return &l;
+  return nullptr;
+}
+
+double Scenario::prepare_cost(const PlanStep& step) const {
+  const KindSpec& k = kinds[step.kind];
+  if (k.prepare_cost_s) return *k.prepare_cost_s;
+  double c = (step.service_s ? *step.service_s : k.service_s).mean();
+  if (k.transfer && step.bytes > 0)
+    if (const LinkSpec* l = link_between(k.transfer->from, k.transfer->to))
+      c += l->latency_s + step.bytes / l->bandwidth_Bps;
+  if (k.poll) c += k.poll->ready_after_s.mean();
+  return c;
+}
+
+}  // namespace stepq

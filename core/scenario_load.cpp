@@ -1,0 +1,747 @@
+// Scenario text → validated Scenario (contract in scenario_load.hpp, format in docs/scenarios.md).
+//
+// The text becomes an ordered_json document first: key order in "kinds" and "pools" is meaningful
+// (it numbers kinds and pools, and orders the output). --set overrides edit that document, so an
+// overridden value meets exactly the checks a written one does. A Node then walks the document;
+// it knows its JSON pointer, so every check can say where it failed. Checks that tie two places
+// together (pools ↔ kinds, after ↔ step ids, transfer ↔ platform) report at the place the user
+// would edit.
+#include "scenario_load.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+namespace stepq {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// A key as one JSON-pointer reference token (RFC 6901): "a/b" → "a~1b".
+std::string escape(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+std::string fmt(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
+// What the user wrote, for "(got X)": scalars as JSON, containers by their shape, so one line
+// stays one readable line.
+std::string shown(const Json& j) {
+  if (j.is_object()) return j.empty() ? "{}" : "an object";
+  if (j.is_array()) return j.empty() ? "[]" : "an array";
+  std::string s = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "; did you mean 'threads'?" for a likely slip, else "; <label>: a, b, c". A slip is a name the
+// word starts (or is started by) — usually a forgotten unit suffix, "interval" for "interval_s" —
+// or one within 3 edits that are at most half its length, so that "rate" does not suggest "file".
+std::string hint(std::string_view word, const std::vector<std::string>& candidates, std::string_view label) {
+  const std::string* best = nullptr;
+  std::size_t best_score = SIZE_MAX;
+  for (const auto& c : candidates) {
+    const std::string_view shorter = word.size() < c.size() ? word : std::string_view(c);
+    const std::string_view longer = word.size() < c.size() ? std::string_view(c) : word;
+    const std::size_t d = edit_distance(word, c);
+    const bool prefix = shorter.size() >= 3 && longer.substr(0, shorter.size()) == shorter;
+    const std::size_t score = prefix ? 0 : d <= 3 && 2 * d <= longer.size() ? d : SIZE_MAX;
+    if (score < best_score) best = &c, best_score = score;
+  }
+  if (best) return "; did you mean '" + *best + "'?";
+  if (candidates.empty()) return "; none are declared";
+  std::string list;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (i == 10) {
+      list += ", ...";
+      break;
+    }
+    list += (i ? ", " : "") + candidates[i];
+  }
+  return "; " + std::string(label) + ": " + list;
+}
+
+// Integral JSON numbers, including integral-valued floats such as 2e5.
+std::optional<std::uint64_t> as_uint(const Json& j) {
+  if (j.is_number_unsigned()) return j.get<std::uint64_t>();
+  if (j.is_number_integer()) {
+    const auto v = j.get<std::int64_t>();
+    return v >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(v)) : std::nullopt;
+  }
+  if (j.is_number_float()) {
+    const double v = j.get<double>();
+    if (std::isfinite(v) && v >= 0 && v == std::floor(v) && v < 0x1.0p64) return static_cast<std::uint64_t>(v);
+  }
+  return std::nullopt;
+}
+
+const Json kMissing;  // what a Node for an absent key points at
+
+// A place in the document: its JSON value (or none) and its pointer. Getters check and convert,
+// and throw "FILE: POINTER: must be … (got …)" when the value does not fit.
+class Node {
+ public:
+  Node(const Json& j, std::string ptr, const std::string& file, bool present = true)
+      : j_(&j), ptr_(std::move(ptr)), file_(&file), present_(present) {}
+
+  bool present() const { return present_; }
+  const Json& json() const { return *j_; }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ScenarioError(*file_ + ": " + (ptr_.empty() ? "" : ptr_ + ": ") + what);
+  }
+  [[noreturn]] void expected(const std::string& what) const {
+    fail("must be " + what + (present_ ? " (got " + shown(*j_) + ")" : " (missing)"));
+  }
+
+  // --- objects ---
+  // Checks that this is an object whose keys are all in `allowed`; "comment" (a string) is
+  // allowed everywhere, for the author's notes and sources.
+  void object(const std::vector<std::string>& allowed, const std::string& what = "an object") const {
+    if (!present_ || !j_->is_object()) expected(what);
+    for (const auto& [key, value] : j_->items()) {
+      if (key == "comment") {
+        if (!value.is_string()) (*this)[key].expected("a string");
+        continue;
+      }
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::vector<std::string> all = allowed;
+        all.push_back("comment");
+        (*this)[key].fail("unknown key" + hint(key, all, "allowed keys"));
+      }
+    }
+  }
+  Node operator[](std::string_view key) const {
+    const std::string ptr = ptr_ + "/" + escape(key);
+    if (present_ && j_->is_object())
+      if (auto it = j_->find(key); it != j_->end()) return Node(*it, ptr, *file_);
+    return Node(kMissing, ptr, *file_, false);
+  }
+  // The names of a name → spec map ("kinds", "pools"); "comment" is a note there too.
+  std::vector<std::string> names() const {
+    std::vector<std::string> k;
+    for (const auto& item : j_->items()) {
+      if (item.key() != "comment") k.push_back(item.key());
+      else if (!item.value().is_string()) (*this)["comment"].expected("a string");
+    }
+    return k;
+  }
+
+  // --- arrays ---
+  std::size_t array(const std::string& what = "an array") const {
+    if (!present_ || !j_->is_array()) expected(what);
+    return j_->size();
+  }
+  Node operator[](std::size_t i) const { return Node((*j_)[i], ptr_ + "/" + std::to_string(i), *file_); }
+
+  // --- scalars ---
+  std::string string() const {
+    if (!present_ || !j_->is_string()) expected("a string");
+    return j_->get<std::string>();
+  }
+  std::string name() const {
+    if (!present_ || !j_->is_string() || j_->get_ref<const std::string&>().empty()) expected("a non-empty string");
+    return j_->get<std::string>();
+  }
+  std::string choice(const std::vector<std::string>& options) const {
+    if (present_ && j_->is_string() &&
+        std::find(options.begin(), options.end(), j_->get_ref<const std::string&>()) != options.end())
+      return j_->get<std::string>();
+    std::string list;
+    for (std::size_t i = 0; i < options.size(); ++i)
+      list += (i == 0 ? "" : i + 1 == options.size() ? " or " : ", ") + ("\"" + options[i] + "\"");
+    expected(list);
+  }
+  // The index of the name this value refers to in `names` (declared kinds, hosts, step ids).
+  int reference(const std::vector<std::string>& names, const std::string& what) const {
+    const std::string s = string();
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (names[i] == s) return static_cast<int>(i);
+    fail("unknown " + what + " '" + s + "'" + hint(s, names, "declared"));
+  }
+  double number(const std::string& what = "a number") const {
+    if (!present_ || !j_->is_number() || !std::isfinite(j_->get<double>())) expected(what);
+    return j_->get<double>();
+  }
+  double positive() const {
+    const double v = number("a positive number");
+    if (!(v > 0)) expected("a positive number");
+    return v;
+  }
+  double non_negative() const {
+    const double v = number("a non-negative number");
+    if (!(v >= 0)) expected("a non-negative number");
+    return v;
+  }
+  double at_least(double lo) const {
+    const double v = number("a number >= " + fmt(lo));
+    if (!(v >= lo)) expected("a number >= " + fmt(lo));
+    return v;
+  }
+  double probability() const {
+    const double v = number("a probability between 0 and 1");
+    if (!(v >= 0 && v <= 1)) expected("a probability between 0 and 1");
+    return v;
+  }
+  int positive_int() const {
+    const auto v = present_ ? as_uint(*j_) : std::nullopt;
+    if (!v || *v < 1 || *v > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) expected("a positive integer");
+    return static_cast<int>(*v);
+  }
+  std::uint64_t count(bool positive) const {
+    const auto v = present_ ? as_uint(*j_) : std::nullopt;
+    if (!v || (positive && *v == 0)) expected(positive ? "a positive integer" : "a non-negative integer");
+    return *v;
+  }
+
+ private:
+  const Json* j_;
+  std::string ptr_;
+  const std::string* file_;
+  bool present_;
+};
+
+template <class T>
+T or_default(const Node& n, T (Node::*get)() const, T def) {
+  return n.present() ? (n.*get)() : def;
+}
+
+const std::string kDistWhat = "a number of seconds or a distribution {\"dist\": ...}";
+
+class Loader {
+ public:
+  Loader(const std::string& file, const FileReader& read_file) : file_(file), read_file_(read_file) {}
+
+  Scenario load(const Json& doc) {
+    const Node root(doc, "", file_);
+    root.object({"name", "seed", "sessions", "duration_s", "arrivals", "dispatch", "kinds", "pools", "templates",
+                 "platform"},
+                "a JSON object");
+    sc_.file = file_;
+    sc_.name = root["name"].present() ? root["name"].name() : std::filesystem::path(file_).stem().string();
+    sc_.seed = root["seed"].present() ? root["seed"].count(false) : 1;
+    const Node sessions = root["sessions"], duration = root["duration_s"];
+    if (sessions.present() && duration.present())
+      sessions.fail("give either \"sessions\" or \"duration_s\", not both (got both)");
+    if (duration.present()) sc_.duration_s = duration.positive();
+    else if (sessions.present()) sc_.sessions = sessions.count(true);
+    else sessions.fail("give \"sessions\": how many arrive, or \"duration_s\": for how long they arrive (missing)");
+    arrivals(root["arrivals"]);
+    dispatch(root["dispatch"]);
+    platform(root["platform"]);
+    const bool pooled = root["pools"].present();
+    kinds(root["kinds"], pooled);
+    if (pooled) pools(root["pools"], root["kinds"]);
+    else one_pool_per_kind();
+    templates(root["templates"]);
+    return std::move(sc_);
+  }
+
+ private:
+  Dist dist(const Node& n) const {
+    if (n.present() && n.json().is_number()) {
+      if (!(n.json().get<double>() >= 0)) n.expected("a non-negative number of seconds");
+      return Dist::constant(n.number());
+    }
+    if (!n.present() || !n.json().is_object()) n.expected(kDistWhat);
+    if (!n["dist"].present()) {
+      // Check the keys first, so that a misspelt "dist" gets its hint.
+      n.object({"dist", "value", "mean", "min", "max", "p95", "mu", "sigma", "sd", "samples", "components"});
+    }
+    const std::string type =
+        n["dist"].choice({"constant", "exponential", "uniform", "lognormal", "normal", "empirical", "mixture"});
+    if (type == "constant") {
+      n.object({"dist", "value"});
+      return Dist::constant(n["value"].non_negative());
+    }
+    if (type == "exponential") {
+      n.object({"dist", "mean"});
+      return Dist::exponential(n["mean"].positive());
+    }
+    if (type == "uniform") {
+      n.object({"dist", "min", "max"});
+      const double lo = n["min"].non_negative();
+      const Node max = n["max"];
+      if (!(max.number() >= lo)) max.expected("a number >= min (" + fmt(lo) + ")");
+      return Dist::uniform(lo, max.number());
+    }
+    if (type == "lognormal") {
+      n.object({"dist", "mean", "p95", "mu", "sigma"});
+      if (n["mean"].present() || n["p95"].present()) {
+        for (const char* k : {"mu", "sigma"})
+          if (n[k].present()) n[k].fail("cannot be combined with mean/p95: give {mean, p95} or {mu, sigma}");
+        const double mean = n["mean"].positive();
+        const Node p95 = n["p95"];
+        try {
+          return Dist::lognormal_mean_p95(mean, p95.positive());
+        } catch (const std::invalid_argument& e) {
+          p95.fail(std::string(e.what()) + " (got p95 " + fmt(p95.number()) + ", mean " + fmt(mean) + ")");
+        }
+      }
+      if (!n["mu"].present() && !n["sigma"].present())
+        n.fail("a lognormal needs {\"mean\", \"p95\"} or {\"mu\", \"sigma\"} (got neither)");
+      return Dist::lognormal_mu_sigma(n["mu"].number(), n["sigma"].positive());
+    }
+    if (type == "normal") {
+      n.object({"dist", "mean", "sd"});
+      return Dist::normal(n["mean"].non_negative(), n["sd"].non_negative());
+    }
+    if (type == "empirical") {
+      n.object({"dist", "samples"});
+      const Node s = n["samples"];
+      const std::size_t size = s.array("a non-empty array of seconds");
+      if (size == 0) s.expected("a non-empty array of seconds");
+      std::vector<double> samples;
+      for (std::size_t i = 0; i < size; ++i) samples.push_back(s[i].non_negative());
+      return Dist::empirical(std::move(samples));
+    }
+    n.object({"dist", "components"});
+    const Node c = n["components"];
+    const std::string what = "a non-empty array of {\"weight\", \"dist\"}";
+    const std::size_t size = c.array(what);
+    if (size == 0) c.expected(what);
+    std::vector<double> weights;
+    std::vector<Dist> parts;
+    for (std::size_t i = 0; i < size; ++i) {
+      c[i].object({"weight", "dist"});
+      weights.push_back(c[i]["weight"].positive());
+      parts.push_back(dist(c[i]["dist"]));
+    }
+    return Dist::mixture(std::move(weights), std::move(parts));
+  }
+
+  void arrivals(const Node& n) {
+    n.object({"process", "rate_per_s", "file"});
+    ArrivalSpec& a = sc_.arrivals;
+    const std::string process = n["process"].choice({"poisson", "periodic", "trace"});
+    if (process == "trace") {
+      a.process = ArrivalSpec::Process::trace;
+      if (n["rate_per_s"].present()) n["rate_per_s"].fail("not used with trace arrivals: the file gives the times");
+      a.trace_file = n["file"].name();
+      a.times = trace_times(n["file"]);
+    } else {
+      a.process = process == "poisson" ? ArrivalSpec::Process::poisson : ArrivalSpec::Process::periodic;
+      if (n["file"].present()) n["file"].fail("only used with \"process\": \"trace\"");
+      a.rate_per_s = n["rate_per_s"].positive();
+    }
+  }
+
+  // One arrival time per line; the first line may be a header; blank lines are skipped.
+  std::vector<double> trace_times(const Node& file) const {
+    const std::string name = file.string();
+    if (!read_file_) file.fail("cannot read '" + name + "': no file reader was given");
+    std::string text;
+    try {
+      text = read_file_(name);
+    } catch (const std::exception& e) {
+      file.fail(e.what());
+    }
+    std::vector<double> times;
+    std::istringstream in(text);
+    std::string line;
+    bool first = true;
+    for (int line_no = 1; std::getline(in, line); ++line_no) {
+      const auto b = line.find_first_not_of(" \t\r");
+      if (b == std::string::npos) continue;
+      const std::string_view v = std::string_view(line).substr(b, line.find_last_not_of(" \t\r") - b + 1);
+      const std::string where = name + " line " + std::to_string(line_no) + ": ";
+      double t = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), t);
+      const bool numeric = ec == std::errc() && end == v.data() + v.size() && std::isfinite(t);
+      const bool header = first && !numeric;
+      first = false;
+      if (header) continue;
+      if (!numeric) file.fail(where + "must be an arrival time in seconds (got \"" + std::string(v.substr(0, 40)) + "\")");
+      if (t < 0) file.fail(where + "must be a non-negative time (got " + std::string(v) + ")");
+      if (!times.empty() && t < times.back())
+        file.fail(where + "times must not decrease (got " + std::string(v) + " after " + fmt(times.back()) + ")");
+      times.push_back(t);
+    }
+    if (times.empty()) file.fail(name + ": contains no arrival times");
+    return times;
+  }
+
+  void dispatch(const Node& n) {
+    if (!n.present()) return;
+    n.object({"mode", "poll_interval_s", "claim_s", "dependencies", "recheck_s"});
+    DispatchSpec& d = sc_.dispatch;
+    if (n["mode"].present())
+      d.mode = n["mode"].choice({"notify", "poll"}) == "poll" ? DispatchSpec::Mode::poll : DispatchSpec::Mode::notify;
+    d.poll_interval_s = or_default(n["poll_interval_s"], &Node::positive, d.poll_interval_s);
+    d.claim_s = or_default(n["claim_s"], &Node::non_negative, d.claim_s);
+    if (n["dependencies"].present())
+      d.dependencies = n["dependencies"].choice({"activate", "recheck"}) == "recheck"
+                           ? DispatchSpec::Dependencies::recheck
+                           : DispatchSpec::Dependencies::activate;
+    d.recheck_s = or_default(n["recheck_s"], &Node::positive, d.recheck_s);
+  }
+
+  void platform(const Node& n) {
+    if (!n.present()) return;
+    n.object({"hosts", "links"});
+    auto& hosts = sc_.platform.hosts;
+    const Node h = n["hosts"];
+    for (std::size_t i = 0, size = h.array("an array of host names"); i < size; ++i) {
+      const std::string name = h[i].name();
+      if (std::find(hosts.begin(), hosts.end(), name) != hosts.end()) h[i].fail("host '" + name + "' is declared twice");
+      hosts.push_back(name);
+    }
+    const Node l = n["links"];
+    if (!l.present()) return;
+    for (std::size_t i = 0, size = l.array(); i < size; ++i) {
+      const Node link = l[i];
+      link.object({"name", "from", "to", "bandwidth_MBps", "latency_s"});
+      LinkSpec s;
+      s.name = link["name"].name();
+      for (const auto& other : sc_.platform.links)
+        if (other.name == s.name) link["name"].fail("link '" + s.name + "' is declared twice");
+      s.from = hosts[link["from"].reference(hosts, "host")];
+      s.to = hosts[link["to"].reference(hosts, "host")];
+      if (sc_.link_between(s.from, s.to))
+        link.fail("a link between '" + s.from + "' and '" + s.to + "' is already declared");
+      s.bandwidth_Bps = link["bandwidth_MBps"].positive() * 1e6;
+      s.latency_s = or_default(link["latency_s"], &Node::non_negative, s.latency_s);
+      sc_.platform.links.push_back(s);
+    }
+  }
+
+  void kinds(const Node& n, bool pooled) {
+    const std::string what = "an object of step kinds, name -> {\"service_s\", ...}";
+    if (!n.present() || !n.json().is_object()) n.expected(what);
+    const std::vector<std::string> names = n.names();
+    if (names.empty()) n.expected(what);
+    for (const auto& name : names) sc_.kinds.push_back(kind(n[name], name, pooled));
+  }
+
+  KindSpec kind(const Node& n, const std::string& name, bool pooled) {
+    n.object({"op", "threads", "service_s", "retry", "poll", "transfer", "prepare_cost_s"});
+    KindSpec k;
+    k.name = name;
+    const Node poll = n["poll"];
+    if (n["op"].present()) {
+      const std::string op = n["op"].choice({"work", "image", "storage", "data", "launch", "poll"});
+      for (Op o : {Op::work, Op::image, Op::storage, Op::data, Op::launch, Op::poll})
+        if (to_string(o) == op) k.op = o;
+    } else {
+      k.op = poll.present() ? Op::poll : Op::work;
+    }
+
+    const Node threads = n["threads"];
+    if (pooled && threads.present())
+      threads.fail("not allowed when \"pools\" is given: set the threads of the kind's pool (got " +
+                   shown(threads.json()) + ")");
+    if (!pooled) threads_.push_back(threads.positive_int());
+
+    k.service_s = k.op == Op::poll && !n["service_s"].present() ? Dist::constant(0) : dist(n["service_s"]);
+
+    if (const Node r = n["retry"]; r.present()) {
+      r.object({"max_attempts", "failure_probability", "backoff_s", "backoff_factor"});
+      k.retry.max_attempts = or_default(r["max_attempts"], &Node::positive_int, k.retry.max_attempts);
+      k.retry.failure_probability = or_default(r["failure_probability"], &Node::probability, k.retry.failure_probability);
+      k.retry.backoff_s = or_default(r["backoff_s"], &Node::non_negative, k.retry.backoff_s);
+      k.retry.backoff_factor = r["backoff_factor"].present() ? r["backoff_factor"].at_least(1) : k.retry.backoff_factor;
+    }
+
+    const std::string op_is = " (this kind's op is \"" + std::string(to_string(k.op)) + "\")";
+    if (k.op == Op::poll) {
+      if (!poll.present()) poll.fail("required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} (missing)");
+      poll.object({"interval_s", "ready_after_s"});
+      k.poll = PollSpec{poll["interval_s"].positive(), dist(poll["ready_after_s"])};
+    } else if (poll.present()) {
+      poll.fail("only allowed with op \"poll\"" + op_is);
+    }
+
+    if (const Node t = n["transfer"]; t.present()) {
+      if (k.op != Op::data && k.op != Op::work) t.fail("only allowed with op \"data\" or \"work\"" + op_is);
+      t.object({"from", "to"});
+      const auto& hosts = sc_.platform.hosts;
+      TransferSpec ts{hosts[t["from"].reference(hosts, "host")], hosts[t["to"].reference(hosts, "host")]};
+      if (!sc_.link_between(ts.from, ts.to))
+        t.fail("no link between '" + ts.from + "' and '" + ts.to + "' in /platform/links");
+      k.transfer = ts;
+    }
+
+    if (const Node p = n["prepare_cost_s"]; p.present()) k.prepare_cost_s = p.non_negative();
+    return k;
+  }
+
+  void pools(const Node& n, const Node& kinds_node) {
+    const std::string what = "an object of pools, name -> {\"threads\", \"kinds\"}";
+    if (!n.json().is_object()) n.expected(what);
+    const std::vector<std::string> names = n.names();
+    if (names.empty()) n.expected(what);
+    std::vector<std::string> kind_names;
+    for (const auto& k : sc_.kinds) kind_names.push_back(k.name);
+    for (const auto& name : names) {
+      const Node p = n[name];
+      p.object({"threads", "kinds"});
+      PoolSpec pool;
+      pool.name = name;
+      pool.threads = p["threads"].positive_int();
+      const Node ks = p["kinds"];
+      const std::size_t size = ks.array("a non-empty array of kind names");
+      if (size == 0) ks.expected("a non-empty array of kind names");
+      const int index = static_cast<int>(sc_.pools.size());
+      for (std::size_t i = 0; i < size; ++i) {
+        const int k = ks[i].reference(kind_names, "kind");
+        if (const int other = sc_.kinds[k].pool; other >= 0)
+          ks[i].fail("kind '" + kind_names[k] + "' is already in pool '" +
+                     (other == index ? name : sc_.pools[other].name) + "'; a kind belongs to exactly one pool");
+        sc_.kinds[k].pool = index;
+        pool.kinds.push_back(k);
+      }
+      sc_.pools.push_back(pool);
+    }
+    std::vector<std::string> pool_names;
+    for (const auto& p : sc_.pools) pool_names.push_back(p.name);
+    for (const auto& k : sc_.kinds)
+      if (k.pool < 0)
+        kinds_node[k.name].fail("is in no pool: list it in the \"kinds\" of one pool (pools: " + join(pool_names) +
+                                ")");
+  }
+
+  static std::string join(const std::vector<std::string>& names) {
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+    return s;
+  }
+
+  void one_pool_per_kind() {
+    for (std::size_t i = 0; i < sc_.kinds.size(); ++i) {
+      sc_.kinds[i].pool = static_cast<int>(i);
+      sc_.pools.push_back(PoolSpec{sc_.kinds[i].name, threads_[i], {static_cast<int>(i)}});
+    }
+  }
+
+  void templates(const Node& n) {
+    const std::string what = "a non-empty array of templates {\"name\", \"steps\"}";
+    const std::size_t size = n.array(what);
+    if (size == 0) n.expected(what);
+    for (std::size_t i = 0; i < size; ++i) {
+      TemplateSpec t = template_spec(n[i]);
+      for (const auto& other : sc_.templates)
+        if (other.name == t.name) n[i]["name"].fail("template '" + t.name + "' is declared twice");
+      sc_.templates.push_back(std::move(t));
+    }
+  }
+
+  TemplateSpec template_spec(const Node& n) const {
+    n.object({"name", "weight", "steps"});
+    TemplateSpec t;
+    t.name = n["name"].name();
+    t.weight = or_default(n["weight"], &Node::positive, t.weight);
+    const Node steps = n["steps"];
+    const std::string what = "a non-empty array of steps {\"id\", \"kind\", ...}";
+    const std::size_t size = steps.array(what);
+    if (size == 0) steps.expected(what);
+
+    // Ids first, so that "after" may name any step of the template, earlier or later.
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < size; ++i) {
+      steps[i].object({"id", "kind", "after", "service_s", "bytes"});
+      const std::string id = steps[i]["id"].name();
+      if (std::find(ids.begin(), ids.end(), id) != ids.end())
+        steps[i]["id"].fail("step id '" + id + "' is used twice in this template");
+      ids.push_back(id);
+    }
+    std::vector<std::string> kind_names;
+    for (const auto& k : sc_.kinds) kind_names.push_back(k.name);
+
+    for (std::size_t i = 0; i < size; ++i) {
+      const Node s = steps[i];
+      PlanStep ps;
+      ps.id = ids[i];
+      ps.kind = s["kind"].reference(kind_names, "kind");
+      if (const Node after = s["after"]; after.present()) {
+        for (std::size_t j = 0, m = after.array("an array of step ids"); j < m; ++j) {
+          const int a = after[j].reference(ids, "step id");
+          if (std::find(ps.after.begin(), ps.after.end(), a) != ps.after.end())
+            after[j].fail("step '" + ids[a] + "' is listed twice");
+          ps.after.push_back(a);
+        }
+      }
+      if (const Node d = s["service_s"]; d.present()) ps.service_s = dist(d);
+      if (const Node b = s["bytes"]; b.present()) {
+        if (!sc_.kinds[ps.kind].transfer)
+          b.fail("only for kinds with a \"transfer\" (kind '" + kind_names[ps.kind] + "' has none)");
+        ps.bytes = b.non_negative();
+      }
+      t.steps.push_back(std::move(ps));
+    }
+    try {
+      t.plan = Plan::build(t.steps);
+    } catch (const std::invalid_argument& e) {
+      steps.fail(e.what());
+    }
+    t.total_prepare_cost_s = t.plan.critical_path([&](int s) { return sc_.prepare_cost(t.steps[s]); });
+    return t;
+  }
+
+  const std::string& file_;
+  const FileReader& read_file_;
+  Scenario sc_;
+  std::vector<int> threads_;  // per kind, when there are no pools
+};
+
+// nlohmann keeps the last of two equal keys without a word, so a kind pasted twice would
+// silently replace the first. This parser callback tracks where it is and refuses duplicates.
+class DuplicateKeys {
+ public:
+  explicit DuplicateKeys(const std::string& file) : file_(file) {}
+
+  bool operator()(int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    using E = Json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+      case E::array_start:
+        next_element();
+        stack_.push_back(Frame{event == E::array_start, -1, {}, {}});
+        break;
+      case E::object_end:
+      case E::array_end: stack_.pop_back(); break;
+      case E::key: {
+        Frame& f = stack_.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second) throw ScenarioError(file_ + ": " + pointer() + ": key given twice");
+        break;
+      }
+      case E::value: next_element(); break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    long index;
+    std::string key;
+    std::set<std::string> keys;
+  };
+  void next_element() {
+    if (!stack_.empty() && stack_.back().array) ++stack_.back().index;
+  }
+  std::string pointer() const {
+    std::string p;
+    for (const auto& f : stack_) p += "/" + (f.array ? std::to_string(f.index) : escape(f.key));
+    return p;
+  }
+  const std::string& file_;
+  std::vector<Frame> stack_;
+};
+
+Json parse_document(const std::string& text, const std::string& file) {
+  try {
+    return Json::parse(text, DuplicateKeys(file), /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const Json::parse_error& e) {
+    // e.byte counts the characters read, the offending one included.
+    const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    std::size_t line = 1, line_start = 0;
+    for (std::size_t i = 0; i < at; ++i)
+      if (text[i] == '\n') ++line, line_start = i + 1;
+    std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line L, column C: WHAT"
+    if (const auto c = what.find(", column "); c != std::string::npos)
+      if (const auto s = what.find(": ", c); s != std::string::npos) what = what.substr(s + 2);
+    throw ScenarioError(file + ": line " + std::to_string(line) + ", column " + std::to_string(at - line_start + 1) +
+                        ": " + what);
+  }
+}
+
+void apply(Json& doc, const Override& o, const std::string& file) {
+  const auto fail = [&](const std::string& what) {
+    throw ScenarioError(file + ": --set " + o.pointer + ": " + what);
+  };
+  Json::json_pointer ptr;
+  try {
+    ptr = Json::json_pointer(o.pointer);
+  } catch (const Json::exception&) {
+    fail("not a JSON pointer (expected /key/key...; escape '~' as ~0 and '/' as ~1)");
+  }
+  if (ptr.empty()) fail("cannot replace the whole scenario");
+  const Json::json_pointer parent_ptr = ptr.parent_pointer();
+  const std::string parent_str = parent_ptr.empty() ? "the top level" : parent_ptr.to_string();
+  bool exists = false;
+  try {
+    exists = doc.contains(parent_ptr);
+  } catch (const Json::exception&) {  // an array index too large to be one
+  }
+  if (!exists) fail(parent_str + " does not exist");
+  Json& parent = doc.at(parent_ptr);
+  const std::string last = ptr.back();
+  Json value = Json::accept(o.value) ? Json::parse(o.value) : Json(o.value);
+  if (parent.is_object()) {
+    parent[last] = std::move(value);
+  } else if (parent.is_array()) {
+    const bool digits = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos &&
+                        (last == "0" || last[0] != '0');
+    if (last == "-") {
+      parent.push_back(std::move(value));
+    } else if (digits && last.size() < 10 && std::stoul(last) <= parent.size()) {
+      const std::size_t i = std::stoul(last);
+      if (i == parent.size()) parent.push_back(std::move(value));
+      else parent[i] = std::move(value);
+    } else {
+      fail(parent_str + " is an array of " + std::to_string(parent.size()) +
+           "; give an index up to its size, or - to append");
+    }
+  } else {
+    fail(parent_str + " is " + shown(parent) + ", not an object or an array");
+  }
+}
+
+}  // namespace
+
+Override parse_override(const std::string& arg) {
+  const auto eq = arg.find('=');
+  if (eq == std::string::npos || arg.empty() || arg[0] != '/')
+    throw ScenarioError("--set " + arg + ": expected /json/pointer=value, e.g. /kinds/work/threads=4");
+  Override o{arg.substr(0, eq), arg.substr(eq + 1)};
+  try {
+    Json::json_pointer check(o.pointer);
+  } catch (const Json::exception&) {
+    throw ScenarioError("--set " + arg + ": not a JSON pointer (escape '~' as ~0 and '/' as ~1)");
+  }
+  return o;
+}
+
+Scenario parse_scenario(const std::string& text, const std::string& file, const std::vector<Override>& overrides,
+                        const FileReader& read_file) {
+  Json doc = parse_document(text, file);
+  for (const auto& o : overrides) apply(doc, o, file);
+  return Loader(file, read_file).load(doc);
+}
+
+}  // namespace stepq

@@ -1,0 +1,76 @@
+#include "result_json.hpp"
+
+namespace stepq {
+
+namespace {
+using ojson = nlohmann::ordered_json;
+
+ojson summary(const Histogram& h, bool with_p90) {
+  ojson j;
+  j["mean"] = h.mean();
+  j["p50"] = h.quantile(0.50);
+  if (with_p90) j["p90"] = h.quantile(0.90);
+  j["p95"] = h.quantile(0.95);
+  j["p99"] = h.quantile(0.99);
+  j["max"] = h.max();
+  return j;
+}
+}  // namespace
+
+ojson result_json(const Scenario& sc, const RunStats& st) {
+  ojson r;
+  r["scenario"] = sc.name;
+  r["seed"] = sc.seed;
+  r["replications"] = 1;
+  r["sessions"] = {{"arrived", st.arrived}, {"started", st.started}, {"failed", st.failed}};
+  r["startup_s"] = summary(st.startup_s, true);
+  r["prepare_cost_s"] = {{"mean", st.arrived ? st.prepare_cost_sum / static_cast<double>(st.arrived) : 0.0}};
+  const double T = st.simulated_s;
+  std::uint64_t claims = 0;
+  ojson kinds = ojson::object();
+  for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
+    const KindSpec& ks = sc.kinds[k];
+    const KindStats& s = st.kinds[k];
+    const PoolSpec& pool = sc.pools[ks.pool];
+    const PoolStats& ps = st.pools[ks.pool];
+    claims += s.claims;
+    ojson j;
+    j["pool"] = pool.name;
+    j["threads"] = pool.threads;
+    j["steps"] = s.steps;
+    j["completed"] = s.completed;
+    j["failed"] = s.failed;
+    j["cancelled"] = s.cancelled;
+    j["wait_s"] = summary(s.wait_s, false);
+    j["service_s"] = {{"mean", s.service_s.mean()}, {"p95", s.service_s.quantile(0.95)}};
+    // The kind's share of its pool's thread-seconds.
+    j["utilization"] = T > 0 ? s.service_s.sum() / (pool.threads * T) : 0.0;
+    j["claims"] = s.claims;
+    j["empty_polls"] = ps.empty_polls;  // of the kind's pool: an empty claim belongs to no kind
+    j["requeues"] = s.requeues;
+    j["retries"] = s.retries;
+    j["lost_leases"] = s.lost;
+    kinds[ks.name] = j;
+  }
+  r["kinds"] = kinds;
+  ojson pools = ojson::object();
+  for (std::size_t p = 0; p < sc.pools.size(); ++p) {
+    ojson kn = ojson::array();
+    for (int k : sc.pools[p].kinds) kn.push_back(sc.kinds[k].name);
+    pools[sc.pools[p].name] = {{"threads", sc.pools[p].threads},
+                               {"kinds", kn},
+                               {"claims", st.pools[p].claims},
+                               {"empty_polls", st.pools[p].empty_polls},
+                               {"utilization", T > 0 ? st.pools[p].busy_s / (sc.pools[p].threads * T) : 0.0}};
+  }
+  r["pools"] = pools;
+  ojson reasons = ojson::array();
+  for (const auto& [why, n] : st.failure_reasons) reasons.push_back({{"reason", why}, {"sessions", n}});
+  r["failures"] = {{"count", st.failure_reason_count}, {"reasons", reasons}};
+  r["run"] = {{"simulated_s", T},
+              {"wall_s", st.wall_s},
+              {"steps_per_wall_s", st.wall_s > 0 ? static_cast<double>(claims) / st.wall_s : 0.0}};
+  return r;
+}
+
+}  // namespace stepq

@@ -1,0 +1,83 @@
+#include "summary_table.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace stepq {
+
+namespace {
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+// Seconds with three significant-ish digits: 0.0123, 1.23, 123, 12345.
+std::string sec(double v) {
+  if (v == 0) return "0";
+  if (v < 0.01) return fmt("%.4f", v);
+  if (v < 10) return fmt("%.3f", v);
+  if (v < 1000) return fmt("%.1f", v);
+  return fmt("%.0f", v);
+}
+std::string cut(std::string s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 1) + "~"; }
+}  // namespace
+
+void print_summary(std::ostream& out, const nlohmann::ordered_json& r) {
+  const auto& s = r["sessions"];
+  const auto& run = r["run"];
+  char line[256];
+  std::snprintf(line, sizeof line, "%s: %llu sessions (%llu started, %llu failed), seed %llu; %s s simulated in %.2f s\n",
+                r["scenario"].get<std::string>().c_str(), s["arrived"].get<unsigned long long>(),
+                s["started"].get<unsigned long long>(), s["failed"].get<unsigned long long>(),
+                r["seed"].get<unsigned long long>(), sec(run["simulated_s"].get<double>()).c_str(),
+                run["wall_s"].get<double>());
+  out << line << "\n";
+
+  const auto& u = r["startup_s"];
+  out << "Session start-up time (accepted -> every step COMPLETED), seconds\n";
+  std::snprintf(line, sizeof line, "  %10s %10s %10s %10s %10s %10s\n", "p50", "p90", "p95", "p99", "mean", "max");
+  out << line;
+  std::snprintf(line, sizeof line, "  %10s %10s %10s %10s %10s %10s\n", sec(u["p50"]).c_str(), sec(u["p90"]).c_str(),
+                sec(u["p95"]).c_str(), sec(u["p99"]).c_str(), sec(u["mean"]).c_str(), sec(u["max"]).c_str());
+  out << line;
+  const double pc = r["prepare_cost_s"]["mean"];
+  const double mean = u["mean"];
+  std::snprintf(line, sizeof line, "  queue-blind prepare-cost estimate (broker formula): %s s mean", sec(pc).c_str());
+  out << line;
+  if (pc > 0 && mean > 0) out << fmt(" -- simulated mean is %.2fx that", mean / pc);
+  out << "\n\n";
+
+  // The pool column only matters when some pool serves several kinds.
+  const bool shared = r["pools"].size() < r["kinds"].size();
+  out << "Per step kind (wait = READY -> claimed by a thread; util = busy thread-time share;\n"
+         "empty = claims that found no READY step; requeue = back to WAITING: polls, re-checks, retries)\n";
+  std::snprintf(line, sizeof line, "  %-20s %-*s%4s %9s %9s %9s %5s %9s %8s %8s\n", "kind", shared ? 13 : 0,
+                shared ? "pool" : "", "thr", "steps", "wait mean", "wait p95", "util", "claims", "empty", "requeue");
+  out << line;
+  for (const auto& [name, k] : r["kinds"].items()) {
+    const std::string pool = shared ? cut(k["pool"].get<std::string>(), 12) : "";
+    std::snprintf(line, sizeof line, "  %-20s %-*s%4d %9llu %9s %9s %5.2f %9llu %8llu %8llu\n", cut(name, 20).c_str(),
+                  shared ? 13 : 0, pool.c_str(), k["threads"].get<int>(), k["steps"].get<unsigned long long>(),
+                  sec(k["wait_s"]["mean"]).c_str(), sec(k["wait_s"]["p95"]).c_str(), k["utilization"].get<double>(),
+                  k["claims"].get<unsigned long long>(), k["empty_polls"].get<unsigned long long>(),
+                  k["requeues"].get<unsigned long long>());
+    out << line;
+  }
+  if (shared) {
+    out << "\nPools (threads shared by several kinds)\n";
+    for (const auto& [name, p] : r["pools"].items()) {
+      std::snprintf(line, sizeof line, "  %-18s %4d threads  util %.2f  claims %llu  empty polls %llu\n",
+                    cut(name, 18).c_str(), p["threads"].get<int>(), p["utilization"].get<double>(),
+                    p["claims"].get<unsigned long long>(), p["empty_polls"].get<unsigned long long>());
+      out << line;
+    }
+  }
+  const auto& f = r["failures"];
+  if (f["count"].get<unsigned long long>() > 0) {
+    out << "\nFailed sessions: " << f["count"].get<unsigned long long>() << "\n";
+    for (const auto& e : f["reasons"])
+      out << "  " << e["sessions"].get<unsigned long long>() << " x " << e["reason"].get<std::string>() << "\n";
+  }
+}
+
+}  // namespace stepq

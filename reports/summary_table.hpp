@@ -1,0 +1,11 @@
+// The human summary of a simulation, printed from the result JSON so that the table and the
+// JSON can never disagree. Fits 100 columns.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+namespace stepq {
+
+void print_summary(std::ostream& out, const nlohmann::ordered_json& result);
+
+}  // namespace stepq

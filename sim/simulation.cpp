@@ -1,0 +1,143 @@
+#include "simulation.hpp"
+
+#include <simgrid/s4u.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "core/model_services.hpp"
+#include "core/rng.hpp"
+#include "core/worker.hpp"
+#include "world.hpp"
+
+namespace stepq::sim {
+
+namespace sg4 = simgrid::s4u;
+
+namespace {
+
+// Transfers move bytes over SimGrid links, so concurrent transfers share a link's bandwidth.
+class SimServices final : public ModelServices {
+ public:
+  SimServices(Clock& c, std::map<std::string, sg4::Host*> hosts) : ModelServices(c), hosts_(std::move(hosts)) {}
+
+ protected:
+  void transfer(const StepContext& c, double bytes) override {
+    sg4::Comm::sendto(hosts_.at(c.kind.transfer->from), hosts_.at(c.kind.transfer->to),
+                      static_cast<std::uint64_t>(std::llround(bytes)));
+  }
+
+ private:
+  std::map<std::string, sg4::Host*> hosts_;
+};
+
+// One zone: the broker host runs every actor; the scenario's hosts are joined by its links.
+std::map<std::string, sg4::Host*> build_platform(const Scenario& sc) {
+  auto* zone = sg4::create_full_zone("stepq");
+  std::map<std::string, sg4::Host*> hosts;
+  hosts["broker"] = zone->create_host("broker", "1Gf")->seal();
+  for (const auto& h : sc.platform.hosts)
+    if (!hosts.count(h)) hosts[h] = zone->create_host(h, "1Gf")->seal();
+  for (const auto& l : sc.platform.links) {
+    auto* link = zone->create_link(l.name, l.bandwidth_Bps)->set_latency(l.latency_s)->seal();
+    zone->add_route(hosts[l.from]->get_netpoint(), hosts[l.to]->get_netpoint(), nullptr, nullptr,
+                    {sg4::LinkInRoute(link)}, true);
+  }
+  zone->seal();
+  return hosts;
+}
+
+struct Run {
+  const Scenario& sc;
+  World world;
+  std::unique_ptr<Services> services;
+  std::string error;
+  bool progress = false;
+  std::uint64_t total = 0;  // sessions expected (0 = unknown: duration-bound)
+
+  // An exception escaping an actor would abort the process: record it and stop everything.
+  template <class F>
+  void guarded(const char* who, F&& body) {
+    try {
+      body();
+    } catch (const std::exception& e) {
+      if (error.empty()) error = std::string(who) + ": " + e.what();
+      sg4::Actor::kill_all();
+    }
+  }
+
+  void generate() {
+    Stream arrivals(derive(sc.seed, static_cast<std::uint64_t>(Purpose::arrivals)));
+    const auto& a = sc.arrivals;
+    const std::uint64_t limit = sc.sessions.value_or(UINT64_MAX);
+    const double horizon = sc.duration_s.value_or(INFINITY);
+    std::uint64_t next_report = total ? total / 100 + 1 : UINT64_MAX;
+    double t = 0;
+    for (std::uint64_t i = 0; i < limit; ++i) {
+      if (a.process == ArrivalSpec::Process::poisson) t += -std::log(arrivals.uniform()) / a.rate_per_s;
+      else if (a.process == ArrivalSpec::Process::periodic) t = static_cast<double>(i) / a.rate_per_s;
+      else if (i < a.times.size()) t = a.times[i];
+      else break;
+      if (t > horizon) break;
+      if (t > world.now()) sg4::this_actor::sleep_until(t);
+      world.accept(i);
+      if (progress && i + 1 >= next_report) {
+        std::fprintf(stderr, "\r  simulating: %3d%% of %llu sessions arrived", static_cast<int>(100 * (i + 1) / total),
+                     static_cast<unsigned long long>(total));
+        next_report += total / 100 + 1;
+      }
+    }
+    world.wait_until_all_finished();
+    if (progress) std::fprintf(stderr, "\r%60s\r", "");
+  }
+};
+
+}  // namespace
+
+RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  // SimGrid reads --cfg/--log from argv; the CLI passes its own settings through here.
+  std::vector<std::string> args = {"stepq", "--log=root.thresh:warning", "--log=xbt_cfg.thresh:warning",
+                                   // Transfer time = latency + bytes/bandwidth, shared fairly: no
+                                   // TCP-window cap or empirical correction factors.
+                                   "--cfg=network/model:CM02", "--cfg=network/TCP-gamma:0",
+                                   "--cfg=network/crosstraffic:0"};
+  for (const auto& c : opt.simgrid_cfg) args.push_back("--cfg=" + c);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  sg4::Engine engine(&argc, argv.data());
+
+  auto hosts = build_platform(sc);
+  sg4::Host* broker = hosts["broker"];
+  Run run{sc, World(sc), nullptr, {}, opt.progress && isatty(2), sc.sessions.value_or(0)};
+  run.services = opt.services ? opt.services(run.world) : std::make_unique<SimServices>(run.world, hosts);
+
+  sg4::Actor::create("generator", broker, [&run] { run.guarded("session generator", [&] { run.generate(); }); });
+  sg4::Actor::create("promoter", broker, [&run] {
+    sg4::Actor::self()->daemonize();
+    run.guarded("promoter", [&] { run.world.promote_forever(); });
+  });
+  for (std::size_t p = 0; p < sc.pools.size(); ++p)
+    for (int t = 0; t < sc.pools[p].threads; ++t)
+      sg4::Actor::create(sc.pools[p].name + "#" + std::to_string(t), broker, [&run, p] {
+        sg4::Actor::self()->daemonize();
+        run.guarded("worker", [&] {
+          WorkerEnv env{run.sc, run.world, run.world, *run.services, run.world};
+          run_worker(env, static_cast<int>(p));
+        });
+      });
+
+  engine.run();
+  if (!run.error.empty()) throw std::runtime_error("simulation stopped: " + run.error);
+
+  RunStats stats = std::move(run.world.stats());
+  stats.simulated_s = sg4::Engine::get_clock();
+  stats.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return stats;
+}
+
+}  // namespace stepq::sim

@@ -1,0 +1,17 @@
+# Runs `stepq validate FILE` and checks: exit status 2, and stderr names FILE and the JSON
+# pointer given on the file's first line as `// expect: /pointer`.
+file(STRINGS ${FILE} first LIMIT_COUNT 1)
+string(REGEX MATCH "expect: ([^ ]+)" _ "${first}")
+set(pointer "${CMAKE_MATCH_1}")
+if(pointer STREQUAL "")
+  message(FATAL_ERROR "${FILE}: first line must be `// expect: /json/pointer`")
+endif()
+execute_process(COMMAND ${STEPQ} validate ${FILE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2)
+  message(FATAL_ERROR "expected exit status 2, got ${rc}\nstdout: ${out}\nstderr: ${err}")
+endif()
+string(FIND "${err}" "${FILE}: ${pointer}:" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "stderr does not name '${FILE}: ${pointer}:'\nstderr: ${err}")
+endif()
+message(STATUS "ok: ${err}")
