@@ -37,16 +37,27 @@ Scenario load(const Common& c) {
   return load_scenario_file(c.scenario, ov);
 }
 
-void write_json(const std::string& path, const nlohmann::ordered_json& j) {
-  if (path == "-") {
-    std::cout << j.dump(2) << "\n";
-    return;
+// Opened before a long run starts, so an unwritable path fails at once, not after the work.
+class JsonOut {
+ public:
+  explicit JsonOut(const std::string& path) : path_(path) {
+    if (path_.empty() || path_ == "-") return;
+    f_.open(path_);
+    if (!f_) throw ScenarioError("--json " + path_ + ": cannot open the result file for writing");
   }
-  std::ofstream f(path);
-  f << j.dump(2) << "\n";
-  f.close();
-  if (!f) throw ScenarioError("--json " + path + ": cannot write the result file");
-}
+  void write(const nlohmann::ordered_json& j) {
+    if (path_.empty()) return;
+    (path_ == "-" ? std::cout : f_) << j.dump(2) << "\n";
+    if (path_ != "-") {
+      f_.close();
+      if (!f_) throw std::runtime_error("--json " + path_ + ": writing the result failed");
+    }
+  }
+
+ private:
+  std::string path_;
+  std::ofstream f_;
+};
 
 }  // namespace
 
@@ -81,7 +92,14 @@ int run_cli(int argc, char** argv) {
   add_scenario_options(simulate, sc);
   simulate->add_option("--seed", seed, "Random seed (default: the scenario's \"seed\", else 1). Same seed, same result.");
   simulate->add_option("--sessions", sessions, "Number of sessions to simulate (overrides \"sessions\"/\"duration_s\").")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return v.find_first_not_of("0123456789") == std::string::npos && v.find_first_not_of('0') != std::string::npos
+                       ? std::string()
+                       : "must be a positive integer (got " + v + ")";
+          },
+          "POSITIVE INTEGER"))
+      ->type_name("N");
   simulate->add_option("--json", json_out, "Write the result JSON (DESIGN section 4) to FILE; '-' for stdout.")
       ->type_name("FILE");
   simulate->add_flag("-q,--quiet", quiet, "Print nothing but errors (use with --json).");
@@ -116,6 +134,7 @@ int run_cli(int argc, char** argv) {
       Scenario s = load(sc);
       if (seed) s.seed = *seed;
       if (sessions) s.sessions = *sessions, s.duration_s.reset();
+      JsonOut out(json_out);
       sim::SimOptions opt;
       opt.progress = !quiet;
       opt.simgrid_cfg = cfg;
@@ -128,7 +147,12 @@ int run_cli(int argc, char** argv) {
       }
       const auto result = result_json(s, st);
       if (!quiet) print_summary(std::cout, result);
-      if (!json_out.empty()) write_json(json_out, result);
+      try {
+        out.write(result);
+      } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kRunFailed;
+      }
       return kOk;
     }
   } catch (const ScenarioError& e) {
