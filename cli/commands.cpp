@@ -9,6 +9,7 @@
 #include "cli/validate.hpp"
 #include "reports/result_json.hpp"
 #include "reports/summary_table.hpp"
+#include "sim/replications.hpp"
 #include "sim/simulation.hpp"
 
 namespace stepq {
@@ -59,6 +60,12 @@ class JsonOut {
   std::ofstream f_;
 };
 
+// A run that settles into a steady state has a transient worth removing; a trace replay has not.
+sim::Warmup default_warmup(const Scenario& s) {
+  if (s.arrivals.process == ArrivalSpec::Process::trace) return {};
+  return {sim::Warmup::Method::mser5, 0};
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -87,6 +94,8 @@ int run_cli(int argc, char** argv) {
   std::string json_out;
   bool quiet = false;
   std::vector<std::string> cfg;
+  sim::ReplicationPlan reps;
+  std::string warmup;
   auto* simulate = app.add_subcommand(
       "simulate", "Simulate a scenario (SimGrid): start-up p50/p95/p99 and per-kind queue waits.");
   add_scenario_options(simulate, sc);
@@ -102,6 +111,22 @@ int run_cli(int argc, char** argv) {
       ->type_name("N");
   simulate->add_option("--json", json_out, "Write the result JSON (DESIGN section 4) to FILE; '-' for stdout.")
       ->type_name("FILE");
+  simulate->add_option("-r,--replications", reps.replications,
+                       "Independent replications, each in its own process, with seeds derived from --seed.\n"
+                       "Gives 95% confidence intervals (Student t). Default 1.")
+      ->check(CLI::Range(1, 100000));
+  simulate->add_option("-j,--jobs", reps.jobs, "Replications run at a time (default: the number of cores).")
+      ->check(CLI::Range(1, 1024));
+  simulate->add_option("--precision", reps.precision,
+                       "Add replications until the 95% interval half-width of the mean and p95 start-up\n"
+                       "is at most this fraction of the value (e.g. 0.03), or --max-replications.")
+      ->check(CLI::Range(1e-6, 1.0));
+  simulate->add_option("--max-replications", reps.max_replications, "Upper limit for --precision (default 100).")
+      ->check(CLI::Range(2, 100000));
+  simulate->add_option("--warmup", warmup,
+                       "Sessions left out of the statistics at the start of each run: none, mser5 (MSER-5\n"
+                       "truncation; the default for Poisson and periodic arrivals), or a number.")
+      ->type_name("none|mser5|N");
   simulate->add_flag("-q,--quiet", quiet, "Print nothing but errors (use with --json).");
   simulate->add_option("--cfg", cfg, "Pass a SimGrid setting through, e.g. --cfg contexts/factory:raw.")
       ->type_name("NAME:VALUE");
@@ -138,14 +163,21 @@ int run_cli(int argc, char** argv) {
       sim::SimOptions opt;
       opt.progress = !quiet;
       opt.simgrid_cfg = cfg;
-      RunStats st;
       try {
-        st = sim::run_simulation(s, opt);
+        opt.warmup = warmup.empty() ? default_warmup(s) : sim::Warmup::parse(warmup);
+      } catch (const std::invalid_argument& e) {
+        throw ScenarioError(std::string("--warmup: ") + e.what());
+      }
+      nlohmann::ordered_json result;
+      try {
+        if (reps.replications == 1 && reps.precision == 0)
+          result = result_json(s, sim::run_simulation(s, opt));
+        else
+          result = sim::run_replications(s, opt, reps);
       } catch (const std::exception& e) {
         std::cerr << "stepq simulate: " << s.file << ": " << e.what() << "\n";
         return kRunFailed;
       }
-      const auto result = result_json(s, st);
       if (!quiet) print_summary(std::cout, result);
       try {
         out.write(result);

@@ -52,6 +52,28 @@ void Histogram::merge(const Histogram& o) {
   }
 }
 
+void Histogram::remove(double v) {
+  if (v < 0) v = 0;
+  if (n_ == 0) return;
+  --n_;
+  sum_ -= v;
+  if (v < std::ldexp(1.0, kMinExp)) {
+    if (zeros_) --zeros_;
+  } else if (!counts_.empty() && counts_[bucket(v)]) {
+    --counts_[bucket(v)];
+  }
+  if (n_ == 0) {
+    sum_ = min_ = max_ = 0;
+    return;
+  }
+  if (zeros_ == 0 && min_ < std::ldexp(1.0, kMinExp)) min_ = quantile(0);
+  for (std::size_t b = counts_.size(); b-- > 0;)
+    if (counts_[b]) {
+      max_ = std::min(max_, bucket_value(b) * (1 + 1.0 / kSub));
+      break;
+    }
+}
+
 double Histogram::quantile(double q) const {
   if (n_ == 0) return 0;
   const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(n_))));

@@ -11,6 +11,8 @@ class Histogram {
  public:
   void add(double v);
   void merge(const Histogram& o);
+  // Takes back one value added before (warm-up removal). min/max become bucket-accurate.
+  void remove(double v);
   std::uint64_t count() const { return n_; }
   double mean() const { return n_ ? sum_ / static_cast<double>(n_) : 0; }
   double sum() const { return sum_; }

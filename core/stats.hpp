@@ -37,6 +37,8 @@ struct RunStats {
   std::uint64_t failure_reason_count = 0;
   void add_failure(const std::string& reason);
   double simulated_s = 0, wall_s = 0;
+  std::string warmup_method = "none";
+  std::uint64_t warmup_dropped = 0;  // sessions at the start whose statistics were discarded
 };
 
 }  // namespace stepq

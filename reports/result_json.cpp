@@ -24,6 +24,7 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
   r["replications"] = 1;
   r["sessions"] = {{"arrived", st.arrived}, {"started", st.started}, {"failed", st.failed}};
   r["startup_s"] = summary(st.startup_s, true);
+  r["warmup"] = {{"method", st.warmup_method}, {"sessions_dropped", st.warmup_dropped}};
   r["prepare_cost_s"] = {{"mean", st.arrived ? st.prepare_cost_sum / static_cast<double>(st.arrived) : 0.0}};
   const double T = st.simulated_s;
   std::uint64_t claims = 0;

@@ -40,6 +40,18 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r) {
   std::snprintf(line, sizeof line, "  %10s %10s %10s %10s %10s %10s\n", sec(u["p50"]).c_str(), sec(u["p90"]).c_str(),
                 sec(u["p95"]).c_str(), sec(u["p99"]).c_str(), sec(u["mean"]).c_str(), sec(u["max"]).c_str());
   out << line;
+  if (u.contains("ci95")) {
+    const auto& ci = u["ci95"];
+    std::snprintf(line, sizeof line, "  95%% intervals over %llu replications: mean [%s, %s], p95 [%s, %s]\n",
+                  r["replications"].get<unsigned long long>(), sec(ci["mean"][0]).c_str(), sec(ci["mean"][1]).c_str(),
+                  sec(ci["p95"][0]).c_str(), sec(ci["p95"][1]).c_str());
+    out << line;
+  }
+  if (r.contains("stopping")) out << "  stopping rule: " << r["stopping"]["reason"].get<std::string>() << "\n";
+  if (r["warmup"]["sessions_dropped"].get<unsigned long long>() > 0)
+    out << "  warm-up removed (" << r["warmup"]["method"].get<std::string>()
+        << "): " << r["warmup"]["sessions_dropped"].get<unsigned long long>() << " sessions at the start"
+        << (r["replications"].get<int>() > 1 ? " (all replications)" : "") << "\n";
   const double pc = r["prepare_cost_s"]["mean"];
   const double mean = u["mean"];
   std::snprintf(line, sizeof line, "  queue-blind prepare-cost estimate (broker formula): %s s mean", sec(pc).c_str());

@@ -10,6 +10,7 @@
 
 #include "core/model_services.hpp"
 #include "core/rng.hpp"
+#include "core/warmup.hpp"
 #include "core/worker.hpp"
 #include "world.hpp"
 
@@ -95,7 +96,41 @@ struct Run {
   }
 };
 
+void apply_warmup(World& w, const Warmup& wu) {
+  w.stats().warmup_method = wu.name();
+  if (wu.method == Warmup::Method::none) return;
+  const auto& series = w.startup_by_index();
+  if (wu.method == Warmup::Method::fixed) {
+    w.drop_warmup(std::min<std::uint64_t>(wu.sessions, series.size()));
+    return;
+  }
+  // MSER-5 over the sessions that started, in arrival order; the cut-off is the arrival index
+  // of the first kept one, so sessions that failed in the warm-up go too.
+  std::vector<double> started;
+  std::vector<std::uint64_t> index;
+  for (std::size_t i = 0; i < series.size(); ++i)
+    if (!std::isnan(series[i])) started.push_back(series[i]), index.push_back(i);
+  const std::size_t d = mser5(started);
+  w.drop_warmup(d == 0 ? 0 : index[d]);
+}
+
 }  // namespace
+
+Warmup Warmup::parse(const std::string& s) {
+  if (s == "none") return {};
+  if (s == "mser5") return {Method::mser5, 0};
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return {Method::fixed, std::stoull(s)};
+  throw std::invalid_argument("must be none, mser5 or a number of sessions (got " + s + ")");
+}
+
+std::string Warmup::name() const {
+  switch (method) {
+    case Method::none: return "none";
+    case Method::mser5: return "mser5";
+    case Method::fixed: return "fixed";
+  }
+  return "?";
+}
 
 RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
   const auto wall0 = std::chrono::steady_clock::now();
@@ -113,7 +148,10 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
 
   auto hosts = build_platform(sc);
   sg4::Host* broker = hosts["broker"];
-  Run run{sc, World(sc), nullptr, {}, opt.progress && isatty(2), sc.sessions.value_or(0)};
+  const std::uint64_t early_limit = opt.warmup.method == Warmup::Method::fixed ? opt.warmup.sessions
+                                    : opt.warmup.method == Warmup::Method::mser5 ? UINT64_MAX
+                                                                                : 0;
+  Run run{sc, World(sc, early_limit), nullptr, {}, opt.progress && isatty(2), sc.sessions.value_or(0)};
   run.services = opt.services ? opt.services(run.world) : std::make_unique<SimServices>(run.world, hosts);
 
   sg4::Actor::create("generator", broker, [&run] { run.guarded("session generator", [&] { run.generate(); }); });
@@ -134,6 +172,7 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
   engine.run();
   if (!run.error.empty()) throw std::runtime_error("simulation stopped: " + run.error);
 
+  apply_warmup(run.world, opt.warmup);
   RunStats stats = std::move(run.world.stats());
   stats.simulated_s = sg4::Engine::get_clock();
   stats.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

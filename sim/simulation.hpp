@@ -16,7 +16,17 @@
 
 namespace stepq::sim {
 
+// Which sessions at the start of a run to leave out of the statistics (the warm-up transient).
+struct Warmup {
+  enum class Method { none, mser5, fixed } method = Method::none;
+  std::uint64_t sessions = 0;  // fixed: how many
+  // Parses "none", "mser5" or a number of sessions; throws std::invalid_argument.
+  static Warmup parse(const std::string& s);
+  std::string name() const;
+};
+
 struct SimOptions {
+  Warmup warmup;
   bool progress = false;               // a progress line on stderr (only when it is a terminal)
   std::vector<std::string> simgrid_cfg;  // extra --cfg=name:value settings
   // Tests replace the platform's services (e.g. to throw inside an actor).

@@ -9,8 +9,9 @@ namespace stepq::sim {
 
 namespace sg4 = simgrid::s4u;
 
-World::World(const Scenario& sc)
-    : sc_(sc), activate_(sc.dispatch.dependencies == DispatchSpec::Dependencies::activate) {
+World::World(const Scenario& sc, std::uint64_t early_limit)
+    : sc_(sc), activate_(sc.dispatch.dependencies == DispatchSpec::Dependencies::activate), early_limit_(early_limit) {
+  early_waits_.resize(sc.kinds.size());
   stats_.kinds.resize(sc.kinds.size());
   stats_.pools.resize(sc.pools.size());
   pools_.resize(sc.pools.size());
@@ -51,6 +52,7 @@ void World::accept(std::uint64_t index) {
     stats_.kinds[tp.steps[i].kind].steps++;
   }
   stats_.arrived++;
+  startup_by_index_.push_back(std::numeric_limits<double>::quiet_NaN());
   stats_.prepare_cost_sum += tp.total_prepare_cost_s;
   if (activate_) {
     for (int r : tp.plan.roots) make_ready(s, r);
@@ -139,6 +141,7 @@ bool World::finish(const StepRef& r, const Outcome& o) {
       if (--s->remaining == 0) {
         stats_.started++;
         stats_.startup_s.add(now() - s->accepted);
+        startup_by_index_[s->index] = now() - s->accepted;
         session_done(s);
       }
       break;
@@ -238,7 +241,18 @@ void World::claimed(int pool, const StepRef& s, double wait_s) {
   KindStats& k = stats_.kinds[s.kind];
   k.claims++;
   k.wait_s.add(wait_s);
+  if (s.session < early_limit_) early_waits_[s.kind].emplace_back(s.session, wait_s);
   stats_.pools[pool].claims++;
+}
+
+void World::drop_warmup(std::uint64_t cutoff) {
+  stats_.startup_s = Histogram();
+  for (std::size_t i = cutoff; i < startup_by_index_.size(); ++i)
+    if (!std::isnan(startup_by_index_[i])) stats_.startup_s.add(startup_by_index_[i]);
+  for (std::size_t k = 0; k < early_waits_.size(); ++k)
+    for (const auto& [session, w] : early_waits_[k])
+      if (session < cutoff) stats_.kinds[k].wait_s.remove(w);
+  stats_.warmup_dropped = cutoff;
 }
 
 void World::ran(int pool, const StepRef& s, double busy_s, const Outcome&, bool applied) {

@@ -24,7 +24,13 @@ namespace stepq::sim {
 
 class World final : public Queue, public Clock, public Recorder {
  public:
-  explicit World(const Scenario& sc);
+  // Claims of sessions with index < early_limit are remembered, so that a warm-up chosen at the
+  // end of the run can be taken back out of the wait statistics.
+  World(const Scenario& sc, std::uint64_t early_limit);
+  // Leaves sessions with index < cutoff out of start-up and wait statistics.
+  void drop_warmup(std::uint64_t cutoff);
+  // Start-up of each session in arrival order (NaN: it did not start).
+  const std::vector<double>& startup_by_index() const { return startup_by_index_; }
   ~World() override;
 
   // Queue
@@ -104,6 +110,9 @@ class World final : public Queue, public Clock, public Recorder {
   bool all_arrived_ = false;
   simgrid::s4u::SemaphorePtr all_finished_;
   std::vector<double> template_cdf_;
+  std::vector<double> startup_by_index_;
+  std::uint64_t early_limit_;
+  std::vector<std::vector<std::pair<std::uint64_t, double>>> early_waits_;  // per kind
 };
 
 }  // namespace stepq::sim

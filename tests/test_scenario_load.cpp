@@ -536,7 +536,7 @@ TEST_CASE("names with / and ~ are escaped in pointers and accepted by --set", "[
         "dir/t.json: /kinds/fs~1copy~01/threads: must be a positive integer (got 0)");
 }
 
-TEST_CASE("--set overrides are applied before validation", "[scenario][override]") {
+TEST_CASE("set overrides (--set) are applied before validation", "[scenario][override]") {
   const Override o = parse_override("/kinds/work/service_s={\"dist\": \"exponential\", \"mean\": 2}");
   CHECK(o.pointer == "/kinds/work/service_s");
   CHECK(o.value == "{\"dist\": \"exponential\", \"mean\": 2}");

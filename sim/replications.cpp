@@ -1,0 +1,220 @@
+#include "replications.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/confidence.hpp"
+#include "core/rng.hpp"
+#include "isolated.hpp"
+
+namespace stepq::sim {
+
+namespace {
+using ojson = nlohmann::ordered_json;
+
+std::vector<double> column(const std::vector<ojson>& runs, const std::function<const ojson&(const ojson&)>& at) {
+  std::vector<double> v;
+  for (const auto& r : runs) {
+    const ojson& x = at(r);
+    if (x.is_number()) v.push_back(x.get<double>());
+  }
+  return v;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+ojson interval(const std::vector<double>& v) {
+  const Interval i = ci95(v);
+  return ojson::array({i.lo, i.hi});
+}
+
+// Averages the summary statistics at `path` (mean, p50, …), keeps the largest max, and adds
+// 95% intervals for the mean and the p95.
+void combine_summary(ojson& out, const std::vector<ojson>& runs, const ojson::json_pointer& path) {
+  ojson& o = out[path];
+  for (auto& [key, val] : o.items()) {
+    if (!val.is_number()) continue;
+    const auto col = column(runs, [&](const ojson& r) -> const ojson& { return r[path][key]; });
+    if (key == "max") {
+      double m = 0;
+      for (double x : col) m = std::max(m, x);
+      val = m;
+    } else {
+      val = mean_of(col);
+    }
+  }
+  o["ci95"] = {{"mean", interval(column(runs, [&](const ojson& r) -> const ojson& { return r[path]["mean"]; }))},
+               {"p95", interval(column(runs, [&](const ojson& r) -> const ojson& { return r[path]["p95"]; }))}};
+}
+
+void sum_counts(ojson& out, const std::vector<ojson>& runs, const ojson::json_pointer& path) {
+  for (auto& [key, val] : out[path].items())
+    if (val.is_number_unsigned()) {
+      std::uint64_t s = 0;
+      for (const auto& r : runs) s += r[path][key].get<std::uint64_t>();
+      val = s;
+    }
+}
+
+void average(ojson& out, const std::vector<ojson>& runs, const ojson::json_pointer& p) {
+  out[p] = mean_of(column(runs, [&](const ojson& r) -> const ojson& { return r[p]; }));
+}
+}  // namespace
+
+std::uint64_t replication_seed(std::uint64_t base, int r) {
+  return r == 0 ? base : derive(base, static_cast<std::uint64_t>(r));
+}
+
+ojson combine_replications(const std::vector<ojson>& runs) {
+  ojson out = runs.front();
+  out["replications"] = runs.size();
+  ojson seeds = ojson::array();
+  for (const auto& r : runs) seeds.push_back(r["seed"]);
+  out["replication_seeds"] = seeds;
+  sum_counts(out, runs, "/sessions"_json_pointer);
+  combine_summary(out, runs, "/startup_s"_json_pointer);
+  average(out, runs, "/prepare_cost_s/mean"_json_pointer);
+  ojson dropped = ojson::array();
+  std::uint64_t total = 0;
+  for (const auto& r : runs) dropped.push_back(r["warmup"]["sessions_dropped"]), total += r["warmup"]["sessions_dropped"].get<std::uint64_t>();
+  out["warmup"]["sessions_dropped"] = total;
+  out["warmup"]["per_replication"] = dropped;
+  for (auto& [name, k] : out["kinds"].items()) {
+    const auto base = ojson::json_pointer("/kinds") / name;
+    sum_counts(out, runs, base);
+    combine_summary(out, runs, base / "wait_s");
+    average(out, runs, base / "service_s" / "mean");
+    average(out, runs, base / "service_s" / "p95");
+    average(out, runs, base / "utilization");
+  }
+  for (auto& [name, p] : out["pools"].items()) {
+    const auto base = ojson::json_pointer("/pools") / name;
+    sum_counts(out, runs, base);
+    average(out, runs, base / "utilization");
+  }
+  // Failure reasons: the union, with counts summed.
+  ojson reasons = ojson::array();
+  std::uint64_t count = 0;
+  for (const auto& r : runs) {
+    count += r["failures"]["count"].get<std::uint64_t>();
+    for (const auto& e : r["failures"]["reasons"]) {
+      auto it = std::find_if(reasons.begin(), reasons.end(), [&](const ojson& x) { return x["reason"] == e["reason"]; });
+      if (it != reasons.end()) (*it)["sessions"] = (*it)["sessions"].get<std::uint64_t>() + e["sessions"].get<std::uint64_t>();
+      else if (reasons.size() < 5) reasons.push_back(e);
+    }
+  }
+  out["failures"] = {{"count", count}, {"reasons", reasons}};
+  average(out, runs, "/run/simulated_s"_json_pointer);
+  return out;
+}
+
+ojson run_replications(const Scenario& sc, const SimOptions& opt, const ReplicationPlan& plan) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  const int jobs = plan.jobs > 0 ? plan.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const bool adaptive = plan.precision > 0;
+  const int first = adaptive ? std::max(plan.replications, 3) : plan.replications;
+  const int most = adaptive ? std::max(first, plan.max_replications) : first;
+  const bool progress = opt.progress && isatty(2);
+
+  std::vector<std::optional<ojson>> results(most);
+  std::string error;
+  std::mutex mu;
+  int done = 0;
+  // Runs replications [from, to) on `jobs` threads, each forking one simulation at a time.
+  auto run_range = [&](int from, int to) {
+    std::atomic<int> next{from};
+    std::vector<std::thread> pool;
+    for (int j = 0; j < std::min(jobs, to - from); ++j)
+      pool.emplace_back([&] {
+        for (int r; (r = next++) < to;) {
+          {
+            std::lock_guard<std::mutex> l(mu);
+            if (!error.empty()) return;
+          }
+          Scenario one = sc;
+          one.seed = replication_seed(sc.seed, r);
+          SimOptions o = opt;
+          o.progress = false;
+          try {
+            ojson res = run_isolated(one, o);
+            std::lock_guard<std::mutex> l(mu);
+            results[r] = std::move(res);
+            if (progress) std::fprintf(stderr, "\r  replications: %d done", ++done);
+          } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> l(mu);
+            if (error.empty()) error = "replication " + std::to_string(r) + " (seed " + std::to_string(one.seed) + "): " + e.what();
+          }
+        }
+      });
+    for (auto& t : pool) t.join();
+    if (!error.empty()) throw std::runtime_error(error);
+  };
+
+  // The stopping rule is checked on every prefix in order, so where it stops does not depend on
+  // how many replications happened to run in parallel.
+  auto relative_width = [&](int n) {
+    std::vector<ojson> prefix;
+    for (int i = 0; i < n; ++i) prefix.push_back(*results[i]);
+    const ojson c = combine_replications(prefix);
+    double w = 0;
+    for (const char* k : {"mean", "p95"}) {
+      const double m = c["startup_s"][k], lo = c["startup_s"]["ci95"][k][0], hi = c["startup_s"]["ci95"][k][1];
+      w = std::max(w, m != 0 ? (hi - lo) / 2 / std::fabs(m) : 0.0);
+    }
+    return w;
+  };
+
+  int ran = first;
+  run_range(0, first);
+  int used = first;
+  bool met = !adaptive;
+  if (adaptive) {
+    for (int n = first;; ++n) {
+      if (n > ran) {
+        const int upto = std::min(most, ran + jobs);
+        run_range(ran, upto);
+        ran = upto;
+      }
+      if (relative_width(n) <= plan.precision) {
+        used = n, met = true;
+        break;
+      }
+      if (n == most) {
+        used = n;
+        break;
+      }
+    }
+  }
+  if (progress) std::fprintf(stderr, "\r%40s\r", "");
+
+  std::vector<ojson> runs;
+  for (int i = 0; i < used; ++i) runs.push_back(*results[i]);
+  ojson out = combine_replications(runs);
+  if (adaptive) {
+    out["stopping"] = {{"rule", "precision"},
+                       {"target", plan.precision},
+                       {"met", met},
+                       {"relative_half_width", relative_width(used)},
+                       {"max_replications", most},
+                       {"reason", met ? "the 95% intervals of the mean and p95 start-up reached the target"
+                                      : "max_replications reached before the target precision"}};
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  std::uint64_t claims = 0;
+  for (const auto& [n, k] : out["kinds"].items()) claims += k["claims"].get<std::uint64_t>();
+  out["run"]["wall_s"] = wall;
+  out["run"]["steps_per_wall_s"] = wall > 0 ? static_cast<double>(claims) / wall : 0.0;
+  return out;
+}
+
+}  // namespace stepq::sim
