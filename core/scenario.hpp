@@ -75,6 +75,7 @@ struct ArrivalSpec {
   double rate_per_s = 1;       // poisson, periodic
   std::vector<double> times;   // trace: arrival instants (s), sorted
   std::string trace_file;
+  std::uint64_t burst = 0;     // sessions accepted at once at t = 0, before the process starts
 };
 
 struct DispatchSpec {

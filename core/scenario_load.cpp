@@ -345,8 +345,9 @@ class Loader {
   }
 
   void arrivals(const Node& n) {
-    n.object({"process", "rate_per_s", "file"});
+    n.object({"process", "rate_per_s", "file", "burst"});
     ArrivalSpec& a = sc_.arrivals;
+    if (n["burst"].present()) a.burst = n["burst"].count(false);
     const std::string process = n["process"].choice({"poisson", "periodic", "trace"});
     if (process == "trace") {
       a.process = ArrivalSpec::Process::trace;

@@ -78,9 +78,11 @@ struct Run {
     std::uint64_t next_report = total ? total / 100 + 1 : UINT64_MAX;
     double t = 0;
     for (std::uint64_t i = 0; i < limit; ++i) {
-      if (a.process == ArrivalSpec::Process::poisson) t += -std::log(arrivals.uniform()) / a.rate_per_s;
-      else if (a.process == ArrivalSpec::Process::periodic) t = static_cast<double>(i) / a.rate_per_s;
-      else if (i < a.times.size()) t = a.times[i];
+      const std::uint64_t j = i - std::min(i, a.burst);  // index within the arrival process
+      if (i < a.burst) t = 0;
+      else if (a.process == ArrivalSpec::Process::poisson) t += -std::log(arrivals.uniform()) / a.rate_per_s;
+      else if (a.process == ArrivalSpec::Process::periodic) t = static_cast<double>(j) / a.rate_per_s;
+      else if (j < a.times.size()) t = a.times[j];
       else break;
       if (t > horizon) break;
       if (t > world.now()) sg4::this_actor::sleep_until(t);
