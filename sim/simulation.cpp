@@ -150,9 +150,11 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
 
   auto hosts = build_platform(sc);
   sg4::Host* broker = hosts["broker"];
-  const std::uint64_t early_limit = opt.warmup.method == Warmup::Method::fixed ? opt.warmup.sessions
-                                    : opt.warmup.method == Warmup::Method::mser5 ? UINT64_MAX
-                                                                                : 0;
+  // MSER-5 never cuts more than half the run, so only the first half's claims are remembered.
+  const std::uint64_t early_limit =
+      opt.warmup.method == Warmup::Method::fixed   ? opt.warmup.sessions
+      : opt.warmup.method == Warmup::Method::mser5 ? (sc.sessions ? *sc.sessions / 2 + 5 : UINT32_MAX)
+                                                   : 0;
   Run run{sc, World(sc, early_limit), nullptr, {}, opt.progress && isatty(2), sc.sessions.value_or(0)};
   run.services = opt.services ? opt.services(run.world) : std::make_unique<SimServices>(run.world, hosts);
 

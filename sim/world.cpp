@@ -241,17 +241,21 @@ void World::claimed(int pool, const StepRef& s, double wait_s) {
   KindStats& k = stats_.kinds[s.kind];
   k.claims++;
   k.wait_s.add(wait_s);
-  if (s.session < early_limit_) early_waits_[s.kind].emplace_back(s.session, wait_s);
+  if (s.session < early_limit_) {
+    early_waits_[s.kind].session.push_back(static_cast<std::uint32_t>(s.session));
+    early_waits_[s.kind].wait.push_back(wait_s);
+  }
   stats_.pools[pool].claims++;
 }
 
 void World::drop_warmup(std::uint64_t cutoff) {
+  cutoff = std::min(cutoff, early_limit_);  // waits beyond what was remembered cannot be taken back
   stats_.startup_s = Histogram();
   for (std::size_t i = cutoff; i < startup_by_index_.size(); ++i)
     if (!std::isnan(startup_by_index_[i])) stats_.startup_s.add(startup_by_index_[i]);
   for (std::size_t k = 0; k < early_waits_.size(); ++k)
-    for (const auto& [session, w] : early_waits_[k])
-      if (session < cutoff) stats_.kinds[k].wait_s.remove(w);
+    for (std::size_t i = 0; i < early_waits_[k].session.size(); ++i)
+      if (early_waits_[k].session[i] < cutoff) stats_.kinds[k].wait_s.remove(early_waits_[k].wait[i]);
   stats_.warmup_dropped = cutoff;
 }
 
