@@ -438,7 +438,7 @@ TEST_CASE("unknown keys are errors with a did-you-mean hint or the allowed keys"
         "dir/t.json: /kinds/work/thread: unknown key; did you mean 'threads'?");
   CHECK(error_of(kMinimal, {{"/arrivals/rate", "5"}}) == "dir/t.json: /arrivals/rate: unknown key; did you mean 'rate_per_s'?");
   CHECK(error_of(kMinimal, {{"/arrivals/ratee", "5"}}) ==
-        "dir/t.json: /arrivals/ratee: unknown key; allowed keys: process, rate_per_s, file, comment");
+        "dir/t.json: /arrivals/ratee: unknown key; allowed keys: process, rate_per_s, file, burst, comment");
   CHECK(error_of(kMinimal, {{"/kinds/work/poll", R"({"interval": 5, "ready_after_s": 1})"}}) ==
         "dir/t.json: /kinds/work/poll/interval: unknown key; did you mean 'interval_s'?");
   CHECK(error_of(kMinimal, {{"/templates/0/steps/0/depends_on", "[]"}}) ==
