@@ -15,32 +15,12 @@ double phi(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2 * kPi); }
 double Phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
 }  // namespace
 
-Dist Dist::constant(double v) {
-  Dist d;
-  d.type_ = Type::constant;
-  d.a_ = v;
-  return d;
-}
-Dist Dist::exponential(double mean) {
-  Dist d;
-  d.type_ = Type::exponential;
-  d.a_ = mean;
-  return d;
-}
-Dist Dist::uniform(double lo, double hi) {
-  Dist d;
-  d.type_ = Type::uniform;
-  d.a_ = lo;
-  d.b_ = hi;
-  return d;
-}
-Dist Dist::lognormal_mu_sigma(double mu, double sigma) {
-  Dist d;
-  d.type_ = Type::lognormal;
-  d.a_ = mu;
-  d.b_ = sigma;
-  return d;
-}
+Dist::Dist(Type t, double a, double b) : type_(t), a_(a), b_(b) {}
+
+Dist Dist::constant(double v) { return {Type::constant, v, 0}; }
+Dist Dist::exponential(double mean) { return {Type::exponential, mean, 0}; }
+Dist Dist::uniform(double lo, double hi) { return {Type::uniform, lo, hi}; }
+Dist Dist::lognormal_mu_sigma(double mu, double sigma) { return {Type::lognormal, mu, sigma}; }
 Dist Dist::lognormal_mean_p95(double mean, double p95) {
   // mean = e^(mu+σ²/2), p95 = e^(mu+zσ)  ⇒  σ²/2 − zσ + ln(p95/mean) = 0; take the smaller root.
   const double d = std::log(p95 / mean);
@@ -55,22 +35,14 @@ Dist Dist::lognormal_mean_p95(double mean, double p95) {
   const double sigma = kZ95 - std::sqrt(disc);
   return lognormal_mu_sigma(std::log(mean) - sigma * sigma / 2, sigma);
 }
-Dist Dist::normal(double mean, double sd) {
-  Dist d;
-  d.type_ = Type::normal;
-  d.a_ = mean;
-  d.b_ = sd;
-  return d;
-}
+Dist Dist::normal(double mean, double sd) { return {Type::normal, mean, sd}; }
 Dist Dist::empirical(std::vector<double> samples) {
-  Dist d;
-  d.type_ = Type::empirical;
+  Dist d(Type::empirical, 0, 0);
   d.samples_ = std::move(samples);
   return d;
 }
 Dist Dist::mixture(std::vector<double> weights, std::vector<Dist> parts) {
-  Dist d;
-  d.type_ = Type::mixture;
+  Dist d(Type::mixture, 0, 0);
   const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
   double c = 0;
   for (double w : weights) d.samples_.push_back(c += w / total);

@@ -16,6 +16,7 @@ class Dist {
  public:
   enum class Type { constant, exponential, uniform, lognormal, normal, empirical, mixture };
 
+  Dist() = default;  // constant 0
   static Dist constant(double v);
   static Dist exponential(double mean);
   static Dist uniform(double lo, double hi);
@@ -35,6 +36,7 @@ class Dist {
   std::string describe() const;  // "exponential(mean=1)", for tables
 
  private:
+  Dist(Type t, double a, double b);
   Type type_ = Type::constant;
   double a_ = 0, b_ = 0;  // constant:value · exponential:mean · uniform:min,max · lognormal:mu,sigma · normal:mean,sd
   std::vector<double> samples_;                        // empirical; mixture: cumulative weights
