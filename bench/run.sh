@@ -20,3 +20,8 @@ echo "skaha-basic, 100k sessions: median wall ${skaha} s"
 
 rss=$(/usr/bin/time -f '%M' build/stepq simulate scenarios/skaha-basic.json --sessions 1000000 --quiet 2>&1 >/dev/null | tail -1)
 echo "skaha-basic, 1M sessions: peak RSS $((rss / 1024)) MB"
+
+# Replications scale over cores: 8 replications of mm4 (200k sessions each), --jobs 1 vs 2.
+j1=$(for i in $(seq "$R"); do /usr/bin/time -f '%e' build/stepq simulate scenarios/mm4.json -r 8 -j 1 -q 2>&1 | tail -1; done | median)
+j2=$(for i in $(seq "$R"); do /usr/bin/time -f '%e' build/stepq simulate scenarios/mm4.json -r 8 -j 2 -q 2>&1 | tail -1; done | median)
+echo "8 replications of mm4: --jobs 1 ${j1} s, --jobs 2 ${j2} s, ratio $(python3 -c "print(round($j2/$j1, 2))")"
