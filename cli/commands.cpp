@@ -9,6 +9,7 @@
 #include "cli/validate.hpp"
 #include "reports/result_json.hpp"
 #include "reports/summary_table.hpp"
+#include "reports/trace_csv.hpp"
 #include "sim/replications.hpp"
 #include "sim/simulation.hpp"
 
@@ -95,7 +96,7 @@ int run_cli(int argc, char** argv) {
   bool quiet = false;
   std::vector<std::string> cfg;
   sim::ReplicationPlan reps;
-  std::string warmup;
+  std::string warmup, trace_dir;
   auto* simulate = app.add_subcommand(
       "simulate", "Simulate a scenario (SimGrid): start-up p50/p95/p99 and per-kind queue waits.");
   add_scenario_options(simulate, sc);
@@ -127,6 +128,11 @@ int run_cli(int argc, char** argv) {
                        "Sessions left out of the statistics at the start of each run: none, mser5 (MSER-5\n"
                        "truncation; the default for Poisson and periodic arrivals), or a number.")
       ->type_name("none|mser5|N");
+  simulate->add_option("--trace", trace_dir,
+                       "Write DIR/sessions.csv (one row per session: arrival, start-up, outcome) and\n"
+                       "DIR/steps.csv (one row per claim: ready, claimed, finished, wait, outcome).\n"
+                       "Single runs only (not with --replications).")
+      ->type_name("DIR");
   simulate->add_flag("-q,--quiet", quiet, "Print nothing but errors (use with --json).");
   simulate->add_option("--cfg", cfg, "Pass a SimGrid setting through, e.g. --cfg contexts/factory:raw.")
       ->type_name("NAME:VALUE");
@@ -168,12 +174,24 @@ int run_cli(int argc, char** argv) {
       } catch (const std::invalid_argument& e) {
         throw ScenarioError(std::string("--warmup: ") + e.what());
       }
+      std::unique_ptr<CsvTrace> trace;
+      if (!trace_dir.empty()) {
+        if (reps.replications > 1 || reps.precision > 0)
+          throw ScenarioError("--trace " + trace_dir + ": a trace is of one run; drop --replications/--precision");
+        try {
+          trace = std::make_unique<CsvTrace>(trace_dir, s);
+        } catch (const std::exception& e) {
+          throw ScenarioError(std::string("--trace: ") + e.what());
+        }
+        opt.trace = trace.get();
+      }
       nlohmann::ordered_json result;
       try {
         if (reps.replications == 1 && reps.precision == 0)
           result = result_json(s, sim::run_simulation(s, opt));
         else
           result = sim::run_replications(s, opt, reps);
+        if (trace) trace->close();
       } catch (const std::exception& e) {
         std::cerr << "stepq simulate: " << s.file << ": " << e.what() << "\n";
         return kRunFailed;

@@ -156,6 +156,7 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
       : opt.warmup.method == Warmup::Method::mser5 ? (sc.sessions ? *sc.sessions / 2 + 5 : UINT32_MAX)
                                                    : 0;
   Run run{sc, World(sc, early_limit), nullptr, {}, opt.progress && isatty(2), sc.sessions.value_or(0)};
+  run.world.set_trace(opt.trace);
   run.services = opt.services ? opt.services(run.world) : std::make_unique<SimServices>(run.world, hosts);
 
   sg4::Actor::create("generator", broker, [&run] { run.guarded("session generator", [&] { run.generate(); }); });

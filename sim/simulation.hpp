@@ -13,6 +13,7 @@
 #include "core/interfaces.hpp"
 #include "core/scenario.hpp"
 #include "core/stats.hpp"
+#include "core/trace.hpp"
 
 namespace stepq::sim {
 
@@ -27,6 +28,7 @@ struct Warmup {
 
 struct SimOptions {
   Warmup warmup;
+  TraceSink* trace = nullptr;            // --trace: every claim and session, as they happen
   bool progress = false;               // a progress line on stderr (only when it is a terminal)
   std::vector<std::string> simgrid_cfg;  // extra --cfg=name:value settings
   // Tests replace the platform's services (e.g. to throw inside an actor).

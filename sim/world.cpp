@@ -187,6 +187,7 @@ void World::fail_session(Session* s, int failed_step, const std::string& reason)
 
 void World::session_done(Session* s) {
   s->done = true;
+  if (trace_) trace_->session({s->index, s->tmpl, s->accepted, now(), s->remaining == 0});
   finished_++;
 }
 
@@ -259,7 +260,15 @@ void World::drop_warmup(std::uint64_t cutoff) {
   stats_.warmup_dropped = cutoff;
 }
 
-void World::ran(int pool, const StepRef& s, double busy_s, const Outcome&, bool applied) {
+void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, bool applied) {
+  if (trace_) {
+    const char* what = !applied                             ? "lost"
+                       : o.type == Outcome::Type::completed ? "completed"
+                       : o.type == Outcome::Type::failed    ? "failed"
+                       : o.next_attempt                     ? "retry"
+                                                            : "requeue";
+    trace_->claim({s.session, s.tmpl, s.step, s.kind, pool, s.attempt, s.ready_at, now() - busy_s, now(), what});
+  }
   KindStats& k = stats_.kinds[s.kind];
   k.service_s.add(busy_s);
   if (!applied) k.lost++;

@@ -19,6 +19,7 @@
 #include "core/phase.hpp"
 #include "core/scenario.hpp"
 #include "core/stats.hpp"
+#include "core/trace.hpp"
 
 namespace stepq::sim {
 
@@ -56,6 +57,7 @@ class World final : public Queue, public Clock, public Recorder {
   std::uint64_t finished() const { return finished_; }
 
   RunStats& stats() { return stats_; }
+  void set_trace(TraceSink* t) { trace_ = t; }
 
  private:
   struct StepRt {
@@ -117,6 +119,7 @@ class World final : public Queue, public Clock, public Recorder {
     std::vector<double> wait;
   };
   std::vector<EarlyWaits> early_waits_;  // per kind
+  TraceSink* trace_ = nullptr;
 };
 
 }  // namespace stepq::sim
