@@ -5,8 +5,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/analyze_cmd.hpp"
 #include "cli/scenario_file.hpp"
 #include "cli/validate.hpp"
+#include "reports/comparison.hpp"
 #include "reports/result_json.hpp"
 #include "reports/summary_table.hpp"
 #include "reports/trace_csv.hpp"
@@ -80,6 +82,7 @@ int run_cli(int argc, char** argv) {
       "  stepq validate scenarios/skaha-basic.json\n"
       "  stepq simulate scenarios/skaha-basic.json --sessions 20000 --json result.json\n"
       "  stepq simulate scenarios/skaha-basic.json --set /kinds/data.stage/threads=8\n"
+      "  stepq analyze scenarios/skaha-basic.json\n"
       "Run 'stepq COMMAND --help' for the options of one command.");
 
   Common vc;
@@ -144,6 +147,24 @@ int run_cli(int argc, char** argv) {
       "  stepq simulate scenarios/mm4.json --sessions 200000 --seed 7 --json r.json\n"
       "  stepq simulate scenarios/broker-today.json --set /pools/main/threads=4 --quiet --json -");
 
+  Common ac;
+  std::string analyze_json_out;
+  bool analyze_quiet = false;
+  auto* analyze = app.add_subcommand(
+      "analyze", "Queueing-theory estimate in milliseconds: per-pool Erlang C waits, utilisation, verdicts.");
+  add_scenario_options(analyze, ac);
+  analyze->add_option("--json", analyze_json_out, "Write the analysis JSON to FILE ('-' for stdout).")->type_name("FILE");
+  analyze->add_flag("-q,--quiet", analyze_quiet, "Print nothing but errors (use with --json).");
+  analyze->footer(
+      "Each pool is an M/M/c queue (Erlang C), corrected by Allen-Cunneen for non-exponential\n"
+      "service (marked approximate); arrival rates per kind come from the traffic equations\n"
+      "(I - P^T) lambda = gamma, counting retries, polls and re-checks. An unstable pool gets a\n"
+      "verdict naming it and the threads it needs. Keys match `simulate --json` where they mean\n"
+      "the same thing, so the two can be read side by side.\n"
+      "Examples:\n"
+      "  stepq analyze scenarios/mm4.json\n"
+      "  stepq analyze scenarios/skaha-basic.json --set /arrivals/rate_per_s=0.05 --json a.json");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -160,6 +181,10 @@ int run_cli(int argc, char** argv) {
       const Scenario s = load(vc);
       print_validation(std::cout, s);
       return kOk;
+    }
+    if (*analyze) {
+      const Scenario s = load(ac);
+      return run_analyze(s, analyze_json_out, analyze_quiet, std::cout, std::cerr);
     }
     if (*simulate) {
       Scenario s = load(sc);
@@ -196,7 +221,15 @@ int run_cli(int argc, char** argv) {
         std::cerr << "stepq simulate: " << s.file << ": " << e.what() << "\n";
         return kRunFailed;
       }
-      if (!quiet) print_summary(std::cout, result);
+      try {
+        add_analytic(result, s, stepq::analyze(s));
+      } catch (const std::invalid_argument&) {
+        // No arrival rate to analyse (a trace at one instant): the simulation stands alone.
+      }
+      if (!quiet) {
+        print_summary(std::cout, result);
+        print_comparison(std::cout, result);
+      }
       try {
         out.write(result);
       } catch (const std::exception& e) {

@@ -57,9 +57,10 @@ void combine_summary(ojson& out, const std::vector<ojson>& runs, const ojson::js
                {"p95", interval(column(runs, [&](const ojson& r) -> const ojson& { return r[path]["p95"]; }))}};
 }
 
+// Counts add up over replications; settings such as `threads` are the same in each.
 void sum_counts(ojson& out, const std::vector<ojson>& runs, const ojson::json_pointer& path) {
   for (auto& [key, val] : out[path].items())
-    if (val.is_number_unsigned()) {
+    if (val.is_number_unsigned() && key != "threads") {
       std::uint64_t s = 0;
       for (const auto& r : runs) s += r[path][key].get<std::uint64_t>();
       val = s;

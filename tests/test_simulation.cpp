@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/model_services.hpp"
+#include "sim/replications.hpp"
 #include "helpers.hpp"
 
 using namespace stepq;
@@ -194,4 +195,25 @@ TEST_CASE("an exception inside an actor becomes a clean error", "[sim]") {
   opt.services = [](Clock& c) { return std::make_unique<Exploding>(c); };
   CHECK_THROWS_WITH(test::simulate(test::scenario(mm_c(4, 100)), opt),
                     Catch::Contains("worker") && Catch::Contains("storage backend exploded"));
+}
+
+TEST_CASE("replications: intervals, summed counts, unchanged settings, same output whatever --jobs", "[sim]") {
+  const Scenario sc = test::scenario(mm_c(4, 20000));
+  sim::ReplicationPlan plan;
+  plan.replications = 4;
+  plan.jobs = 1;
+  auto one = sim::run_replications(sc, {}, plan);
+  plan.jobs = 3;
+  auto three = sim::run_replications(sc, {}, plan);
+  CHECK(one["replications"] == 4);
+  CHECK(kind(one, "work")["threads"] == 4);          // a setting, not a count
+  CHECK(one["sessions"]["arrived"] == 4 * 20000);    // a count
+  const auto& ci = one["startup_s"]["ci95"]["mean"];
+  CHECK(ci[0].get<double>() < one["startup_s"]["mean"].get<double>());
+  CHECK(one["startup_s"]["mean"].get<double>() < ci[1].get<double>());
+  for (auto* r : {&one, &three}) {
+    (*r)["run"].erase("wall_s");
+    (*r)["run"].erase("steps_per_wall_s");
+  }
+  CHECK(one.dump() == three.dump());
 }

@@ -1,0 +1,666 @@
+#include "analytic.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+
+#include "erlang.hpp"
+#include "rng.hpp"
+
+namespace stepq {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int kReadySamples = 2048;  // draws of a poll kind's ready_after_s (fixed seed)
+
+std::string g3(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
+
+// Mean of ⌈Y⌉⁺ when only the mean y of Y is known: → y + 1/2 for large y, → 0 as y → 0.
+double ceil_mean(double y) { return y > 0 ? y + 0.5 - 0.5 * std::exp(-2 * y) : 0.0; }
+
+// One template step, with what does not change between fixed-point passes.
+struct StepInfo {
+  int kind = 0, pool = 0;
+  double mean = 0, second = 0;  // handler time per run: E[S], E[S²] (transfer included)
+  bool exponential = false;     // handler time is exponential (no transfer added)
+  int parent = -1;              // designated predecessor: the last to finish, queue-blind
+  int group = -1, position = 0; // batch: steps of one pool made READY at (nearly) one instant
+  std::vector<int> ahead;       // steps of the same batch queued before this one
+};
+
+struct KindInfo {
+  double attempts = 1;        // A_k
+  double backoff_mean = 0;    // expected total backoff per step
+  bool poll = false;
+  double interval = 0;
+  std::vector<double> ready;  // ready_after_s draws
+};
+
+struct Group {  // steps of one pool queued at (nearly) one instant, in queue order
+  int pool = 0;
+  std::vector<int> members;
+};
+
+struct LinkLoad {
+  std::string name;
+  double utilization = 0;  // transfer bytes per second / bandwidth
+  double bandwidth_Bps = 0;
+};
+
+// Per pool, what the next pass needs from the last one's queueing results.
+struct PoolState {
+  double single_wait = 0;       // a lone arrival's wait (claim and poll delay included)
+  std::vector<double> ratio;    // [j]: share of the work ahead in its batch that position j waits for
+};
+
+// What one pass over the templates gives for the pools' current waits.
+struct Pass {
+  std::vector<double> visits_full, visits_recheck, s1, s2, position_sum;  // per kind, per session
+  std::vector<double> spawn;                                               // n×n: m_ij per session
+  std::vector<std::vector<double>> batches;  // per pool: [g−1] batches of g first visits per session
+  std::vector<double> first_visits;          // per pool, per session
+  std::vector<char> rechecked;               // per pool
+  std::vector<std::vector<double>> rechecks; // per template step: R
+  double startup = 0;
+};
+
+struct PoolNow {  // pool statistics for the current λ
+  double lambda = 0, es = 0, es2 = 0, cs2 = 0, a = 0, rho = 0, C = 0, ac = 1;
+  double queue_wait = 0;         // Wq of a lone arrival (no claim, no poll delay)
+  double wait_probability = 0;   // P(Wq > 0) for a lone arrival
+  double theta = kInf, d = 0;
+  double mean_wait = 0;          // over all visits, claim and poll delay included
+  bool stable = true, batched = false, truncated = false;
+  PoolState next;
+};
+
+class Model {
+ public:
+  explicit Model(const Scenario& sc) : sc_(sc), nk_(static_cast<int>(sc.kinds.size())), np_(static_cast<int>(sc.pools.size())) {
+    arrivals();
+    const double wsum = std::accumulate(sc.templates.begin(), sc.templates.end(), 0.0,
+                                        [](double s, const TemplateSpec& t) { return s + t.weight; });
+    for (const auto& t : sc.templates) weight_.push_back(t.weight / wsum);
+    kinds_.resize(nk_);
+    for (int k = 0; k < nk_; ++k) {
+      const KindSpec& ks = sc.kinds[k];
+      KindInfo& ki = kinds_[k];
+      const double p = ks.retry.failure_probability;
+      const int m = ks.retry.max_attempts;
+      ki.attempts = p >= 1 ? m : (1 - std::pow(p, m)) / (1 - p);
+      double pj = 1;
+      for (int j = 2; j <= m && j <= 100000; ++j) {
+        pj *= p;  // P(attempt j happens) = p^(j−1)
+        if (pj < 1e-300) break;
+        ki.backoff_mean += pj * ks.retry.backoff_before(j);
+      }
+      if (ks.poll) {
+        ki.poll = true;
+        ki.interval = ks.poll->interval_s;
+        Stream rng(derive(0x616e616c797a65ULL, static_cast<std::uint64_t>(k)));  // same draws every run
+        for (int i = 0; i < kReadySamples; ++i) ki.ready.push_back(ks.poll->ready_after_s.sample(rng));
+      }
+    }
+    const bool recheck = sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck;
+    // Links carry every transfer of every session: processor sharing, so a transfer takes its
+    // time alone on the link / (1 − the link's utilisation).
+    for (const auto& l : sc.platform.links) link_load_.push_back({l.name, 0.0, l.bandwidth_Bps});
+    auto link_of = [&](const KindSpec& ks) -> int {
+      if (!ks.transfer) return -1;
+      const LinkSpec* l = sc.link_between(ks.transfer->from, ks.transfer->to);
+      return l ? static_cast<int>(l - sc.platform.links.data()) : -1;
+    };
+    for (std::size_t t = 0; t < sc.templates.size(); ++t)
+      for (const PlanStep& ps : sc.templates[t].steps)
+        if (const int l = link_of(sc.kinds[ps.kind]); l >= 0 && ps.bytes > 0)
+          link_load_[l].utilization +=
+              lambda0_ * weight_[t] * kinds_[ps.kind].attempts * ps.bytes / sc.platform.links[l].bandwidth_Bps;
+    steps_.resize(sc.templates.size());
+    steps_per_session_.assign(nk_, 0);
+    roots_per_session_.assign(nk_, 0);
+    overloaded_.assign(np_, -1);
+    for (std::size_t t = 0; t < sc.templates.size(); ++t) {
+      const TemplateSpec& tp = sc.templates[t];
+      for (std::size_t i = 0; i < tp.steps.size(); ++i) {
+        const PlanStep& ps = tp.steps[i];
+        const KindSpec& ks = sc.kinds[ps.kind];
+        const Dist& d = ps.service_s ? *ps.service_s : ks.service_s;
+        double tau = 0;  // transfer time
+        if (const int l = link_of(ks); l >= 0 && ps.bytes > 0) {
+          const LinkSpec& link = sc.platform.links[l];
+          const double u = link_load_[l].utilization;
+          tau = link.latency_s + ps.bytes / link.bandwidth_Bps / (u < 1 ? 1 - u : 1);
+          if (u >= 1) overloaded_[ks.pool] = l;
+        }
+        StepInfo si;
+        si.kind = ps.kind;
+        si.pool = ks.pool;
+        const double m1 = d.mean();
+        si.mean = m1 + tau;
+        si.second = d.second_moment() + 2 * tau * m1 + tau * tau;
+        si.exponential = d.type() == Dist::Type::exponential && tau == 0;
+        steps_[t].push_back(si);
+        steps_per_session_[ps.kind] += weight_[t];
+        if (tp.plan.preds[i].empty()) roots_per_session_[ps.kind] += weight_[t];
+        if (tau > 0) transfers_ = true;
+      }
+      // Queue-blind activation and finish times: the designated parent of a step is its
+      // predecessor that finishes last; steps of one pool activated within a tenth of a service
+      // time of each other are queued as one batch.
+      std::vector<double> blind(tp.steps.size(), 0), activation(tp.steps.size(), 0);
+      for (int s : tp.plan.topo) {
+        StepInfo& si = steps_[t][s];
+        double T = 0;
+        for (int q : tp.plan.preds[s])
+          if (si.parent < 0 || blind[q] >= T) T = blind[q], si.parent = q;
+        const KindInfo& ki = kinds_[si.kind];
+        double ready = 0;
+        for (double r : ki.ready) ready += r / kReadySamples;
+        activation[s] = T;
+        blind[s] = T + si.mean * ki.attempts + (ki.poll ? ready : 0);
+      }
+      // Batches: activate — the steps of one pool made READY (nearly) together, in that order;
+      // recheck — every step of the session in that pool, at accept, in template order.
+      std::vector<Group> groups;
+      for (int p = 0; p < np_; ++p) {
+        std::vector<int> in;
+        for (std::size_t i = 0; i < tp.steps.size(); ++i)
+          if (steps_[t][i].pool == p) in.push_back(static_cast<int>(i));
+        if (!recheck)
+          std::stable_sort(in.begin(), in.end(), [&](int x, int y) { return activation[x] < activation[y]; });
+        double opened = -kInf;
+        for (int i : in) {
+          StepInfo& si = steps_[t][i];
+          if (groups.empty() || groups.back().pool != p || (!recheck && activation[i] - opened > 0.1 * si.mean)) {
+            groups.push_back({p, {}});
+            opened = activation[i];
+          }
+          auto& g = groups.back().members;
+          si.ahead = g;
+          si.position = static_cast<int>(g.size());
+          si.group = static_cast<int>(groups.size()) - 1;
+          g.push_back(i);
+        }
+      }
+      groups_.push_back(std::move(groups));
+    }
+    max_batch_.assign(np_, 1);
+    for (const auto& gs : groups_)
+      for (const auto& g : gs) max_batch_[g.pool] = std::max(max_batch_[g.pool], static_cast<int>(g.members.size()));
+    prev_rechecks_.resize(sc.templates.size());
+    for (std::size_t t = 0; t < sc.templates.size(); ++t) prev_rechecks_[t].assign(sc.templates[t].steps.size(), 0);
+  }
+
+  AnalyticResult run() {
+    AnalyticResult r;
+    r.arrival_rate_per_s = lambda0_;
+    r.arrival_scv = ca2_;
+    for (std::size_t t = 0; t < sc_.templates.size(); ++t)
+      r.prepare_cost_mean_s += weight_[t] * sc_.templates[t].total_prepare_cost_s;
+
+    std::vector<PoolState> state(np_);
+    for (int p = 0; p < np_; ++p) {
+      state[p].single_wait = sc_.dispatch.claim_s;
+      state[p].ratio.assign(max_batch_[p], sc_.pools[p].threads == 1 ? 1.0 : 0.0);
+    }
+    std::vector<double> lam;
+    std::vector<PoolNow> pools;
+    Pass ps;
+    bool unstable = false;
+    int it = 0;
+    for (it = 1; it <= 500; ++it) {
+      ps = pass(state);
+      prev_rechecks_ = ps.rechecks;
+      lam = traffic(ps, nullptr, nullptr);
+      pools = pool_stats(ps, lam);
+      unstable = std::any_of(pools.begin(), pools.end(), [](const PoolNow& p) { return !p.stable; });
+      if (unstable) break;
+      double delta = 0;
+      for (int p = 0; p < np_; ++p)
+        delta = std::max(delta, std::abs(pools[p].next.single_wait - state[p].single_wait) / (1 + pools[p].next.single_wait));
+      if (delta < 1e-10) break;
+      // Undamped first (usually enough), then damped in case visits and waits oscillate.
+      const double keep = it < 5 ? 0 : 0.5;
+      for (int p = 0; p < np_; ++p) {
+        state[p].single_wait = keep * state[p].single_wait + (1 - keep) * pools[p].next.single_wait;
+        for (std::size_t j = 0; j < state[p].ratio.size(); ++j)
+          state[p].ratio[j] = keep * state[p].ratio[j] + (1 - keep) * pools[p].next.ratio[j];
+      }
+    }
+    r.iterations = std::min(it, 500);
+    lam = traffic(ps, &r.routing, &r.external_rate_per_s);
+    if (!unstable) r.startup_mean_s = ps.startup;
+
+    for (const LinkLoad& l : link_load_) r.links.push_back({l.name, l.utilization});
+    fill_pools(r, ps, pools);
+    fill_kinds(r, ps, lam, pools);
+    verdicts(r);
+    return r;
+  }
+
+ private:
+  void arrivals() {
+    const ArrivalSpec& a = sc_.arrivals;
+    switch (a.process) {
+      case ArrivalSpec::Process::poisson: lambda0_ = a.rate_per_s, ca2_ = 1; break;
+      case ArrivalSpec::Process::periodic: lambda0_ = a.rate_per_s, ca2_ = 0; break;
+      case ArrivalSpec::Process::trace: {
+        const auto& t = a.times;
+        if (t.empty() || t.back() <= 0)
+          throw std::invalid_argument("trace " + a.trace_file + ": all arrivals at t = 0 give no arrival rate");
+        lambda0_ = static_cast<double>(t.size()) / t.back();
+        ca2_ = 1;
+        if (t.size() >= 3) {
+          double s = 0, s2 = 0;
+          const double n = static_cast<double>(t.size() - 1);
+          for (std::size_t i = 1; i < t.size(); ++i) {
+            const double g = t[i] - t[i - 1];
+            s += g, s2 += g * g;
+          }
+          const double m = s / n;
+          if (m > 0) ca2_ = std::max(0.0, s2 / n / (m * m) - 1);
+        }
+        break;
+      }
+    }
+  }
+
+  // E[⌈(R − a)/b⌉⁺] over a poll kind's ready_after_s draws: polls after the first one.
+  static double extra_polls(const KindInfo& ki, double a, double b) {
+    double sum = 0;
+    for (double r : ki.ready)
+      if (r > a) sum += std::ceil((r - a) / b);
+    return sum / static_cast<double>(ki.ready.size());
+  }
+
+  // Visits and the start-up critical path for the pools' current waits.
+  Pass pass(const std::vector<PoolState>& st) const {
+    Pass r;
+    r.visits_full.assign(nk_, 0);
+    r.visits_recheck.assign(nk_, 0);
+    r.s1.assign(nk_, 0);
+    r.s2.assign(nk_, 0);
+    r.position_sum.assign(nk_, 0);
+    r.spawn.assign(static_cast<std::size_t>(nk_) * nk_, 0);
+    r.batches.resize(np_);
+    for (int p = 0; p < np_; ++p) r.batches[p].assign(max_batch_[p], 0);
+    r.first_visits.assign(np_, 0);
+    r.rechecked.assign(np_, 0);
+    r.rechecks.resize(sc_.templates.size());
+    const bool recheck = sc_.dispatch.dependencies == DispatchSpec::Dependencies::recheck;
+    const double claim = sc_.dispatch.claim_s;
+    // Two finish times per step: `typical` leaves out retries (rare, and long: their mean
+    // smeared over every session would delay re-check and poll timing that usually does not
+    // move), `mean` adds their expected cost; the start-up is the critical path of the means.
+    std::vector<double> typical, mean;
+    for (std::size_t t = 0; t < sc_.templates.size(); ++t) {
+      const Plan& plan = sc_.templates[t].plan;
+      const double wt = weight_[t];
+      for (const auto& g : groups_[t]) r.batches[g.pool][g.members.size() - 1] += wt;
+      typical.assign(plan.size(), 0);
+      mean.assign(plan.size(), 0);
+      r.rechecks[t].assign(plan.size(), 0);
+      double last = 0;
+      for (int s : plan.topo) {
+        const StepInfo& si = steps_[t][s];
+        const KindInfo& ki = kinds_[si.kind];
+        const int c = sc_.pools[si.pool].threads;
+        const double W = st[si.pool].single_wait;
+        // Queued behind the earlier steps of its batch: their first visits' thread time (a
+        // step re-checked at its first visit holds the thread for the claim only).
+        double ahead = 0;
+        for (int i : si.ahead)
+          ahead += claim + std::max(0.0, 1 - prev_rechecks_[t][i]) * steps_[t][i].mean;
+        const double position = si.position > 0 ? st[si.pool].ratio[si.position] * ahead / c : 0;
+        double T = 0, T_mean = 0;  // activation: the predecessors' finish
+        for (int q : plan.preds[s]) T = std::max(T, typical[q]), T_mean = std::max(T_mean, mean[q]);
+        const double first = (recheck ? 0 : T) + W + position;
+        double start = first, rechecks = 0;
+        if (recheck && !plan.preds[s].empty()) {
+          // READY at accept; re-checked every recheck_s + W until its predecessors are done.
+          const double cycle = sc_.dispatch.recheck_s + W;
+          rechecks = ceil_mean((T - first) / cycle);
+          start = first + rechecks * cycle;
+          if (rechecks > 0) r.rechecked[si.pool] = 1;
+        }
+        double end = start + si.mean, polls = 1;
+        if (ki.poll) {  // ready at T + ready_after; polls end at end, end + cycle, …
+          const double cycle = ki.interval + W + si.mean;
+          const double extra = extra_polls(ki, end - T, cycle);
+          polls += extra;
+          end += extra * cycle;
+        }
+        typical[s] = end;
+        mean[s] = T_mean + (end - T) + (ki.attempts - 1) * (W + si.mean) + ki.backoff_mean;
+        last = std::max(last, mean[s]);
+        r.rechecks[t][s] = rechecks;
+
+        const double full = ki.attempts * polls;
+        r.visits_full[si.kind] += wt * full;
+        r.visits_recheck[si.kind] += wt * rechecks;
+        r.s1[si.kind] += wt * full * si.mean;
+        r.s2[si.kind] += wt * full * si.second;
+        r.position_sum[si.kind] += wt * position;
+        r.first_visits[si.pool] += wt;
+        if (si.parent >= 0) r.spawn[static_cast<std::size_t>(steps_[t][si.parent].kind) * nk_ + si.kind] += wt;
+      }
+      r.startup += wt * last;
+    }
+    return r;
+  }
+
+  // Routing matrix and external arrivals of the pass, and their solution λ_k.
+  std::vector<double> traffic(const Pass& ps, std::vector<double>* routing, std::vector<double>* gamma) const {
+    std::vector<double> P(static_cast<std::size_t>(nk_) * nk_, 0), g(nk_, 0);
+    for (int i = 0; i < nk_; ++i) {
+      g[i] = lambda0_ * roots_per_session_[i];
+      const double n = steps_per_session_[i];
+      const double v = ps.visits_full[i] + ps.visits_recheck[i];
+      if (n <= 0 || v <= 0) continue;
+      const double q = 1 - n / v;  // revisit: retry, poll, re-check
+      P[static_cast<std::size_t>(i) * nk_ + i] += q;
+      for (int j = 0; j < nk_; ++j)
+        P[static_cast<std::size_t>(i) * nk_ + j] += (1 - q) * ps.spawn[static_cast<std::size_t>(i) * nk_ + j] / n;
+    }
+    std::vector<double> lam = solve_traffic(P, g);
+    if (routing) *routing = std::move(P);
+    if (gamma) *gamma = std::move(g);
+    return lam;
+  }
+
+  std::vector<PoolNow> pool_stats(const Pass& ps, const std::vector<double>& lam) const {
+    const double claim = sc_.dispatch.claim_s;
+    std::vector<PoolNow> out(np_);
+    for (int p = 0; p < np_; ++p) {
+      const PoolSpec& pool = sc_.pools[p];
+      PoolNow& o = out[p];
+      double m1 = 0, m2 = 0, position_sum = 0;  // position_sum: per session
+      for (int k : pool.kinds) {
+        const double v = ps.visits_full[k] + ps.visits_recheck[k];
+        if (lam[k] <= 0 || v <= 0) continue;
+        const double mk = ps.s1[k] / v, m2k = ps.s2[k] / v;  // handler time per visit
+        o.lambda += lam[k];
+        m1 += lam[k] * (mk + claim);
+        m2 += lam[k] * (m2k + 2 * claim * mk + claim * claim);
+        position_sum += ps.position_sum[k];
+      }
+      const int c = pool.threads;
+      if (o.lambda > 0) {
+        o.es = m1 / o.lambda;
+        o.es2 = m2 / o.lambda;
+        o.cs2 = o.es > 0 ? std::max(0.0, o.es2 / (o.es * o.es) - 1) : 0;
+      }
+      o.a = o.lambda * o.es;
+      o.rho = o.a / c;
+      o.stable = o.a < c && overloaded_[p] < 0;
+      o.C = erlang_c(c, o.a);
+      o.ac = allen_cunneen_factor(ca2_, o.cs2);
+      o.next.ratio.assign(max_batch_[p], 0);
+      if (!o.stable) {
+        o.queue_wait = o.mean_wait = o.next.single_wait = kInf;
+        o.wait_probability = 1;
+        continue;
+      }
+      const double mmc = o.a > 0 ? o.C * o.es / (c - o.a) : 0;  // C/(cμ − λ)
+      o.queue_wait = o.ac * mmc;
+      o.wait_probability = o.C;
+      if (max_batch_[p] > 1 && o.lambda > 0 && o.es > 0) {
+        // Batch arrivals: the M^X/M/c excess over M/M/c, added to the Allen–Cunneen wait (exact
+        // for M^X/G/1, where the batch term does not depend on the service distribution).
+        std::vector<double> pmf = ps.batches[p];
+        double per_session = 0;
+        for (double x : pmf) per_session += x;
+        pmf[0] += std::max(0.0, o.lambda / lambda0_ - ps.first_visits[p]);  // revisits come alone
+        const double batches_per_session = std::accumulate(pmf.begin(), pmf.end(), 0.0);
+        for (double& x : pmf) x /= batches_per_session;
+        const BatchWait bw = mxmc_wait(c, lambda0_ * batches_per_session, pmf, o.es);
+        o.batched = per_session > 0;
+        o.truncated = bw.truncated;
+        o.queue_wait = std::max(0.0, o.queue_wait + bw.head_wait - mmc);
+        o.wait_probability = bw.head_wait_probability;
+        for (int j = 1; j < max_batch_[p]; ++j)
+          o.next.ratio[j] = std::clamp(bw.position_excess[j] * c / o.es / j, 0.0, 1.0);
+      }
+      o.theta = o.queue_wait > 0 && o.wait_probability > 0 ? o.wait_probability / o.queue_wait : kInf;
+      if (sc_.dispatch.mode == DispatchSpec::Mode::poll)
+        o.d = sc_.dispatch.poll_interval_s / 2 / (1 + (0.37 - 0.25 * o.rho) * (c - 1));
+      o.next.single_wait = o.queue_wait + o.d + claim;
+      o.mean_wait = o.next.single_wait + (o.lambda > 0 ? lambda0_ * position_sum / o.lambda : 0);
+    }
+    return out;
+  }
+
+  WaitEstimate wait_estimate(const PoolNow& o, double shift) const {
+    const double claim = sc_.dispatch.claim_s;
+    WaitEstimate we;
+    we.mean = o.next.single_wait + shift;
+    we.p50 = wait_quantile(0.50, o.wait_probability, o.theta, 2 * o.d) + claim + shift;
+    we.p95 = wait_quantile(0.95, o.wait_probability, o.theta, 2 * o.d) + claim + shift;
+    we.p99 = wait_quantile(0.99, o.wait_probability, o.theta, 2 * o.d) + claim + shift;
+    return we;
+  }
+
+  void fill_pools(AnalyticResult& r, const Pass& ps, const std::vector<PoolNow>& now) {
+    const double claim = sc_.dispatch.claim_s;
+    const bool poisson = sc_.arrivals.process == ArrivalSpec::Process::poisson;
+    const bool poll_dispatch = sc_.dispatch.mode == DispatchSpec::Mode::poll;
+    bool failures = false;
+    for (int k = 0; k < nk_; ++k)
+      if (steps_per_session_[k] > 0 && sc_.kinds[k].retry.failure_probability > 0) failures = true;
+    const char* arrival_letter = poisson ? "M" : sc_.arrivals.process == ArrivalSpec::Process::periodic ? "D" : "GI";
+
+    for (int p = 0; p < np_; ++p) {
+      const PoolNow& o = now[p];
+      PoolEstimate e;
+      e.arrival_rate_per_s = o.lambda;
+      e.service_mean_s = o.es;
+      e.service_scv = o.cs2;
+      e.arrival_scv = ca2_;
+      e.offered_load = o.a;
+      e.utilization = o.rho;
+      e.stable = o.stable;
+      e.min_threads = min_stable_threads(o.a);
+      e.erlang_c = o.C;
+      e.allen_cunneen = o.ac;
+      e.poll_delay_mean_s = o.d;
+      if (o.stable) e.wait = wait_estimate(o, o.mean_wait - o.next.single_wait);
+
+      // Why M/M/c is not exact here.
+      auto& why = e.approximations;
+      bool exp_service = true, one_mean = true, internal = false, retries = false, polls = false;
+      double first_mean = -1;
+      for (std::size_t t = 0; t < sc_.templates.size(); ++t)
+        for (std::size_t s = 0; s < steps_[t].size(); ++s) {
+          const StepInfo& si = steps_[t][s];
+          if (si.pool != p) continue;
+          if (si.parent >= 0) internal = true;
+          if (!si.exponential) exp_service = false;
+          if (first_mean < 0) first_mean = si.mean;
+          else if (std::abs(si.mean - first_mean) > 1e-12 * first_mean) one_mean = false;
+          if (kinds_[si.kind].attempts > 1) retries = true;
+          if (kinds_[si.kind].poll) polls = true;
+        }
+      if (!poisson)
+        why.push_back(std::string(sc_.arrivals.process == ArrivalSpec::Process::periodic ? "periodic" : "trace") +
+                      " arrivals, not Poisson (Ca2 " + g3(ca2_) + ")");
+      if (!exp_service) why.push_back("service not exponential (Cs2 " + g3(o.cs2) + ")");
+      else if (!one_mean) why.push_back("kinds with different mean service share the pool");
+      if (o.batched) why.push_back("batches: several steps READY at once (M^X/M/c correction)");
+      if (internal) why.push_back("steps created by other steps' completion");
+      if (retries) why.push_back("retries");
+      if (polls) why.push_back("polls");
+      if (ps.rechecked[p]) why.push_back("re-checks");
+      if (poll_dispatch) why.push_back("poll dispatch delay (fitted)");
+      if (claim > 0) why.push_back("claim cost");
+      if (failures) why.push_back("failed sessions cancel steps (ignored)");
+      if (o.truncated) why.push_back("batch state space truncated");
+      e.exact = why.empty();
+
+      const bool m_service = exp_service && one_mean && claim == 0 && !ps.rechecked[p];
+      e.model = std::string(arrival_letter) + (o.batched ? "^X" : "") + "/" + (m_service ? "M" : o.cs2 < 1e-12 ? "D" : "G") + "/c";
+      if (!(poisson && m_service)) e.model += " Allen-Cunneen";
+      if (poll_dispatch) e.model += " + poll delay";
+      r.pools.push_back(std::move(e));
+    }
+  }
+
+  void fill_kinds(AnalyticResult& r, const Pass& ps, const std::vector<double>& lam, const std::vector<PoolNow>& now) {
+    for (int k = 0; k < nk_; ++k) {
+      const int p = sc_.kinds[k].pool;
+      KindEstimate e;
+      e.steps_per_session = steps_per_session_[k];
+      e.visits_per_session = ps.visits_full[k] + ps.visits_recheck[k];
+      e.arrival_rate_per_s = lam[k];
+      double shift = 0;  // mean wait behind earlier steps of the same batch, per visit
+      if (e.visits_per_session > 0) {
+        e.service_mean_s = ps.s1[k] / e.visits_per_session;
+        const double m2 = ps.s2[k] / e.visits_per_session;
+        e.service_scv = e.service_mean_s > 0 ? std::max(0.0, m2 / (e.service_mean_s * e.service_mean_s) - 1) : 0;
+        shift = ps.position_sum[k] / e.visits_per_session;
+      } else {
+        const Dist& d = sc_.kinds[k].service_s;
+        e.service_mean_s = d.mean();
+        e.service_scv = d.scv();
+      }
+      e.utilization = lam[k] * e.service_mean_s / sc_.pools[p].threads;
+      if (now[p].stable) e.wait = wait_estimate(now[p], shift);
+      r.kinds.push_back(e);
+    }
+  }
+
+  void verdicts(AnalyticResult& r) {
+    int busiest = -1;
+    for (int p = 0; p < np_; ++p) {
+      const PoolEstimate& e = r.pools[p];
+      const std::string& name = sc_.pools[p].name;
+      const int c = sc_.pools[p].threads;
+      if (!e.stable && overloaded_[p] >= 0) {
+        const LinkLoad& l = link_load_[overloaded_[p]];
+        r.verdicts.push_back("pool " + name + " is unstable: its transfers need " + g3(l.utilization) +
+                             " times the bandwidth of link " + l.name + " (" + g3(l.utilization * l.bandwidth_Bps / 1e6) +
+                             " MB/s of " + g3(l.bandwidth_Bps / 1e6) + "); more threads will not help");
+        continue;
+      }
+      if (!e.stable) {
+        r.verdicts.push_back("pool " + name + " is unstable: offered load " + g3(e.offered_load) +
+                             " threads' worth of work on " + std::to_string(c) + " thread" + (c == 1 ? "" : "s") +
+                             " (utilization " + g3(e.utilization) + "); it needs at least " +
+                             std::to_string(e.min_threads) + " threads");
+        continue;
+      }
+      if (busiest < 0 || e.utilization > r.pools[busiest].utilization) busiest = p;
+    }
+    const bool any_unstable = !r.verdicts.empty();
+    for (int p = 0; p < np_; ++p) {
+      const PoolEstimate& e = r.pools[p];
+      if (e.stable && e.utilization >= 0.9) {
+        const int for80 = static_cast<int>(std::ceil(e.offered_load / 0.8 - 1e-9));
+        r.verdicts.push_back("pool " + sc_.pools[p].name + " runs at utilization " + g3(e.utilization) +
+                             ": its waits grow steeply with load; " + std::to_string(std::max(for80, 1)) +
+                             " threads keep it at or below 0.8");
+      }
+    }
+    if (!any_unstable && busiest >= 0) {
+      const PoolEstimate& b = r.pools[busiest];
+      r.verdicts.push_back(std::string(np_ == 1 ? "the pool is stable" : "all pools are stable") + "; the busiest is " +
+                           sc_.pools[busiest].name + " at utilization " + g3(b.utilization) + " (" +
+                           std::to_string(sc_.pools[busiest].threads) + " threads, mean wait " +
+                           g3(b.wait ? b.wait->mean : 0) + " s)");
+    }
+
+    // What is approximate, scenario-wide.
+    r.notes.push_back(
+        "start-up is the critical path of mean step times: where a step waits for the slowest of "
+        "several branches, E[max] >= max E, so it is low when branches are of similar length");
+    bool polls = false, batches = false;
+    for (int k = 0; k < nk_; ++k) polls |= kinds_[k].poll && steps_per_session_[k] > 0;
+    for (const auto& p : r.pools)
+      for (const auto& a : p.approximations) batches |= a.rfind("batches", 0) == 0;
+    if (batches)
+      r.notes.push_back("batches (steps of one pool READY at the same instant): the M^X/M/c excess wait is "
+                        "added to the Allen-Cunneen wait (exact for one thread)");
+    if (polls)
+      r.notes.push_back("polls: counted from " + std::to_string(kReadySamples) +
+                        " fixed draws of ready_after_s, with each poll cycle at its mean length");
+    if (sc_.dispatch.dependencies == DispatchSpec::Dependencies::recheck)
+      r.notes.push_back("re-checks: their number is estimated from the predecessors' mean finish time");
+    if (transfers_)
+      r.notes.push_back("transfers share their link as in processor sharing: time alone / (1 - link utilization)");
+    if (sc_.dispatch.mode == DispatchSpec::Mode::poll)
+      r.notes.push_back("poll dispatch: idle threads wake every poll_interval_s; the added wait is exact for "
+                        "1 thread and an empirical fit for more");
+    if (sc_.arrivals.process != ArrivalSpec::Process::poisson)
+      r.notes.push_back("non-Poisson arrivals: Allen-Cunneen with the external Ca2 at every pool");
+    for (int k = 0; k < nk_; ++k)
+      if (steps_per_session_[k] > 0 && sc_.kinds[k].retry.failure_probability > 0) {
+        r.notes.push_back("failures: steps of sessions that fail are counted as if they ran (load is an upper bound)");
+        break;
+      }
+  }
+
+  const Scenario& sc_;
+  const int nk_, np_;
+  double lambda0_ = 0, ca2_ = 1;
+  bool transfers_ = false;
+  std::vector<double> weight_;
+  std::vector<KindInfo> kinds_;
+  std::vector<std::vector<StepInfo>> steps_;
+  std::vector<std::vector<Group>> groups_;  // per template
+  std::vector<LinkLoad> link_load_;         // per platform link
+  std::vector<int> overloaded_;             // per pool: a link its transfers overload, or −1
+  std::vector<int> max_batch_;                                            // per pool
+  std::vector<double> steps_per_session_, roots_per_session_;
+  std::vector<std::vector<double>> prev_rechecks_;  // per template step, from the last pass
+};
+
+}  // namespace
+
+std::vector<double> solve_traffic(const std::vector<double>& routing, const std::vector<double>& external) {
+  const auto n = static_cast<Eigen::Index>(external.size());
+  if (n == 0) return {};
+  Eigen::MatrixXd P(n, n);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j) P(i, j) = routing[static_cast<std::size_t>(i * n + j)];
+  const Eigen::VectorXd gamma = Eigen::Map<const Eigen::VectorXd>(external.data(), n);
+  const Eigen::VectorXd lam = (Eigen::MatrixXd::Identity(n, n) - P.transpose()).partialPivLu().solve(gamma);
+  std::vector<double> out(external.size());
+  for (Eigen::Index i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = std::max(0.0, lam(i));
+  return out;
+}
+
+double wait_tail(double t, double C, double theta, double L) {
+  if (t < 0) return 1;
+  const bool no_queue = C <= 0 || std::isinf(theta);
+  if (L <= 0) return no_queue ? 0 : C * std::exp(-theta * t);
+  // (1/L) ∫₀ᴸ P(Wq > t − u) du, P(Wq > x) = 1 for x < 0.
+  const double m = std::min(t, L);
+  double s = std::max(0.0, L - t);
+  if (!no_queue) s += C / theta * (std::exp(-theta * (t - m)) - std::exp(-theta * t));
+  return s / L;
+}
+
+double wait_quantile(double p, double C, double theta, double L) {
+  const double q = 1 - p;
+  const bool no_queue = C <= 0 || std::isinf(theta);
+  if (L <= 0) return no_queue || C <= q ? 0 : std::log(C / q) / theta;
+  double lo = 0, hi = L + (no_queue || C <= q ? 0 : std::log(C / q) / theta);
+  for (int i = 0; i < 200 && hi - lo > 1e-13 * hi; ++i) {
+    const double mid = (lo + hi) / 2;
+    (wait_tail(mid, C, theta, L) > q ? lo : hi) = mid;
+  }
+  return hi;
+}
+
+AnalyticResult analyze(const Scenario& sc) { return Model(sc).run(); }
+
+}  // namespace stepq

@@ -1,0 +1,175 @@
+#include "analysis_report.hpp"
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+namespace stepq {
+
+namespace {
+using ojson = nlohmann::ordered_json;
+
+ojson wait_json(const std::optional<WaitEstimate>& w) {
+  if (!w) return {{"mean", nullptr}, {"p50", nullptr}, {"p95", nullptr}, {"p99", nullptr}};
+  return {{"mean", w->mean}, {"p50", w->p50}, {"p95", w->p95}, {"p99", w->p99}};
+}
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+// Seconds as in the simulation summary: 0.0123, 1.23, 123, 12345; null = unstable.
+std::string sec(const ojson& j) {
+  if (j.is_null()) return "unstable";
+  const double v = j.get<double>();
+  if (v == 0) return "0";
+  if (v < 0.01) return fmt("%.4f", v);
+  if (v < 10) return fmt("%.3f", v);
+  if (v < 1000) return fmt("%.1f", v);
+  return fmt("%.0f", v);
+}
+std::string num(double v) { return fmt("%.3g", v); }
+std::string cut(std::string s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 1) + "~"; }
+
+// Word-wraps text to 100 columns after a first-line prefix; later lines indent by `indent`.
+void wrapped(std::ostream& out, const std::string& prefix, const std::string& text, std::size_t indent) {
+  std::istringstream words(text);
+  std::string w, line = prefix;
+  bool first = true;
+  while (words >> w) {
+    if (!first && line.size() + 1 + w.size() > 100) {
+      out << line << "\n";
+      line = std::string(indent, ' ') + w;
+    } else {
+      line += (first ? "" : " ") + w;
+    }
+    first = false;
+  }
+  out << line << "\n";
+}
+}  // namespace
+
+ojson analysis_json(const Scenario& sc, const AnalyticResult& r) {
+  ojson j;
+  j["scenario"] = sc.name;
+  j["method"] = "analytic";
+  j["arrival_rate_per_s"] = r.arrival_rate_per_s;
+  j["arrival_scv"] = r.arrival_scv;
+  j["startup_s"] = {{"mean", r.startup_mean_s ? ojson(*r.startup_mean_s) : ojson(nullptr)}, {"approximate", true}};
+  j["prepare_cost_s"] = {{"mean", r.prepare_cost_mean_s}};
+  ojson kinds = ojson::object();
+  for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
+    const KindEstimate& e = r.kinds[k];
+    const PoolEstimate& p = r.pools[sc.kinds[k].pool];
+    ojson o;
+    o["pool"] = sc.pools[sc.kinds[k].pool].name;
+    o["threads"] = sc.pools[sc.kinds[k].pool].threads;
+    o["steps_per_session"] = e.steps_per_session;
+    o["visits_per_session"] = e.visits_per_session;
+    o["arrival_rate_per_s"] = e.arrival_rate_per_s;
+    o["wait_s"] = wait_json(e.wait);
+    o["service_s"] = {{"mean", e.service_mean_s}, {"scv", e.service_scv}};
+    o["utilization"] = e.utilization;
+    o["model"] = p.model;
+    o["exact"] = p.exact;
+    kinds[sc.kinds[k].name] = o;
+  }
+  j["kinds"] = kinds;
+  ojson pools = ojson::object();
+  for (std::size_t p = 0; p < sc.pools.size(); ++p) {
+    const PoolEstimate& e = r.pools[p];
+    ojson kn = ojson::array();
+    for (int k : sc.pools[p].kinds) kn.push_back(sc.kinds[k].name);
+    ojson o;
+    o["threads"] = sc.pools[p].threads;
+    o["kinds"] = kn;
+    o["arrival_rate_per_s"] = e.arrival_rate_per_s;
+    o["service_s"] = {{"mean", e.service_mean_s}, {"scv", e.service_scv}};
+    o["offered_load"] = e.offered_load;
+    o["utilization"] = e.utilization;
+    o["stable"] = e.stable;
+    o["min_threads"] = e.min_threads;
+    o["erlang_c"] = e.erlang_c;
+    o["allen_cunneen"] = e.allen_cunneen;
+    o["poll_delay_s"] = e.poll_delay_mean_s;
+    o["wait_s"] = wait_json(e.wait);
+    o["model"] = e.model;
+    o["exact"] = e.exact;
+    o["approximations"] = e.approximations;
+    pools[sc.pools[p].name] = o;
+  }
+  j["pools"] = pools;
+  ojson links = ojson::object();
+  for (const auto& l : r.links) links[l.name] = {{"utilization", l.utilization}};
+  j["links"] = links;
+  j["verdicts"] = r.verdicts;
+  j["notes"] = r.notes;
+  j["iterations"] = r.iterations;
+  return j;
+}
+
+void print_analysis(std::ostream& out, const ojson& r) {
+  char line[256];
+  out << r["scenario"].get<std::string>() << ": analytic estimate (queueing theory), "
+      << num(r["arrival_rate_per_s"].get<double>()) << " sessions/s arriving (Ca2 " << num(r["arrival_scv"].get<double>())
+      << ")\n\n";
+
+  const auto& u = r["startup_s"];
+  const double pc = r["prepare_cost_s"]["mean"];
+  out << "Session start-up, mean (approximate: critical path of mean step times)\n";
+  std::snprintf(line, sizeof line, "  %s s; queue-blind prepare-cost estimate (broker formula) %s s", sec(u["mean"]).c_str(),
+                sec(r["prepare_cost_s"]["mean"]).c_str());
+  out << line;
+  if (!u["mean"].is_null() && pc > 0) out << fmt(", x%.2f that", u["mean"].get<double>() / pc);
+  out << "\n\n";
+
+  const bool shared = r["pools"].size() < r["kinds"].size();
+  out << "Per step kind (wait = READY -> claimed, claim included; visits = claims per session;\n"
+         "util = the kind's share of its pool's threads; exact = M/M/c holds exactly)\n";
+  if (shared)
+    std::snprintf(line, sizeof line, "  %-18s %-12s %4s %7s %9s %9s %9s %9s %5s %5s\n", "kind", "pool", "thr", "visits",
+                  "wait mean", "wait p95", "wait p99", "service", "util", "exact");
+  else
+    std::snprintf(line, sizeof line, "  %-20s %4s %7s %9s %9s %9s %9s %9s %5s %5s\n", "kind", "thr", "visits", "claims/s",
+                  "wait mean", "wait p95", "wait p99", "service", "util", "exact");
+  out << line;
+  for (const auto& [name, k] : r["kinds"].items()) {
+    const auto& w = k["wait_s"];
+    const std::string visits = num(k["visits_per_session"].get<double>());
+    const char* exact = k["exact"].get<bool>() ? "yes" : "~";
+    if (shared)
+      std::snprintf(line, sizeof line, "  %-18s %-12s %4d %7s %9s %9s %9s %9s %5.2f %5s\n", cut(name, 18).c_str(),
+                    cut(k["pool"].get<std::string>(), 12).c_str(), k["threads"].get<int>(), visits.c_str(),
+                    sec(w["mean"]).c_str(), sec(w["p95"]).c_str(), sec(w["p99"]).c_str(),
+                    sec(k["service_s"]["mean"]).c_str(), k["utilization"].get<double>(), exact);
+    else
+      std::snprintf(line, sizeof line, "  %-20s %4d %7s %9s %9s %9s %9s %9s %5.2f %5s\n", cut(name, 20).c_str(),
+                    k["threads"].get<int>(), visits.c_str(), num(k["arrival_rate_per_s"].get<double>()).c_str(),
+                    sec(w["mean"]).c_str(), sec(w["p95"]).c_str(), sec(w["p99"]).c_str(),
+                    sec(k["service_s"]["mean"]).c_str(), k["utilization"].get<double>(), exact);
+    out << line;
+  }
+
+  out << "\nPools (load = threads' worth of work; P(wait) = Erlang C; min = fewest threads for stability)\n";
+  std::snprintf(line, sizeof line, "  %-18s %4s %7s %5s %7s %4s  %s\n", "pool", "thr", "load", "util", "P(wait)", "min",
+                "model");
+  out << line;
+  for (const auto& [name, p] : r["pools"].items()) {
+    std::string model = p["model"].get<std::string>() + (p["exact"].get<bool>() ? " (exact)" : "");
+    if (!p["stable"].get<bool>()) model = "UNSTABLE";
+    std::snprintf(line, sizeof line, "  %-18s %4d %7s %5.2f %7.3f %4d  %s\n", cut(name, 18).c_str(), p["threads"].get<int>(),
+                  num(p["offered_load"].get<double>()).c_str(), p["utilization"].get<double>(),
+                  p["erlang_c"].get<double>(), p["min_threads"].get<int>(), cut(model, 56).c_str());
+    out << line;
+  }
+
+  out << "\nVerdict\n";
+  for (const auto& v : r["verdicts"]) wrapped(out, "  ", v.get<std::string>(), 4);
+  if (!r["notes"].empty()) {
+    out << "\nApproximations\n";
+    for (const auto& n : r["notes"]) wrapped(out, "  - ", n.get<std::string>(), 4);
+  }
+}
+
+}  // namespace stepq

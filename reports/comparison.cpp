@@ -1,0 +1,63 @@
+#include "comparison.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace stepq {
+
+void add_analytic(nlohmann::ordered_json& r, const Scenario& sc, const AnalyticResult& a) {
+  for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
+    const PoolEstimate& p = a.pools[sc.kinds[k].pool];
+    auto& kj = r["kinds"][sc.kinds[k].name];
+    nlohmann::ordered_json an;
+    an["model"] = p.model;
+    an["exact"] = p.exact;
+    if (!p.stable || !a.kinds[k].wait) {
+      an["wait_s"] = nullptr;
+      an["stable"] = false;
+      kj["analytic"] = an;
+      continue;
+    }
+    const WaitEstimate& w = *a.kinds[k].wait;
+    an["wait_s"] = {{"mean", w.mean}, {"p95", w.p95}};
+    // Disagreement needs an interval: with one run there is none, so nothing is flagged.
+    if (kj["wait_s"].contains("ci95")) {
+      const auto& ci = kj["wait_s"]["ci95"]["mean"];
+      an["agrees"] = ci[0].get<double>() <= w.mean && w.mean <= ci[1].get<double>();
+    }
+    kj["analytic"] = an;
+  }
+}
+
+void print_comparison(std::ostream& out, const nlohmann::ordered_json& r) {
+  out << "\nSimulated wait beside queueing theory (stepq analyze)\n";
+  char line[200];
+  std::snprintf(line, sizeof line, "  %-20s %-26s %11s %11s %11s %11s\n", "kind", "model", "sim mean", "theory", "sim p95",
+                "theory");
+  out << line;
+  bool flagged = false;
+  for (const auto& [name, k] : r["kinds"].items()) {
+    if (!k.contains("analytic")) continue;
+    const auto& a = k["analytic"];
+    std::string model = a["model"].get<std::string>() + (a["exact"].get<bool>() ? "" : " ~");
+    if (model.size() > 26) model = model.substr(0, 25) + "~";
+    if (a["wait_s"].is_null()) {
+      std::snprintf(line, sizeof line, "  %-20s %-26s %11.4g %11s\n", name.c_str(), model.c_str(),
+                    k["wait_s"]["mean"].get<double>(), "unstable");
+    } else {
+      const bool off = a.contains("agrees") && !a["agrees"].get<bool>();
+      flagged |= off;
+      std::snprintf(line, sizeof line, "  %-20s %-26s %11.4g %11.4g %11.4g %11.4g%s\n", name.c_str(), model.c_str(),
+                    k["wait_s"]["mean"].get<double>(), a["wait_s"]["mean"].get<double>(),
+                    k["wait_s"]["p95"].get<double>(), a["wait_s"]["p95"].get<double>(),
+                    off ? "  <- outside the 95% interval" : "");
+    }
+    out << line;
+  }
+  out << "  (~ = approximate model";
+  if (!r.contains("replications") || r["replications"].get<int>() < 2) out << "; run with --replications to test agreement";
+  out << ")\n";
+  if (flagged) out << "  Theory and simulation disagree where marked: an exact model means a bug, an approximate one its limits.\n";
+}
+
+}  // namespace stepq
