@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <iostream>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -26,6 +28,9 @@ void write_all(int fd, const std::string& s) {
 nlohmann::ordered_json run_isolated(const Scenario& sc, const SimOptions& opt) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  // Buffered output would otherwise be written twice: once by the child, once by the parent.
+  std::cout.flush();
+  std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
