@@ -61,7 +61,7 @@ std::string generate() {
     for (int s = 0; s < n; ++s) {
       const int kind = (t * 13 + s * 7) % kKinds;
       o << (s ? ", " : "") << "{\"id\": \"s" << s << "\", \"kind\": \"k" << kind << "\"";
-      if (kind % 5 == 3) o << ", \"bytes\": " << (1 + s % 3) * 1e8;
+      if (kind % 5 == 3) o << ", \"bytes\": " << (1 + s % 3) * 2e7;
       if (s > 0) {  // one or two earlier steps
         o << ", \"after\": [\"s" << (s * 5 + t) % s << "\"";
         if (s > 3 && s % 3 == 0 && (s * 5 + t) % s != s - 1) o << ", \"s" << s - 1 << "\"";

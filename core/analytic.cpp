@@ -28,6 +28,21 @@ std::string g3(double v) {
 // Mean of ⌈Y⌉⁺ when only the mean y of Y is known: → y + 1/2 for large y, → 0 as y → 0.
 double ceil_mean(double y) { return y > 0 ? y + 0.5 - 0.5 * std::exp(-2 * y) : 0.0; }
 
+// E[⌈(x − V)/cycle⌉⁺] for the wait V: the claims that come before the predecessors are done,
+// at V, V + cycle, … while < x. = Σ_{j ≥ 0} P(V < x − j·cycle); the terms beyond `sure`, V's
+// 1 − 1e-12 quantile, are 1 and are counted at once.
+double expected_rechecks(const WaitDistribution& v, double sure, double x, double cycle) {
+  if (x <= 0) return 0;
+  double sum = 0, y = x;
+  if (x >= sure) {
+    const double n = std::floor((x - sure) / cycle) + 1;
+    sum = n;
+    y = x - n * cycle;
+  }
+  for (; y > 0; y -= cycle) sum += 1 - v.tail(y);
+  return sum;
+}
+
 // One template step, with what does not change between fixed-point passes.
 struct StepInfo {
   int kind = 0, pool = 0;
@@ -59,7 +74,8 @@ struct LinkLoad {
 
 // Per pool, what the next pass needs from the last one's queueing results.
 struct PoolState {
-  double single_wait = 0;       // a lone arrival's wait (claim and poll delay included)
+  double single_wait = 0;       // a lone arrival's mean wait (claim and poll delay included)
+  WaitDistribution dist;        // its distribution, claim excluded
   std::vector<double> ratio;    // [j]: share of the work ahead in its batch that position j waits for
 };
 
@@ -77,8 +93,8 @@ struct Pass {
 struct PoolNow {  // pool statistics for the current λ
   double lambda = 0, es = 0, es2 = 0, cs2 = 0, a = 0, rho = 0, C = 0, ac = 1;
   double queue_wait = 0;         // Wq of a lone arrival (no claim, no poll delay)
-  double wait_probability = 0;   // P(Wq > 0) for a lone arrival
-  double theta = kInf, d = 0;
+  double d = 0;                  // mean poll-dispatch delay
+  WaitDistribution dist;         // of a lone arrival's wait, claim excluded
   double mean_wait = 0;          // over all visits, claim and poll delay included
   bool stable = true, batched = false, truncated = false;
   PoolState next;
@@ -109,6 +125,7 @@ class Model {
         ki.interval = ks.poll->interval_s;
         Stream rng(derive(0x616e616c797a65ULL, static_cast<std::uint64_t>(k)));  // same draws every run
         for (int i = 0; i < kReadySamples; ++i) ki.ready.push_back(ks.poll->ready_after_s.sample(rng));
+        std::sort(ki.ready.begin(), ki.ready.end());
       }
     }
     const bool recheck = sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck;
@@ -233,6 +250,7 @@ class Model {
       const double keep = it < 5 ? 0 : 0.5;
       for (int p = 0; p < np_; ++p) {
         state[p].single_wait = keep * state[p].single_wait + (1 - keep) * pools[p].next.single_wait;
+        state[p].dist = pools[p].next.dist;
         for (std::size_t j = 0; j < state[p].ratio.size(); ++j)
           state[p].ratio[j] = keep * state[p].ratio[j] + (1 - keep) * pools[p].next.ratio[j];
       }
@@ -275,12 +293,22 @@ class Model {
     }
   }
 
-  // E[⌈(R − a)/b⌉⁺] over a poll kind's ready_after_s draws: polls after the first one.
+  // E[⌈(R − a)/b⌉⁺] over a poll kind's ready_after_s draws (sorted): the polls after the first.
+  // = Σ_{j ≥ 0} P(R > a + j·b), by binary search when there are fewer terms than draws.
   static double extra_polls(const KindInfo& ki, double a, double b) {
+    const auto& r = ki.ready;
+    const double n = static_cast<double>(r.size());
+    if (r.empty() || r.back() <= a) return 0;
+    if ((r.back() - a) / b < n / 8) {
+      double count = 0;
+      for (double x = a; x < r.back(); x += b)
+        count += static_cast<double>(r.end() - std::upper_bound(r.begin(), r.end(), x));
+      return count / n;
+    }
     double sum = 0;
-    for (double r : ki.ready)
-      if (r > a) sum += std::ceil((r - a) / b);
-    return sum / static_cast<double>(ki.ready.size());
+    for (double x : r)
+      if (x > a) sum += std::ceil((x - a) / b);
+    return sum / n;
   }
 
   // Visits and the start-up critical path for the pools' current waits.
@@ -299,6 +327,9 @@ class Model {
     r.rechecks.resize(sc_.templates.size());
     const bool recheck = sc_.dispatch.dependencies == DispatchSpec::Dependencies::recheck;
     const double claim = sc_.dispatch.claim_s;
+    std::vector<double> sure(np_, 0);
+    if (recheck)
+      for (int p = 0; p < np_; ++p) sure[p] = st[p].dist.quantile(1 - 1e-12);
     // Two finish times per step: `typical` leaves out retries (rare, and long: their mean
     // smeared over every session would delay re-check and poll timing that usually does not
     // move), `mean` adds their expected cost; the start-up is the critical path of the means.
@@ -323,13 +354,20 @@ class Model {
           ahead += claim + std::max(0.0, 1 - prev_rechecks_[t][i]) * steps_[t][i].mean;
         const double position = si.position > 0 ? st[si.pool].ratio[si.position] * ahead / c : 0;
         double T = 0, T_mean = 0;  // activation: the predecessors' finish
-        for (int q : plan.preds[s]) T = std::max(T, typical[q]), T_mean = std::max(T_mean, mean[q]);
+        int last_pred = -1;
+        for (int q : plan.preds[s]) {
+          if (last_pred < 0 || typical[q] > T) T = typical[q], last_pred = q;
+          T_mean = std::max(T_mean, mean[q]);
+        }
         const double first = (recheck ? 0 : T) + W + position;
         double start = first, rechecks = 0;
         if (recheck && !plan.preds[s].empty()) {
           // READY at accept; re-checked every recheck_s + W until its predecessors are done.
           const double cycle = sc_.dispatch.recheck_s + W;
-          rechecks = ceil_mean((T - first) / cycle);
+          // A predecessor queued in the same batch shared its queueing wait: compare means.
+          // Otherwise the wait is independent of T: average over its distribution.
+          rechecks = steps_[t][last_pred].group == si.group ? ceil_mean((T - first) / cycle)
+                                                             : expected_rechecks(st[si.pool].dist, sure[si.pool], T - claim - position, cycle);
           start = first + rechecks * cycle;
           if (rechecks > 0) r.rechecked[si.pool] = 1;
         }
@@ -408,32 +446,38 @@ class Model {
       o.next.ratio.assign(max_batch_[p], 0);
       if (!o.stable) {
         o.queue_wait = o.mean_wait = o.next.single_wait = kInf;
-        o.wait_probability = 1;
+        o.dist.C = 1;
+        o.dist.theta = 0;
+        o.next.dist = o.dist;
         continue;
       }
       const double mmc = o.a > 0 ? o.C * o.es / (c - o.a) : 0;  // C/(cμ − λ)
       o.queue_wait = o.ac * mmc;
-      o.wait_probability = o.C;
+      double wait_probability = o.C;
       if (max_batch_[p] > 1 && o.lambda > 0 && o.es > 0) {
         // Batch arrivals: the M^X/M/c excess over M/M/c, added to the Allen–Cunneen wait (exact
         // for M^X/G/1, where the batch term does not depend on the service distribution).
         std::vector<double> pmf = ps.batches[p];
-        double per_session = 0;
-        for (double x : pmf) per_session += x;
         pmf[0] += std::max(0.0, o.lambda / lambda0_ - ps.first_visits[p]);  // revisits come alone
         const double batches_per_session = std::accumulate(pmf.begin(), pmf.end(), 0.0);
         for (double& x : pmf) x /= batches_per_session;
         const BatchWait bw = mxmc_wait(c, lambda0_ * batches_per_session, pmf, o.es);
-        o.batched = per_session > 0;
+        o.batched = true;
         o.truncated = bw.truncated;
         o.queue_wait = std::max(0.0, o.queue_wait + bw.head_wait - mmc);
-        o.wait_probability = bw.head_wait_probability;
+        wait_probability = bw.head_wait_probability;
         for (int j = 1; j < max_batch_[p]; ++j)
           o.next.ratio[j] = std::clamp(bw.position_excess[j] * c / o.es / j, 0.0, 1.0);
       }
-      o.theta = o.queue_wait > 0 && o.wait_probability > 0 ? o.wait_probability / o.queue_wait : kInf;
-      if (sc_.dispatch.mode == DispatchSpec::Mode::poll)
-        o.d = sc_.dispatch.poll_interval_s / 2 / (1 + (0.37 - 0.25 * o.rho) * (c - 1));
+      o.dist.C = wait_probability;
+      o.dist.theta = o.queue_wait > 0 && wait_probability > 0 ? wait_probability / o.queue_wait : kInf;
+      if (sc_.dispatch.mode == DispatchSpec::Mode::poll) {
+        const double I = sc_.dispatch.poll_interval_s;
+        o.d = I / 2 / (1 + (0.37 - 0.25 * o.rho) * (c - 1));
+        o.dist.interval = I;
+        o.dist.n = I / o.d - 1;  // mean I/(n + 1) = d
+      }
+      o.next.dist = o.dist;
       o.next.single_wait = o.queue_wait + o.d + claim;
       o.mean_wait = o.next.single_wait + (o.lambda > 0 ? lambda0_ * position_sum / o.lambda : 0);
     }
@@ -444,9 +488,9 @@ class Model {
     const double claim = sc_.dispatch.claim_s;
     WaitEstimate we;
     we.mean = o.next.single_wait + shift;
-    we.p50 = wait_quantile(0.50, o.wait_probability, o.theta, 2 * o.d) + claim + shift;
-    we.p95 = wait_quantile(0.95, o.wait_probability, o.theta, 2 * o.d) + claim + shift;
-    we.p99 = wait_quantile(0.99, o.wait_probability, o.theta, 2 * o.d) + claim + shift;
+    we.p50 = o.dist.quantile(0.50) + claim + shift;
+    we.p95 = o.dist.quantile(0.95) + claim + shift;
+    we.p99 = o.dist.quantile(0.99) + claim + shift;
     return we;
   }
 
@@ -469,7 +513,7 @@ class Model {
       e.offered_load = o.a;
       e.utilization = o.rho;
       e.stable = o.stable;
-      e.min_threads = min_stable_threads(o.a);
+      e.min_threads = overloaded_[p] >= 0 ? 0 : min_stable_threads(o.a);
       e.erlang_c = o.C;
       e.allen_cunneen = o.ac;
       e.poll_delay_mean_s = o.d;
@@ -544,13 +588,7 @@ class Model {
       const PoolEstimate& e = r.pools[p];
       const std::string& name = sc_.pools[p].name;
       const int c = sc_.pools[p].threads;
-      if (!e.stable && overloaded_[p] >= 0) {
-        const LinkLoad& l = link_load_[overloaded_[p]];
-        r.verdicts.push_back("pool " + name + " is unstable: its transfers need " + g3(l.utilization) +
-                             " times the bandwidth of link " + l.name + " (" + g3(l.utilization * l.bandwidth_Bps / 1e6) +
-                             " MB/s of " + g3(l.bandwidth_Bps / 1e6) + "); more threads will not help");
-        continue;
-      }
+      if (!e.stable && overloaded_[p] >= 0) continue;  // said once per link, below
       if (!e.stable) {
         r.verdicts.push_back("pool " + name + " is unstable: offered load " + g3(e.offered_load) +
                              " threads' worth of work on " + std::to_string(c) + " thread" + (c == 1 ? "" : "s") +
@@ -559,6 +597,16 @@ class Model {
         continue;
       }
       if (busiest < 0 || e.utilization > r.pools[busiest].utilization) busiest = p;
+    }
+    for (std::size_t l = 0; l < link_load_.size(); ++l) {
+      const LinkLoad& ll = link_load_[l];
+      if (ll.utilization < 1) continue;
+      std::string pools;
+      for (int p = 0; p < np_; ++p)
+        if (overloaded_[p] == static_cast<int>(l)) pools += (pools.empty() ? "" : ", ") + sc_.pools[p].name;
+      r.verdicts.push_back("link " + ll.name + " is overloaded: transfers need " + g3(ll.utilization * ll.bandwidth_Bps / 1e6) +
+                           " MB/s of its " + g3(ll.bandwidth_Bps / 1e6) + " MB/s (utilization " + g3(ll.utilization) +
+                           "); pools " + pools + " cannot keep up whatever their threads");
     }
     const bool any_unstable = !r.verdicts.empty();
     for (int p = 0; p < np_; ++p) {
@@ -574,7 +622,8 @@ class Model {
       const PoolEstimate& b = r.pools[busiest];
       r.verdicts.push_back(std::string(np_ == 1 ? "the pool is stable" : "all pools are stable") + "; the busiest is " +
                            sc_.pools[busiest].name + " at utilization " + g3(b.utilization) + " (" +
-                           std::to_string(sc_.pools[busiest].threads) + " threads, mean wait " +
+                           std::to_string(sc_.pools[busiest].threads) + (sc_.pools[busiest].threads == 1 ? " thread" : " threads") +
+                           ", mean wait " +
                            g3(b.wait ? b.wait->mean : 0) + " s)");
     }
 
@@ -638,25 +687,38 @@ std::vector<double> solve_traffic(const std::vector<double>& routing, const std:
   return out;
 }
 
-double wait_tail(double t, double C, double theta, double L) {
-  if (t < 0) return 1;
-  const bool no_queue = C <= 0 || std::isinf(theta);
-  if (L <= 0) return no_queue ? 0 : C * std::exp(-theta * t);
-  // (1/L) ∫₀ᴸ P(Wq > t − u) du, P(Wq > x) = 1 for x < 0.
-  const double m = std::min(t, L);
-  double s = std::max(0.0, L - t);
-  if (!no_queue) s += C / theta * (std::exp(-theta * (t - m)) - std::exp(-theta * t));
-  return s / L;
+double WaitDistribution::mean() const {
+  return (C > 0 && !std::isinf(theta) ? C / theta : 0) + (interval > 0 ? interval / (n + 1) : 0);
 }
 
-double wait_quantile(double p, double C, double theta, double L) {
+double WaitDistribution::tail(double t) const {
+  if (t < 0) return 1;
+  const bool queue = C > 0 && !std::isinf(theta);
+  if (interval <= 0) return queue ? C * std::exp(-theta * t) : 0;
+  double s = t < interval ? std::pow(1 - t / interval, n) : 0;  // P(D > t)
+  if (queue) {
+    // ∫₀^min(t,I) f_D(u)·C·e^{−θ(t−u)} du, f_D(u) = (n/I)(1 − u/I)^{n−1}: 16-point Gauss–Legendre.
+    static constexpr double x[8] = {0.0950125098376374, 0.2816035507792589, 0.4580167776572274, 0.6178762444026438,
+                                    0.7554044083550030, 0.8656312023878318, 0.9445750230732326, 0.9894009349916499};
+    static constexpr double w[8] = {0.1894506104550685, 0.1826034150449236, 0.1691565193950025, 0.1495959888165767,
+                                    0.1246289712555339, 0.0951585116824928, 0.0622535239386479, 0.0271524594117541};
+    const double m = std::min(t, interval), h = m / 2;
+    auto f = [&](double u) { return n / interval * std::pow(1 - u / interval, n - 1) * C * std::exp(-theta * (t - u)); };
+    double integral = 0;
+    for (int i = 0; i < 8; ++i) integral += w[i] * (f(h - h * x[i]) + f(h + h * x[i]));
+    s += integral * h;
+  }
+  return std::min(1.0, s);
+}
+
+double WaitDistribution::quantile(double p) const {
   const double q = 1 - p;
-  const bool no_queue = C <= 0 || std::isinf(theta);
-  if (L <= 0) return no_queue || C <= q ? 0 : std::log(C / q) / theta;
-  double lo = 0, hi = L + (no_queue || C <= q ? 0 : std::log(C / q) / theta);
-  for (int i = 0; i < 200 && hi - lo > 1e-13 * hi; ++i) {
+  const bool queue = C > 0 && !std::isinf(theta);
+  if (interval <= 0) return !queue || C <= q ? 0 : std::log(C / q) / theta;
+  double lo = 0, hi = interval + (!queue || C <= q ? 0 : std::log(C / q) / theta);
+  for (int i = 0; i < 100 && hi - lo > 1e-12 * hi; ++i) {
     const double mid = (lo + hi) / 2;
-    (wait_tail(mid, C, theta, L) > q ? lo : hi) = mid;
+    (tail(mid) > q ? lo : hi) = mid;
   }
   return hi;
 }

@@ -1,61 +1,63 @@
 // The analytic model behind `stepq analyze`: a scenario as an open network of M/G/c queues.
 //
-// Contract: analyze(sc) is a pure function of a validated Scenario; it never throws for one
-// (a trace whose arrivals all lie at t = 0 has no rate: std::invalid_argument). Every pool gets
-// a stability verdict; waits are present only for stable pools. The formulas are in erlang.hpp.
+// Contract: analyze(sc) is a pure, deterministic function of a validated Scenario. It throws
+// std::invalid_argument only for a trace whose arrivals all lie at t = 0 (no rate). Every pool
+// gets a stability verdict; waits are present only for stable pools. Formulas: erlang.hpp.
+// Checked against the simulator on scenarios/: mm4 exact; skaha-basic and broker-today mean
+// waits within ~10%, start-up 5–15% low (fork-join, below).
 //
-// The model, and where it is exact:
+// 1. Arrivals. λ = rate_per_s (poisson, periodic) or count / last time (trace). Ca² = 1 Poisson,
+//    0 periodic, the inter-arrival SCV of a trace; every pool is given the external Ca².
 //
-// 1. Arrivals. λ = rate_per_s (poisson, periodic) or count/last time (trace). Ca² = 1 for
-//    Poisson, 0 periodic, the sample SCV of the inter-arrival times for a trace. Every pool is
-//    given the external Ca² (flows inside the network are not re-characterised: approximate).
+// 2. Visits (claims) per session, and the traffic equations. Template t is picked with
+//    probability w_t/Σw. A step of kind k is claimed
+//      · A_k = (1 − p^m)/(1 − p) times for its attempts (m = max_attempts, p =
+//        failure_probability; m when p = 1) — exact;
+//      · × N for a poll kind, N = 1 + E⌈(R − a)/b⌉⁺: R = ready_after_s (2048 fixed draws), a = time
+//        from activation to the end of the first poll, b = interval + wait + service (at their means);
+//      · + re-checks (dependencies "recheck", steps with predecessors): Σ_j P(V < T − j·(recheck_s +
+//        W)), V = the step's wait, T = its predecessors' finish, W = the mean wait (when a
+//        predecessor was queued in the same batch, the two share V: ⌈(T − first claim)/cycle⌉ at
+//        the means, smoothed). A re-check runs no handler: it holds a thread for claim_s only.
+//    Visits and waits depend on each other: a damped fixed-point iteration (2 passes when there
+//    are no polls or re-checks). As a routing matrix over kinds: P_kk = 1 − n_k/V_k (n_k steps,
+//    V_k claims per session: retries, polls and re-checks are self-loops), P_ij = (1 − P_ii)·m_ij/n_i
+//    where m_ij counts the steps of kind j whose designated predecessor (the one that finishes
+//    last, queue-blind) is of kind i, and γ_j = λ·(root steps of kind j per session).
+//    (I − Pᵀ)λ = γ is solved with Eigen (partialPivLu); its solution is λ·V_k. Sessions that fail
+//    cancel their other steps: ignored (every step counted: the load is an upper bound).
 //
-// 2. Visits (per session, per kind). Template t is picked with probability w_t/Σw. A step of
-//    kind k is visited (claimed by a thread)
-//      · A_k = (1 − p^m)/(1 − p) times for retries (m = max_attempts, p = failure_probability;
-//        m when p = 1) — exact;
-//      · × N polls for a poll kind: N = 1 + X + 1/2 for X > 0, else 1, where
-//        X = (E[ready_after] − time to the end of the first poll) / (interval + Wq + S) — the
-//        mean of a ceiling approximated by the mean plus one half (approximate);
-//      · + R re-checks (dependencies "recheck", steps with predecessors): R = Y + 1/2 for Y > 0,
-//        else 0, with Y = (T − Wq) / (recheck_s + Wq), T = the predecessors' mean finish time
-//        on the start-up critical path (approximate; a re-check holds a thread for claim_s only).
-//    These counts depend on the waits, the waits on the counts: a damped fixed-point iteration
-//    (it converges in one step when there are no polls or re-checks).
-//    As a routing matrix over kinds: P_kk = q_k = 1 − n_k/V_k (n_k steps, V_k visits of kind k per
-//    session: retries, polls and re-checks are self-loops), P_ij = (1 − q_i)·m_ij/n_i where m_ij
-//    counts the steps of kind j whose designated predecessor (the one that finishes last) is of
-//    kind i, and γ_j = λ·(root steps of kind j per session). (I − Pᵀ)λ = γ is solved with Eigen
-//    (partialPivLu); its solution is λ·V_k. Sessions that fail cancel their other steps: ignored
-//    (every step is counted, so the load is an upper bound).
+// 3. Service (thread held per claim). The step's service mean (its own service_s, else the
+//    kind's) + for transfer kinds latency + bytes/bandwidth/(1 − u), u = the link's utilisation by
+//    all transfers (processor sharing, as SimGrid shares a link), + claim_s per claim. A link with
+//    u ≥ 1 makes the pools whose transfers use it unstable (a verdict of its own). A pool serving
+//    several kinds sees the λ-weighted mixture (first and second moments → Cs²).
 //
-// 3. Service (thread held per visit). The step's service mean (its own service_s if set, else
-//    the kind's), plus latency + bytes/bandwidth for transfer kinds (the simulator shares links
-//    between concurrent transfers, so this is a lower bound); a re-check runs no handler (0 s).
-//    Every claim adds claim_s. A pool serving several kinds sees the λ-weighted mixture of the
-//    visits' first and second moments, hence its Cs² (Dist::scv-like, of the mixture).
+// 4. Waits. A pool is FIFO over its kinds. a = λ_pool·E[S], ρ = a/c; stable iff ρ < 1, else
+//    min_threads = ⌊a⌋ + 1. A lone arrival waits Wq + D (+ claim_s, as the simulator measures
+//    READY → claimed):
+//      Wq = (Ca² + Cs²)/2 · C(c, a)/(cμ − λ)  (Allen–Cunneen; exact for M/M/c and M/G/1), with an
+//           exponential tail P(Wq > t) = P_w·e^{−θt}, θ = P_w/E[Wq] (exact for M/M/c);
+//      batches — steps of one pool made READY at (nearly: within a tenth of a service time) one
+//           instant, e.g. a storage step's two data steps, or under "recheck" a session's every
+//           step: Wq gets the M^X/M/c excess over M/M/c added (mxmc_wait; exact for one thread),
+//           and the j-th of a batch also waits for a share of the work queued ahead of it;
+//      D = poll-dispatch delay (mode "poll", interval I): P(D > t) = (1 − t/I)^n with mean
+//           d = (I/2)/(1 + (0.37 − 0.25ρ)(c − 1)) — exact for c = 1 (M/G/1 with multiple
+//           vacations), fitted to the simulator for c = 2…8 (within ~15%, ρ 0.2–0.8, I/E[S] 0.2–5).
+//    Quantiles of Wq + D by bisection. "exact" = M/M/c holds: Poisson arrivals, exponential
+//    service of one mean, notify, claim_s 0, no retries, polls, re-checks, failures or batches,
+//    and the pool's steps are all roots.
 //
-// 4. Waits. Each pool is FIFO over its kinds, so all its kinds share one wait. Offered load
-//    a = λ_pool·E[S], ρ = a/c; stable iff ρ < 1, else min_threads = ⌊a⌋ + 1. Stable: Erlang C,
-//    Wq = (Ca² + Cs²)/2 · C/(cμ − λ) (Allen–Cunneen; exact for M/M/c), tail P(Wq > t) = C·e^{−θt}
-//    with θ = (cμ − λ)/((Ca² + Cs²)/2) (exact for M/M/c; scaled to keep the mean otherwise).
-//    Reported wait = Wq + D + claim_s, as the simulator measures it (READY → claimed, claim
-//    query included). D is the poll-dispatch delay (dispatch mode "poll", interval I): uniform on
-//    [0, 2·d] with d = (I/2) / (1 + (0.37 − 0.25ρ)(c − 1)) — exact for c = 1 (M/G/1 with multiple
-//    vacations: every step waits I/2 more), an empirical fit to the simulator for c = 2…8 (within
-//    ~15% for ρ 0.2–0.8, I/E[S] 0.2–5) otherwise. Quantiles of Wq + D by bisection.
-//    "exact" = Poisson arrivals, exponential service of one mean, notify dispatch, claim_s 0, no
-//    retries/polls/re-checks, no session failures, and at most one step of the pool per
-//    template, a root (so the pool sees a thinned Poisson stream): M/M/c.
-//
-// 5. Start-up (approximate). Per template, the critical path where step s finishes at
-//      activation (predecessors done) + [recheck: (recheck_s + Wq)/2 when it was re-checked] +
-//      Wq + S, + for polls (N − 1)·(interval + Wq + S), + for retries (A − 1)·(Wq + S) plus the
-//      expected backoffs Σ_{j=2..m} p^{j−1}·backoff_before(j);
-//    the weighted mean over templates. Means are added where the session waits for the slowest
-//    of several branches, and E[max] ≥ max E: the estimate is low when parallel branches are
-//    of similar length.
+// 5. Start-up (approximate). Per template, the critical path where a step finishes at its
+//    activation (predecessors done; under "recheck", its first successful claim) + wait + service,
+//    + for polls (N − 1)·b, + for retries (A − 1)·(wait + service) plus the expected backoffs
+//    Σ_{j=2..m} p^{j−1}·backoff_before(j) (added to the mean path only: re-check and poll timing
+//    follow the typical, retry-free path). Weighted mean over templates. Means are added where a
+//    session waits for the slowest of several branches, and E[max] ≥ max E: the estimate is low
+//    when branches are of similar length.
 #pragma once
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,7 +88,7 @@ struct PoolEstimate {
   double offered_load = 0;        // a = λ·E[S], threads' worth of work
   double utilization = 0;         // ρ = a / threads
   bool stable = true;
-  int min_threads = 1;            // ⌊a⌋ + 1
+  int min_threads = 1;            // ⌊a⌋ + 1; 0 when no number helps (a link it uses is overloaded)
   double erlang_c = 0;            // C(c, a): probability of waiting (M/M/c); 1 when unstable
   double allen_cunneen = 1;       // (Ca² + Cs²)/2
   double poll_delay_mean_s = 0;   // d (dispatch mode poll)
@@ -122,9 +124,15 @@ AnalyticResult analyze(const Scenario& sc);
 // branching mean matrix with spectral radius < 1) with Eigen's partialPivLu.
 std::vector<double> solve_traffic(const std::vector<double>& routing, const std::vector<double>& external);
 
-// P(Wq + D > t) for the wait model above: P(Wq > x) = C·e^{−θx}, D uniform on [0, L].
-// θ = +infinity means Wq = 0; L = 0 means no poll delay. And its inverse by bisection.
-double wait_tail(double t, double C, double theta, double L);
-double wait_quantile(double p, double C, double theta, double L);
+// The wait of a lone arrival at a pool, claim_s excluded: Wq + D, independent, with
+//   P(Wq > x) = C·e^{−θx}                       (θ = +infinity: no queueing wait),
+//   P(D > t) = (1 − t/I)^n on [0, I]            (poll dispatch, interval I; I = 0: none) —
+// the first wake-up of n idle threads that sleep I; n = 1 is uniform, exact for one thread.
+struct WaitDistribution {
+  double C = 0, theta = std::numeric_limits<double>::infinity(), interval = 0, n = 1;
+  double mean() const;
+  double tail(double t) const;        // P(Wq + D > t)
+  double quantile(double p) const;    // smallest t with tail(t) ≤ 1 − p (bisection)
+};
 
 }  // namespace stepq

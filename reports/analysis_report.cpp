@@ -89,7 +89,7 @@ ojson analysis_json(const Scenario& sc, const AnalyticResult& r) {
     o["offered_load"] = e.offered_load;
     o["utilization"] = e.utilization;
     o["stable"] = e.stable;
-    o["min_threads"] = e.min_threads;
+    o["min_threads"] = e.min_threads > 0 ? ojson(e.min_threads) : ojson(nullptr);
     o["erlang_c"] = e.erlang_c;
     o["allen_cunneen"] = e.allen_cunneen;
     o["poll_delay_s"] = e.poll_delay_mean_s;
@@ -118,7 +118,8 @@ void print_analysis(std::ostream& out, const ojson& r) {
   const auto& u = r["startup_s"];
   const double pc = r["prepare_cost_s"]["mean"];
   out << "Session start-up, mean (approximate: critical path of mean step times)\n";
-  std::snprintf(line, sizeof line, "  %s s; queue-blind prepare-cost estimate (broker formula) %s s", sec(u["mean"]).c_str(),
+  const std::string startup = u["mean"].is_null() ? "unbounded (a pool is unstable)" : sec(u["mean"]) + " s";
+  std::snprintf(line, sizeof line, "  %s; queue-blind prepare-cost estimate (broker formula) %s s", startup.c_str(),
                 sec(r["prepare_cost_s"]["mean"]).c_str());
   out << line;
   if (!u["mean"].is_null() && pc > 0) out << fmt(", x%.2f that", u["mean"].get<double>() / pc);
@@ -158,9 +159,10 @@ void print_analysis(std::ostream& out, const ojson& r) {
   for (const auto& [name, p] : r["pools"].items()) {
     std::string model = p["model"].get<std::string>() + (p["exact"].get<bool>() ? " (exact)" : "");
     if (!p["stable"].get<bool>()) model = "UNSTABLE";
-    std::snprintf(line, sizeof line, "  %-18s %4d %7s %5.2f %7.3f %4d  %s\n", cut(name, 18).c_str(), p["threads"].get<int>(),
+    const std::string min = p["min_threads"].is_null() ? "-" : std::to_string(p["min_threads"].get<int>());
+    std::snprintf(line, sizeof line, "  %-18s %4d %7s %5.2f %7.3f %4s  %s\n", cut(name, 18).c_str(), p["threads"].get<int>(),
                   num(p["offered_load"].get<double>()).c_str(), p["utilization"].get<double>(),
-                  p["erlang_c"].get<double>(), p["min_threads"].get<int>(), cut(model, 56).c_str());
+                  p["erlang_c"].get<double>(), min.c_str(), cut(model, 56).c_str());
     out << line;
   }
 
