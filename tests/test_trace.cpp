@@ -27,7 +27,7 @@ std::vector<std::vector<std::string>> read_csv(const fs::path& p) {
 }
 }  // namespace
 
-TEST_CASE("--trace writes one row per session whose start-up reproduces the JSON p95", "[trace]") {
+TEST_CASE("trace: --trace writes one row per session whose start-up reproduces the JSON p95", "[trace]") {
   const fs::path dir = fs::temp_directory_path() / "stepq-trace-test";
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -57,7 +57,7 @@ TEST_CASE("--trace writes one row per session whose start-up reproduces the JSON
   fs::remove_all(dir);
 }
 
-TEST_CASE("--trace refuses replications and unwritable places with exit status 2", "[trace]") {
+TEST_CASE("trace: --trace refuses replications and unwritable places with exit status 2", "[trace]") {
   const std::string base = std::string(STEPQ_BINARY) + " simulate " + STEPQ_SOURCE_DIR + "/scenarios/mm4.json --sessions 10 -q";
   CHECK(WEXITSTATUS(std::system((base + " -r 2 --trace /tmp/x 2>/dev/null").c_str())) == 2);
   CHECK(WEXITSTATUS(std::system((base + " --trace /proc/no/such 2>/dev/null").c_str())) == 2);
