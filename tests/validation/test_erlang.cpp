@@ -11,6 +11,15 @@
 
 using namespace stepq;
 
+namespace {
+// Poisson arrivals at 3.2/s to one pool of `threads`, exponential service with mean 1 s.
+Scenario poisson_pool(int threads) {
+  return test::scenario(R"({"name": "pool", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 3.2},
+    "kinds": {"work": {"threads": )" + std::to_string(threads) + R"(, "service_s": {"dist": "exponential", "mean": 1.0}}},
+    "templates": [{"name": "t", "steps": [{"id": "w", "kind": "work"}]}]})");
+}
+}  // namespace
+
 TEST_CASE("Erlang C at c = 1, 4, 100, 1000 matches the sum formula to 1e-9", "[validation]") {
   for (int c : {1, 4, 100, 1000})
     for (double rho : {0.3, 0.8, 0.95}) {
@@ -25,9 +34,7 @@ TEST_CASE("Erlang C at c = 1, 4, 100, 1000 matches the sum formula to 1e-9", "[v
 }
 
 TEST_CASE("analyze mm4: wait 0.7455 s, utilization 0.8, exact M/M/c", "[validation]") {
-  const Scenario sc = test::scenario(R"({"name": "mm4", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 3.2},
-    "kinds": {"work": {"threads": 4, "service_s": {"dist": "exponential", "mean": 1.0}}},
-    "templates": [{"name": "t", "steps": [{"id": "w", "kind": "work"}]}]})");
+  const Scenario sc = poisson_pool(4);
   const AnalyticResult a = analyze(sc);
   REQUIRE(a.kinds[0].wait);
   CHECK(a.kinds[0].wait->mean == Approx(theory::mmc_wait_mean(4, 3.2, 1)).epsilon(1e-9));
@@ -39,9 +46,7 @@ TEST_CASE("analyze mm4: wait 0.7455 s, utilization 0.8, exact M/M/c", "[validati
 
 TEST_CASE("analyze: an unstable pool gets a verdict naming it and the threads it needs", "[validation]") {
   // 3.2 sessions/s × 1 s = 3.2 threads' worth of work on 3 threads: needs 4.
-  const Scenario sc = test::scenario(R"({"name": "over", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 3.2},
-    "kinds": {"work": {"threads": 3, "service_s": {"dist": "exponential", "mean": 1.0}}},
-    "templates": [{"name": "t", "steps": [{"id": "w", "kind": "work"}]}]})");
+  const Scenario sc = poisson_pool(3);
   const AnalyticResult a = analyze(sc);
   CHECK_FALSE(a.pools[0].stable);
   CHECK(a.pools[0].min_threads == 4);
