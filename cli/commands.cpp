@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/analyze_cmd.hpp"
+#include "cli/live_cmd.hpp"
 #include "cli/scenario_file.hpp"
 #include "cli/validate.hpp"
 #include "reports/comparison.hpp"
@@ -83,6 +84,7 @@ int run_cli(int argc, char** argv) {
       "  stepq simulate scenarios/skaha-basic.json --sessions 20000 --json result.json\n"
       "  stepq simulate scenarios/skaha-basic.json --set /kinds/data.stage/threads=8\n"
       "  stepq analyze scenarios/skaha-basic.json\n"
+      "  stepq live --help\n"
       "Run 'stepq COMMAND --help' for the options of one command.");
 
   Common vc;
@@ -165,6 +167,8 @@ int run_cli(int argc, char** argv) {
       "  stepq analyze scenarios/mm4.json\n"
       "  stepq analyze scenarios/skaha-basic.json --set /arrivals/rate_per_s=0.05 --json a.json");
 
+  auto live = add_live_commands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -176,6 +180,7 @@ int run_cli(int argc, char** argv) {
     return kBadInput;
   }
 
+  if (auto status = run_live_commands(*live)) return *status;
   try {
     if (*validate) {
       const Scenario s = load(vc);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "rng.hpp"
+
 namespace stepq {
 
 std::string_view to_string(Op op) {
@@ -24,6 +26,24 @@ int Scenario::kind_index(std::string_view n) const {
   for (std::size_t i = 0; i < kinds.size(); ++i)
     if (kinds[i].name == n) return static_cast<int>(i);
   return -1;
+}
+
+int Scenario::template_index(std::string_view n) const {
+  for (std::size_t i = 0; i < templates.size(); ++i)
+    if (templates[i].name == n) return static_cast<int>(i);
+  return -1;
+}
+
+int Scenario::template_for(std::uint64_t index) const {
+  if (templates.size() == 1) return 0;
+  double total = 0;
+  for (const auto& t : templates) total += t.weight;
+  Stream pick(derive(session_key(seed, index), static_cast<std::uint64_t>(Purpose::template_choice)));
+  const double u = pick.uniform() * total;
+  double c = 0;
+  int t = 0;
+  while (t + 1 < static_cast<int>(templates.size()) && u >= (c += templates[t].weight)) ++t;
+  return t;
 }
 
 const LinkSpec* Scenario::link_between(std::string_view from, std::string_view to) const {

@@ -100,6 +100,10 @@ struct Scenario {
   PlatformSpec platform;
 
   int kind_index(std::string_view name) const;  // -1 if absent
+  int template_index(std::string_view name) const;  // -1 if absent
+  // The template session `index` uses: drawn from the session's own stream, so simulator and
+  // live submit give the same session the same template.
+  int template_for(std::uint64_t index) const;
   // The broker's queue-blind estimate for one step: its own prepare_cost_s, else the mean service
   // time plus transfer time at the link's bandwidth plus, for polls, the mean ready time.
   double prepare_cost(const PlanStep& step) const;

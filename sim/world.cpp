@@ -18,8 +18,6 @@ World::World(const Scenario& sc, std::uint64_t early_limit)
   for (auto& p : pools_) p.wake = sg4::Semaphore::create(0);
   promoter_wake_ = sg4::Semaphore::create(0);
   all_finished_ = sg4::Semaphore::create(0);
-  double c = 0;
-  for (const auto& t : sc.templates) template_cdf_.push_back(c += t.weight);
 }
 
 World::~World() {
@@ -37,11 +35,7 @@ void World::set_phase(Session* s, int step, Phase to) {
 }
 
 void World::accept(std::uint64_t index) {
-  const std::uint64_t key = session_key(sc_.seed, index);
-  Stream pick(derive(key, static_cast<std::uint64_t>(Purpose::template_choice)));
-  const double u = pick.uniform() * template_cdf_.back();
-  int t = 0;
-  while (t + 1 < static_cast<int>(template_cdf_.size()) && u >= template_cdf_[t]) ++t;
+  const int t = sc_.template_for(index);
   const TemplateSpec& tp = sc_.templates[t];
 
   auto* s = new Session{index, t, now(), static_cast<int>(tp.steps.size()), 0, false, {}};

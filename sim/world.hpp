@@ -111,7 +111,6 @@ class World final : public Queue, public Clock, public Recorder {
   std::uint64_t running_ = 0;  // claims not yet finished
   bool all_arrived_ = false;
   simgrid::s4u::SemaphorePtr all_finished_;
-  std::vector<double> template_cdf_;
   std::vector<double> startup_by_index_;
   std::uint64_t early_limit_;
   struct EarlyWaits {  // two arrays, not pairs: 12 bytes a claim instead of 16

@@ -1,0 +1,112 @@
+// What the live engine and the `stepq live` commands need of a database, beyond the core Queue:
+// schema, submission, processors (heartbeat, reaper), promotion, cancel, and status. SQLite
+// implements it (backends/sqlite); PostgreSQL will too. All times in the database are wall-clock
+// seconds since the Unix epoch; the Queue side converts them to model seconds (÷ time scale), so
+// the core worker loop and handlers see the same units as in simulation.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/histogram.hpp"
+#include "core/interfaces.hpp"
+
+namespace stepq {
+struct Scenario;
+}
+
+namespace stepq::live {
+
+// A request the database cannot serve as asked (no schema yet, a newer schema, a scenario that
+// does not match the submitted sessions, no such session): the CLI exits 2 with this message.
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+double wall_now();  // seconds since the Unix epoch
+
+struct LiveStatus {
+  double now = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> sessions;  // phase → count, every phase
+  struct Kind {
+    std::string name;
+    std::array<std::uint64_t, 7> steps{};  // by Phase
+    Histogram wait_s, service_s;          // from the execution log (finished executions)
+    std::uint64_t executions = 0, lost = 0, reaped = 0, retries = 0;
+  };
+  std::vector<Kind> kinds;
+  Histogram startup_s;  // COMPLETED sessions: finished − created
+  struct Processor {
+    std::int64_t id = 0;
+    std::string host, pools;
+    std::int64_t pid = 0;
+    double started_at = 0, heartbeat_at = 0;
+    std::optional<double> stopped_at;
+    std::string stop_reason;
+    std::uint64_t running = 0;
+  };
+  std::vector<Processor> processors;
+  std::vector<std::pair<std::string, std::uint64_t>> failure_reasons;  // most frequent first
+  std::uint64_t submissions_active = 0;
+};
+
+struct CancelResult {
+  enum class What { cancelled, already_finished } what = What::cancelled;
+  std::string phase;       // the session's phase after the call
+  std::uint64_t steps = 0; // steps cancelled
+};
+
+class LiveStore : public Queue {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  virtual int schema_version() = 0;  // 0: no stepq schema yet
+  // Creates or migrates the schema. StoreError when the database is newer than this stepq.
+  virtual int migrate() = 0;
+  // StoreError unless the schema is exactly the current one.
+  virtual void require_schema() = 0;
+
+  // Binds the Queue side to a scenario: its kinds and templates by name, its pools, and the time
+  // scale (wall seconds per model second). StoreError when unfinished sessions use kinds or
+  // templates the scenario lacks or shapes differently.
+  virtual void bind(const Scenario& sc, double time_scale) = 0;
+
+  // Submission (bound): one session and its plan in one transaction; returns its id.
+  virtual std::uint64_t submit_session() = 0;
+  virtual std::int64_t begin_submission(std::uint64_t planned) = 0;
+  virtual void submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) = 0;
+
+  // Processors. register_processor must precede claims; heartbeat() false = this processor had
+  // been declared dead (its steps were reaped) and is registered again under a new id.
+  virtual std::int64_t register_processor(const std::string& host, std::int64_t pid, const std::string& pools) = 0;
+  virtual bool heartbeat() = 0;
+  // Returns the RUNNING steps of processors silent for longer than lease_s to READY (a new
+  // attempt), or FAILED past their max attempts. Returns the number of steps reaped.
+  virtual int reap(double lease_s) = 0;
+  // WAITING → READY for steps due now; returns when the next WAITING step is due (wall).
+  virtual std::optional<double> promote() = 0;
+  // For each bound pool: has it READY steps?
+  virtual std::vector<bool> ready_pools() = 0;
+  // Did another connection commit since the last call?
+  virtual bool changed_elsewhere() = 0;
+  // No ACTIVE session and no live submission.
+  virtual bool idle(double lease_s) = 0;
+  // Graceful stop: this processor's RUNNING steps back to READY (same attempt). Returns how many.
+  virtual int release_running() = 0;
+  virtual void stop_processor(const std::string& reason) = 0;
+
+  virtual CancelResult cancel_session(std::uint64_t id) = 0;
+  virtual LiveStatus status() = 0;
+
+  // In-process wake-ups, called after commit: steps of `pool` became READY; a step went WAITING
+  // until `due` (wall).
+  std::function<void(int pool)> on_ready;
+  std::function<void(double due)> on_waiting;
+};
+
+}  // namespace stepq::live

@@ -1,0 +1,623 @@
+#include "sqlite_store.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "core/phase.hpp"
+#include "core/scenario.hpp"
+#include "schema.hpp"
+
+namespace stepq::sqlite {
+
+using live::StoreError;
+using live::wall_now;
+
+namespace {
+
+constexpr int kDormant = 0, kWaiting = 1, kReady = 2;
+
+// The claim of one pool: the oldest READY step among its kinds. One index probe per kind (each
+// kind's oldest via step_ready), then the oldest of those: cost grows with the number of kinds,
+// not with the queue's depth.
+std::string claim_sql(const std::vector<std::int64_t>& kinds) {
+  auto oldest = [](std::int64_t k) {
+    return "SELECT id, ready_at FROM step WHERE phase = 2 AND kind = " + std::to_string(k) +
+           " ORDER BY ready_at, id LIMIT 1";
+  };
+  std::string pick;
+  if (kinds.size() == 1) {
+    pick = "SELECT id FROM step WHERE phase = 2 AND kind = " + std::to_string(kinds[0]) +
+           " ORDER BY ready_at, id LIMIT 1";
+  } else {
+    pick = "SELECT id FROM (";
+    for (std::size_t i = 0; i < kinds.size(); ++i)
+      pick += (i ? " UNION ALL " : "") + std::string("SELECT * FROM (") + oldest(kinds[i]) + ")";
+    pick += ") ORDER BY ready_at, id LIMIT 1";
+  }
+  return "UPDATE step SET phase = 3, processor = ?1, fence = fence + 1, claimed_at = ?2 WHERE id = (" + pick +
+         ") RETURNING id, fence, session, num, tmpl, kind, attempt, ready_at, activated_at";
+}
+
+std::string kinds_list(const std::vector<std::int64_t>& kinds) {
+  std::string s;
+  for (auto k : kinds) s += (s.empty() ? "" : ", ") + std::to_string(k);
+  return s;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, bool create) : db_(path, create) {
+  last_data_version_ = db_.data_version();
+}
+
+int SqliteStore::schema_version() {
+  std::lock_guard lk(mu_);
+  auto s = db_.prepare("PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.i64(0));
+}
+
+int SqliteStore::migrate() {
+  const int have = schema_version();
+  const int want = static_cast<int>(migrations().size());
+  if (have > want)
+    throw StoreError(db_.path() + ": the database has schema version " + std::to_string(have) +
+                     ", newer than this stepq understands (" + std::to_string(want) +
+                     "); use a newer stepq, or another database file");
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  for (int v = have; v < want; ++v) db_.exec(migrations()[v]);
+  db_.exec(("PRAGMA user_version = " + std::to_string(want)).c_str());
+  tx.commit();
+  return want - have;
+}
+
+void SqliteStore::require_schema() {
+  const int have = schema_version();
+  const int want = static_cast<int>(migrations().size());
+  if (have == 0)
+    throw StoreError(db_.path() + ": no stepq schema in this database; create it with `stepq live init --db sqlite:" +
+                     db_.path() + "`");
+  if (have > want)
+    throw StoreError(db_.path() + ": the database has schema version " + std::to_string(have) +
+                     ", newer than this stepq understands (" + std::to_string(want) + "); use a newer stepq");
+  if (have < want)
+    throw StoreError(db_.path() + ": the database has schema version " + std::to_string(have) +
+                     "; migrate it with `stepq live init --db sqlite:" + db_.path() + "`");
+}
+
+std::int64_t SqliteStore::kind_id(const std::string& name) {
+  db_.prepare("INSERT OR IGNORE INTO kind(name) VALUES (?1)").bind(1, name).run();
+  auto s = db_.prepare("SELECT id FROM kind WHERE name = ?1");
+  s.bind(1, name).step();
+  return s.i64(0);
+}
+
+void SqliteStore::bind(const Scenario& sc, double time_scale) {
+  require_schema();
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  kind_db_.clear();
+  kind_sc_.clear();
+  tmpl_db_.clear();
+  tmpl_sc_.clear();
+  for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
+    kind_db_.push_back(kind_id(sc.kinds[k].name));
+    kind_sc_[kind_db_.back()] = static_cast<int>(k);
+  }
+  // Unfinished sessions must find their template, with the same steps of the same kinds.
+  auto active = db_.prepare(
+      "SELECT t.id, t.name, min(s.id) FROM session s JOIN template t ON t.id = s.template "
+      "WHERE s.phase = 'ACTIVE' GROUP BY t.id");
+  while (active.step()) {
+    const std::string name = active.text(1);
+    const int t = sc.template_index(name);
+    const std::string where = db_.path() + ": unfinished sessions (e.g. session " + std::to_string(active.i64(2)) +
+                              ") use template '" + name + "'";
+    const std::string hint = "; run with the scenario they were submitted from, or cancel them";
+    if (t < 0) throw StoreError(where + ", which " + sc.file + " does not define" + hint);
+    auto steps = db_.prepare("SELECT st.num, k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = ?1 ORDER BY st.num");
+    steps.bind(1, active.i64(2));
+    std::size_t n = 0;
+    for (; steps.step(); ++n) {
+      const auto& tp = sc.templates[t];
+      const std::string kind = steps.text(1);
+      if (n >= tp.steps.size() || sc.kinds[tp.steps[n].kind].name != kind)
+        throw StoreError(where + ", whose step " + std::to_string(n) + " is of kind '" + kind + "'; in " + sc.file +
+                         " that step " + (n >= tp.steps.size() ? std::string("does not exist")
+                                                                : "is of kind '" + sc.kinds[tp.steps[n].kind].name + "'") +
+                         hint);
+    }
+    if (n != sc.templates[t].steps.size())
+      throw StoreError(where + " with " + std::to_string(n) + " steps; in " + sc.file + " it has " +
+                       std::to_string(sc.templates[t].steps.size()) + hint);
+  }
+  for (std::size_t t = 0; t < sc.templates.size(); ++t) {
+    const auto& tp = sc.templates[t];
+    db_.prepare("INSERT INTO template(name, steps) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET steps = ?2")
+        .bind(1, tp.name)
+        .bind(2, static_cast<std::int64_t>(tp.steps.size()))
+        .run();
+    auto s = db_.prepare("SELECT id FROM template WHERE name = ?1");
+    s.bind(1, tp.name).step();
+    tmpl_db_.push_back(s.i64(0));
+    tmpl_sc_[s.i64(0)] = static_cast<int>(t);
+  }
+  tx.commit();
+
+  sc_ = &sc;
+  scale_ = time_scale;
+  claim_.clear();
+  has_ready_.clear();
+  for (const auto& p : sc.pools) {
+    std::vector<std::int64_t> kinds;
+    for (int k : p.kinds) kinds.push_back(kind_db_[k]);
+    claim_.push_back(db_.prepare(claim_sql(kinds).c_str()));
+    has_ready_.push_back(db_.prepare(
+        ("SELECT EXISTS (SELECT 1 FROM step WHERE phase = 2 AND kind IN (" + kinds_list(kinds) + "))").c_str()));
+  }
+  insert_execution_ = db_.prepare(
+      "INSERT INTO execution(step, fence, kind, attempt, processor, ready_at, started_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  end_execution_ = db_.prepare("UPDATE execution SET ended_at = ?3, outcome = ?4, reason = ?5 WHERE step = ?1 AND fence = ?2");
+  finish_completed_ = db_.prepare(
+      "UPDATE step SET phase = 4, processor = NULL, finished_at = ?3, reason = NULL "
+      "WHERE id = ?1 AND phase = 3 AND fence = ?2");
+  // Every expression on the right sees the row before the update: deps_left = 1 means "this was the last".
+  activate_next_ = db_.prepare(
+      "UPDATE step SET deps_left = deps_left - 1, "
+      "activated_at = CASE WHEN deps_left = 1 THEN ?2 ELSE activated_at END, "
+      "ready_at = CASE WHEN deps_left = 1 AND phase = 0 THEN ?2 ELSE ready_at END, "
+      "phase = CASE WHEN deps_left = 1 AND phase = 0 THEN 2 ELSE phase END "
+      "WHERE id IN (SELECT next FROM step_next WHERE step = ?1) RETURNING kind, phase, deps_left");
+  count_down_session_ = db_.prepare(
+      "UPDATE session SET steps_left = steps_left - 1, "
+      "finished_at = CASE WHEN steps_left = 1 THEN ?2 ELSE finished_at END, "
+      "phase = CASE WHEN steps_left = 1 THEN 'COMPLETED' ELSE phase END "
+      "WHERE id = ?1 AND phase = 'ACTIVE'");
+  finish_failed_ = db_.prepare(
+      "UPDATE step SET phase = 5, processor = NULL, finished_at = ?3, reason = ?4 "
+      "WHERE id = ?1 AND phase = 3 AND fence = ?2");
+  finish_wait_ = db_.prepare(
+      "UPDATE step SET phase = 1, processor = NULL, not_before = ?3, attempt = attempt + ?4, reason = ?5 "
+      "WHERE id = ?1 AND phase = 3 AND fence = ?2");
+  deps_left_ = db_.prepare("SELECT deps_left FROM step WHERE id = ?1");
+  cancel_steps_ = db_.prepare(
+      "UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND phase IN (0, 1, 2, 3)");
+  end_session_ = db_.prepare(
+      "UPDATE session SET phase = ?2, finished_at = ?3, reason = ?4 WHERE id = ?1 AND phase = 'ACTIVE'");
+  next_due_ = db_.prepare("SELECT min(not_before) FROM step WHERE phase = 1");
+  promote_ = db_.prepare("UPDATE step SET phase = 2, ready_at = not_before WHERE phase = 1 AND not_before <= ?1 RETURNING kind");
+}
+
+void SqliteStore::notify(const std::vector<int>& pools) {
+  if (!on_ready) return;
+  for (int p : pools) on_ready(p);
+}
+
+// ---- submission -------------------------------------------------------------------------------
+
+std::uint64_t SqliteStore::submit_session() {
+  std::vector<int> ready;
+  std::uint64_t id;
+  {
+    std::lock_guard lk(mu_);
+    if (!sc_) throw std::logic_error("submit_session before bind");
+    const Scenario& sc = *sc_;
+    const double now = wall_now();
+    WriteTx tx(db_);
+    auto next = db_.prepare("SELECT coalesce(max(id) + 1, 0) FROM session");
+    next.step();
+    id = static_cast<std::uint64_t>(next.i64(0));
+    auto base_q = db_.prepare("SELECT coalesce(max(id), 0) + 1 FROM step");
+    base_q.step();
+    const std::int64_t base = base_q.i64(0);
+    const int t = sc.template_for(id);
+    const TemplateSpec& tp = sc.templates[t];
+    db_.prepare("INSERT INTO session(id, template, phase, steps_left, created_at) VALUES (?1, ?2, 'ACTIVE', ?3, ?4)")
+        .bind(1, id)
+        .bind(2, tmpl_db_[t])
+        .bind(3, static_cast<std::int64_t>(tp.steps.size()))
+        .bind(4, now)
+        .run();
+    const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
+    auto ins = db_.prepare(
+        "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, ready_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    for (std::size_t i = 0; i < tp.steps.size(); ++i) {
+      const int kind = tp.steps[i].kind;
+      const bool root = tp.plan.preds[i].empty();
+      const bool is_ready = activate ? root : true;  // recheck: all READY at once, as the broker does today
+      ins.bind(1, base + static_cast<std::int64_t>(i))
+          .bind(2, id)
+          .bind(3, static_cast<std::int64_t>(i))
+          .bind(4, tmpl_db_[t])
+          .bind(5, kind_db_[kind])
+          .bind(6, is_ready ? kReady : kDormant)
+          .bind(7, static_cast<std::int64_t>(tp.plan.preds[i].size()))
+          .bind(8, sc.kinds[kind].retry.max_attempts)
+          .bind(9, now);
+      if (root) ins.bind(10, now); else ins.bind_null(10);
+      if (is_ready) ins.bind(11, now); else ins.bind_null(11);
+      ins.run();
+      if (is_ready) ready.push_back(sc.kinds[kind].pool);
+    }
+    auto edge = db_.prepare("INSERT INTO step_next(step, next) VALUES (?1, ?2)");
+    for (std::size_t i = 0; i < tp.steps.size(); ++i)
+      for (int n : tp.plan.succs[i]) edge.bind(1, base + static_cast<std::int64_t>(i)).bind(2, base + n).run();
+    tx.commit();
+  }
+  std::sort(ready.begin(), ready.end());
+  ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+  notify(ready);
+  return id;
+}
+
+std::int64_t SqliteStore::begin_submission(std::uint64_t planned) {
+  std::lock_guard lk(mu_);
+  const double now = wall_now();
+  WriteTx tx(db_);
+  db_.prepare("INSERT INTO submission(planned, started_at, heartbeat_at) VALUES (?1, ?2, ?2)").bind(1, planned).bind(2, now).run();
+  const auto id = sqlite3_last_insert_rowid(db_.handle());
+  tx.commit();
+  return id;
+}
+
+void SqliteStore::submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) {
+  std::lock_guard lk(mu_);
+  const double now = wall_now();
+  WriteTx tx(db_);
+  auto s = db_.prepare("UPDATE submission SET submitted = ?2, heartbeat_at = ?3, finished_at = ?4 WHERE id = ?1");
+  s.bind(1, id).bind(2, submitted).bind(3, now);
+  if (finished) s.bind(4, now); else s.bind_null(4);
+  s.run();
+  tx.commit();
+}
+
+// ---- the Queue --------------------------------------------------------------------------------
+
+std::optional<StepRef> SqliteStore::claim(int pool) {
+  std::lock_guard lk(mu_);
+  const double now = wall_now();
+  WriteTx tx(db_);
+  Stmt& c = claim_[pool];
+  c.bind(1, processor_).bind(2, now);
+  if (!c.step()) {
+    c.reset();
+    return std::nullopt;  // the destructor rolls back: nothing was written
+  }
+  StepRef r;
+  r.id = static_cast<std::uint64_t>(c.i64(0));
+  r.fence = static_cast<std::uint64_t>(c.i64(1));
+  r.session = static_cast<std::uint64_t>(c.i64(2));
+  r.step = static_cast<int>(c.i64(3));
+  r.tmpl = tmpl_sc_.at(c.i64(4));
+  const std::int64_t kind = c.i64(5);
+  r.kind = kind_sc_.at(kind);
+  r.attempt = static_cast<int>(c.i64(6));
+  const double ready_at = c.f64(7);
+  r.ready_at = ready_at / scale_;
+  r.activated_at = (c.is_null(8) ? ready_at : c.f64(8)) / scale_;
+  while (c.step()) {
+  }
+  c.reset();
+  insert_execution_.bind(1, r.id).bind(2, r.fence).bind(3, kind).bind(4, r.attempt).bind(5, processor_)
+      .bind(6, ready_at).bind(7, now).run();
+  tx.commit();
+  return r;
+}
+
+bool SqliteStore::predecessors_done(const StepRef& s) {
+  std::lock_guard lk(mu_);
+  deps_left_.bind(1, s.id);
+  const bool done = deps_left_.step() && deps_left_.i64(0) == 0;
+  deps_left_.reset();
+  return done;
+}
+
+std::uint64_t SqliteStore::end_session(std::int64_t session, const char* phase, const std::string& reason, double now) {
+  const auto n = cancel_steps_.bind(1, session).bind(2, now).run();
+  end_session_.bind(1, session).bind(2, std::string(phase)).bind(3, now).bind(4, reason).run();
+  return static_cast<std::uint64_t>(n);
+}
+
+bool SqliteStore::finish(const StepRef& s, const Outcome& o) {
+  std::vector<int> ready;
+  std::optional<double> waiting_until;
+  bool applied = false;
+  {
+    std::lock_guard lk(mu_);
+    const double now = wall_now();
+    WriteTx tx(db_);
+    const char* outcome = "completed";
+    switch (o.type) {
+      case Outcome::Type::completed:
+        applied = finish_completed_.bind(1, s.id).bind(2, s.fence).bind(3, now).run() == 1;
+        if (!applied) break;
+        activate_next_.bind(1, s.id).bind(2, now);
+        while (activate_next_.step())
+          if (activate_next_.i64(1) == kReady && activate_next_.i64(2) == 0)
+            ready.push_back(sc_->kinds[kind_sc_.at(activate_next_.i64(0))].pool);
+        activate_next_.reset();
+        count_down_session_.bind(1, s.session).bind(2, now).run();
+        break;
+      case Outcome::Type::failed:
+        outcome = "failed";
+        applied = finish_failed_.bind(1, s.id).bind(2, s.fence).bind(3, now).bind(4, o.reason).run() == 1;
+        if (applied) end_session(static_cast<std::int64_t>(s.session), "FAILED", o.reason, now);
+        break;
+      case Outcome::Type::wait: {
+        outcome = o.next_attempt ? "retry" : "requeue";
+        const double due = now + o.delay_s * scale_;
+        finish_wait_.bind(1, s.id).bind(2, s.fence).bind(3, due).bind(4, o.next_attempt ? 1 : 0);
+        if (o.reason.empty()) finish_wait_.bind_null(5); else finish_wait_.bind(5, o.reason);
+        applied = finish_wait_.run() == 1;
+        if (applied) waiting_until = due;
+        break;
+      }
+    }
+    end_execution_.bind(1, s.id).bind(2, s.fence).bind(3, now).bind(4, std::string(applied ? outcome : "lost"));
+    if (o.reason.empty()) end_execution_.bind_null(5); else end_execution_.bind(5, o.reason);
+    end_execution_.run();
+    tx.commit();
+  }
+  notify(ready);
+  if (waiting_until && on_waiting) on_waiting(*waiting_until);
+  return applied;
+}
+
+// ---- processors, reaper, promoter ----------------------------------------------------------------
+
+std::int64_t SqliteStore::insert_processor() {
+  const double now = wall_now();
+  db_.prepare("INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?4)")
+      .bind(1, host_).bind(2, pid_).bind(3, pools_).bind(4, now).run();
+  return sqlite3_last_insert_rowid(db_.handle());
+}
+
+std::int64_t SqliteStore::register_processor(const std::string& host, std::int64_t pid, const std::string& pools) {
+  std::lock_guard lk(mu_);
+  host_ = host;
+  pid_ = pid;
+  pools_ = pools;
+  WriteTx tx(db_);
+  processor_ = insert_processor();
+  tx.commit();
+  return processor_;
+}
+
+bool SqliteStore::heartbeat() {
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  const bool alive = db_.prepare("UPDATE processor SET heartbeat_at = ?2 WHERE id = ?1 AND stopped_at IS NULL")
+                         .bind(1, processor_).bind(2, wall_now()).run() == 1;
+  if (!alive) processor_ = insert_processor();  // declared dead: our old claims are fenced off
+  tx.commit();
+  return alive;
+}
+
+int SqliteStore::reap(double lease_s) {
+  std::vector<int> ready;
+  int n = 0;
+  {
+    std::lock_guard lk(mu_);
+    const double now = wall_now();
+    WriteTx tx(db_);
+    char why[80];
+    std::snprintf(why, sizeof why, "no heartbeat for %g s", lease_s);
+    db_.prepare("UPDATE processor SET stopped_at = ?1, stop_reason = ?2 WHERE stopped_at IS NULL AND heartbeat_at < ?1 - ?3")
+        .bind(1, now).bind(2, std::string(why)).bind(3, lease_s).run();
+    auto orphans = db_.prepare(
+        "SELECT s.id, s.fence, s.attempt, s.max_attempts, s.session, s.kind, p.id, p.host, p.pid FROM step s "
+        "JOIN processor p ON p.id = s.processor WHERE s.phase = 3 AND p.stopped_at IS NOT NULL");
+    struct Orphan {
+      std::int64_t id, fence, attempt, max_attempts, session, kind;
+      std::string who;
+    };
+    std::vector<Orphan> found;
+    while (orphans.step())
+      found.push_back({orphans.i64(0), orphans.i64(1), orphans.i64(2), orphans.i64(3), orphans.i64(4), orphans.i64(5),
+                       "processor " + std::to_string(orphans.i64(6)) + " (" + orphans.text(7) + " pid " +
+                           std::to_string(orphans.i64(8)) + ")"});
+    for (const auto& o : found) {
+      const std::string reason = o.who + " stopped while running attempt " + std::to_string(o.attempt);
+      end_execution_.bind(1, o.id).bind(2, o.fence).bind(3, now).bind(4, std::string("reaped")).bind(5, reason).run();
+      if (o.attempt >= o.max_attempts) {
+        const std::string final_reason = reason + "; no attempts left (max_attempts " + std::to_string(o.max_attempts) + ")";
+        db_.prepare("UPDATE step SET phase = 5, processor = NULL, finished_at = ?2, reason = ?3 WHERE id = ?1")
+            .bind(1, o.id).bind(2, now).bind(3, final_reason).run();
+        end_session(o.session, "FAILED", final_reason, now);
+      } else {
+        db_.prepare("UPDATE step SET phase = 2, processor = NULL, attempt = attempt + 1, ready_at = ?2, reason = ?3 WHERE id = ?1")
+            .bind(1, o.id).bind(2, now).bind(3, reason).run();
+        if (sc_) {
+          auto k = kind_sc_.find(o.kind);
+          if (k != kind_sc_.end()) ready.push_back(sc_->kinds[k->second].pool);
+        }
+      }
+      ++n;
+    }
+    tx.commit();
+  }
+  notify(ready);
+  return n;
+}
+
+std::optional<double> SqliteStore::promote() {
+  std::vector<int> ready;
+  std::optional<double> next;
+  {
+    std::lock_guard lk(mu_);
+    const double now = wall_now();
+    next_due_.step();
+    const bool any = !next_due_.is_null(0);
+    const double due = next_due_.f64(0);
+    next_due_.reset();
+    if (any && due <= now) {
+      WriteTx tx(db_);
+      promote_.bind(1, now);
+      while (promote_.step()) {
+        auto k = kind_sc_.find(promote_.i64(0));
+        if (k != kind_sc_.end()) ready.push_back(sc_->kinds[k->second].pool);
+      }
+      promote_.reset();
+      tx.commit();
+      next_due_.step();
+      if (!next_due_.is_null(0)) next = next_due_.f64(0);
+      next_due_.reset();
+    } else if (any) {
+      next = due;
+    }
+  }
+  std::sort(ready.begin(), ready.end());
+  ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+  notify(ready);
+  return next;
+}
+
+std::vector<bool> SqliteStore::ready_pools() {
+  std::lock_guard lk(mu_);
+  std::vector<bool> r;
+  for (auto& s : has_ready_) {
+    r.push_back(s.step() && s.i64(0) != 0);
+    s.reset();
+  }
+  return r;
+}
+
+bool SqliteStore::changed_elsewhere() {
+  std::lock_guard lk(mu_);
+  const auto v = db_.data_version();
+  const bool changed = v != last_data_version_;
+  last_data_version_ = v;
+  return changed;
+}
+
+bool SqliteStore::idle(double lease_s) {
+  std::lock_guard lk(mu_);
+  auto s = db_.prepare(
+      "SELECT EXISTS (SELECT 1 FROM session WHERE phase = 'ACTIVE') OR "
+      "EXISTS (SELECT 1 FROM submission WHERE finished_at IS NULL AND heartbeat_at > ?1)");
+  s.bind(1, wall_now() - lease_s).step();
+  return s.i64(0) == 0;
+}
+
+int SqliteStore::release_running() {
+  std::lock_guard lk(mu_);
+  const double now = wall_now();
+  WriteTx tx(db_);
+  db_.prepare(
+         "UPDATE execution SET ended_at = ?2, outcome = 'released', reason = 'graceful stop' "
+         "WHERE ended_at IS NULL AND (step, fence) IN (SELECT id, fence FROM step WHERE phase = 3 AND processor = ?1)")
+      .bind(1, processor_).bind(2, now).run();
+  const int n = db_.prepare("UPDATE step SET phase = 2, processor = NULL, ready_at = ?2 WHERE phase = 3 AND processor = ?1")
+                    .bind(1, processor_).bind(2, now).run();
+  tx.commit();
+  return n;
+}
+
+void SqliteStore::stop_processor(const std::string& reason) {
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  db_.prepare("UPDATE processor SET stopped_at = ?2, stop_reason = ?3 WHERE id = ?1 AND stopped_at IS NULL")
+      .bind(1, processor_).bind(2, wall_now()).bind(3, reason).run();
+  tx.commit();
+}
+
+// ---- operator commands ---------------------------------------------------------------------------
+
+live::CancelResult SqliteStore::cancel_session(std::uint64_t id) {
+  require_schema();
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  auto q = db_.prepare("SELECT phase FROM session WHERE id = ?1");
+  if (!q.bind(1, id).step())
+    throw StoreError(db_.path() + ": no session " + std::to_string(id) + " (see `stepq live status`)");
+  live::CancelResult r;
+  r.phase = q.text(0);
+  if (r.phase != "ACTIVE") {
+    r.what = live::CancelResult::What::already_finished;
+    return r;
+  }
+  const double now = wall_now();
+  r.steps = static_cast<std::uint64_t>(
+      db_.prepare("UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND phase IN (0, 1, 2, 3)")
+          .bind(1, id).bind(2, now).run());
+  db_.prepare("UPDATE session SET phase = 'CANCELLED', finished_at = ?2, reason = 'cancelled by an operator' WHERE id = ?1")
+      .bind(1, id).bind(2, now).run();
+  tx.commit();
+  r.phase = "CANCELLED";
+  return r;
+}
+
+live::LiveStatus SqliteStore::status() {
+  require_schema();
+  std::lock_guard lk(mu_);
+  live::LiveStatus st;
+  st.now = wall_now();
+  std::map<std::string, std::uint64_t> by_phase{{"ACTIVE", 0}, {"COMPLETED", 0}, {"FAILED", 0}, {"CANCELLED", 0}};
+  for (auto q = db_.prepare("SELECT phase, count(*) FROM session GROUP BY phase"); q.step();)
+    by_phase[q.text(0)] = static_cast<std::uint64_t>(q.i64(1));
+  for (const char* p : {"ACTIVE", "COMPLETED", "FAILED", "CANCELLED"}) st.sessions.emplace_back(p, by_phase[p]);
+
+  std::map<std::int64_t, std::size_t> kind_row;
+  for (auto q = db_.prepare("SELECT id, name FROM kind ORDER BY id"); q.step();) {
+    kind_row[q.i64(0)] = st.kinds.size();
+    st.kinds.push_back({});
+    st.kinds.back().name = q.text(1);
+  }
+  for (auto q = db_.prepare("SELECT kind, phase, count(*) FROM step GROUP BY kind, phase"); q.step();)
+    st.kinds[kind_row.at(q.i64(0))].steps[static_cast<std::size_t>(q.i64(1))] = static_cast<std::uint64_t>(q.i64(2));
+  for (auto q = db_.prepare(
+           "SELECT kind, started_at - ready_at, ended_at - started_at, outcome FROM execution WHERE ended_at IS NOT NULL");
+       q.step();) {
+    auto& k = st.kinds[kind_row.at(q.i64(0))];
+    const std::string outcome = q.text(3);
+    k.executions++;
+    k.wait_s.add(std::max(0.0, q.f64(1)));
+    if (outcome == "reaped" || outcome == "released") {
+      k.reaped += outcome == "reaped";
+      continue;  // it did not run to an end: its duration is not a service time
+    }
+    k.service_s.add(std::max(0.0, q.f64(2)));
+    if (outcome == "lost") k.lost++;
+    if (outcome == "retry") k.retries++;
+  }
+  // Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table.
+  st.kinds.erase(std::remove_if(st.kinds.begin(), st.kinds.end(),
+                                [](const auto& k) {
+                                  std::uint64_t n = 0;
+                                  for (auto c : k.steps) n += c;
+                                  return n == 0;
+                                }),
+                 st.kinds.end());
+  for (auto q = db_.prepare("SELECT finished_at - created_at FROM session WHERE phase = 'COMPLETED'"); q.step();)
+    st.startup_s.add(std::max(0.0, q.f64(0)));
+  for (auto q = db_.prepare(
+           "SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, coalesce(p.stop_reason, ''), "
+           "(SELECT count(*) FROM step s WHERE s.phase = 3 AND s.processor = p.id) FROM processor p ORDER BY p.id");
+       q.step();) {
+    live::LiveStatus::Processor p;
+    p.id = q.i64(0);
+    p.host = q.text(1);
+    p.pid = q.i64(2);
+    p.pools = q.text(3);
+    p.started_at = q.f64(4);
+    p.heartbeat_at = q.f64(5);
+    if (!q.is_null(6)) p.stopped_at = q.f64(6);
+    p.stop_reason = q.text(7);
+    p.running = static_cast<std::uint64_t>(q.i64(8));
+    st.processors.push_back(std::move(p));
+  }
+  for (auto q = db_.prepare(
+           "SELECT reason, count(*) FROM session WHERE phase = 'FAILED' GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10");
+       q.step();)
+    st.failure_reasons.emplace_back(q.text(0), static_cast<std::uint64_t>(q.i64(1)));
+  auto subs = db_.prepare("SELECT count(*) FROM submission WHERE finished_at IS NULL AND heartbeat_at > ?1");
+  subs.bind(1, st.now - 10).step();
+  st.submissions_active = static_cast<std::uint64_t>(subs.i64(0));
+  return st;
+}
+
+}  // namespace stepq::sqlite

@@ -1,0 +1,73 @@
+// The live step queue on one SQLite file (DESIGN §5, research/queues.md §4b): WAL, one writer
+// connection per process behind a mutex, BEGIN IMMEDIATE for every write, the claim of the oldest
+// READY step among a pool's kinds as one UPDATE … RETURNING, finishes fenced by (step, fence).
+#pragma once
+#include <mutex>
+#include <unordered_map>
+
+#include "backends/live/store.hpp"
+#include "db.hpp"
+
+namespace stepq::sqlite {
+
+class SqliteStore final : public live::LiveStore {
+ public:
+  // `create`: make the file if missing (live init); otherwise a missing file is an error.
+  SqliteStore(const std::string& path, bool create);
+
+  // Queue
+  std::optional<StepRef> claim(int pool) override;
+  bool predecessors_done(const StepRef& s) override;
+  bool finish(const StepRef& s, const Outcome& o) override;
+
+  // LiveStore
+  int schema_version() override;
+  int migrate() override;
+  void require_schema() override;
+  void bind(const Scenario& sc, double time_scale) override;
+  std::uint64_t submit_session() override;
+  std::int64_t begin_submission(std::uint64_t planned) override;
+  void submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) override;
+  std::int64_t register_processor(const std::string& host, std::int64_t pid, const std::string& pools) override;
+  bool heartbeat() override;
+  int reap(double lease_s) override;
+  std::optional<double> promote() override;
+  std::vector<bool> ready_pools() override;
+  bool changed_elsewhere() override;
+  bool idle(double lease_s) override;
+  int release_running() override;
+  void stop_processor(const std::string& reason) override;
+  live::CancelResult cancel_session(std::uint64_t id) override;
+  live::LiveStatus status() override;
+
+  Db& db() { return db_; }  // tests and benchmarks
+
+ private:
+  // Fails every unfinished step of the session and the session itself (phase FAILED or CANCELLED).
+  std::uint64_t end_session(std::int64_t session, const char* phase, const std::string& reason, double now);
+  std::int64_t kind_id(const std::string& name);
+  void notify(const std::vector<int>& pools);
+  std::int64_t insert_processor();
+
+  std::mutex mu_;
+  Db db_;
+  std::int64_t last_data_version_ = 0;
+
+  // Bound scenario.
+  const Scenario* sc_ = nullptr;
+  double scale_ = 1;
+  std::vector<std::int64_t> kind_db_, tmpl_db_;                 // scenario index → db id
+  std::unordered_map<std::int64_t, int> kind_sc_, tmpl_sc_;     // db id → scenario index
+  std::vector<Stmt> claim_, has_ready_;                         // per pool
+
+  // This process as a processor.
+  std::int64_t processor_ = 0;
+  std::string host_, pools_;
+  std::int64_t pid_ = 0;
+
+  // Hot statements, prepared once.
+  Stmt insert_execution_, end_execution_, finish_completed_, activate_next_, count_down_session_,
+      finish_failed_, finish_wait_, deps_left_, cancel_steps_, end_session_, next_due_, promote_;
+};
+
+}  // namespace stepq::sqlite
