@@ -205,7 +205,8 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
                      "Poll intervals, back-offs and service times all scale. Default 1.")
       ->check(CLI::Range(1e-6, 1e6));
   auto* idle = l->run->add_flag("--until-idle", l->until_idle,
-                                "Stop once no session is unfinished and no `live submit` is still running.");
+                                "Stop once no session is unfinished and no `live submit` is still running\n"
+                                "(for one second in a row, so a submit started at the same time is seen).");
   l->run->add_option("--for", l->for_s, "Stop after this many seconds.")->check(CLI::PositiveNumber)->type_name("SECONDS")->excludes(idle);
   l->run->add_option("--lease", l->opt.lease_s,
                      "A processor silent this many seconds is dead: its running steps go back to READY.")

@@ -1,5 +1,6 @@
 #include "engine.hpp"
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +24,10 @@ double wall_now() {
 }
 
 namespace {
+
+// Linux lets a sleeping thread wake up to 50 µs late by default (timer slack). At --time-scale
+// 0.01 that is 5 ms of scenario time on every promotion and emulated operation: ask for 1 µs.
+void precise_timers() { prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); }
 
 std::atomic<int> g_signal{0};
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
@@ -129,6 +134,7 @@ class Engine final : public Clock, public Recorder, public Queue {
   std::mutex promoter_mu_;
   std::condition_variable promoter_cv_;
   double promoter_until_ = 0;
+  double waiting_hint_ = INFINITY;  // earliest not-before of steps this process put in WAITING
   struct Counters {
     std::atomic<std::uint64_t> claims{0}, completed{0}, failed{0}, waits{0}, lost{0};
   } sum_;
@@ -140,8 +146,7 @@ void Engine::promoter() {
   // data_version changes on every commit by another connection; a check costs no I/O).
   std::optional<double> next_due = store_.promote();
   while (!stopping_.load()) {
-    const double now = wall_now();
-    if (next_due && *next_due <= now) next_due = store_.promote();
+    if (next_due && *next_due <= wall_now()) next_due = store_.promote();
     if (store_.changed_elsewhere()) {
       const auto ready = store_.ready_pools();
       for (std::size_t p = 0; p < ready.size(); ++p)
@@ -149,18 +154,20 @@ void Engine::promoter() {
       next_due = store_.promote();
     }
     std::unique_lock lk(promoter_mu_);
-    double until = wall_now() + 0.002;
-    if (next_due) until = std::min(until, *next_due);
-    promoter_until_ = until;
-    promoter_cv_.wait_for(lk, std::chrono::duration<double>(std::max(0.0, until - wall_now())),
-                          [&] { return stopping_.load() || promoter_until_ == 0; });
-    if (promoter_until_ == 0) next_due = std::min(next_due.value_or(INFINITY), wall_now());
+    if (waiting_hint_ < next_due.value_or(INFINITY)) next_due = waiting_hint_;
+    waiting_hint_ = INFINITY;
+    promoter_until_ = std::min(wall_now() + 0.001, next_due.value_or(INFINITY));
+    promoter_cv_.wait_for(lk, std::chrono::duration<double>(std::max(0.0, promoter_until_ - wall_now())),
+                          [&] { return stopping_.load() || waiting_hint_ < promoter_until_; });
+    if (waiting_hint_ < next_due.value_or(INFINITY)) next_due = waiting_hint_;
+    waiting_hint_ = INFINITY;
   }
 }
 
 void Engine::heartbeat() {
   const double start = wall_now();
   double next_beat = start + opt_.heartbeat_s;
+  double idle_since = INFINITY;
   while (!stopping_.load()) {
     if (g_signal.load()) {
       stop("signal");
@@ -176,9 +183,15 @@ void Engine::heartbeat() {
       reaped_ += static_cast<std::uint64_t>(store_.reap(opt_.lease_s));
       next_beat = now + opt_.heartbeat_s;
     }
-    if (opt_.until_idle && store_.idle(opt_.lease_s)) {
-      stop("idle");
-      break;
+    if (opt_.until_idle) {
+      // Idle for a moment, not an instant: a `live submit` started together with this process
+      // may not have registered yet.
+      if (!store_.idle(opt_.lease_s)) idle_since = INFINITY;
+      else if (idle_since == INFINITY) idle_since = now;
+      else if (now - idle_since >= opt_.idle_s) {
+        stop("idle");
+        break;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -195,10 +208,8 @@ LiveSummary Engine::run(const ServicesFactory& make_services) {
   store_.on_ready = [this](int pool) { wake(pool); };
   store_.on_waiting = [this](double due) {
     std::lock_guard lk(promoter_mu_);
-    if (due < promoter_until_) {
-      promoter_until_ = 0;  // "look again now"
-      promoter_cv_.notify_one();
-    }
+    waiting_hint_ = std::min(waiting_hint_, due);
+    if (due < promoter_until_) promoter_cv_.notify_one();
   };
   store_.reap(opt_.lease_s);  // steps left RUNNING by processors that died while nobody watched
 
@@ -220,13 +231,17 @@ LiveSummary Engine::run(const ServicesFactory& make_services) {
     for (int t = 0; t < sc_.pools[p].threads; ++t) {
       running_workers++;
       workers.emplace_back([&, p] {
+        precise_timers();
         guarded("worker", [&] { run_worker(env, static_cast<int>(p)); });
         std::lock_guard lk(done_mu);
         running_workers--;
         done_cv.notify_all();
       });
     }
-  std::thread promote([this] { guarded("promoter", [this] { promoter(); }); });
+  std::thread promote([this] {
+    precise_timers();
+    guarded("promoter", [this] { promoter(); });
+  });
   std::thread beat([this] { guarded("heartbeat", [this] { heartbeat(); }); });
   beat.join();
   promote.join();

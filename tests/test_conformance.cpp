@@ -1,0 +1,324 @@
+// The Queue conformance suite: one set of cases, run against every implementation of the core
+// Queue — the simulator's in-memory step table (sim/world.cpp, inside a SimGrid actor in a child
+// process) and the live SQLite store (a real file). Cases that need processors (operator
+// cancel, the reaper) run against the live stores only: the simulator has no processors to lose.
+// PostgreSQL joins by adding one harness.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <simgrid/s4u.hpp>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "backends/sqlite/sqlite_store.hpp"
+#include "core/scenario_load.hpp"
+#include "sim/world.hpp"
+
+using namespace stepq;
+
+namespace {
+
+// Two pools: `front` serves kinds a and b (the roots x and y), `back` serves c (z, after x and y).
+const char* kScenario = R"({
+  "name": "conformance", "seed": 1, "sessions": 10,
+  "arrivals": {"process": "poisson", "rate_per_s": 1},
+  "dispatch": {"mode": "notify", "claim_s": 0, "dependencies": "DEPS"},
+  "pools": {"front": {"threads": 1, "kinds": ["a", "b"]}, "back": {"threads": 1, "kinds": ["c"]}},
+  "kinds": {
+    "a": {"service_s": {"dist": "constant", "value": 1}, "retry": {"max_attempts": 2, "backoff_s": 10}},
+    "b": {"service_s": {"dist": "constant", "value": 1}, "retry": {"max_attempts": 3}},
+    "c": {"service_s": {"dist": "constant", "value": 1}}
+  },
+  "templates": [{"name": "t", "steps": [
+    {"id": "x", "kind": "a"}, {"id": "y", "kind": "b"}, {"id": "z", "kind": "c", "after": ["x", "y"]}]}]
+})";
+constexpr int X = 0, Y = 1, Z = 2;
+
+Scenario conformance_scenario(bool recheck = false) {
+  std::string s = kScenario;
+  s.replace(s.find("DEPS"), 4, recheck ? "recheck" : "activate");
+  return parse_scenario(s, "conformance.json");
+}
+
+// What a case may do: accept a session now, let time pass (due WAITING steps are promoted),
+// read the clock, and use the Queue as a worker would.
+struct Harness {
+  virtual ~Harness() = default;
+  virtual Queue& q() = 0;
+  virtual void submit() = 0;
+  virtual void advance(double model_s) = 0;
+  virtual double now() = 0;
+  int pool(const std::string& name) const {
+    for (std::size_t p = 0; p < sc.pools.size(); ++p)
+      if (sc.pools[p].name == name) return static_cast<int>(p);
+    throw std::logic_error("no pool " + name);
+  }
+  Scenario sc;
+};
+
+using Case = std::function<void(Harness&)>;
+
+// ---- the simulator's in-memory queue --------------------------------------------------------------
+
+struct SimHarness final : Harness {
+  sim::World* world = nullptr;
+  std::uint64_t next = 0;
+  Queue& q() override { return *world; }
+  void submit() override { world->accept(next++); }
+  void advance(double s) override { simgrid::s4u::this_actor::sleep_for(s); }
+  double now() override { return world->now(); }
+};
+
+// SimGrid runs one engine per process: each case runs in a child. A failed REQUIRE in the child
+// prints its message there (same stdout) and makes the child exit 1.
+void run_sim(const Scenario& sc, const Case& body) {
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int ok = 1;
+    {
+      std::vector<std::string> args = {"conformance", "--log=root.thresh:critical"};
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      int argc = static_cast<int>(argv.size());
+      simgrid::s4u::Engine engine(&argc, argv.data());
+      auto* zone = simgrid::s4u::create_full_zone("zone");
+      auto* host = zone->create_host("broker", 1e9);
+      zone->seal();
+      SimHarness h;
+      h.sc = sc;
+      sim::World world(h.sc, 0);
+      h.world = &world;
+      simgrid::s4u::Actor::create("promoter", host, [&] {
+        simgrid::s4u::Actor::self()->daemonize();
+        world.promote_forever();
+      });
+      simgrid::s4u::Actor::create("case", host, [&] {
+        try {
+          body(h);
+          ok = 0;
+        } catch (...) {
+        }
+      });
+      engine.run();
+    }
+    std::fflush(nullptr);
+    _exit(ok);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO("the case failed in the simulator's child process (its message is above)");
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+// ---- SQLite ---------------------------------------------------------------------------------------
+
+constexpr double kScale = 0.002;  // wall seconds per model second: 10 model s = 20 ms
+
+struct SqliteHarness final : Harness {
+  std::filesystem::path dir;
+  std::unique_ptr<sqlite::SqliteStore> store;
+  SqliteHarness(const Scenario& s) {
+    sc = s;
+    char tmpl[] = "/tmp/stepq-conformance-XXXXXX";
+    dir = mkdtemp(tmpl);
+    store = open();
+    store->migrate();
+    store->bind(sc, kScale);
+    store->register_processor("test", getpid(), "all");
+  }
+  ~SqliteHarness() override {
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::unique_ptr<sqlite::SqliteStore> open() { return std::make_unique<sqlite::SqliteStore>((dir / "q.db").string(), true); }
+  Queue& q() override { return *store; }
+  void submit() override { store->submit_session(); }
+  void advance(double s) override {
+    std::this_thread::sleep_for(std::chrono::duration<double>(s * kScale));
+    store->promote();
+  }
+  double now() override { return live::wall_now() / kScale; }
+};
+
+void run_sqlite(const Scenario& sc, const Case& body) {
+  SqliteHarness h(sc);
+  body(h);
+}
+
+// The claimed step is (session, step)?
+void require_step(const std::optional<StepRef>& r, std::uint64_t session, int step) {
+  REQUIRE(r.has_value());
+  INFO("claimed session " << r->session << " step " << r->step);
+  REQUIRE(r->session == session);
+  REQUIRE(r->step == step);
+}
+
+}  // namespace
+
+#define QUEUE_CASE(name, title, recheck)                                                                   \
+  static void name(Harness& h);                                                                            \
+  TEST_CASE("queue conformance (simulator): " title) { run_sim(conformance_scenario(recheck), name); }     \
+  TEST_CASE("queue conformance (sqlite): " title) { run_sqlite(conformance_scenario(recheck), name); }     \
+  static void name(Harness& h)
+
+QUEUE_CASE(claim_order, "a pool claims the oldest READY step among its kinds, once", false) {
+  const int front = h.pool("front"), back = h.pool("back");
+  REQUIRE_FALSE(h.q().claim(front));
+  h.submit();
+  h.advance(1);
+  h.submit();
+  require_step(h.q().claim(front), 0, X);
+  require_step(h.q().claim(front), 0, Y);
+  require_step(h.q().claim(front), 1, X);
+  require_step(h.q().claim(front), 1, Y);
+  REQUIRE_FALSE(h.q().claim(front));  // each READY step is claimed once
+  REQUIRE_FALSE(h.q().claim(back));   // z waits for x and y: DORMANT, not READY
+}
+
+QUEUE_CASE(activation, "completing the last predecessor makes a step READY, at that time", false) {
+  const int front = h.pool("front"), back = h.pool("back");
+  h.submit();
+  const auto x = h.q().claim(front);
+  const auto y = h.q().claim(front);
+  require_step(x, 0, X);
+  require_step(y, 0, Y);
+  REQUIRE(x->attempt == 1);
+  h.advance(2);
+  REQUIRE(h.q().finish(*x, Outcome::completed()));
+  REQUIRE_FALSE(h.q().claim(back));  // y is not complete yet
+  h.advance(3);
+  const double done = h.now();
+  REQUIRE(h.q().finish(*y, Outcome::completed()));
+  const auto z = h.q().claim(back);
+  require_step(z, 0, Z);
+  REQUIRE(z->activated_at >= x->ready_at + 4.9);  // activated by y's completion, not x's
+  REQUIRE(z->activated_at == Approx(done).margin(0.5));
+  REQUIRE(z->ready_at == Approx(z->activated_at).margin(1e-6));
+  REQUIRE(h.q().finish(*z, Outcome::completed()));
+  REQUIRE_FALSE(h.q().claim(front));
+  REQUIRE_FALSE(h.q().claim(back));
+}
+
+QUEUE_CASE(fencing, "a final failure cancels the session; a running step of it loses its lease", false) {
+  const int front = h.pool("front"), back = h.pool("back");
+  h.submit();
+  h.submit();
+  const auto x = h.q().claim(front);
+  const auto y = h.q().claim(front);
+  require_step(x, 0, X);
+  require_step(y, 0, Y);
+  REQUIRE(h.q().finish(*y, Outcome::failed("broken")));
+  // x was RUNNING when its session failed: its result is dropped, and z never becomes READY.
+  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));
+  REQUIRE_FALSE(h.q().claim(back));
+  // The other session is untouched.
+  require_step(h.q().claim(front), 1, X);
+  require_step(h.q().claim(front), 1, Y);
+  REQUIRE_FALSE(h.q().claim(front));
+}
+
+QUEUE_CASE(promotion, "a step sent back to WAITING is READY again when due: requeue keeps the attempt, retry counts one", false) {
+  const int front = h.pool("front");
+  h.submit();
+  const auto x = h.q().claim(front);
+  require_step(x, 0, X);
+  const double t0 = h.now();
+  REQUIRE(h.q().finish(*x, Outcome::requeue(10)));
+  require_step(h.q().claim(front), 0, Y);  // x is WAITING, not READY
+  REQUIRE_FALSE(h.q().claim(front));
+  h.advance(5);
+  REQUIRE_FALSE(h.q().claim(front));  // not due yet
+  h.advance(6);
+  const auto again = h.q().claim(front);
+  require_step(again, 0, X);
+  REQUIRE(again->attempt == 1);                                // a poll is not an attempt
+  REQUIRE(again->ready_at == Approx(t0 + 10).margin(0.5));     // READY from when it was due
+  REQUIRE(again->fence != x->fence);
+  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));       // the old claim's lease is gone
+  REQUIRE(h.q().finish(*again, Outcome::retry(10, "flaky")));
+  h.advance(11);
+  const auto third = h.q().claim(front);
+  require_step(third, 0, X);
+  REQUIRE(third->attempt == 2);
+}
+
+QUEUE_CASE(recheck, "recheck style: every step READY at accept, predecessors_done tells when to run", true) {
+  const int front = h.pool("front"), back = h.pool("back");
+  h.submit();
+  const auto z = h.q().claim(back);  // READY at once, as the broker does today
+  require_step(z, 0, Z);
+  REQUIRE_FALSE(h.q().predecessors_done(*z));
+  REQUIRE(h.q().finish(*z, Outcome::requeue(5)));
+  const auto x = h.q().claim(front);
+  const auto y = h.q().claim(front);
+  REQUIRE(h.q().finish(*x, Outcome::completed()));
+  REQUIRE(h.q().finish(*y, Outcome::completed()));
+  h.advance(6);
+  const auto z2 = h.q().claim(back);
+  require_step(z2, 0, Z);
+  REQUIRE(h.q().predecessors_done(*z2));
+}
+
+// ---- live stores only: processors and operators ------------------------------------------------------
+
+TEST_CASE("queue conformance (sqlite): an operator's cancel ends the session and fences its running step") {
+  SqliteHarness h(conformance_scenario());
+  const int front = h.pool("front");
+  h.submit();
+  h.submit();
+  const auto x = h.q().claim(front);
+  require_step(x, 0, X);
+  const auto c = h.store->cancel_session(0);
+  REQUIRE(c.what == live::CancelResult::What::cancelled);
+  REQUIRE(c.steps == 3);  // x (RUNNING), y (READY), z (DORMANT)
+  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));
+  require_step(h.q().claim(front), 1, X);  // session 0's y is gone
+  REQUIRE(h.store->cancel_session(0).what == live::CancelResult::What::already_finished);
+  REQUIRE_THROWS_AS(h.store->cancel_session(99), live::StoreError);
+}
+
+TEST_CASE("queue conformance (sqlite): the reaper returns a dead processor's steps as a new attempt, then fails them") {
+  SqliteHarness h(conformance_scenario());
+  const int front = h.pool("front"), back = h.pool("back");
+  h.submit();
+  const auto x = h.q().claim(front);  // processor A claims x and y, then goes silent
+  require_step(x, 0, X);
+  require_step(h.q().claim(front), 0, Y);
+
+  auto b = h.open();  // processor B: another connection to the same file, heartbeating
+  b->bind(h.sc, kScale);
+  b->register_processor("other", 1, "all");
+  const double lease = 0.05;
+  std::this_thread::sleep_for(std::chrono::duration<double>(lease * 2));
+  b->heartbeat();
+  REQUIRE(b->reap(lease) == 2);
+  const auto x2 = b->claim(front);
+  require_step(x2, 0, X);
+  REQUIRE(x2->attempt == 2);                               // the lost run counted as an attempt
+  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));   // A's late finish is fenced off
+  REQUIRE_FALSE(h.store->heartbeat());                     // A learns it was declared dead
+
+  // B dies too while running x's attempt 2 of 2: x FAILED, the session FAILED, y (READY again)
+  // and z CANCELLED.
+  auto c = h.open();
+  c->bind(h.sc, kScale);
+  c->register_processor("third", 2, "all");
+  std::this_thread::sleep_for(std::chrono::duration<double>(lease * 2));
+  c->heartbeat();
+  REQUIRE(c->reap(lease) == 1);
+  REQUIRE_FALSE(c->claim(front));
+  REQUIRE_FALSE(c->claim(back));
+  const auto st = c->status();
+  REQUIRE(st.sessions[2].first == "FAILED");
+  REQUIRE(st.sessions[2].second == 1);
+  REQUIRE(st.failure_reasons.size() == 1);
+  REQUIRE_THAT(st.failure_reasons[0].first, Catch::Contains("no attempts left"));
+}
