@@ -219,7 +219,8 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
   l->run->add_flag("-q,--quiet", l->quiet, "Print nothing but errors.");
   l->run->footer(
       "Without --until-idle or --for it runs until SIGINT/SIGTERM: then it claims nothing more, lets\n"
-      "running steps finish (--grace), puts any still running back to READY, and exits 0.\n"
+      "running steps finish (--grace; a second signal cuts it short), puts any still running back\n"
+      "to READY, and exits 0.\n"
       "Examples:\n"
       "  stepq live run scenarios/local-demo.json --platform local --until-idle\n"
       "  stepq live run scenarios/skaha-basic.json --time-scale 0.01 --for 60");

@@ -29,8 +29,8 @@ namespace {
 // 0.01 that is 5 ms of scenario time on every promotion and emulated operation: ask for 1 µs.
 void precise_timers() { prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); }
 
-std::atomic<int> g_signal{0};
-extern "C" void on_signal(int sig) { g_signal.store(sig); }
+std::atomic<int> g_signal{0};  // how many SIGINT/SIGTERM arrived: a second one cuts the grace short
+extern "C" void on_signal(int) { g_signal.fetch_add(1); }
 
 // Idle workers of one pool sleep here. A token per wake-up, so a notification that arrives while
 // no thread is waiting is not lost; the thread that takes a token and claims a step passes one on
@@ -249,7 +249,9 @@ LiveSummary Engine::run(const ServicesFactory& make_services) {
   // Stopping: running steps may finish within the grace period.
   {
     std::unique_lock lk(done_mu);
-    done_cv.wait_for(lk, std::chrono::duration<double>(opt_.grace_s), [&] { return running_workers.load() == 0; });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(opt_.grace_s);
+    while (running_workers.load() > 0 && g_signal.load() < 2 && std::chrono::steady_clock::now() < until)
+      done_cv.wait_for(lk, std::chrono::milliseconds(50));
   }
   out.claims = sum_.claims;
   out.completed = sum_.completed;
