@@ -7,6 +7,7 @@
 
 #include "cli/analyze_cmd.hpp"
 #include "cli/live_cmd.hpp"
+#include "cli/tune_cmd.hpp"
 #include "cli/scenario_file.hpp"
 #include "cli/validate.hpp"
 #include "reports/comparison.hpp"
@@ -84,6 +85,7 @@ int run_cli(int argc, char** argv) {
       "  stepq simulate scenarios/skaha-basic.json --sessions 20000 --json result.json\n"
       "  stepq simulate scenarios/skaha-basic.json --set /kinds/data.stage/threads=8\n"
       "  stepq analyze scenarios/skaha-basic.json\n"
+      "  stepq tune scenarios/skaha-basic.json --target p95=300\n"
       "  stepq live --help\n"
       "Run 'stepq COMMAND --help' for the options of one command.");
 
@@ -167,6 +169,7 @@ int run_cli(int argc, char** argv) {
       "  stepq analyze scenarios/mm4.json\n"
       "  stepq analyze scenarios/skaha-basic.json --set /arrivals/rate_per_s=0.05 --json a.json");
 
+  auto tune = add_tune_command(app);
   auto live = add_live_commands(app);
 
   try {
@@ -180,6 +183,7 @@ int run_cli(int argc, char** argv) {
     return kBadInput;
   }
 
+  if (auto status = run_tune_command(*tune)) return *status;
   if (auto status = run_live_commands(*live)) return *status;
   try {
     if (*validate) {

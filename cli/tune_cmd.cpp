@@ -1,0 +1,233 @@
+#include "tune_cmd.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/scenario_file.hpp"
+#include "sim/tune.hpp"
+
+namespace stepq {
+
+namespace {
+constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
+}
+
+struct TuneCommand {
+  CLI::App* cmd = nullptr;
+  std::string scenario, json_out, apply, weights, rates;
+  std::vector<std::string> sets, targets;
+  std::optional<std::uint64_t> seed, sessions;
+  sim::TunePlan plan;
+  bool quiet = false;
+};
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, sep);)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+double number(const std::string& text, const std::string& what) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size() && v > 0 && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  throw ScenarioError(what + ": expected a positive number (got '" + text + "')");
+}
+
+void print(std::ostream& out, const nlohmann::ordered_json& j) {
+  char b[200];
+  const bool met = j["met"];
+  out << j["scenario"].get<std::string>() << ": "
+      << (met ? "targets met with " : "targets NOT met within ") << j["total_threads"].get<int>()
+      << (met ? " threads" : " threads (--max-threads " + std::to_string(j["max_threads"].get<int>()) + ")") << "\n\n";
+  std::snprintf(b, sizeof b, "  %-20s %8s %12s\n", "pool", "threads", "utilization");
+  out << b;
+  for (const auto& [name, p] : j["pools"].items()) {
+    std::snprintf(b, sizeof b, "  %-20s %8d %12.2f\n", name.substr(0, 20).c_str(), p["threads"].get<int>(),
+                  p["utilization"].get<double>());
+    out << b;
+  }
+  const auto& s = j["startup_s"];
+  out << "\nStart-up predicted with fresh seeds (" << j["verified"]["replications"].get<int>() << " replications), seconds\n";
+  std::snprintf(b, sizeof b, "  p50 %.1f   p95 %.1f [95%% CI %.1f, %.1f]   p99 %.1f   mean %.1f\n", s["p50"].get<double>(),
+                s["p95"].get<double>(), s["ci95"]["p95"][0].get<double>(), s["ci95"]["p95"][1].get<double>(),
+                s["p99"].get<double>(), s["mean"].get<double>());
+  out << b;
+  out << "  targets:";
+  for (const auto& [name, t] : j["targets"].items())
+    out << " " << name << " <= " << t.get<double>() << " s (" << (s[name].get<double>() <= t.get<double>() ? "met" : "missed")
+        << ")";
+  out << "\n";
+  if (j.contains("best_reachable")) {
+    out << "  best reachable within the budget:";
+    for (const auto& [name, v] : j["best_reachable"].items()) out << " " << name << " " << v.get<double>() << " s";
+    out << "\n";
+  }
+  out << "\nSearch (" << j["search"]["evaluations"].get<int>() << " configurations simulated, "
+      << j["search"]["replications"].get<int>() << " replications of " << j["search"]["sessions"].get<std::uint64_t>()
+      << " sessions each, common random numbers); stopped: " << j["search"]["stopped"].get<std::string>() << "\n";
+  for (const auto& st : j["search"]["path"]) {
+    std::string cfg;
+    for (const auto& [pool, n] : st["threads"].items()) cfg += " " + pool + "=" + std::to_string(n.get<int>());
+    std::string vals;
+    for (const auto& [name, v] : st["startup_s"].items()) {
+      char x[40];
+      std::snprintf(x, sizeof x, " %s %.1f", name.c_str(), v.get<double>());
+      vals += x;
+    }
+    std::snprintf(b, sizeof b, "  %3d threads%s ->%s  (%s)\n", st["total_threads"].get<int>(), cfg.c_str(), vals.c_str(),
+                  st["action"].get<std::string>().c_str());
+    out << b;
+  }
+  if (j.contains("rates")) {
+    out << "\nBy load level (multiples of the scenario's arrival rate)\n";
+    for (const auto& l : j["rates"]) {
+      std::string cfg;
+      if (l.contains("threads"))
+        for (const auto& [pool, n] : l["threads"].items()) cfg += " " + pool + "=" + std::to_string(n.get<int>());
+      std::snprintf(b, sizeof b, "  %5gx (%.4g/s): %s%s\n", l["rate_factor"].get<double>(), l["rate_per_s"].get<double>(),
+                    l["met"].get<bool>() ? "met with" : "not met", l.contains("error") ? (" - " + l["error"].get<std::string>()).c_str() : cfg.c_str());
+      out << b;
+    }
+    const auto& m = j["max_rate_within_target"];
+    std::snprintf(b, sizeof b, "  the chosen configuration stays within target up to %.3gx the rate (%.4g sessions/s)\n",
+                  m["rate_factor"].get<double>(), m["rate_per_s"].get<double>());
+    out << b;
+  }
+}
+
+int run(TuneCommand& c) {
+  std::vector<Override> ov;
+  for (const auto& s : c.sets) ov.push_back(parse_override(s));
+  Scenario sc = load_scenario_file(c.scenario, ov);
+  if (c.seed) sc.seed = *c.seed;
+  if (c.sessions) sc.sessions = *c.sessions, sc.duration_s.reset();
+  for (const auto& t : c.targets) {
+    const auto eq = t.find('=');
+    const std::string name = t.substr(0, eq);
+    if (eq == std::string::npos || (name != "p50" && name != "p95" && name != "p99"))
+      throw ScenarioError("--target " + t + ": expected p50=SECONDS, p95=SECONDS or p99=SECONDS");
+    c.plan.targets.push_back({name, number(t.substr(eq + 1), "--target " + t)});
+  }
+  if (!c.weights.empty()) {
+    c.plan.weights.assign(sc.pools.size(), 1.0);
+    for (const auto& w : split(c.weights, ',')) {
+      const auto eq = w.find('=');
+      int p = -1;
+      for (std::size_t i = 0; i < sc.pools.size(); ++i)
+        if (eq != std::string::npos && sc.pools[i].name == w.substr(0, eq)) p = static_cast<int>(i);
+      if (p < 0) {
+        std::string names;
+        for (const auto& pool : sc.pools) names += (names.empty() ? "" : ", ") + pool.name;
+        throw ScenarioError("--weights " + w + ": expected POOL=COST with a pool of " + c.scenario + " (" + names + ")");
+      }
+      c.plan.weights[p] = number(w.substr(eq + 1), "--weights " + w);
+    }
+  }
+  for (const auto& r : split(c.rates, ',')) c.plan.rates.push_back(number(r, "--rates " + r));
+  c.plan.progress = !c.quiet && isatty(2);
+
+  std::ofstream json_file, apply_file;
+  if (!c.json_out.empty() && c.json_out != "-") {
+    json_file.open(c.json_out);
+    if (!json_file) throw ScenarioError("--json " + c.json_out + ": cannot open the file for writing");
+  }
+  if (!c.apply.empty()) {
+    apply_file.open(c.apply);
+    if (!apply_file) throw ScenarioError("--apply " + c.apply + ": cannot open the file for writing");
+  }
+
+  sim::TuneResult r;
+  try {
+    r = sim::tune(sc, c.plan);
+  } catch (const std::invalid_argument& e) {
+    throw ScenarioError(c.scenario + ": " + e.what());
+  } catch (const std::exception& e) {
+    std::cerr << "stepq tune: " << c.scenario << ": " << e.what() << "\n";
+    return kRunFailed;
+  }
+  if (!c.quiet && c.json_out != "-") print(std::cout, r.json);
+  if (c.json_out == "-") std::cout << r.json.dump(2) << "\n";
+  else if (json_file.is_open()) json_file << r.json.dump(2) << "\n";
+  if (apply_file.is_open()) {
+    std::ifstream in(c.scenario);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string applied = sim::apply_threads(text.str(), c.scenario, sc, r.threads);
+    apply_file << applied;
+    if (!apply_file) throw ScenarioError("--apply " + c.apply + ": writing failed");
+    if (!c.quiet) std::cout << "\nwrote " << c.apply << " (the scenario with these pool sizes)\n";
+  }
+  return kOk;
+}
+
+}  // namespace
+
+std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
+  auto c = std::make_shared<TuneCommand>();
+  c->cmd = app.add_subcommand("tune", "Find the fewest threads per pool that meet a start-up target (simulation search).");
+  c->cmd->add_option("SCENARIO", c->scenario, "Scenario file (see docs/scenarios.md).")->required();
+  c->cmd->add_option("--target", c->targets,
+                     "Start-up quantile target, e.g. p95=300 (seconds). Repeat for several; all must hold.")
+      ->required()
+      ->type_name("pXX=SECONDS");
+  c->cmd->add_option("--max-threads", c->plan.max_threads,
+                     "Budget: threads over all pools (default: twice the analytic minimum + 16).")
+      ->check(CLI::Range(1, 100000));
+  c->cmd->add_option("--weights", c->weights,
+                     "Cost of one thread per pool, e.g. data.stage=4,image.pull=1 (default 1 each).\n"
+                     "The search buys the thread with the best improvement per unit of cost.")
+      ->type_name("POOL=COST,...");
+  c->cmd->add_option("--rates", c->rates,
+                     "Also tune at these load levels (multiples of the scenario's arrival rate), and find\n"
+                     "the highest rate the chosen configuration sustains within target. E.g. 0.5,1,2")
+      ->type_name("F,F,...");
+  c->cmd->add_option("--replications", c->plan.replications, "Replications per candidate in the search (default 4).")
+      ->check(CLI::Range(1, 1000));
+  c->cmd->add_option("--search-sessions", c->plan.search_sessions,
+                     "Sessions per simulation during the search (default 5000, at most the scenario's);\n"
+                     "the chosen configuration is verified with the scenario's full number.")
+      ->check(CLI::Range(10ull, 100000000ull));
+  c->cmd->add_option("--verify-replications", c->plan.verify_replications,
+                     "Replications with fresh seeds for the chosen configuration (default 8).")
+      ->check(CLI::Range(2, 1000));
+  c->cmd->add_option("-j,--jobs", c->plan.jobs, "Simulations at a time (default: the number of cores).")->check(CLI::Range(1, 1024));
+  c->cmd->add_option("--seed", c->seed, "Base seed of the search (default: the scenario's). Same seed, same answer.");
+  c->cmd->add_option("--sessions", c->sessions, "Sessions per simulation (default: the scenario's).")->check(CLI::Range(10ull, 100000000ull));
+  c->cmd->add_option("--set", c->sets, "Override one scenario field: JSON pointer = value. Repeatable.")->type_name("PTR=VALUE");
+  c->cmd->add_option("--json", c->json_out, "Write the answer as JSON to FILE ('-' for stdout).")->type_name("FILE");
+  c->cmd->add_option("--apply", c->apply, "Write a copy of the scenario with the chosen pool sizes to FILE.")->type_name("FILE");
+  c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors.");
+  c->cmd->footer(
+      "Starts from each pool's least threads for stability (as `stepq analyze`), then adds the\n"
+      "thread that lowers the target metric most per unit of cost, simulating every candidate with\n"
+      "the same seeds (common random numbers), until all targets hold; then removes threads that\n"
+      "are not needed. The answer is verified with fresh seeds. Exit 0 also when the target cannot\n"
+      "be met (`met` is false in the JSON, and the best reachable value is reported).\n"
+      "Examples:\n"
+      "  stepq tune scenarios/skaha-basic.json --target p95=300\n"
+      "  stepq tune scenarios/skaha-basic.json --target p95=300 --target p99=600 --json t.json\n"
+      "  stepq tune scenarios/skaha-basic.json --target p95=300 --rates 0.5,1,2 --apply tuned.json");
+  return c;
+}
+
+std::optional<int> run_tune_command(TuneCommand& c) {
+  if (!*c.cmd) return std::nullopt;
+  try {
+    return run(c);
+  } catch (const ScenarioError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kBadInput;
+  }
+}
+
+}  // namespace stepq

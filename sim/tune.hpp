@@ -1,0 +1,53 @@
+// `stepq tune`: the least-cost thread counts per pool that meet start-up targets.
+//
+//   1. Start from the analytic answer: each pool's least threads for stability (core/analytic).
+//   2. Greedy marginal search by simulation: add the thread that buys the largest reduction of
+//      the target metric per unit of cost, until the targets are met or the budget is spent;
+//      then take away threads that are not needed. Every candidate is simulated with the SAME
+//      replication seeds (common random numbers: per-session streams do not depend on pool
+//      sizes), so differences between candidates are the configuration's, not noise.
+//   3. Verify the chosen configuration with fresh seeds: intervals, utilisation.
+//
+// The target metric is max over targets of (start-up quantile ÷ target): ≤ 1 means met.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "replications.hpp"
+
+namespace stepq::sim {
+
+struct TuneTarget {
+  std::string name;  // "p50", "p95" or "p99"
+  double seconds = 0;
+};
+
+struct TunePlan {
+  std::vector<TuneTarget> targets;
+  int max_threads = 0;             // total over pools; 0 = twice the analytic start + 16
+  std::vector<double> weights;     // cost of one thread, per pool; empty = 1 each
+  int replications = 4;            // per candidate in the search
+  std::uint64_t search_sessions = 5000;  // sessions per candidate simulation (at most the scenario's)
+  int verify_replications = 8;     // fresh seeds for the chosen configuration
+  int jobs = 0;                    // processes at a time; 0 = one per core
+  std::vector<double> rates;       // --rates: load levels, multiples of the scenario's arrival rate
+  bool progress = false;
+};
+
+struct TuneResult {
+  std::vector<int> threads;        // chosen, per pool
+  bool met = false;
+  nlohmann::ordered_json json;     // the whole answer (keys in tune_json's comment)
+};
+
+// Throws std::invalid_argument for a plan that cannot be searched (no target, trace arrivals
+// with --rates, a link that no thread count can relieve); std::runtime_error if a simulation fails.
+TuneResult tune(const Scenario& sc, const TunePlan& plan);
+
+// The scenario with the chosen pool sizes, as JSON text (for --apply).
+std::string apply_threads(const std::string& scenario_text, const std::string& file, const Scenario& sc,
+                          const std::vector<int>& threads);
+
+}  // namespace stepq::sim
