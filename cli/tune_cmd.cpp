@@ -64,8 +64,8 @@ void print(std::ostream& out, const nlohmann::ordered_json& j) {
   out << b;
   out << "  targets:";
   for (const auto& [name, t] : j["targets"].items())
-    out << " " << name << " <= " << t.get<double>() << " s (" << (s[name].get<double>() <= t.get<double>() ? "met" : "missed")
-        << ")";
+    out << " " << name << " <= " << t.get<double>() << " s (" << j["verified_values"][name].get<double>() << ", "
+        << (j["verified_values"][name].get<double>() <= t.get<double>() ? "met" : "missed") << ")";
   out << "\n";
   if (j.contains("best_reachable")) {
     out << "  best reachable within the budget:";
@@ -79,7 +79,7 @@ void print(std::ostream& out, const nlohmann::ordered_json& j) {
     std::string cfg;
     for (const auto& [pool, n] : st["threads"].items()) cfg += " " + pool + "=" + std::to_string(n.get<int>());
     std::string vals;
-    for (const auto& [name, v] : st["startup_s"].items()) {
+    for (const auto& [name, v] : st["values"].items()) {
       char x[40];
       std::snprintf(x, sizeof x, " %s %.1f", name.c_str(), v.get<double>());
       vals += x;
@@ -114,8 +114,10 @@ int run(TuneCommand& c) {
   for (const auto& t : c.targets) {
     const auto eq = t.find('=');
     const std::string name = t.substr(0, eq);
-    if (eq == std::string::npos || (name != "p50" && name != "p95" && name != "p99"))
-      throw ScenarioError("--target " + t + ": expected p50=SECONDS, p95=SECONDS or p99=SECONDS");
+    const std::string q = name.rfind("wait.", 0) == 0 ? name.substr(5) : name;
+    if (eq == std::string::npos || (q != "p50" && q != "p95" && q != "p99"))
+      throw ScenarioError("--target " + t + ": expected pXX=SECONDS (start-up) or wait.pXX=SECONDS (queue wait of every\n"
+                          "kind), with XX one of 50, 95, 99; e.g. --target p95=300");
     c.plan.targets.push_back({name, number(t.substr(eq + 1), "--target " + t)});
   }
   if (!c.weights.empty()) {
@@ -177,7 +179,8 @@ std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
   c->cmd = app.add_subcommand("tune", "Find the fewest threads per pool that meet a start-up target (simulation search).");
   c->cmd->add_option("SCENARIO", c->scenario, "Scenario file (see docs/scenarios.md).")->required();
   c->cmd->add_option("--target", c->targets,
-                     "Start-up quantile target, e.g. p95=300 (seconds). Repeat for several; all must hold.")
+                     "Target, in seconds: p50|p95|p99=S for start-up, wait.p50|wait.p95|wait.p99=S for the\n"
+                     "queue wait of every kind. E.g. p95=300. Repeat for several; all must hold.")
       ->required()
       ->type_name("pXX=SECONDS");
   c->cmd->add_option("--max-threads", c->plan.max_threads,
@@ -194,7 +197,8 @@ std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
   c->cmd->add_option("--replications", c->plan.replications, "Replications per candidate in the search (default 4).")
       ->check(CLI::Range(1, 1000));
   c->cmd->add_option("--search-sessions", c->plan.search_sessions,
-                     "Sessions per simulation during the search (default 5000, at most the scenario's);\n"
+                     "Sessions per simulation during the search (default: a quarter of the scenario's, at\n"
+                     "least 5000); "
                      "the chosen configuration is verified with the scenario's full number.")
       ->check(CLI::Range(10ull, 100000000ull));
   c->cmd->add_option("--verify-replications", c->plan.verify_replications,

@@ -23,6 +23,13 @@ SimOptions options(const Scenario& sc) {
   return o;
 }
 
+// A quarter of the scenario's sessions, at least 5000 (never more than the scenario has), unless set.
+std::uint64_t search_sessions(const Scenario& sc, const TunePlan& plan) {
+  const std::uint64_t n = *sc.sessions;
+  if (plan.search_sessions) return std::min(n, plan.search_sessions);
+  return std::min(n, std::max<std::uint64_t>(5000, n / 4));
+}
+
 struct Eval {
   double metric = INFINITY;     // max over targets of quantile / target
   std::vector<double> values;   // per target
@@ -39,7 +46,7 @@ class Search {
     auto it = cache_.find(threads);
     if (it != cache_.end()) return it->second;
     Scenario s = with_threads(sc_, threads);
-    s.sessions = std::min<std::uint64_t>(s.sessions.value_or(plan_.search_sessions), plan_.search_sessions);
+    if (s.sessions) s.sessions = search_sessions(s, plan_);
     ReplicationPlan rp;
     rp.replications = plan_.replications;
     rp.jobs = plan_.jobs;
@@ -52,7 +59,7 @@ class Search {
     e.result = run_replications(s, options(sc_), rp);  // same seeds for every candidate
     e.metric = 0;
     for (const auto& t : plan_.targets) {
-      const double v = e.result["startup_s"][t.name].get<double>();
+      const double v = t.value(e.result);
       e.values.push_back(v);
       e.metric = std::max(e.metric, v / t.seconds);
     }
@@ -129,7 +136,7 @@ Chosen search(const Scenario& sc, const TunePlan& plan, Search& s, int max_threa
     j["action"] = action;
     j["threads"] = threads_json(sc, t);
     j["total_threads"] = total(t);
-    for (std::size_t i = 0; i < plan.targets.size(); ++i) j["startup_s"][plan.targets[i].name] = e.values[i];
+    for (std::size_t i = 0; i < plan.targets.size(); ++i) j["values"][plan.targets[i].name] = e.values[i];
     j["metric"] = e.metric;
     c.path.push_back(j);
   };
@@ -191,6 +198,13 @@ Scenario at_rate(const Scenario& sc, double factor) {
 
 }  // namespace
 
+double TuneTarget::value(const ojson& result) const {
+  if (name.rfind("wait.", 0) != 0) return result["startup_s"][name].get<double>();
+  double worst = 0;
+  for (const auto& [kind, k] : result["kinds"].items()) worst = std::max(worst, k["wait_s"][name.substr(5)].get<double>());
+  return worst;
+}
+
 TuneResult tune(const Scenario& sc, const TunePlan& plan) {
   if (plan.targets.empty()) throw std::invalid_argument("--target: give at least one, e.g. --target p95=300");
   if (!plan.weights.empty() && plan.weights.size() != sc.pools.size())
@@ -231,10 +245,11 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
   }
   j["cost"] = s.cost(c.threads);
   j["startup_s"] = verified["startup_s"];
+  for (const auto& t : plan.targets) j["verified_values"][t.name] = t.value(verified);
   j["verified"] = {{"seed", v.seed}, {"replications", plan.verify_replications},
                    {"met", [&] {
                       for (const auto& t : plan.targets)
-                        if (verified["startup_s"][t.name].get<double>() > t.seconds) return false;
+                        if (t.value(verified) > t.seconds) return false;
                       return true;
                     }()}};
   if (!c.met) {
@@ -242,7 +257,7 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
     for (std::size_t i = 0; i < plan.targets.size(); ++i) j["best_reachable"][plan.targets[i].name] = c.values[i];
   }
   j["search"] = {{"seed", sc.seed}, {"replications", plan.replications},
-                 {"sessions", std::min<std::uint64_t>(sc.sessions.value_or(plan.search_sessions), plan.search_sessions)},
+                 {"sessions", sc.sessions ? ojson(search_sessions(sc, plan)) : ojson("duration_s")},
                  {"evaluations", s.evaluations()}, {"stopped", c.stopped}, {"path", c.path}};
 
   if (!plan.rates.empty()) {
@@ -260,7 +275,7 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
         l["met"] = cf.met;
         l["threads"] = threads_json(sc, cf.threads);
         l["total_threads"] = total(cf.threads);
-        for (std::size_t i = 0; i < plan.targets.size(); ++i) l["startup_s"][plan.targets[i].name] = cf.values[i];
+        for (std::size_t i = 0; i < plan.targets.size(); ++i) l["values"][plan.targets[i].name] = cf.values[i];
       } catch (const std::invalid_argument& e) {
         l["met"] = false;
         l["error"] = e.what();

@@ -19,9 +19,12 @@
 
 namespace stepq::sim {
 
+// "p95" = start-up p95; "wait.p95" = the p95 queue wait (READY → claimed) of every kind.
 struct TuneTarget {
-  std::string name;  // "p50", "p95" or "p99"
+  std::string name;  // p50, p95, p99, wait.p50, wait.p95 or wait.p99
   double seconds = 0;
+  // The target's quantity in a (combined) simulation result.
+  double value(const nlohmann::ordered_json& result) const;
 };
 
 struct TunePlan {
@@ -29,7 +32,7 @@ struct TunePlan {
   int max_threads = 0;             // total over pools; 0 = twice the analytic start + 16
   std::vector<double> weights;     // cost of one thread, per pool; empty = 1 each
   int replications = 4;            // per candidate in the search
-  std::uint64_t search_sessions = 5000;  // sessions per candidate simulation (at most the scenario's)
+  std::uint64_t search_sessions = 0;  // sessions per candidate; 0 = a quarter of the scenario's, ≥ 5000
   int verify_replications = 8;     // fresh seeds for the chosen configuration
   int jobs = 0;                    // processes at a time; 0 = one per core
   std::vector<double> rates;       // --rates: load levels, multiples of the scenario's arrival rate

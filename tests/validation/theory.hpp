@@ -25,4 +25,22 @@ inline double mmc_wait_quantile(int c, double lambda, double mu, double p) {
   return C > 1 - p ? std::log(C / (1 - p)) / (c * mu - lambda) : 0.0;
 }
 
+// M/M/c sojourn time T = wait + service: P(T > t). Given a wait (probability C), the wait is
+// Exp(θ), θ = cμ − λ, independent of the Exp(μ) service.
+inline double mmc_sojourn_tail(int c, double lambda, double mu, double t) {
+  const double C = erlang_c(c, lambda / mu), theta = c * mu - lambda;
+  const double waited = std::abs(theta - mu) < 1e-12 ? (1 + mu * t) * std::exp(-mu * t)
+                                                     : (theta * std::exp(-mu * t) - mu * std::exp(-theta * t)) / (theta - mu);
+  return (1 - C) * std::exp(-mu * t) + C * waited;
+}
+inline double mmc_sojourn_quantile(int c, double lambda, double mu, double p) {
+  double lo = 0, hi = 1;
+  while (mmc_sojourn_tail(c, lambda, mu, hi) > 1 - p) hi *= 2;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = (lo + hi) / 2;
+    (mmc_sojourn_tail(c, lambda, mu, mid) > 1 - p ? lo : hi) = mid;
+  }
+  return hi;
+}
+
 }  // namespace stepq::theory
