@@ -15,9 +15,7 @@
 #include "core/model_services.hpp"
 #include "core/rng.hpp"
 #include "reports/live_status.hpp"
-#ifdef STEPQ_HAVE_LOCAL
 #include "backends/local/local_services.hpp"
-#endif
 
 namespace stepq {
 
@@ -109,9 +107,6 @@ int do_run(LiveCommands& l) {
   const Scenario sc = load(l);
   if (l.platform != "emulated" && l.platform != "local")
     throw live::StoreError("--platform " + l.platform + ": expected emulated or local");
-#ifndef STEPQ_HAVE_LOCAL
-  if (l.platform == "local") throw live::StoreError("--platform local: this stepq was built without it");
-#endif
   if (l.platform == "local" && l.time_scale != 1)
     throw live::StoreError("--time-scale: only the emulated platform scales time (local work takes what it takes)");
   auto store = live::open_store(l.db, false);
@@ -124,9 +119,7 @@ int do_run(LiveCommands& l) {
   if (l.platform == "emulated") {
     make = [](Clock& c) -> std::unique_ptr<Services> { return std::make_unique<ModelServices>(c); };
   } else {
-#ifdef STEPQ_HAVE_LOCAL
     make = [&sc](Clock&) -> std::unique_ptr<Services> { return std::make_unique<local::LocalServices>(sc); };
-#endif
   }
   const live::LiveSummary s = live::run_live(*store, sc, make, l.opt);
   if (!l.quiet || s.stopped_by.rfind("error", 0) == 0) std::cerr << live::describe(s) << "\n";

@@ -12,12 +12,23 @@
 
 namespace stepq {
 
+// What the `local` platform needs of a step (backends/local); the simulator ignores it.
+struct LocalStep {
+  std::string url;                     // data: file://, file:RELATIVE (to the scenario), http(s)://
+  std::string sha256;                  // data: expected checksum (hex), optional
+  std::optional<double> size_bytes;    // data: expected size; storage: free space required
+  std::string program;                 // image, launch: a path or a name on PATH
+  std::vector<std::string> args;       // launch
+  std::vector<std::pair<std::string, std::string>> env;  // launch
+};
+
 struct PlanStep {
   std::string id;
   int kind = -1;
   std::vector<int> after;              // predecessor step numbers
   std::optional<Dist> service_s;       // overrides the kind's
   double bytes = 0;                    // transfer kinds
+  std::optional<LocalStep> local;      // the `local` platform's instructions
 };
 
 struct Plan {

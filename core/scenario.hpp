@@ -60,6 +60,7 @@ struct LinkSpec {
 struct PlatformSpec {
   std::vector<std::string> hosts;
   std::vector<LinkSpec> links;
+  std::string local_root = "stepq-sessions";  // `local` platform: session directories go here
 };
 
 struct TemplateSpec {

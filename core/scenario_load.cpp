@@ -9,6 +9,7 @@
 #include "scenario_load.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -411,11 +412,41 @@ class Loader {
     d.recheck_s = or_default(n["recheck_s"], &Node::positive, d.recheck_s);
   }
 
+  static LocalStep local_step(const Node& n) {
+    n.object({"url", "sha256", "size_bytes", "program", "args", "env"});
+    LocalStep l;
+    if (const Node u = n["url"]; u.present()) {
+      l.url = u.name();
+      if (l.url.rfind("file:", 0) != 0 && l.url.rfind("http://", 0) != 0 && l.url.rfind("https://", 0) != 0)
+        u.fail("must start with file:, http:// or https:// (got \"" + l.url + "\")");
+    }
+    if (const Node h = n["sha256"]; h.present()) {
+      l.sha256 = h.name();
+      if (l.sha256.size() != 64 || l.sha256.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+        h.fail("must be 64 hexadecimal digits (got \"" + l.sha256 + "\")");
+      for (auto& ch : l.sha256) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    if (const Node b = n["size_bytes"]; b.present()) l.size_bytes = b.non_negative();
+    if (const Node p = n["program"]; p.present()) l.program = p.name();
+    if (const Node a = n["args"]; a.present())
+      for (std::size_t i = 0, m = a.array("an array of strings"); i < m; ++i) l.args.push_back(a[i].string());
+    if (const Node e = n["env"]; e.present()) {
+      if (!e.json().is_object()) e.expected("an object of NAME: \"value\" strings");
+      for (const auto& k : e.names()) l.env.emplace_back(k, e[k].string());
+    }
+    return l;
+  }
+
   void platform(const Node& n) {
     if (!n.present()) return;
-    n.object({"hosts", "links"});
+    n.object({"hosts", "links", "local"});
+    if (const Node loc = n["local"]; loc.present()) {
+      loc.object({"root"});
+      if (loc["root"].present()) sc_.platform.local_root = loc["root"].name();
+    }
     auto& hosts = sc_.platform.hosts;
     const Node h = n["hosts"];
+    if (!h.present() && !n["links"].present()) return;  // only "local": no network to model
     for (std::size_t i = 0, size = h.array("an array of host names"); i < size; ++i) {
       const std::string name = h[i].name();
       if (std::find(hosts.begin(), hosts.end(), name) != hosts.end()) h[i].fail("host '" + name + "' is declared twice");
@@ -573,7 +604,7 @@ class Loader {
     // Ids first, so that "after" may name any step of the template, earlier or later.
     std::vector<std::string> ids;
     for (std::size_t i = 0; i < size; ++i) {
-      steps[i].object({"id", "kind", "after", "service_s", "bytes"});
+      steps[i].object({"id", "kind", "after", "service_s", "bytes", "local"});
       const std::string id = steps[i]["id"].name();
       if (std::find(ids.begin(), ids.end(), id) != ids.end())
         steps[i]["id"].fail("step id '" + id + "' is used twice in this template");
@@ -601,6 +632,7 @@ class Loader {
           b.fail("only for kinds with a \"transfer\" (kind '" + kind_names[ps.kind] + "' has none)");
         ps.bytes = b.non_negative();
       }
+      if (const Node l = s["local"]; l.present()) ps.local = local_step(l);
       t.steps.push_back(std::move(ps));
     }
     try {

@@ -54,8 +54,8 @@ TEST_CASE("plan: roots, predecessors and a topological order") {
 
 TEST_CASE("plan: a cycle is rejected") {
   std::vector<PlanStep> steps(3);
-  steps[0] = {"a", 0, {2}, std::nullopt, 0};
-  steps[1] = {"b", 0, {0}, std::nullopt, 0};
-  steps[2] = {"c", 0, {1}, std::nullopt, 0};
+  steps[0] = {"a", 0, {2}, std::nullopt, 0, std::nullopt};
+  steps[1] = {"b", 0, {0}, std::nullopt, 0, std::nullopt};
+  steps[2] = {"c", 0, {1}, std::nullopt, 0, std::nullopt};
   CHECK_THROWS_AS(Plan::build(steps), std::invalid_argument);
 }

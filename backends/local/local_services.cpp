@@ -1,0 +1,119 @@
+#include "local_services.hpp"
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "core/scenario.hpp"
+
+namespace stepq::local {
+
+OpResult start_detached(const std::filesystem::path& dir, const std::string& id, const std::string& program,
+                        const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env);
+OpResult check_finished(const std::filesystem::path& dir, const std::string& id);
+
+namespace {
+
+const LocalStep* instructions(const StepContext& c) { return c.step.local ? &*c.step.local : nullptr; }
+
+OpResult missing(const StepContext& c, const char* field) {
+  return {false, false,
+          "step '" + c.step.id + "' (kind " + c.kind.name + ") has no \"local\": {\"" + field +
+              "\": …} telling the local platform what to do (docs/scenarios.md)"};
+}
+
+}  // namespace
+
+bool resolve_program(const std::string& program, std::string& out) {
+  auto executable = [](const std::filesystem::path& p) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (program.find('/') != std::string::npos) {
+    if (executable(program)) {
+      out = std::filesystem::absolute(program).string();
+      return true;
+    }
+    out = "program " + program + " does not exist or is not executable";
+    return false;
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string d; std::getline(dirs, d, ':');)
+    if (!d.empty() && executable(std::filesystem::path(d) / program)) {
+      out = (std::filesystem::path(d) / program).string();
+      return true;
+    }
+  out = "program '" + program + "' is not on PATH (" + (path ? path : "") + ")";
+  return false;
+}
+
+LocalServices::LocalServices(const Scenario& sc)
+    : root_(std::filesystem::absolute(sc.platform.local_root)),
+      scenario_dir_(std::filesystem::absolute(std::filesystem::path(sc.file).parent_path())) {}
+
+std::filesystem::path LocalServices::session_dir(std::uint64_t session) const {
+  return root_ / ("session-" + std::to_string(session));
+}
+
+OpResult LocalServices::pull_image(const StepContext& c) {
+  const LocalStep* l = instructions(c);
+  if (!l || l->program.empty()) return missing(c, "program");
+  std::string resolved;
+  if (!resolve_program(l->program, resolved)) return {false, false, resolved};
+  return {};
+}
+
+OpResult LocalServices::allocate_storage(const StepContext& c) {
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+  if (ec) return {false, false, "cannot create the storage root " + root_.string() + ": " + ec.message()};
+  if (const LocalStep* l = instructions(c); l && l->size_bytes) {
+    struct statvfs fs {};
+    if (::statvfs(root_.c_str(), &fs) != 0) return {false, false, "cannot read the free space of " + root_.string()};
+    const double free = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+    if (free < *l->size_bytes)
+      return {false, false,
+              "only " + std::to_string(static_cast<std::uint64_t>(free)) + " bytes free under " + root_.string() +
+                  "; step '" + c.step.id + "' asks for " + std::to_string(static_cast<std::uint64_t>(*l->size_bytes))};
+  }
+  std::filesystem::create_directories(session_dir(c.ref.session), ec);
+  if (ec) return {false, false, "cannot create " + session_dir(c.ref.session).string() + ": " + ec.message()};
+  return {};
+}
+
+OpResult LocalServices::stage_data(const StepContext& c) {
+  const LocalStep* l = instructions(c);
+  if (!l || l->url.empty()) return missing(c, "url");
+  std::string url = l->url;
+  // file:RELATIVE is relative to the scenario file, so a scenario and its data travel together.
+  if (url.rfind("file:", 0) == 0 && url.rfind("file://", 0) != 0) url = "file://" + (scenario_dir_ / url.substr(5)).string();
+  std::string name = url.substr(url.find_last_of('/') + 1);
+  if (const auto q = name.find_first_of("?#"); q != std::string::npos) name.resize(q);
+  if (name.empty()) name = c.step.id;
+  return fetch(url, session_dir(c.ref.session) / name, l->size_bytes, l->sha256);
+}
+
+OpResult LocalServices::launch(const StepContext& c) {
+  const LocalStep* l = instructions(c);
+  if (!l || l->program.empty()) return missing(c, "program");
+  return start_detached(session_dir(c.ref.session), c.step.id, l->program, l->args, l->env);
+}
+
+OpResult LocalServices::poll(const StepContext& c) {
+  // A poll watches the programs its launch predecessors started.
+  const TemplateSpec& t = c.scenario.templates[c.ref.tmpl];
+  bool any = false;
+  for (int p : t.plan.preds[c.ref.step]) {
+    if (c.scenario.kinds[t.steps[p].kind].op != Op::launch) continue;
+    any = true;
+    OpResult r = check_finished(session_dir(c.ref.session), t.steps[p].id);
+    if (!r.ok || !r.ready) return r;
+  }
+  if (!any) return {false, false, "poll step '" + c.step.id + "' has no launch step among its predecessors to watch"};
+  return {};
+}
+
+}  // namespace stepq::local
