@@ -50,9 +50,10 @@ bool resolve_program(const std::string& program, std::string& out) {
   return false;
 }
 
-LocalServices::LocalServices(const Scenario& sc)
-    : root_(std::filesystem::absolute(sc.platform.local_root)),
-      scenario_dir_(std::filesystem::absolute(std::filesystem::path(sc.file).parent_path())) {}
+LocalServices::LocalServices(const Scenario& sc) : root_(std::filesystem::absolute(sc.platform.local_root)) {
+  const auto dir = std::filesystem::path(sc.file).parent_path();
+  scenario_dir_ = dir.empty() ? std::filesystem::current_path() : std::filesystem::absolute(dir);
+}
 
 std::filesystem::path LocalServices::session_dir(std::uint64_t session) const {
   return root_ / ("session-" + std::to_string(session));
