@@ -18,11 +18,6 @@
 
 namespace stepq::live {
 
-double wall_now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 namespace {
 
 // Linux lets a sleeping thread wake up to 50 µs late by default (timer slack). At --time-scale

@@ -5,6 +5,7 @@
 // the core worker loop and handlers see the same units as in simulation.
 #pragma once
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -28,7 +29,10 @@ struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-double wall_now();  // seconds since the Unix epoch
+// Seconds since the Unix epoch.
+inline double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 struct LiveStatus {
   double now = 0;

@@ -85,6 +85,10 @@ Db::Db(const std::string& path, bool create) : path_(path) {
   }
   sqlite3_extended_result_codes(h_, 1);
   sqlite3_busy_timeout(h_, 5000);
+  // Small pages: a claim or a finish touches a handful of rows in different b-trees, and WAL
+  // writes each touched page whole, so 1 KiB pages write a quarter of the bytes of the default
+  // 4 KiB (bench/run_sqlite.sh: 7.0k → 10.9k cycles/s). Only takes effect on a new, empty file.
+  if (create) sqlite3_exec(h_, "PRAGMA page_size = 1024", nullptr, nullptr, nullptr);
   // The first statement that reads the file tells a corrupt or foreign file apart.
   char* err = nullptr;
   rc = sqlite3_exec(h_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", nullptr,
@@ -97,6 +101,9 @@ Db::Db(const std::string& path, bool create) : path_(path) {
     throw DbError(path + ": not a usable SQLite database (" + why + ")", rc);
   }
   data_version_ = prepare("PRAGMA data_version");
+  begin_ = prepare("BEGIN IMMEDIATE");
+  commit_ = prepare("COMMIT");
+  rollback_ = prepare("ROLLBACK");
 }
 
 void Db::exec(const char* sql) {
@@ -107,6 +114,13 @@ void Db::exec(const char* sql) {
     sqlite3_free(err);
     throw DbError(path_ + ": " + why, rc);
   }
+}
+
+// Prepared once: parsing "BEGIN IMMEDIATE" and "COMMIT" twice per cycle showed in profiles.
+int Db::run_raw(Stmt& s) {
+  const int rc = sqlite3_step(s.raw());
+  sqlite3_reset(s.raw());
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 std::int64_t Db::data_version() {
@@ -121,7 +135,7 @@ WriteTx::WriteTx(Db& db) : db_(db) {
   // stuck behind one long writer do not retry in lock step.
   thread_local std::minstd_rand jitter(std::random_device{}());
   for (int tries = 0;; ++tries) {
-    const int rc = sqlite3_exec(db_.handle(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    const int rc = db_.begin_immediate();
     if (rc == SQLITE_OK) break;
     if ((rc & 0xff) != SQLITE_BUSY || tries >= 20) fail(db_.handle(), rc, "starting a write transaction");
     std::this_thread::sleep_for(std::chrono::milliseconds(1 + jitter() % (10 << std::min(tries, 5))));
@@ -130,11 +144,11 @@ WriteTx::WriteTx(Db& db) : db_(db) {
 }
 
 WriteTx::~WriteTx() {
-  if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (open_) db_.rollback();
 }
 
 void WriteTx::commit() {
-  const int rc = sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr);
+  const int rc = db_.commit();
   if (rc != SQLITE_OK) fail(db_.handle(), rc, "committing");
   open_ = false;
 }

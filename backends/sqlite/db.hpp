@@ -43,6 +43,7 @@ class Stmt {
   double f64(int c) const { return sqlite3_column_double(s_, c); }
   bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
   std::string text(int c) const;
+  sqlite3_stmt* raw() { return s_; }
 
  private:
   sqlite3_stmt* s_ = nullptr;
@@ -64,11 +65,16 @@ class Db {
   std::int64_t changes() { return sqlite3_changes64(h_); }
   // PRAGMA data_version: changes when another connection commits. Cheap: no I/O.
   std::int64_t data_version();
+  // Transaction control; SQLite result codes (SQLITE_OK, SQLITE_BUSY, …).
+  int begin_immediate() { return run_raw(begin_); }
+  int commit() { return run_raw(commit_); }
+  void rollback() { run_raw(rollback_); }
 
  private:
+  int run_raw(Stmt& s);
   sqlite3* h_ = nullptr;
   std::string path_;
-  Stmt data_version_;
+  Stmt data_version_, begin_, commit_, rollback_;
 };
 
 // BEGIN IMMEDIATE with jittered retry on SQLITE_BUSY (beyond the busy timeout); rolls back in

@@ -71,7 +71,7 @@ CREATE TABLE execution (
   ended_at REAL,
   outcome TEXT,
   reason TEXT,
-  PRIMARY KEY (step, fence)) STRICT;
+  PRIMARY KEY (step, fence)) STRICT, WITHOUT ROWID;
 
 CREATE TABLE submission (
   id INTEGER PRIMARY KEY,

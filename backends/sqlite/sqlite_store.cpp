@@ -6,6 +6,7 @@
 
 #include "core/phase.hpp"
 #include "core/scenario.hpp"
+#include "queue_sql.hpp"
 #include "schema.hpp"
 
 namespace stepq::sqlite {
@@ -16,34 +17,6 @@ using live::wall_now;
 namespace {
 
 constexpr int kDormant = 0, kWaiting = 1, kReady = 2;
-
-// The claim of one pool: the oldest READY step among its kinds. One index probe per kind (each
-// kind's oldest via step_ready), then the oldest of those: cost grows with the number of kinds,
-// not with the queue's depth.
-std::string claim_sql(const std::vector<std::int64_t>& kinds) {
-  auto oldest = [](std::int64_t k) {
-    return "SELECT id, ready_at FROM step WHERE phase = 2 AND kind = " + std::to_string(k) +
-           " ORDER BY ready_at, id LIMIT 1";
-  };
-  std::string pick;
-  if (kinds.size() == 1) {
-    pick = "SELECT id FROM step WHERE phase = 2 AND kind = " + std::to_string(kinds[0]) +
-           " ORDER BY ready_at, id LIMIT 1";
-  } else {
-    pick = "SELECT id FROM (";
-    for (std::size_t i = 0; i < kinds.size(); ++i)
-      pick += (i ? " UNION ALL " : "") + std::string("SELECT * FROM (") + oldest(kinds[i]) + ")";
-    pick += ") ORDER BY ready_at, id LIMIT 1";
-  }
-  return "UPDATE step SET phase = 3, processor = ?1, fence = fence + 1, claimed_at = ?2 WHERE id = (" + pick +
-         ") RETURNING id, fence, session, num, tmpl, kind, attempt, ready_at, activated_at";
-}
-
-std::string kinds_list(const std::vector<std::int64_t>& kinds) {
-  std::string s;
-  for (auto k : kinds) s += (s.empty() ? "" : ", ") + std::to_string(k);
-  return s;
-}
 
 }  // namespace
 
@@ -153,42 +126,25 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
   for (const auto& p : sc.pools) {
     std::vector<std::int64_t> kinds;
     for (int k : p.kinds) kinds.push_back(kind_db_[k]);
-    claim_.push_back(db_.prepare(claim_sql(kinds).c_str()));
+    claim_.push_back(db_.prepare(sql::claim(kinds).c_str()));
     has_ready_.push_back(db_.prepare(
-        ("SELECT EXISTS (SELECT 1 FROM step WHERE phase = 2 AND kind IN (" + kinds_list(kinds) + "))").c_str()));
+        ("SELECT EXISTS (SELECT 1 FROM step WHERE phase = 2 AND kind IN (" + sql::kinds_list(kinds) + "))").c_str()));
   }
-  insert_execution_ = db_.prepare(
-      "INSERT INTO execution(step, fence, kind, attempt, processor, ready_at, started_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  end_execution_ = db_.prepare("UPDATE execution SET ended_at = ?3, outcome = ?4, reason = ?5 WHERE step = ?1 AND fence = ?2");
-  finish_completed_ = db_.prepare(
-      "UPDATE step SET phase = 4, processor = NULL, finished_at = ?3, reason = NULL "
-      "WHERE id = ?1 AND phase = 3 AND fence = ?2");
+  insert_execution_ = db_.prepare(sql::kInsertExecution);
+  end_execution_ = db_.prepare(sql::kEndExecution);
+  finish_completed_ = db_.prepare(sql::kFinishCompleted);
   // Every expression on the right sees the row before the update: deps_left = 1 means "this was the last".
-  activate_next_ = db_.prepare(
-      "UPDATE step SET deps_left = deps_left - 1, "
-      "activated_at = CASE WHEN deps_left = 1 THEN ?2 ELSE activated_at END, "
-      "ready_at = CASE WHEN deps_left = 1 AND phase = 0 THEN ?2 ELSE ready_at END, "
-      "phase = CASE WHEN deps_left = 1 AND phase = 0 THEN 2 ELSE phase END "
-      "WHERE id IN (SELECT next FROM step_next WHERE step = ?1) RETURNING kind, phase, deps_left");
-  count_down_session_ = db_.prepare(
-      "UPDATE session SET steps_left = steps_left - 1, "
-      "finished_at = CASE WHEN steps_left = 1 THEN ?2 ELSE finished_at END, "
-      "phase = CASE WHEN steps_left = 1 THEN 'COMPLETED' ELSE phase END "
-      "WHERE id = ?1 AND phase = 'ACTIVE'");
-  finish_failed_ = db_.prepare(
-      "UPDATE step SET phase = 5, processor = NULL, finished_at = ?3, reason = ?4 "
-      "WHERE id = ?1 AND phase = 3 AND fence = ?2");
-  finish_wait_ = db_.prepare(
-      "UPDATE step SET phase = 1, processor = NULL, not_before = ?3, attempt = attempt + ?4, reason = ?5 "
-      "WHERE id = ?1 AND phase = 3 AND fence = ?2");
+  activate_next_ = db_.prepare(sql::kActivateNext);
+  count_down_session_ = db_.prepare(sql::kCountDownSession);
+  finish_failed_ = db_.prepare(sql::kFinishFailed);
+  finish_wait_ = db_.prepare(sql::kFinishWait);
   deps_left_ = db_.prepare("SELECT deps_left FROM step WHERE id = ?1");
   cancel_steps_ = db_.prepare(
       "UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND phase IN (0, 1, 2, 3)");
   end_session_ = db_.prepare(
       "UPDATE session SET phase = ?2, finished_at = ?3, reason = ?4 WHERE id = ?1 AND phase = 'ACTIVE'");
   next_due_ = db_.prepare("SELECT min(not_before) FROM step WHERE phase = 1");
-  promote_ = db_.prepare("UPDATE step SET phase = 2, ready_at = not_before WHERE phase = 1 AND not_before <= ?1 RETURNING kind");
+  promote_ = db_.prepare(sql::kPromote);
 }
 
 void SqliteStore::notify(const std::vector<int>& pools) {
