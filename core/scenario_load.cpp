@@ -412,13 +412,35 @@ class Loader {
     d.recheck_s = or_default(n["recheck_s"], &Node::positive, d.recheck_s);
   }
 
-  static LocalStep local_step(const Node& n) {
+  // A step's "local": {...}, what the `local` platform does for it (backends/local). Each op
+  // reads only its own keys, so a key meant for another op (a "url" on a launch step) is named.
+  static LocalStep local_step(const Node& n, const KindSpec& kind) {
     n.object({"url", "sha256", "size_bytes", "program", "args", "env"});
+    std::vector<std::string> keys;
+    switch (kind.op) {
+      case Op::image: keys = {"program"}; break;
+      case Op::storage: keys = {"size_bytes"}; break;
+      case Op::data: keys = {"url", "sha256", "size_bytes"}; break;
+      case Op::launch: keys = {"program", "args", "env"}; break;
+      default:
+        n.fail("only for kinds with op \"image\", \"storage\", \"data\" or \"launch\" (kind '" + kind.name +
+               "' has op \"" + std::string(to_string(kind.op)) + "\")");
+    }
+    for (const auto& item : n.json().items())
+      if (item.key() != "comment" && std::find(keys.begin(), keys.end(), item.key()) == keys.end())
+        n[item.key()].fail("not read by op \"" + std::string(to_string(kind.op)) + "\" (kind '" + kind.name +
+                           "'); keys for this op: " + join(keys));
+    const auto required = [&](const char* key) {
+      if (!n[key].present()) n[key].fail("required for op \"" + std::string(to_string(kind.op)) + "\" (missing)");
+    };
     LocalStep l;
+    if (kind.op == Op::data) required("url");
+    if (kind.op == Op::image || kind.op == Op::launch) required("program");
     if (const Node u = n["url"]; u.present()) {
       l.url = u.name();
       if (l.url.rfind("file:", 0) != 0 && l.url.rfind("http://", 0) != 0 && l.url.rfind("https://", 0) != 0)
         u.fail("must start with file:, http:// or https:// (got \"" + l.url + "\")");
+      if (l.url == "file:" || l.url == "file://") u.fail("names no file (got \"" + l.url + "\")");
     }
     if (const Node h = n["sha256"]; h.present()) {
       l.sha256 = h.name();
@@ -426,13 +448,18 @@ class Loader {
         h.fail("must be 64 hexadecimal digits (got \"" + l.sha256 + "\")");
       for (auto& ch : l.sha256) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     }
-    if (const Node b = n["size_bytes"]; b.present()) l.size_bytes = b.non_negative();
+    // A byte count: a whole number (1e6 is one), compared exactly with what arrived.
+    if (const Node b = n["size_bytes"]; b.present()) l.size_bytes = static_cast<double>(b.count(false));
     if (const Node p = n["program"]; p.present()) l.program = p.name();
     if (const Node a = n["args"]; a.present())
       for (std::size_t i = 0, m = a.array("an array of strings"); i < m; ++i) l.args.push_back(a[i].string());
     if (const Node e = n["env"]; e.present()) {
       if (!e.json().is_object()) e.expected("an object of NAME: \"value\" strings");
-      for (const auto& k : e.names()) l.env.emplace_back(k, e[k].string());
+      for (const auto& k : e.names()) {
+        if (k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos)
+          e[k].fail("not a valid environment variable name (empty, or contains '=')");
+        l.env.emplace_back(k, e[k].string());
+      }
     }
     return l;
   }
@@ -632,7 +659,7 @@ class Loader {
           b.fail("only for kinds with a \"transfer\" (kind '" + kind_names[ps.kind] + "' has none)");
         ps.bytes = b.non_negative();
       }
-      if (const Node l = s["local"]; l.present()) ps.local = local_step(l);
+      if (const Node l = s["local"]; l.present()) ps.local = local_step(l, sc_.kinds[ps.kind]);
       t.steps.push_back(std::move(ps));
     }
     try {

@@ -442,7 +442,7 @@ TEST_CASE("unknown keys are errors with a did-you-mean hint or the allowed keys"
   CHECK(error_of(kMinimal, {{"/kinds/work/poll", R"({"interval": 5, "ready_after_s": 1})"}}) ==
         "dir/t.json: /kinds/work/poll/interval: unknown key; did you mean 'interval_s'?");
   CHECK(error_of(kMinimal, {{"/templates/0/steps/0/depends_on", "[]"}}) ==
-        "dir/t.json: /templates/0/steps/0/depends_on: unknown key; allowed keys: id, kind, after, service_s, bytes, comment");
+        "dir/t.json: /templates/0/steps/0/depends_on: unknown key; allowed keys: id, kind, after, service_s, bytes, local, comment");
   CHECK(error_of(kMinimal, {{"/kinds/work/zzzzzzzzzzzz", "1"}}) ==
         "dir/t.json: /kinds/work/zzzzzzzzzzzz: unknown key; allowed keys: op, threads, service_s, retry, poll, "
         "transfer, prepare_cost_s, comment");
