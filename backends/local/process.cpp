@@ -1,14 +1,26 @@
 // Launching a program detached from the worker, and reading its fate from files.
 //
-// launch: worker → fork A (setsid) → fork B, the monitor; A exits at once, so B belongs to init
-// and outlives the worker. B forks the program C (cwd, env, stdout/stderr to files), waits for it,
-// and writes "<id>.exit" atomically (temporary name, then rename). Any worker process can poll.
+// launch: worker → fork A (setsid) → fork B, the monitor; A exits at once, so B is adopted by
+// init and outlives the worker (also its SIGKILL, and a kill of its process group). B closes
+// every descriptor it inherited (the worker's database, sockets and pipes), records its pid,
+// forks the program C (cwd, env, stdout/stderr to files), waits for it, and writes
+// "<id>.exit" atomically (temporary name, then rename). Any worker process can then poll.
+//
+// Files, under <session>/.stepq/:
+//   <id>.launched   created with O_EXCL before anything starts: the launch is done at most once
+//   <id>.monitor    "PID HOST": the monitor, so a poll can tell a running program from a lost one
+//   <id>.stdout, <id>.stderr   the program's output (whole; reasons quote the last 2 KB)
+//   <id>.exit       "exit N" or "signal N", once the program has ended
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -22,7 +34,11 @@ namespace stepq::local {
 
 namespace {
 
-// Async-signal-safe: what a child may do between fork and exec in a threaded parent.
+// A launch marker with no monitor after this long was cut short (the worker died between the
+// marker and the fork): the program never started.
+constexpr double kMonitorGrace_s = 30;
+
+// --- async-signal-safe helpers: all a child may do between fork and exec in a threaded parent ---
 void write_all(int fd, const char* s, std::size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(fd, s, n);
@@ -31,27 +47,59 @@ void write_all(int fd, const char* s, std::size_t n) {
     n -= static_cast<std::size_t>(w);
   }
 }
-std::size_t format_status(char* out, const char* word, int v) {  // "exit 3\n"
-  std::size_t n = 0;
-  for (const char* p = word; *p; ++p) out[n++] = *p;
-  out[n++] = ' ';
-  char digits[16];
+void write_str(int fd, const char* s) { write_all(fd, s, std::strlen(s)); }
+std::size_t put_uint(char* out, unsigned long v) {
+  char digits[24];
   int d = 0;
-  unsigned u = static_cast<unsigned>(v);
-  do digits[d++] = static_cast<char>('0' + u % 10); while ((u /= 10) > 0);
+  do digits[d++] = static_cast<char>('0' + v % 10); while ((v /= 10) > 0);
+  std::size_t n = 0;
   while (d > 0) out[n++] = digits[--d];
-  out[n++] = '\n';
   return n;
 }
+// Writes `n` bytes to `tmp`, then renames it to `file`: readers see all of it or nothing.
+void write_atomically(const char* tmp, const char* file, const char* s, std::size_t n) {
+  const int fd = ::open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  write_all(fd, s, n);
+  ::fsync(fd);
+  ::close(fd);
+  ::rename(tmp, file);
+}
+void close_inherited(int max_fd) {
+#ifdef SYS_close_range
+  if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+#endif
+  for (int fd = 3; fd < max_fd; ++fd) ::close(fd);
+}
 
-std::string tail(const std::filesystem::path& f, std::size_t max = 600) {
-  std::ifstream in(f, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  std::string t = s.str();
+// The last `max` bytes of a file, without reading the rest; trailing newlines dropped.
+std::string tail(const std::filesystem::path& f, std::size_t max = 2048) {
+  std::ifstream in(f, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  const std::streamoff size = in.tellg();
+  const std::streamoff from = size > static_cast<std::streamoff>(max) ? size - static_cast<std::streamoff>(max) : 0;
+  in.seekg(from);
+  std::string t(static_cast<std::size_t>(size - from), '\0');
+  in.read(t.data(), static_cast<std::streamsize>(t.size()));
+  t.resize(static_cast<std::size_t>(in.gcount()));
+  if (from > 0) {  // cut at a character boundary, and say that something came before
+    std::size_t i = 0;
+    while (i < t.size() && (static_cast<unsigned char>(t[i]) & 0xC0) == 0x80) ++i;
+    t = "…" + t.substr(i);
+  }
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-  if (t.size() > max) t = "…" + t.substr(t.size() - max);
   return t;
+}
+
+std::string signal_name(long sig) {
+  const char* abbrev = sig > 0 && sig < NSIG ? ::sigabbrev_np(static_cast<int>(sig)) : nullptr;
+  return abbrev ? std::string(" (SIG") + abbrev + ")" : std::string();
+}
+
+std::string hostname() {
+  char h[256] = "";
+  ::gethostname(h, sizeof h - 1);
+  return h;
 }
 
 }  // namespace
@@ -62,6 +110,7 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
   std::error_code ec;
   std::filesystem::create_directories(state, ec);
   if (ec) return {false, false, "cannot create " + state.string() + ": " + ec.message()};
+
   // Idempotent: a launch that already happened (a re-run after a crash) is not repeated.
   const std::string marker = (state / (id + ".launched")).string();
   const int m = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
@@ -70,12 +119,12 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
     return {false, false, "cannot create " + marker + ": " + std::strerror(errno)};
   }
   ::close(m);
-
   std::string resolved;
   if (!resolve_program(program, resolved)) {
     std::filesystem::remove(marker, ec);
     return {false, false, resolved};
   }
+
   // Everything the children need, prepared before fork (no allocation after it).
   std::vector<std::string> argv_s{resolved};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -95,41 +144,78 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
   envp.push_back(nullptr);
   const std::string out = (state / (id + ".stdout")).string(), err = (state / (id + ".stderr")).string();
   const std::string exit_tmp = (state / (id + ".exit.tmp")).string(), exit_file = (state / (id + ".exit")).string();
+  const std::string mon_tmp = (state / (id + ".monitor.tmp")).string(), mon_file = (state / (id + ".monitor")).string();
+  const std::string host = hostname();
   const std::string cwd = dir.string();
+  const std::string cannot_exec = "stepq: cannot execute " + resolved + ": errno ";
+  const std::string cannot_cd = "stepq: cannot enter " + cwd + " or open the output files\n";
+  const long open_max = ::sysconf(_SC_OPEN_MAX);
+  const int max_fd = open_max > 0 && open_max < 65536 ? static_cast<int>(open_max) : 65536;
+  char mon_line[320];
 
   const pid_t a = ::fork();
-  if (a < 0) return {false, false, std::string("fork: ") + std::strerror(errno)};
+  if (a < 0) {
+    const int e = errno;
+    std::filesystem::remove(marker, ec);
+    return {false, false, "cannot start " + resolved + " for step '" + id + "': fork: " + std::strerror(e)};
+  }
   if (a == 0) {
     ::setsid();
     if (::fork() != 0) ::_exit(0);  // A ends; B, the monitor, is adopted by init
+    // B: hold nothing of the worker's (its database, its sockets, the pipe a caller reads to
+    // EOF), and give the program default signal handling and an empty signal mask.
+    close_inherited(max_fd);
+    const int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      if (null > 2) ::close(null);
+    }
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; ++s) ::sigaction(s, &dfl, nullptr);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+    std::size_t n = put_uint(mon_line, static_cast<unsigned long>(::getpid()));
+    mon_line[n++] = ' ';
+    for (std::size_t i = 0; i < host.size() && n < sizeof mon_line - 2; ++i) mon_line[n++] = host[i];
+    mon_line[n++] = '\n';
+    write_atomically(mon_tmp.c_str(), mon_file.c_str(), mon_line, n);
+
     const pid_t c = ::fork();
     if (c == 0) {
       const int o = ::open(out.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
       const int e = ::open(err.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
-      const int in = ::open("/dev/null", O_RDONLY);
-      if (o < 0 || e < 0 || in < 0 || ::chdir(cwd.c_str()) != 0) ::_exit(126);
-      ::dup2(in, 0);
+      if (e >= 0) ::dup2(e, 2);
+      if (o < 0 || e < 0 || ::chdir(cwd.c_str()) != 0) {
+        write_str(2, cannot_cd.c_str());
+        ::_exit(126);
+      }
       ::dup2(o, 1);
-      ::dup2(e, 2);
+      ::close(o);
+      ::close(e);
       ::execve(argv[0], argv.data(), envp.data());
-      const char* why = "stepq: cannot execute the program\n";
-      write_all(2, why, std::strlen(why));
+      char num[24];
+      const int why = errno;
+      write_str(2, cannot_exec.c_str());
+      write_all(2, num, put_uint(num, static_cast<unsigned long>(why)));
+      write_str(2, "\n");
       ::_exit(127);
     }
     int st = 0;
     while (c > 0 && ::waitpid(c, &st, 0) < 0 && errno == EINTR) {
     }
     char line[32];
-    const std::size_t n = c < 0                ? format_status(line, "exit", 126)
-                          : WIFEXITED(st)      ? format_status(line, "exit", WEXITSTATUS(st))
-                                               : format_status(line, "signal", WTERMSIG(st));
-    const int fd = ::open(exit_tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    if (fd >= 0) {
-      write_all(fd, line, n);
-      ::fsync(fd);
-      ::close(fd);
-      ::rename(exit_tmp.c_str(), exit_file.c_str());
-    }
+    const char* word = c > 0 && WIFSIGNALED(st) ? "signal " : "exit ";
+    const unsigned long value = c < 0 ? 126 : WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st);
+    std::size_t len = std::strlen(word);
+    std::memcpy(line, word, len);
+    len += put_uint(line + len, value);
+    line[len++] = '\n';
+    write_atomically(exit_tmp.c_str(), exit_file.c_str(), line, len);
     ::_exit(0);
   }
   int st = 0;
@@ -138,19 +224,45 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
   return {};
 }
 
-OpResult check_finished(const std::filesystem::path& dir, const std::string& id) {
+OpResult check_finished(const std::filesystem::path& dir, const std::string& id, const std::string& program) {
   const std::filesystem::path state = dir / ".stepq";
+  const std::string what = "program " + program + " of step '" + id + "'";
   std::error_code ec;
-  if (!std::filesystem::exists(state / (id + ".launched"), ec))
-    return {false, false, "nothing was launched for step '" + id + "' in " + dir.string()};
-  std::ifstream f(state / (id + ".exit"));
+  const auto read_exit = [&](std::string& word, long& value) {
+    std::ifstream f(state / (id + ".exit"));
+    return static_cast<bool>(f >> word >> value);
+  };
   std::string word;
-  int value = 0;
-  if (!(f >> word >> value)) return {true, false, {}};  // still running
+  long value = 0;
+  if (!read_exit(word, value)) {
+    const auto marker = state / (id + ".launched");
+    const auto launched_at = std::filesystem::last_write_time(marker, ec);
+    if (ec) return {false, false, "nothing was launched for step '" + id + "' in " + dir.string()};
+    std::ifstream mon(state / (id + ".monitor"));
+    long pid = 0;
+    std::string host;
+    if (!(mon >> pid >> host)) {
+      const auto age = std::filesystem::file_time_type::clock::now() - launched_at;
+      if (age > std::chrono::duration<double>(kMonitorGrace_s))
+        return {false, false,
+                "the launch of " + what + " was cut short before the program started (no monitor " +
+                    std::to_string(static_cast<int>(kMonitorGrace_s)) + " s after " + marker.string() + ")"};
+      return {true, false, {}};  // starting
+    }
+    // The monitor records the exit before it ends: gone without one means it was killed.
+    if (host == hostname() && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH &&
+        !read_exit(word, value))
+      return {false, false,
+              "the monitor of " + what + " (pid " + std::to_string(pid) + ") is gone without recording an exit status in " +
+                  state.string()};
+    if (word.empty()) return {true, false, {}};  // still running
+  }
   if (word == "exit" && value == 0) return {};
-  return {false, false,
-          "program of step '" + id + "' " + (word == "exit" ? "exited with status " : "was killed by signal ") +
-              std::to_string(value) + "; stderr: " + tail(state / (id + ".stderr"))};
+  std::string reason = what + ": " + (word == "signal" ? "killed by signal " + std::to_string(value) + signal_name(value)
+                                                       : "exit status " + std::to_string(value));
+  const std::string err = tail(state / (id + ".stderr"));
+  if (!err.empty()) return {false, false, reason + "; stderr: " + err};
+  return {false, false, reason + "; stderr empty; stdout: " + tail(state / (id + ".stdout"))};
 }
 
 }  // namespace stepq::local
