@@ -1,13 +1,15 @@
 // Downloads with libcurl, hashing as the bytes arrive (OpenSSL EVP), into a temporary name that
 // is renamed only once size and checksum are right.
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "local_services.hpp"
 
@@ -16,15 +18,30 @@ namespace stepq::local {
 namespace {
 
 struct Sink {
-  std::FILE* f;
+  int fd;
   EVP_MD_CTX* md;
+  std::optional<double> limit;  // the expected size: more than this is a failure at once
   std::uint64_t bytes = 0;
+  bool too_big = false;
+  int write_errno = 0;  // disk full, say
 };
 
 std::size_t on_data(char* p, std::size_t size, std::size_t n, void* user) {
   auto* s = static_cast<Sink*>(user);
   const std::size_t len = size * n;
-  if (std::fwrite(p, 1, len, s->f) != len) return 0;  // disk full: curl reports a write error
+  if (s->limit && static_cast<double>(s->bytes + len) > *s->limit) {
+    s->too_big = true;
+    return 0;  // curl stops with a write error
+  }
+  for (std::size_t done = 0; done < len;) {
+    const ssize_t w = ::write(s->fd, p + done, len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      s->write_errno = w < 0 ? errno : ENOSPC;
+      return 0;  // curl stops with a write error
+    }
+    done += static_cast<std::size_t>(w);
+  }
   EVP_DigestUpdate(s->md, p, len);
   s->bytes += len;
   return len;
@@ -46,16 +63,23 @@ OpResult fetch(const std::string& url, const std::filesystem::path& dest, std::o
 
   std::error_code ec;
   std::filesystem::create_directories(dest.parent_path(), ec);
-  const std::filesystem::path part =
-      dest.string() + ".part-" + std::to_string(getpid()) + "-" +
-      std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()) % 1000000);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(part.c_str(), "wb"), &std::fclose);
-  if (!f) return {false, false, "cannot write " + part.string()};
+  // A unique temporary name beside the destination (same file system, so the rename is atomic):
+  // concurrent fetches of the same file never share one, and readers never see a partial file.
+  std::string part = dest.string() + ".part-XXXXXX";
+  const int fd = ::mkostemp(part.data(), O_CLOEXEC);
+  if (fd < 0) return {false, false, "cannot create a file in " + dest.parent_path().string() + ": " + std::strerror(errno)};
+  ::fchmod(fd, 0644);
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
-  Sink sink{f.get(), md.get()};
+  Sink sink{fd, md.get(), size};
+  auto fail = [&](const std::string& why) -> OpResult {
+    if (sink.fd >= 0) ::close(sink.fd);
+    std::filesystem::remove(part, ec);
+    return {false, false, why};
+  };
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1) return fail("OpenSSL: cannot start a sha256");
 
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), &curl_easy_cleanup);
+  if (!curl) return fail("fetching " + url + ": libcurl could not start");
   char err[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_data);
@@ -67,24 +91,25 @@ OpResult fetch(const std::string& url, const std::filesystem::path& dest, std::o
   curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);  // stalled for 60 s: give up
   curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);  // many threads: no SIGALRM timeouts
+  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https,file");
+  curl_easy_setopt(curl.get(), CURLOPT_REDIR_PROTOCOLS_STR, "http,https");  // a server may not redirect to file:
   const CURLcode rc = curl_easy_perform(curl.get());
-  const bool closed = std::fclose(f.release()) == 0;
-  auto fail = [&](const std::string& why) -> OpResult {
-    std::filesystem::remove(part, ec);
-    return {false, false, why};
-  };
+  const bool closed = ::close(sink.fd) == 0;
+  sink.fd = -1;
+  const std::string expected = size ? std::to_string(static_cast<std::uint64_t>(*size)) : "";
+  if (sink.too_big) return fail("fetching " + url + ": more than the expected " + expected + " bytes");
+  if (sink.write_errno) return fail("fetching " + url + ": writing " + part + ": " + std::strerror(sink.write_errno));
   if (rc != CURLE_OK) return fail("fetching " + url + ": " + (*err ? err : curl_easy_strerror(rc)));
-  if (!closed) return fail("writing " + part.string() + " failed");
+  if (!closed) return fail("writing " + part + " failed");
   if (size && static_cast<double>(sink.bytes) != *size)
-    return fail("fetching " + url + ": got " + std::to_string(sink.bytes) + " bytes, expected " +
-                std::to_string(static_cast<std::uint64_t>(*size)));
+    return fail("fetching " + url + ": got " + std::to_string(sink.bytes) + " bytes, expected " + expected);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   EVP_DigestFinal_ex(md.get(), digest, &len);
   const std::string got = hex(digest, len);
-  if (!sha256.empty() && got != sha256) return fail("fetching " + url + ": sha256 " + got + ", expected " + sha256);
+  if (!sha256.empty() && got != sha256) return fail("fetching " + url + ": sha256 mismatch: got " + got + ", expected " + sha256);
   std::filesystem::rename(part, dest, ec);
-  if (ec) return fail("renaming " + part.string() + " to " + dest.string() + ": " + ec.message());
+  if (ec) return fail("renaming " + part + " to " + dest.string() + ": " + ec.message());
   return {};
 }
 

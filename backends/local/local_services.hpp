@@ -1,14 +1,27 @@
 // The `local` platform: real work on this machine, for `stepq live run --platform local`.
+// What each op does with the step's "local": {...} (docs/scenarios.md, "The local platform"):
 //
-//   image   → resolve the step's program (a path, or a name on PATH) and check it is executable
-//   storage → create <root>/session-N, refusing when free space is below the step's size_bytes
-//   data    → fetch the step's URL (file:, http(s):// via libcurl) into the session directory,
-//             checking size and sha256; a partial download never has the final name
-//   launch  → start the step's program (args, env, cwd = session directory), detached
-//   poll    → has the program a launch predecessor started finished? exit 0 = ready
+//   image   → resolve `program` (a path, or a name on PATH) and check it is executable
+//   storage → create <root>/session-N (idempotent), refusing when the free space under the root
+//             (statvfs) is below `size_bytes`
+//   data    → fetch `url` (file:, http(s):// via libcurl) into the session directory, named
+//             after the URL's last path segment; checks `size_bytes` and `sha256`. It arrives
+//             under a unique temporary name and is renamed only once it is right
+//   launch  → start `program` with `args`, `env` (added to the worker's), cwd = the session
+//             directory, detached from the worker; at most once per session and step
+//   poll    → have the programs of the launch steps it waits for ended? not yet = not ready;
+//             exit 0 = ready; else fails "… exit status N; stderr: <last 2 KB>"
+//   work    → nothing
 //
-// State lives in files under the session directory (.stepq/), never in memory, so a launch made
-// by one worker process can be polled by another, also after the first was killed.
+// Every failure is an OpResult with a reason naming the program, URL or path; nothing throws.
+// Thread-safe, and safe across processes sharing one root: the state of a launch lives in
+// files under <session>/.stepq/ (process.cpp), never in memory, so a launch made by one worker
+// process can be polled by another, also after the first was killed.
+//
+// The root is made absolute against the working directory when LocalServices is constructed;
+// a relative `file:` URL (file:data/x.txt) is relative to the scenario file's directory.
+// Session directories are named by the database's session numbers: give a new database a new
+// (or empty) root, or a launch recorded there by an earlier run is taken as already done.
 #pragma once
 #include <filesystem>
 
@@ -40,7 +53,8 @@ class LocalServices final : public Services {
 // Helpers, exposed for tests.
 // The executable a program name resolves to (PATH search for a bare name), or an error message.
 bool resolve_program(const std::string& program, std::string& path_or_error);
-// Downloads `url` to `dest` (via dest + ".part…"), checking size and sha256 when given.
+// Downloads `url` to `dest` (via a unique dest + ".part-XXXXXX"), checking size and sha256 when
+// given (lower-case hex); on any failure nothing is left under either name.
 OpResult fetch(const std::string& url, const std::filesystem::path& dest, std::optional<double> size,
                const std::string& sha256);
 
