@@ -1,7 +1,13 @@
 // `stepq tune` against theory and against its own promises: the smallest M/M/c pool that meets
 // an Erlang C wait target; a multi-kind answer that holds with fresh seeds and is locally
 // minimal; an honest "not met" when the budget is too small; the same answer for the same seed.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/scenario_load.hpp"
 #include "sim/tune.hpp"
@@ -109,4 +115,32 @@ TEST_CASE("tune: the same seed gives the same answer") {
   CHECK(a.threads == b.threads);
   CHECK(a.json["search"]["path"] == b.json["search"]["path"]);
   CHECK(a.json["startup_s"] == b.json["startup_s"]);
+}
+
+TEST_CASE("tune CLI: --apply writes the scenario with the chosen sizes; bad arguments exit 2 naming them") {
+  const std::string bin = STEPQ_BINARY, src = STEPQ_SOURCE_DIR;
+  const std::string dir = "/tmp/stepq-tune-cli-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  auto sh = [&](const std::string& cmd) { return WEXITSTATUS(std::system((cmd + " 2>" + dir + "/err").c_str())); };
+  auto err = [&] {
+    std::ifstream f(dir + "/err");
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  REQUIRE(sh(bin + " tune " + src + "/scenarios/mm4.json --target wait.p95=0.5 --sessions 40000 --quiet --json " + dir +
+             "/t.json --apply " + dir + "/tuned.json") == 0);
+  std::ifstream tj(dir + "/t.json");
+  const auto t = nlohmann::json::parse(tj);
+  REQUIRE(t["met"] == true);
+  REQUIRE(sh(bin + " validate " + dir + "/tuned.json > /dev/null") == 0);
+  std::ifstream aj(dir + "/tuned.json");
+  const Scenario applied = parse_scenario(std::string(std::istreambuf_iterator<char>(aj), {}), "tuned.json");
+  CHECK(applied.pools[0].threads == t["pools"]["work"]["threads"].get<int>());
+
+  CHECK(sh(bin + " tune " + src + "/scenarios/mm4.json --target p90=3") == 2);
+  CHECK_THAT(err(), Catch::Contains("--target p90=3"));
+  CHECK(sh(bin + " tune " + src + "/scenarios/mm4.json --target p95=-1") == 2);
+  CHECK_THAT(err(), Catch::Contains("positive number"));
+  CHECK(sh(bin + " tune " + src + "/scenarios/mm4.json --target p95=3 --weights nosuch=2") == 2);
+  CHECK_THAT(err(), Catch::Contains("--weights nosuch=2") && Catch::Contains("work"));
+  std::filesystem::remove_all(dir);
 }
