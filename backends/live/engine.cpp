@@ -206,7 +206,8 @@ LiveSummary Engine::run(const ServicesFactory& make_services) {
     waiting_hint_ = std::min(waiting_hint_, due);
     if (due < promoter_until_) promoter_cv_.notify_one();
   };
-  store_.reap(opt_.lease_s);  // steps left RUNNING by processors that died while nobody watched
+  // Steps left RUNNING by processors that died while nobody watched (counted in the summary too).
+  reaped_ += static_cast<std::uint64_t>(store_.reap(opt_.lease_s));
 
   g_signal.store(0);
   struct sigaction sa {};

@@ -235,8 +235,11 @@ void SqliteStore::submission_progress(std::int64_t id, std::uint64_t submitted, 
 
 std::optional<StepRef> SqliteStore::claim(int pool) {
   std::lock_guard lk(mu_);
-  const double now = wall_now();
   WriteTx tx(db_);
+  // Read the clock once the write lock is held: a claim takes effect now, after every commit that
+  // made its step READY. Read before, a wait for the lock would date it before its step was READY
+  // (negative waits) and before the previous execution of the step ended (a false overlap).
+  const double now = wall_now();
   Stmt& c = claim_[pool];
   c.bind(1, processor_).bind(2, now);
   if (!c.step()) {
@@ -362,8 +365,9 @@ int SqliteStore::reap(double lease_s) {
     WriteTx tx(db_);
     char why[80];
     std::snprintf(why, sizeof why, "no heartbeat for %g s", lease_s);
-    db_.prepare("UPDATE processor SET stopped_at = ?1, stop_reason = ?2 WHERE stopped_at IS NULL AND heartbeat_at < ?1 - ?3")
-        .bind(1, now).bind(2, std::string(why)).bind(3, lease_s).run();
+    const int died =
+        db_.prepare("UPDATE processor SET stopped_at = ?1, stop_reason = ?2 WHERE stopped_at IS NULL AND heartbeat_at < ?1 - ?3")
+            .bind(1, now).bind(2, std::string(why)).bind(3, lease_s).run();
     auto orphans = db_.prepare(
         "SELECT s.id, s.fence, s.attempt, s.max_attempts, s.session, s.kind, p.id, p.host, p.pid FROM step s "
         "JOIN processor p ON p.id = s.processor WHERE s.phase = 3 AND p.stopped_at IS NOT NULL");
@@ -379,14 +383,16 @@ int SqliteStore::reap(double lease_s) {
     for (const auto& o : found) {
       const std::string reason = o.who + " stopped while running attempt " + std::to_string(o.attempt);
       end_execution_.bind(1, o.id).bind(2, o.fence).bind(3, now).bind(4, std::string("reaped")).bind(5, reason).run();
+      // Only a step still RUNNING moves: reaping an earlier orphan of the same session may have
+      // failed the session and CANCELLED this one, and CANCELLED is final.
       if (o.attempt >= o.max_attempts) {
         const std::string final_reason = reason + "; no attempts left (max_attempts " + std::to_string(o.max_attempts) + ")";
-        db_.prepare("UPDATE step SET phase = 5, processor = NULL, finished_at = ?2, reason = ?3 WHERE id = ?1")
-            .bind(1, o.id).bind(2, now).bind(3, final_reason).run();
-        end_session(o.session, "FAILED", final_reason, now);
-      } else {
-        db_.prepare("UPDATE step SET phase = 2, processor = NULL, attempt = attempt + 1, ready_at = ?2, reason = ?3 WHERE id = ?1")
-            .bind(1, o.id).bind(2, now).bind(3, reason).run();
+        if (db_.prepare("UPDATE step SET phase = 5, processor = NULL, finished_at = ?2, reason = ?3 WHERE id = ?1 AND phase = 3")
+                .bind(1, o.id).bind(2, now).bind(3, final_reason).run() == 1)
+          end_session(o.session, "FAILED", final_reason, now);
+      } else if (db_.prepare("UPDATE step SET phase = 2, processor = NULL, attempt = attempt + 1, ready_at = ?2, reason = ?3 "
+                             "WHERE id = ?1 AND phase = 3")
+                         .bind(1, o.id).bind(2, now).bind(3, reason).run() == 1) {
         if (sc_) {
           auto k = kind_sc_.find(o.kind);
           if (k != kind_sc_.end()) ready.push_back(sc_->kinds[k->second].pool);
@@ -394,6 +400,14 @@ int SqliteStore::reap(double lease_s) {
       }
       ++n;
     }
+    // The executions of processors found dead just now whose steps were CANCELLED while they ran
+    // them (their session failed or was cancelled): no finish will come to close them. A scan of
+    // the execution log, but only when a processor has died.
+    if (died > 0)
+      db_.prepare("UPDATE execution SET ended_at = ?1, outcome = 'reaped', "
+                  "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
+                  "WHERE ended_at IS NULL AND processor IN (SELECT id FROM processor WHERE stopped_at = ?1)")
+          .bind(1, now).run();
     tx.commit();
   }
   notify(ready);
