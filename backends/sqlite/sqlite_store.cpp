@@ -483,6 +483,12 @@ int SqliteStore::release_running() {
       .bind(1, processor_).bind(2, now).run();
   const int n = db_.prepare("UPDATE step SET phase = 2, processor = NULL, ready_at = ?2 WHERE phase = 3 AND processor = ?1")
                     .bind(1, processor_).bind(2, now).run();
+  // Steps CANCELLED while this processor ran them (their session failed or was cancelled): their
+  // finish, which would have recorded the dropped result as 'lost', will not come now.
+  db_.prepare(
+         "UPDATE execution SET ended_at = ?2, outcome = 'lost', reason = 'graceful stop; the step had been cancelled' "
+         "WHERE ended_at IS NULL AND processor = ?1")
+      .bind(1, processor_).bind(2, now).run();
   tx.commit();
   return n;
 }
