@@ -251,8 +251,13 @@ std::optional<int> run_live_commands(LiveCommands& l) {
   } catch (const sqlite::DbError& e) {
     // A file SQLite cannot use is bad input; a failure mid-run is a failed run.
     const int primary = e.code & 0xff;
-    std::cerr << "error: stepq live " << cmd << ": " << e.what() << "\n";
-    return primary == SQLITE_NOTADB || primary == SQLITE_CANTOPEN || primary == SQLITE_CORRUPT ? kBadInput : kRunFailed;
+    const bool damaged = primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
+    std::cerr << "error: stepq live " << cmd << ": " << e.what()
+              << (damaged ? "; if it is the stepq database, restore it from a backup; if not, point --db at the right "
+                            "file, or create a new one with `stepq live init --db sqlite:PATH`"
+                          : "")
+              << "\n";
+    return damaged || primary == SQLITE_CANTOPEN ? kBadInput : kRunFailed;
   }
   return kBadInput;
 }

@@ -105,6 +105,31 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
     if (n != sc.templates[t].steps.size())
       throw StoreError(where + " with " + std::to_string(n) + " steps; in " + sc.file + " it has " +
                        std::to_string(sc.templates[t].steps.size()) + hint);
+    // ... and the same dependencies: (step, a step it runs after), from the database and the scenario.
+    const auto& tp = sc.templates[t];
+    std::vector<std::pair<int, int>> have, want;
+    auto edges = db_.prepare(
+        "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE a.session = ?1");
+    for (edges.bind(1, active.i64(2)); edges.step();)
+      have.emplace_back(static_cast<int>(edges.i64(0)), static_cast<int>(edges.i64(1)));
+    for (std::size_t i = 0; i < tp.steps.size(); ++i)
+      for (int p : tp.plan.preds[i]) want.emplace_back(static_cast<int>(i), p);
+    std::sort(have.begin(), have.end());
+    std::sort(want.begin(), want.end());
+    if (have != want) {
+      auto missing_from = [](const auto& from, const auto& in) {
+        for (const auto& e : from)
+          if (!std::binary_search(in.begin(), in.end(), e)) return e;
+        return from.front();  // not reached: sorted, unequal, and each has one the other lacks
+      };
+      const bool in_db = std::any_of(have.begin(), have.end(),
+                                     [&](const auto& e) { return !std::binary_search(want.begin(), want.end(), e); });
+      const auto [step, pred] = in_db ? missing_from(have, want) : missing_from(want, have);
+      auto named = [&](int k) { return "step " + std::to_string(k) + " ('" + tp.steps[k].id + "')"; };
+      throw StoreError(where + ", in which " + named(step) + (in_db ? " runs after " : " does not run after ") +
+                       named(pred) + "; in " + sc.file + " it " + (in_db ? "does not" : "does") +
+                       " (the dependencies differ)" + hint);
+    }
   }
   for (std::size_t t = 0; t < sc.templates.size(); ++t) {
     const auto& tp = sc.templates[t];
