@@ -107,7 +107,7 @@ TEST_CASE("live bad input: a database of a newer schema is refused by every comm
   CHECK(db.count("SELECT count(*) FROM session WHERE phase = 'ACTIVE'") == 3);
 }
 
-TEST_CASE("live bad input: a scenario that does not match the submitted sessions is refused; they stay as they were") {
+TEST_CASE("live bad input: a scenario that does not match the submitted sessions is refused, and they stay as they were") {
   TempDir dir;
   const std::string base = write(dir, "base.json", kBase);
   REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
