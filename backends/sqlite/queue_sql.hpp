@@ -47,6 +47,12 @@ inline constexpr const char* kFinishCompleted =
     "UPDATE step SET phase = 4, processor = NULL, finished_at = ?3, reason = NULL "
     "WHERE id = ?1 AND phase = 3 AND fence = ?2";
 
+// Whether a step has successors: finish runs kActivateNext only then. That UPDATE … WHERE id IN
+// (subquery) RETURNING opens three ephemeral b-trees even when it matches no row (the last steps
+// of every session); skipping it takes 29% off a single-step cycle's instructions (callgrind,
+// bench/sqlite_cycle.cpp). This probe is one index lookup.
+inline constexpr const char* kHasNext = "SELECT EXISTS (SELECT 1 FROM step_next WHERE step = ?1)";
+
 inline constexpr const char* kActivateNext =
     "UPDATE step SET deps_left = deps_left - 1, "
     "activated_at = CASE WHEN deps_left = 1 THEN ?2 ELSE activated_at END, "

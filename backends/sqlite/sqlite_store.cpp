@@ -158,6 +158,7 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
   insert_execution_ = db_.prepare(sql::kInsertExecution);
   end_execution_ = db_.prepare(sql::kEndExecution);
   finish_completed_ = db_.prepare(sql::kFinishCompleted);
+  has_next_ = db_.prepare(sql::kHasNext);
   // Every expression on the right sees the row before the update: deps_left = 1 means "this was the last".
   activate_next_ = db_.prepare(sql::kActivateNext);
   count_down_session_ = db_.prepare(sql::kCountDownSession);
@@ -319,11 +320,16 @@ bool SqliteStore::finish(const StepRef& s, const Outcome& o) {
       case Outcome::Type::completed:
         applied = finish_completed_.bind(1, s.id).bind(2, s.fence).bind(3, now).run() == 1;
         if (!applied) break;
-        activate_next_.bind(1, s.id).bind(2, now);
-        while (activate_next_.step())
-          if (activate_next_.i64(1) == kReady && activate_next_.i64(2) == 0)
-            ready.push_back(sc_->kinds[kind_sc_.at(activate_next_.i64(0))].pool);
-        activate_next_.reset();
+        has_next_.bind(1, s.id);
+        if (has_next_.step() && has_next_.i64(0) != 0) {  // a last step has none: no UPDATE
+          has_next_.reset();
+          activate_next_.bind(1, s.id).bind(2, now);
+          while (activate_next_.step())
+            if (activate_next_.i64(1) == kReady && activate_next_.i64(2) == 0)
+              ready.push_back(sc_->kinds[kind_sc_.at(activate_next_.i64(0))].pool);
+          activate_next_.reset();
+        }
+        has_next_.reset();
         count_down_session_.bind(1, s.session).bind(2, now).run();
         break;
       case Outcome::Type::failed:

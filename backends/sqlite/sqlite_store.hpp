@@ -66,7 +66,7 @@ class SqliteStore final : public live::LiveStore {
   std::int64_t pid_ = 0;
 
   // Hot statements, prepared once.
-  Stmt insert_execution_, end_execution_, finish_completed_, activate_next_, count_down_session_,
+  Stmt insert_execution_, end_execution_, finish_completed_, has_next_, activate_next_, count_down_session_,
       finish_failed_, finish_wait_, deps_left_, cancel_steps_, end_session_, next_due_, promote_;
 };
 
