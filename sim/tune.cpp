@@ -263,13 +263,13 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
   if (!plan.rates.empty()) {
     ojson levels = ojson::array();
     for (double f : plan.rates) {
-      Search sf(at_rate(sc, f), plan);
       if (plan.progress) std::fprintf(stderr, "\r  tune: load level %gx%40s", f, "");
       ojson l;
       l["rate_factor"] = f;
       l["rate_per_s"] = sc.arrivals.rate_per_s * f;
       try {
         const Scenario sf_sc = at_rate(sc, f);
+        Search sf(sf_sc, plan);  // holds a reference: sf_sc must outlive it
         const int mt = plan.max_threads > 0 ? plan.max_threads : 2 * total(analytic_start(sf_sc)) + 16;
         Chosen cf = search(sf_sc, plan, sf, mt);
         l["met"] = cf.met;
