@@ -1,8 +1,10 @@
 // The Queue conformance suite: one set of cases, run against every implementation of the core
 // Queue — the simulator's in-memory step table (sim/world.cpp, inside a SimGrid actor in a child
-// process) and the live SQLite store (a real file). Cases that need processors (operator
-// cancel, the reaper) run against the live stores only: the simulator has no processors to lose.
-// PostgreSQL joins by adding one harness.
+// process), the live SQLite store (a real file) and the live PostgreSQL store (a real server).
+// Cases that need processors (operator cancel, the reaper) run against the live stores only: the
+// simulator has no processors to lose. This file is compiled twice: into the unit tests
+// (simulator and SQLite) and, with STEPQ_CONFORMANCE_PG, into the PostgreSQL tests, which need the
+// server CTest's `pg` fixture starts.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +17,9 @@
 #include <functional>
 #include <thread>
 
+#include "backends/postgres/pg_store.hpp"
 #include "backends/sqlite/sqlite_store.hpp"
+#include "pg/pg_env.hpp"
 #include "core/scenario_load.hpp"
 #include "sim/world.hpp"
 
@@ -76,7 +80,7 @@ struct SimHarness final : Harness {
 
 // SimGrid runs one engine per process: each case runs in a child. A failed REQUIRE in the child
 // prints its message there (same stdout) and makes the child exit 1.
-void run_sim(const Scenario& sc, const Case& body) {
+[[maybe_unused]] void run_sim(const Scenario& sc, const Case& body) {
   std::fflush(nullptr);
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
@@ -118,27 +122,21 @@ void run_sim(const Scenario& sc, const Case& body) {
   REQUIRE(WEXITSTATUS(status) == 0);
 }
 
-// ---- SQLite ---------------------------------------------------------------------------------------
+// ---- the live stores ------------------------------------------------------------------------------
 
 constexpr double kScale = 0.002;  // wall seconds per model second: 10 model s = 20 ms
 
-struct SqliteHarness final : Harness {
-  std::filesystem::path dir;
-  std::unique_ptr<sqlite::SqliteStore> store;
-  SqliteHarness(const Scenario& s) {
+// A live store as processor A, and open() for more processors on the same database.
+struct LiveHarness : Harness {
+  std::unique_ptr<live::LiveStore> store;
+  virtual std::unique_ptr<live::LiveStore> open() = 0;
+  void start(const Scenario& s) {
     sc = s;
-    char tmpl[] = "/tmp/stepq-conformance-XXXXXX";
-    dir = mkdtemp(tmpl);
     store = open();
     store->migrate();
     store->bind(sc, kScale);
     store->register_processor("test", getpid(), "all");
   }
-  ~SqliteHarness() override {
-    store.reset();
-    std::filesystem::remove_all(dir);
-  }
-  std::unique_ptr<sqlite::SqliteStore> open() { return std::make_unique<sqlite::SqliteStore>((dir / "q.db").string(), true); }
   Queue& q() override { return *store; }
   void submit() override { store->submit_session(); }
   void advance(double s) override {
@@ -148,8 +146,38 @@ struct SqliteHarness final : Harness {
   double now() override { return live::wall_now() / kScale; }
 };
 
-void run_sqlite(const Scenario& sc, const Case& body) {
-  SqliteHarness h(sc);
+struct SqliteHarness final : LiveHarness {
+  std::filesystem::path dir;
+  explicit SqliteHarness(const Scenario& s) {
+    char tmpl[] = "/tmp/stepq-conformance-XXXXXX";
+    dir = mkdtemp(tmpl);
+    start(s);
+  }
+  ~SqliteHarness() override {
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::unique_ptr<live::LiveStore> open() override {
+    return std::make_unique<sqlite::SqliteStore>((dir / "q.db").string(), true);
+  }
+};
+
+struct PgHarness final : LiveHarness {
+  std::string url = test::fresh_pg_url("conformance");
+  explicit PgHarness(const Scenario& s) { start(s); }
+  std::unique_ptr<live::LiveStore> open() override { return std::make_unique<pg::PgStore>(url, true); }
+};
+
+#ifdef STEPQ_CONFORMANCE_PG
+using LiveStoreHarness = PgHarness;
+#define STORE_NAME "postgres"
+#else
+using LiveStoreHarness = SqliteHarness;
+#define STORE_NAME "sqlite"
+#endif
+
+void run_live_store(const Scenario& sc, const Case& body) {
+  LiveStoreHarness h(sc);
   body(h);
 }
 
@@ -163,11 +191,18 @@ void require_step(const std::optional<StepRef>& r, std::uint64_t session, int st
 
 }  // namespace
 
-#define QUEUE_CASE(name, title, recheck)                                                                   \
-  static void name(Harness& h);                                                                            \
-  TEST_CASE("queue conformance (simulator): " title) { run_sim(conformance_scenario(recheck), name); }     \
-  TEST_CASE("queue conformance (sqlite): " title) { run_sqlite(conformance_scenario(recheck), name); }     \
+#ifdef STEPQ_CONFORMANCE_PG
+#define QUEUE_CASE(name, title, recheck)                                                                       \
+  static void name(Harness& h);                                                                                \
+  TEST_CASE("queue conformance (postgres): " title) { run_live_store(conformance_scenario(recheck), name); }  \
   static void name(Harness& h)
+#else
+#define QUEUE_CASE(name, title, recheck)                                                                     \
+  static void name(Harness& h);                                                                              \
+  TEST_CASE("queue conformance (simulator): " title) { run_sim(conformance_scenario(recheck), name); }       \
+  TEST_CASE("queue conformance (sqlite): " title) { run_live_store(conformance_scenario(recheck), name); }   \
+  static void name(Harness& h)
+#endif
 
 QUEUE_CASE(claim_order, "a pool claims the oldest READY step among its kinds, once", false) {
   const int front = h.pool("front"), back = h.pool("back");
@@ -269,8 +304,8 @@ QUEUE_CASE(recheck, "recheck style: every step READY at accept, predecessors_don
 
 // ---- live stores only: processors and operators ------------------------------------------------------
 
-TEST_CASE("queue conformance (sqlite): an operator's cancel ends the session and fences its running step") {
-  SqliteHarness h(conformance_scenario());
+TEST_CASE("queue conformance (" STORE_NAME "): an operator's cancel ends the session and fences its running step") {
+  LiveStoreHarness h(conformance_scenario());
   const int front = h.pool("front");
   h.submit();
   h.submit();
@@ -285,8 +320,8 @@ TEST_CASE("queue conformance (sqlite): an operator's cancel ends the session and
   REQUIRE_THROWS_AS(h.store->cancel_session(99), live::StoreError);
 }
 
-TEST_CASE("queue conformance (sqlite): the reaper returns a dead processor's steps as a new attempt, then fails them") {
-  SqliteHarness h(conformance_scenario());
+TEST_CASE("queue conformance (" STORE_NAME "): the reaper returns a dead processor's steps as a new attempt, then fails them") {
+  LiveStoreHarness h(conformance_scenario());
   const int front = h.pool("front"), back = h.pool("back");
   h.submit();
   const auto x = h.q().claim(front);  // processor A claims x and y, then goes silent

@@ -138,15 +138,15 @@ class Engine final : public Clock, public Recorder, public Queue {
 
 void Engine::promoter() {
   // Promotes due WAITING steps, and wakes pools when another process made steps READY (SQLite's
-  // data_version changes on every commit by another connection; a check costs no I/O).
+  // data_version changes on every commit by another connection, PostgreSQL's notifications; a
+  // check that finds nothing costs no query).
   std::optional<double> next_due = store_.promote();
   while (!stopping_.load()) {
     if (next_due && *next_due <= wall_now()) next_due = store_.promote();
-    if (store_.changed_elsewhere()) {
-      const auto ready = store_.ready_pools();
-      for (std::size_t p = 0; p < ready.size(); ++p)
-        if (ready[p]) wake(static_cast<int>(p));
-      next_due = store_.promote();
+    if (const auto e = store_.changes_elsewhere(); e.any) {
+      for (std::size_t p = 0; p < e.ready.size(); ++p)
+        if (e.ready[p]) wake(static_cast<int>(p));
+      if (e.waiting) next_due = store_.promote();
     }
     std::unique_lock lk(promoter_mu_);
     if (waiting_hint_ < next_due.value_or(INFINITY)) next_due = waiting_hint_;

@@ -1,5 +1,6 @@
 #include "open_store.hpp"
 
+#include "backends/postgres/pg_store.hpp"
 #include "backends/sqlite/sqlite_store.hpp"
 
 namespace stepq::live {
@@ -12,8 +13,8 @@ std::unique_ptr<LiveStore> open_store(const std::string& url, bool create) {
     return std::make_unique<sqlite::SqliteStore>(path, create);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
-    throw StoreError("--db " + url + ": the PostgreSQL backend is not built yet; use sqlite:PATH");
-  throw StoreError("--db " + url + ": expected sqlite:PATH (e.g. sqlite:stepq.db)");
+    return std::make_unique<pg::PgStore>(url, create);
+  throw StoreError("--db " + url + ": expected sqlite:PATH (e.g. sqlite:stepq.db) or postgresql://USER@HOST:PORT/DATABASE");
 }
 
 }  // namespace stepq::live

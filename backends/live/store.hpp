@@ -53,11 +53,18 @@ struct LiveStatus {
     std::optional<double> stopped_at;
     std::string stop_reason;
     std::uint64_t running = 0;
+    std::uint64_t reconnects = 0;  // times it lost its database connection and got it back
   };
   std::vector<Processor> processors;
   std::vector<std::pair<std::string, std::uint64_t>> failure_reasons;  // most frequent first
   std::uint64_t submissions_active = 0;
 };
+
+// Status from the execution log, the same for every database: one finished execution of kind
+// `k` (wait = started − ready, service = ended − started, wall seconds).
+void add_execution(LiveStatus::Kind& k, double wait_s, double service_s, const std::string& outcome);
+// Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table.
+void drop_unused_kinds(LiveStatus& st);
 
 struct CancelResult {
   enum class What { cancelled, already_finished } what = What::cancelled;
@@ -94,10 +101,17 @@ class LiveStore : public Queue {
   virtual int reap(double lease_s) = 0;
   // WAITING → READY for steps due now; returns when the next WAITING step is due (wall).
   virtual std::optional<double> promote() = 0;
-  // For each bound pool: has it READY steps?
-  virtual std::vector<bool> ready_pools() = 0;
-  // Did another connection commit since the last call?
-  virtual bool changed_elsewhere() = 0;
+  // What other processes changed since the last call, for the promoter (called every
+  // millisecond, so it must be cheap when nothing changed). SQLite: PRAGMA data_version moved →
+  // every pool with READY steps, and WAITING steps may have changed. PostgreSQL: the kinds named
+  // by notifications; every fallback-poll interval (or after the listening connection was lost)
+  // every pool with READY steps, and WAITING steps may have changed.
+  struct Elsewhere {
+    bool any = false;
+    bool waiting = false;      // look again for the next due WAITING step
+    std::vector<bool> ready;   // by bound pool: may have READY steps
+  };
+  virtual Elsewhere changes_elsewhere() = 0;
   // No ACTIVE session and no live submission.
   virtual bool idle(double lease_s) = 0;
   // Graceful stop: this processor's RUNNING steps back to READY (same attempt). Returns how many.

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/phase.hpp"
+#include "backends/live/template_check.hpp"
 #include "core/scenario.hpp"
 #include "queue_sql.hpp"
 #include "schema.hpp"
@@ -84,52 +85,16 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
       "SELECT t.id, t.name, min(s.id) FROM session s JOIN template t ON t.id = s.template "
       "WHERE s.phase = 'ACTIVE' GROUP BY t.id");
   while (active.step()) {
-    const std::string name = active.text(1);
-    const int t = sc.template_index(name);
-    const std::string where = db_.path() + ": unfinished sessions (e.g. session " + std::to_string(active.i64(2)) +
-                              ") use template '" + name + "'";
-    const std::string hint = "; run with the scenario they were submitted from, or cancel them";
-    if (t < 0) throw StoreError(where + ", which " + sc.file + " does not define" + hint);
-    auto steps = db_.prepare("SELECT st.num, k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = ?1 ORDER BY st.num");
-    steps.bind(1, active.i64(2));
-    std::size_t n = 0;
-    for (; steps.step(); ++n) {
-      const auto& tp = sc.templates[t];
-      const std::string kind = steps.text(1);
-      if (n >= tp.steps.size() || sc.kinds[tp.steps[n].kind].name != kind)
-        throw StoreError(where + ", whose step " + std::to_string(n) + " is of kind '" + kind + "'; in " + sc.file +
-                         " that step " + (n >= tp.steps.size() ? std::string("does not exist")
-                                                                : "is of kind '" + sc.kinds[tp.steps[n].kind].name + "'") +
-                         hint);
-    }
-    if (n != sc.templates[t].steps.size())
-      throw StoreError(where + " with " + std::to_string(n) + " steps; in " + sc.file + " it has " +
-                       std::to_string(sc.templates[t].steps.size()) + hint);
-    // ... and the same dependencies: (step, a step it runs after), from the database and the scenario.
-    const auto& tp = sc.templates[t];
-    std::vector<std::pair<int, int>> have, want;
+    live::StoredTemplate st;
+    st.name = active.text(1);
+    st.example_session = active.i64(2);
+    auto steps = db_.prepare("SELECT k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = ?1 ORDER BY st.num");
+    for (steps.bind(1, active.i64(2)); steps.step();) st.step_kinds.push_back(steps.text(0));
     auto edges = db_.prepare(
         "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE a.session = ?1");
     for (edges.bind(1, active.i64(2)); edges.step();)
-      have.emplace_back(static_cast<int>(edges.i64(0)), static_cast<int>(edges.i64(1)));
-    for (std::size_t i = 0; i < tp.steps.size(); ++i)
-      for (int p : tp.plan.preds[i]) want.emplace_back(static_cast<int>(i), p);
-    std::sort(have.begin(), have.end());
-    std::sort(want.begin(), want.end());
-    if (have != want) {
-      auto missing_from = [](const auto& from, const auto& in) {
-        for (const auto& e : from)
-          if (!std::binary_search(in.begin(), in.end(), e)) return e;
-        return from.front();  // not reached: sorted, unequal, and each has one the other lacks
-      };
-      const bool in_db = std::any_of(have.begin(), have.end(),
-                                     [&](const auto& e) { return !std::binary_search(want.begin(), want.end(), e); });
-      const auto [step, pred] = in_db ? missing_from(have, want) : missing_from(want, have);
-      auto named = [&](int k) { return "step " + std::to_string(k) + " ('" + tp.steps[k].id + "')"; };
-      throw StoreError(where + ", in which " + named(step) + (in_db ? " runs after " : " does not run after ") +
-                       named(pred) + "; in " + sc.file + " it " + (in_db ? "does not" : "does") +
-                       " (the dependencies differ)" + hint);
-    }
+      st.edges.emplace_back(static_cast<int>(edges.i64(0)), static_cast<int>(edges.i64(1)));
+    live::check_template(sc, db_.path(), std::move(st));
   }
   for (std::size_t t = 0; t < sc.templates.size(); ++t) {
     const auto& tp = sc.templates[t];
@@ -477,22 +442,18 @@ std::optional<double> SqliteStore::promote() {
   return next;
 }
 
-std::vector<bool> SqliteStore::ready_pools() {
+live::LiveStore::Elsewhere SqliteStore::changes_elsewhere() {
   std::lock_guard lk(mu_);
-  std::vector<bool> r;
+  Elsewhere e;
+  const auto v = db_.data_version();
+  if (v == last_data_version_) return e;
+  last_data_version_ = v;
+  e.any = e.waiting = true;
   for (auto& s : has_ready_) {
-    r.push_back(s.step() && s.i64(0) != 0);
+    e.ready.push_back(s.step() && s.i64(0) != 0);
     s.reset();
   }
-  return r;
-}
-
-bool SqliteStore::changed_elsewhere() {
-  std::lock_guard lk(mu_);
-  const auto v = db_.data_version();
-  const bool changed = v != last_data_version_;
-  last_data_version_ = v;
-  return changed;
+  return e;
 }
 
 bool SqliteStore::idle(double lease_s) {
@@ -579,26 +540,9 @@ live::LiveStatus SqliteStore::status() {
   for (auto q = db_.prepare(
            "SELECT kind, started_at - ready_at, ended_at - started_at, outcome FROM execution WHERE ended_at IS NOT NULL");
        q.step();) {
-    auto& k = st.kinds[kind_row.at(q.i64(0))];
-    const std::string outcome = q.text(3);
-    k.executions++;
-    k.wait_s.add(std::max(0.0, q.f64(1)));
-    if (outcome == "reaped" || outcome == "released") {
-      k.reaped += outcome == "reaped";
-      continue;  // it did not run to an end: its duration is not a service time
-    }
-    k.service_s.add(std::max(0.0, q.f64(2)));
-    if (outcome == "lost") k.lost++;
-    if (outcome == "retry") k.retries++;
+    live::add_execution(st.kinds[kind_row.at(q.i64(0))], q.f64(1), q.f64(2), q.text(3));
   }
-  // Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table.
-  st.kinds.erase(std::remove_if(st.kinds.begin(), st.kinds.end(),
-                                [](const auto& k) {
-                                  std::uint64_t n = 0;
-                                  for (auto c : k.steps) n += c;
-                                  return n == 0;
-                                }),
-                 st.kinds.end());
+  live::drop_unused_kinds(st);
   for (auto q = db_.prepare("SELECT finished_at - created_at FROM session WHERE phase = 'COMPLETED'"); q.step();)
     st.startup_s.add(std::max(0.0, q.f64(0)));
   for (auto q = db_.prepare(

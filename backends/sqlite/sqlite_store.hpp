@@ -32,8 +32,7 @@ class SqliteStore final : public live::LiveStore {
   bool heartbeat() override;
   int reap(double lease_s) override;
   std::optional<double> promote() override;
-  std::vector<bool> ready_pools() override;
-  bool changed_elsewhere() override;
+  Elsewhere changes_elsewhere() override;
   bool idle(double lease_s) override;
   int release_running() override;
   void stop_processor(const std::string& reason) override;

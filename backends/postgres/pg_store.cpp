@@ -1,0 +1,760 @@
+#include "pg_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "backends/live/template_check.hpp"
+#include "core/phase.hpp"
+#include "core/scenario.hpp"
+#include "queue_sql.hpp"
+#include "schema.hpp"
+
+namespace stepq::pg {
+
+using live::StoreError;
+using live::wall_now;
+
+namespace {
+
+constexpr int kDormant = 0, kReady = 2;
+// Advisory lock keys (pg_advisory_*): any constants, as long as nothing else in the database
+// uses them. 0x73746570 is "step".
+constexpr std::int64_t kLockMigrate = 0x7374657000000001, kLockSubmit = 0x7374657000000002,
+                       kLockReaper = 0x7374657000000003;
+
+// BEGIN … COMMIT on one connection; rolls back on the way out unless committed (a connection
+// that is gone needs nothing: the server rolled back).
+class Tx {
+ public:
+  explicit Tx(Conn& c) : c_(c) { c_.exec("BEGIN"); }
+  ~Tx() {
+    if (open_ && c_.ok()) try {
+        c_.exec("ROLLBACK");
+      } catch (...) {
+      }
+  }
+  void commit() {
+    open_ = false;
+    c_.exec("COMMIT");
+  }
+
+ private:
+  Conn& c_;
+  bool open_ = true;
+};
+
+std::string int_array(const std::vector<std::int64_t>& v) {
+  std::string s = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "}";
+}
+
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+std::string database_name(const std::string& url) {
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), nullptr);
+  std::string db;
+  if (opts) {
+    for (auto* o = opts; o->keyword; ++o)
+      if (std::string(o->keyword) == "dbname" && o->val) db = o->val;
+    PQconninfoFree(opts);
+  }
+  return db;
+}
+
+}  // namespace
+
+PgStore::PgStore(const std::string& url, bool create) : pool_(url, redact(url)) {
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &err);
+  if (!parsed) {
+    std::string why = err ? err : "not a connection URL";
+    if (err) PQfreemem(err);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    throw StoreError("--db " + redact(url) + ": " + why + " (expected postgresql://USER@HOST:PORT/DATABASE)");
+  }
+  PQconninfoFree(parsed);
+  try {
+    pool_.get();  // reach the server now: a wrong URL is the first thing to report
+  } catch (const ConnLost& e) {
+    const std::string msg = e.what();
+    const std::string db = database_name(url);
+    if (create && msg.find("does not exist") != std::string::npos && !db.empty()) {
+      // live init: create the database, through the server's maintenance database.
+      const char* keys[] = {"dbname", "dbname", nullptr};
+      const char* vals[] = {url.c_str(), "postgres", nullptr};
+      PGconn* c = PQconnectdbParams(keys, vals, 1);
+      if (PQstatus(c) != CONNECTION_OK) {
+        std::string why = PQerrorMessage(c);
+        PQfinish(c);
+        while (!why.empty() && why.back() == '\n') why.pop_back();
+        throw StoreError(msg + "; creating it needs a connection to database 'postgres': " + why);
+      }
+      char* ident = PQescapeIdentifier(c, db.c_str(), db.size());
+      PGresult* r = PQexec(c, ("CREATE DATABASE " + std::string(ident)).c_str());
+      PQfreemem(ident);
+      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      std::string why = ok ? "" : PQresultErrorMessage(r);
+      const char* st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      const bool raced = st && std::string(st) == "42P04";  // another init created it meanwhile
+      PQclear(r);
+      PQfinish(c);
+      while (!why.empty() && why.back() == '\n') why.pop_back();
+      if (!ok && !raced) throw StoreError(msg + "; creating it failed: " + why);
+      try {
+        pool_.get();
+      } catch (const ConnLost& e2) {
+        throw StoreError(e2.what());
+      }
+    } else if (msg.find("does not exist") != std::string::npos) {
+      throw StoreError(msg + "; create it with `stepq live init --db " + pool_.label() + "`");
+    } else {
+      throw StoreError(msg + "; is the server running, and is the URL right? (postgresql://USER@HOST:PORT/DATABASE)");
+    }
+  }
+  std::random_device rd;
+  token_ = (static_cast<std::uint64_t>(rd()) << 32 | rd()) & 0x3fffffffffffffffULL;
+}
+
+PgStore::~PgStore() = default;
+
+void PgStore::lost(const std::string& why) {
+  pool_.drop_idle();
+  std::lock_guard lk(lost_mu_);
+  const double now = wall_now();
+  if (now - lost_at_ > 5) {
+    unrecorded_reconnects_++;
+    std::fprintf(stderr, "stepq: lost the database connection (%s); reconnecting\n", why.c_str());
+  }
+  lost_at_ = now;
+}
+
+template <class F>
+auto PgStore::with_conn(const char* what, F&& f) {
+  bool in_doubt = false;
+  const double start = wall_now();
+  double backoff = 0.05;
+  static thread_local std::mt19937 jitter{std::random_device{}()};
+  for (;;) {
+    try {
+      auto c = pool_.get();
+      try {
+        return f(*c, in_doubt);
+      } catch (const ConnLost&) {
+        c.broken();
+        throw;
+      }
+    } catch (const ConnLost& e) {
+      in_doubt = true;
+      lost(e.what());
+      if (wall_now() - start > reconnect_limit_s)
+        throw StoreError(std::string(what) + ": no database connection for " + num(reconnect_limit_s) + " s: " + e.what());
+    } catch (const Retry&) {
+      // Deadlock (e.g. a session failing while another of its steps completes): PostgreSQL rolled
+      // one back; run it again after a moment.
+    }
+    std::uniform_real_distribution<double> u(0.5, 1.5);
+    std::this_thread::sleep_for(std::chrono::duration<double>(backoff * u(jitter)));
+    backoff = std::min(backoff * 2, 2.0);
+  }
+}
+
+int PgStore::schema_version() {
+  return with_conn("schema", [&](Conn& c, bool) {
+    auto r = c.exec("SELECT to_regclass('stepq_meta') IS NOT NULL");
+    if (r.text(0, 0) != "t") return 0;
+    auto v = c.exec("SELECT version FROM stepq_meta");
+    return v.rows() ? static_cast<int>(v.i64(0, 0)) : 0;
+  });
+}
+
+int PgStore::migrate() {
+  const int want = static_cast<int>(migrations().size());
+  return with_conn("migrate", [&](Conn& c, bool) {
+    Tx tx(c);
+    c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockMigrate) + ")");
+    c.exec("CREATE TABLE IF NOT EXISTS stepq_meta (version int NOT NULL)");
+    auto v = c.exec("SELECT version FROM stepq_meta");
+    const int have = v.rows() ? static_cast<int>(v.i64(0, 0)) : 0;
+    if (have > want)
+      throw StoreError(pool_.label() + ": the database has schema version " + std::to_string(have) +
+                       ", newer than this stepq understands (" + std::to_string(want) +
+                       "); use a newer stepq, or another database");
+    for (int k = have; k < want; ++k) c.exec(migrations()[k]);
+    if (v.rows()) c.exec("UPDATE stepq_meta SET version = " + std::to_string(want));
+    else c.exec("INSERT INTO stepq_meta VALUES (" + std::to_string(want) + ")");
+    tx.commit();
+    return want - have;
+  });
+}
+
+void PgStore::require_schema() {
+  const int have = schema_version();
+  const int want = static_cast<int>(migrations().size());
+  const std::string& db = pool_.label();
+  if (have == 0)
+    throw StoreError(db + ": no stepq schema in this database; create it with `stepq live init --db " + db + "`");
+  if (have > want)
+    throw StoreError(db + ": the database has schema version " + std::to_string(have) +
+                     ", newer than this stepq understands (" + std::to_string(want) + "); use a newer stepq");
+  if (have < want)
+    throw StoreError(db + ": the database has schema version " + std::to_string(have) + "; migrate it with `stepq live init --db " +
+                     db + "`");
+}
+
+void PgStore::bind(const Scenario& sc, double time_scale) {
+  require_schema();
+  with_conn("bind", [&](Conn& c, bool) {
+    Tx tx(c);
+    kind_db_.clear();
+    kind_sc_.clear();
+    tmpl_db_.clear();
+    tmpl_sc_.clear();
+    for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
+      const Params p = Params().add(sc.kinds[k].name);
+      c.exec("INSERT INTO kind(name) VALUES ($1) ON CONFLICT (name) DO NOTHING", p);
+      kind_db_.push_back(c.exec("SELECT id FROM kind WHERE name = $1", p).i64(0, 0));
+      kind_sc_[kind_db_.back()] = static_cast<int>(k);
+    }
+    auto active = c.exec(
+        "SELECT t.name, min(s.id) FROM session s JOIN template t ON t.id = s.template WHERE s.phase = 'ACTIVE' GROUP BY t.name");
+    for (int i = 0; i < active.rows(); ++i) {
+      live::StoredTemplate st;
+      st.name = active.text(i, 0);
+      st.example_session = active.i64(i, 1);
+      const Params p = Params().add(active.i64(i, 1));
+      auto steps = c.exec("SELECT k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = $1 ORDER BY st.num", p);
+      for (int r = 0; r < steps.rows(); ++r) st.step_kinds.push_back(steps.text(r, 0));
+      auto edges = c.exec(
+          "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE a.session = $1", p);
+      for (int r = 0; r < edges.rows(); ++r)
+        st.edges.emplace_back(static_cast<int>(edges.i64(r, 0)), static_cast<int>(edges.i64(r, 1)));
+      live::check_template(sc, pool_.label(), std::move(st));
+    }
+    for (std::size_t t = 0; t < sc.templates.size(); ++t) {
+      const auto& tp = sc.templates[t];
+      auto r = c.exec(
+          "INSERT INTO template(name, steps) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET steps = $2 RETURNING id",
+          Params().add(tp.name).add(static_cast<std::int64_t>(tp.steps.size())));
+      tmpl_db_.push_back(r.i64(0, 0));
+      tmpl_sc_[r.i64(0, 0)] = static_cast<int>(t);
+    }
+    tx.commit();
+    return 0;
+  });
+  sc_ = &sc;
+  scale_ = time_scale;
+  pool_kinds_.clear();
+  for (const auto& p : sc.pools) {
+    std::vector<std::int64_t> kinds;
+    for (int k : p.kinds) kinds.push_back(kind_db_[k]);
+    pool_kinds_.push_back(int_array(kinds));
+  }
+}
+
+void PgStore::notify(const std::vector<int>& pools) {
+  if (!on_ready) return;
+  for (int p : pools) on_ready(p);
+}
+
+// Pools of the kinds (db ids) in column `col`, without repeats.
+std::vector<int> PgStore::pools_of(const Result& r, int col) {
+  std::vector<int> out;
+  if (!sc_) return out;
+  for (int i = 0; i < r.rows(); ++i) {
+    if (r.null(i, col)) continue;
+    auto k = kind_sc_.find(r.i64(i, col));
+    if (k != kind_sc_.end()) out.push_back(sc_->kinds[k->second].pool);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// ---- submission -------------------------------------------------------------------------------
+
+std::uint64_t PgStore::submit_session() {
+  if (!sc_) throw std::logic_error("submit_session before bind");
+  const Scenario& sc = *sc_;
+  const std::int64_t token = static_cast<std::int64_t>(token_++);
+  std::vector<int> ready;
+  const std::uint64_t id = with_conn("submit", [&](Conn& c, bool in_doubt) -> std::uint64_t {
+    ready.clear();
+    if (in_doubt) {  // did the try whose connection dropped commit?
+      auto r = c.exec("SELECT id FROM session WHERE token = $1", Params().add(token));
+      if (r.rows()) return static_cast<std::uint64_t>(r.i64(0, 0));
+    }
+    Tx tx(c);
+    // Session ids are dense (0, 1, 2, …) as in simulation: an id picks the template and the
+    // session's random streams. One submitter at a time; submissions are not the hot path.
+    c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockSubmit) + ")");
+    auto ids = c.exec("SELECT (SELECT coalesce(max(id) + 1, 0) FROM session), (SELECT coalesce(max(id), 0) + 1 FROM step)");
+    const auto sid = static_cast<std::uint64_t>(ids.i64(0, 0));
+    const std::int64_t base = ids.i64(0, 1);
+    const int t = sc.template_for(sid);
+    const TemplateSpec& tp = sc.templates[t];
+    auto s = c.exec(
+        "INSERT INTO session(id, template, phase, steps_left, created_at, token) "
+        "VALUES ($1, $2, 'ACTIVE', $3, stepq_now(), $4) RETURNING created_at",
+        Params().add(sid).add(tmpl_db_[t]).add(static_cast<std::int64_t>(tp.steps.size())).add(token));
+    const std::string now = num(s.f64(0, 0));
+    const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
+    std::string rows, edges;
+    std::vector<std::int64_t> ready_kinds;
+    for (std::size_t i = 0; i < tp.steps.size(); ++i) {
+      const int kind = tp.steps[i].kind;
+      const bool root = tp.plan.preds[i].empty();
+      const bool is_ready = activate ? root : true;  // recheck: all READY at once, as the broker does today
+      rows += (i ? ",(" : "(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," + std::to_string(sid) + "," +
+              std::to_string(i) + "," + std::to_string(tmpl_db_[t]) + "," + std::to_string(kind_db_[kind]) + "," +
+              std::to_string(is_ready ? kReady : kDormant) + "," + std::to_string(tp.plan.preds[i].size()) + "," +
+              std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (root ? now : "NULL") + "," +
+              (is_ready ? now : "NULL") + ")";
+      if (is_ready) {
+        ready.push_back(sc.kinds[kind].pool);
+        ready_kinds.push_back(kind_db_[kind]);
+      }
+      for (int n : tp.plan.succs[i])
+        edges += (edges.empty() ? "(" : ",(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," +
+                 std::to_string(base + n) + ")";
+    }
+    c.exec("INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
+           "ready_at) VALUES " + rows);
+    if (!edges.empty()) c.exec("INSERT INTO step_next(step, next) VALUES " + edges);
+    std::sort(ready_kinds.begin(), ready_kinds.end());
+    ready_kinds.erase(std::unique(ready_kinds.begin(), ready_kinds.end()), ready_kinds.end());
+    for (auto k : ready_kinds) c.exec("SELECT pg_notify('stepq_ready', '" + std::to_string(k) + "')");
+    tx.commit();
+    return sid;
+  });
+  std::sort(ready.begin(), ready.end());
+  ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+  notify(ready);
+  return id;
+}
+
+std::int64_t PgStore::begin_submission(std::uint64_t planned) {
+  return with_conn("submit", [&](Conn& c, bool) {
+    return c.exec("INSERT INTO submission(planned, started_at, heartbeat_at) VALUES ($1, stepq_now(), stepq_now()) RETURNING id",
+                  Params().add(planned))
+        .i64(0, 0);
+  });
+}
+
+void PgStore::submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) {
+  with_conn("submit", [&](Conn& c, bool) {
+    c.exec("UPDATE submission SET submitted = $2, heartbeat_at = stepq_now(), "
+           "finished_at = CASE WHEN $3 THEN stepq_now() END WHERE id = $1",
+           Params().add(id).add(submitted).add(finished ? "true" : "false"));
+    return 0;
+  });
+}
+
+// ---- the Queue --------------------------------------------------------------------------------
+
+StepRef PgStore::step_ref(const Result& r, int i) {
+  StepRef s;
+  s.id = static_cast<std::uint64_t>(r.i64(i, 0));
+  s.fence = static_cast<std::uint64_t>(r.i64(i, 1));
+  s.session = static_cast<std::uint64_t>(r.i64(i, 2));
+  s.step = static_cast<int>(r.i64(i, 3));
+  s.tmpl = tmpl_sc_.at(r.i64(i, 4));
+  s.kind = kind_sc_.at(r.i64(i, 5));
+  s.attempt = static_cast<int>(r.i64(i, 6));
+  const double ready_at = r.f64(i, 7);
+  s.ready_at = ready_at / scale_;
+  s.activated_at = (r.null(i, 8) ? ready_at : r.f64(i, 8)) / scale_;
+  return s;
+}
+
+std::optional<StepRef> PgStore::claim(int pool) {
+  const std::int64_t token = static_cast<std::int64_t>(token_++);
+  const std::int64_t me = processor_.load();
+  return with_conn("claim", [&](Conn& c, bool in_doubt) -> std::optional<StepRef> {
+    if (in_doubt) {
+      auto r = c.run("claimed_by_token", sql::kClaimedByToken, Params().add(me).add(token));
+      if (r.rows()) return step_ref(r, 0);
+    }
+    auto r = c.run(("claim" + std::to_string(pool)).c_str(), sql::kClaim, Params().add(pool_kinds_[pool]).add(me).add(token));
+    if (!r.rows()) return std::nullopt;
+    return step_ref(r, 0);
+  });
+}
+
+bool PgStore::predecessors_done(const StepRef& s) {
+  return with_conn("recheck", [&](Conn& c, bool) {
+    auto r = c.run("deps_left", "SELECT deps_left FROM step WHERE id = $1", Params().add(s.id));
+    return r.rows() && r.i64(0, 0) == 0;
+  });
+}
+
+std::uint64_t PgStore::end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason) {
+  const auto n = c.run("cancel_rest", sql::kCancelRest, Params().add(session)).affected();
+  c.run("end_session", sql::kEndSession, Params().add(session).add(phase).add(reason));
+  return static_cast<std::uint64_t>(n);
+}
+
+bool PgStore::finish(const StepRef& s, const Outcome& o) {
+  std::vector<int> ready;
+  std::optional<double> waiting_until;
+  const bool applied = with_conn("finish", [&](Conn& c, bool in_doubt) -> bool {
+    ready.clear();
+    waiting_until.reset();
+    if (in_doubt) {  // the execution row was closed by the same commit, if there was one
+      auto r = c.run("execution_outcome", sql::kExecutionOutcome, Params().add(s.id).add(s.fence));
+      if (r.rows() && !r.null(0, 0)) {
+        const std::string out = r.text(0, 0);
+        return out != "lost" && out != "reaped" && out != "released";
+      }
+    }
+    const std::string reason = o.reason;
+    switch (o.type) {
+      case Outcome::Type::completed: {
+        auto r = c.run("complete", sql::kComplete, Params().add(s.id).add(s.fence));
+        ready = pools_of(r, 1);
+        return r.rows() > 0 && r.i64(0, 0) == 1;
+      }
+      case Outcome::Type::failed: {
+        Tx tx(c);
+        auto r = c.run("fail", sql::kFail, Params().add(s.id).add(s.fence).add(reason));
+        const bool ok = r.rows() == 1;
+        if (ok) end_session(c, r.i64(0, 0), "FAILED", reason);
+        Params p = Params().add(s.id).add(s.fence).add(ok ? "failed" : "lost");
+        if (reason.empty()) p.null(); else p.add(reason);
+        c.run("end_execution", sql::kEndExecution, p);
+        tx.commit();
+        return ok;
+      }
+      case Outcome::Type::wait: {
+        Params p = Params().add(s.id).add(s.fence).add(o.delay_s * scale_).add(o.next_attempt ? 1 : 0);
+        if (reason.empty()) p.null(); else p.add(reason);
+        p.add(o.next_attempt ? "retry" : "requeue");
+        auto r = c.run("wait", sql::kWait, p);
+        if (r.rows() && !r.null(0, 0)) {
+          waiting_until = r.f64(0, 0);
+          return true;
+        }
+        return false;
+      }
+    }
+    return false;
+  });
+  notify(ready);
+  if (waiting_until && on_waiting) on_waiting(*waiting_until);
+  return applied;
+}
+
+// ---- processors, reaper, promoter ----------------------------------------------------------------
+
+std::int64_t PgStore::insert_processor(Conn& c) {
+  return c.exec("INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) VALUES ($1, $2, $3, stepq_now(), stepq_now()) "
+                "RETURNING id",
+                Params().add(host_).add(pid_).add(pools_))
+      .i64(0, 0);
+}
+
+std::int64_t PgStore::register_processor(const std::string& host, std::int64_t pid, const std::string& pools) {
+  host_ = host;
+  pid_ = pid;
+  pools_ = pools;
+  processor_ = with_conn("register", [&](Conn& c, bool) { return insert_processor(c); });
+  return processor_;
+}
+
+bool PgStore::heartbeat() {
+  std::uint64_t reconnects;
+  {
+    std::lock_guard lk(lost_mu_);
+    reconnects = unrecorded_reconnects_;
+  }
+  const bool alive = with_conn("heartbeat", [&](Conn& c, bool) {
+    const bool ok = c.run("heartbeat",
+                          "UPDATE processor SET heartbeat_at = stepq_now(), reconnects = reconnects + $2, "
+                          "reconnected_at = CASE WHEN $2 > 0 THEN stepq_now() ELSE reconnected_at END "
+                          "WHERE id = $1 AND stopped_at IS NULL",
+                          Params().add(processor_.load()).add(reconnects))
+                        .affected() == 1;
+    if (!ok) processor_ = insert_processor(c);  // declared dead: our old claims are fenced off
+    return ok;
+  });
+  std::lock_guard lk(lost_mu_);
+  unrecorded_reconnects_ -= std::min(unrecorded_reconnects_, alive ? reconnects : 0);
+  return alive;
+}
+
+int PgStore::reap(double lease_s) {
+  std::vector<int> ready;
+  const int n = with_conn("reaper", [&](Conn& c, bool) {
+    ready.clear();
+    Tx tx(c);
+    // One reaper at a time across all processes; the others find the lock taken and skip a turn.
+    if (c.exec("SELECT pg_try_advisory_xact_lock(" + std::to_string(kLockReaper) + ")").text(0, 0) != "t") return 0;
+    const std::string why = "no heartbeat for " + num(lease_s) + " s";
+    auto died = c.exec(
+        "UPDATE processor SET stopped_at = stepq_now(), stop_reason = $1 "
+        "WHERE stopped_at IS NULL AND heartbeat_at < stepq_now() - $2 RETURNING id",
+        Params().add(why).add(lease_s));
+    auto orphans = c.exec(
+        "SELECT s.id, s.fence, s.attempt, s.max_attempts, s.session, s.kind, p.id, p.host, p.pid FROM step s "
+        "JOIN processor p ON p.id = s.processor WHERE s.phase = 3 AND p.stopped_at IS NOT NULL ORDER BY s.id "
+        "FOR NO KEY UPDATE OF s");
+    int count = 0;
+    std::vector<std::int64_t> kinds;
+    for (int i = 0; i < orphans.rows(); ++i) {
+      const std::int64_t id = orphans.i64(i, 0), fence = orphans.i64(i, 1), attempt = orphans.i64(i, 2),
+                         max_attempts = orphans.i64(i, 3), session = orphans.i64(i, 4);
+      const std::string reason = "processor " + orphans.text(i, 6) + " (" + orphans.text(i, 7) + " pid " +
+                                 orphans.text(i, 8) + ") stopped while running attempt " + std::to_string(attempt);
+      c.run("end_execution", sql::kEndExecution, Params().add(id).add(fence).add("reaped").add(reason));
+      // Guarded by the fence: an earlier orphan of the same session may have failed the session
+      // and CANCELLED this one, and CANCELLED is final.
+      if (attempt >= max_attempts) {
+        const std::string final_reason =
+            reason + "; no attempts left (max_attempts " + std::to_string(max_attempts) + ")";
+        if (c.exec("UPDATE step SET phase = 5, processor = NULL, token = NULL, finished_at = stepq_now(), reason = $3 "
+                   "WHERE id = $1 AND phase = 3 AND fence = $2",
+                   Params().add(id).add(fence).add(final_reason))
+                .affected() == 1)
+          end_session(c, session, "FAILED", final_reason);
+      } else if (c.exec("UPDATE step SET phase = 2, processor = NULL, token = NULL, attempt = attempt + 1, "
+                        "ready_at = stepq_now(), reason = $3 WHERE id = $1 AND phase = 3 AND fence = $2",
+                        Params().add(id).add(fence).add(reason))
+                     .affected() == 1) {
+        kinds.push_back(orphans.i64(i, 5));
+      }
+      ++count;
+    }
+    // Executions of processors found dead just now whose steps were CANCELLED while they ran
+    // them: no finish will come to close them.
+    for (int i = 0; i < died.rows(); ++i)
+      c.exec("UPDATE execution SET ended_at = stepq_now(), outcome = 'reaped', "
+             "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
+             "WHERE ended_at IS NULL AND processor = $1",
+             Params().add(died.i64(i, 0)));
+    std::sort(kinds.begin(), kinds.end());
+    kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+    for (auto k : kinds) {
+      c.exec("SELECT pg_notify('stepq_ready', '" + std::to_string(k) + "')");
+      if (sc_) {
+        auto it = kind_sc_.find(k);
+        if (it != kind_sc_.end()) ready.push_back(sc_->kinds[it->second].pool);
+      }
+    }
+    tx.commit();
+    return count;
+  });
+  notify(ready);
+  return n;
+}
+
+std::optional<double> PgStore::promote() {
+  std::vector<int> ready;
+  const auto next = with_conn("promoter", [&](Conn& c, bool) -> std::optional<double> {
+    ready.clear();
+    auto due = c.run("next_due", sql::kNextDue, Params());
+    if (due.null(0, 0)) return std::nullopt;
+    if (due.f64(0, 0) > due.f64(0, 1)) return due.f64(0, 0);
+    ready = pools_of(c.run("promote", sql::kPromote, Params()), 0);
+    auto again = c.run("next_due", sql::kNextDue, Params());
+    if (again.null(0, 0)) return std::nullopt;
+    return again.f64(0, 0);
+  });
+  notify(ready);
+  return next;
+}
+
+live::LiveStore::Elsewhere PgStore::changes_elsewhere() {
+  Elsewhere e;
+  const double now = wall_now();
+  if (!sc_) return e;
+  e.ready.assign(sc_->pools.size(), false);
+  bool everything = false;
+  if (!listen_ || !listen_->ok()) {
+    listen_.reset();
+    if (now >= listen_retry_at_) {
+      try {
+        listen_ = std::make_unique<Conn>(pool_.url(), pool_.label());
+        listen_->exec("LISTEN stepq_ready");
+        everything = true;  // notifications sent while nobody listened are gone: look at the tables
+      } catch (const PgError&) {
+        listen_.reset();
+        listen_retry_at_ = now + 0.5;
+      }
+    }
+  }
+  if (listen_) {
+    if (!PQconsumeInput(listen_->raw())) {
+      listen_.reset();
+      listen_retry_at_ = now;
+      everything = true;
+    } else {
+      std::unordered_set<int> ours;
+      bool have_ours = false;
+      while (PGnotify* n = PQnotifies(listen_->raw())) {
+        if (!have_ours) {
+          ours = pool_.backend_pids();
+          have_ours = true;
+        }
+        if (!ours.count(n->be_pid)) {  // our own commits already woke our pools
+          auto k = kind_sc_.find(std::strtoll(n->extra, nullptr, 10));
+          if (k != kind_sc_.end()) {
+            e.ready[sc_->kinds[k->second].pool] = true;
+            e.any = true;
+          }
+        }
+        PQfreemem(n);
+      }
+    }
+  }
+  if (now >= next_fallback_) {
+    next_fallback_ = now + fallback_poll_s;
+    everything = true;
+  }
+  if (everything) {
+    e.any = e.waiting = true;
+    with_conn("promoter", [&](Conn& c, bool) {
+        for (std::size_t p = 0; p < pool_kinds_.size(); ++p)
+          if (c.run(("has_ready" + std::to_string(p)).c_str(),
+                    "SELECT EXISTS (SELECT 1 FROM step WHERE phase = 2 AND kind = ANY($1::int[]))",
+                    Params().add(pool_kinds_[p]))
+                  .text(0, 0) == "t")
+            e.ready[p] = true;
+        return 0;
+      });
+  }
+  return e;
+}
+
+bool PgStore::idle(double lease_s) {
+  return with_conn("idle", [&](Conn& c, bool) {
+    return c.run("idle",
+                 "SELECT NOT (EXISTS (SELECT 1 FROM session WHERE phase = 'ACTIVE') OR "
+                 "EXISTS (SELECT 1 FROM submission WHERE finished_at IS NULL AND heartbeat_at > stepq_now() - $1))",
+                 Params().add(lease_s))
+               .text(0, 0) == "t";
+  });
+}
+
+int PgStore::release_running() {
+  return with_conn("release", [&](Conn& c, bool) {
+    Tx tx(c);
+    const Params me = Params().add(processor_.load());
+    c.exec("UPDATE execution SET ended_at = stepq_now(), outcome = 'released', reason = 'graceful stop' "
+           "WHERE ended_at IS NULL AND (step, fence) IN (SELECT id, fence FROM step WHERE phase = 3 AND processor = $1)",
+           me);
+    const int n = static_cast<int>(
+        c.exec("UPDATE step SET phase = 2, processor = NULL, token = NULL, ready_at = stepq_now() "
+               "WHERE phase = 3 AND processor = $1 RETURNING kind",
+               me)
+            .rows());
+    c.exec("UPDATE execution SET ended_at = stepq_now(), outcome = 'lost', reason = 'graceful stop; the step had been cancelled' "
+           "WHERE ended_at IS NULL AND processor = $1",
+           me);
+    if (n > 0) c.exec("SELECT pg_notify('stepq_ready', kind::text) FROM kind");
+    tx.commit();
+    return n;
+  });
+}
+
+void PgStore::stop_processor(const std::string& reason) {
+  with_conn("stop", [&](Conn& c, bool) {
+    c.exec("UPDATE processor SET stopped_at = stepq_now(), stop_reason = $2 WHERE id = $1 AND stopped_at IS NULL",
+           Params().add(processor_.load()).add(reason));
+    return 0;
+  });
+}
+
+// ---- operator commands ---------------------------------------------------------------------------
+
+live::CancelResult PgStore::cancel_session(std::uint64_t id) {
+  require_schema();
+  return with_conn("cancel", [&](Conn& c, bool) {
+    Tx tx(c);
+    auto q = c.exec("SELECT phase FROM session WHERE id = $1 FOR UPDATE", Params().add(id));
+    if (!q.rows()) throw StoreError(pool_.label() + ": no session " + std::to_string(id) + " (see `stepq live status`)");
+    live::CancelResult r;
+    r.phase = q.text(0, 0);
+    if (r.phase != "ACTIVE") {
+      r.what = live::CancelResult::What::already_finished;
+      return r;
+    }
+    r.steps = end_session(c, static_cast<std::int64_t>(id), "CANCELLED", "cancelled by an operator");
+    tx.commit();
+    r.phase = "CANCELLED";
+    return r;
+  });
+}
+
+live::LiveStatus PgStore::status() {
+  require_schema();
+  return with_conn("status", [&](Conn& c, bool) {
+    live::LiveStatus st;
+    // One snapshot for every count, so that they add up.
+    c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    struct End {
+      Conn& c;
+      ~End() {
+        if (c.ok()) try {
+            c.exec("COMMIT");
+          } catch (...) {
+          }
+      }
+    } end{c};
+    st.now = c.exec("SELECT stepq_now()").f64(0, 0);
+    std::map<std::string, std::uint64_t> by_phase{{"ACTIVE", 0}, {"COMPLETED", 0}, {"FAILED", 0}, {"CANCELLED", 0}};
+    auto q = c.exec("SELECT phase, count(*) FROM session GROUP BY phase");
+    for (int i = 0; i < q.rows(); ++i) by_phase[q.text(i, 0)] = static_cast<std::uint64_t>(q.i64(i, 1));
+    for (const char* p : {"ACTIVE", "COMPLETED", "FAILED", "CANCELLED"}) st.sessions.emplace_back(p, by_phase[p]);
+
+    std::map<std::int64_t, std::size_t> kind_row;
+    q = c.exec("SELECT id, name FROM kind ORDER BY id");
+    for (int i = 0; i < q.rows(); ++i) {
+      kind_row[q.i64(i, 0)] = st.kinds.size();
+      st.kinds.push_back({});
+      st.kinds.back().name = q.text(i, 1);
+    }
+    q = c.exec("SELECT kind, phase, count(*) FROM step GROUP BY kind, phase");
+    for (int i = 0; i < q.rows(); ++i)
+      st.kinds[kind_row.at(q.i64(i, 0))].steps[static_cast<std::size_t>(q.i64(i, 1))] = static_cast<std::uint64_t>(q.i64(i, 2));
+    q = c.exec("SELECT kind, started_at - ready_at, ended_at - started_at, outcome FROM execution WHERE ended_at IS NOT NULL");
+    for (int i = 0; i < q.rows(); ++i)
+      live::add_execution(st.kinds[kind_row.at(q.i64(i, 0))], q.f64(i, 1), q.f64(i, 2), q.text(i, 3));
+    live::drop_unused_kinds(st);
+    q = c.exec("SELECT finished_at - created_at FROM session WHERE phase = 'COMPLETED'");
+    for (int i = 0; i < q.rows(); ++i) st.startup_s.add(std::max(0.0, q.f64(i, 0)));
+    q = c.exec(
+        "SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, coalesce(p.stop_reason, ''), "
+        "(SELECT count(*) FROM step s WHERE s.phase = 3 AND s.processor = p.id), p.reconnects FROM processor p ORDER BY p.id");
+    for (int i = 0; i < q.rows(); ++i) {
+      live::LiveStatus::Processor p;
+      p.id = q.i64(i, 0);
+      p.host = q.text(i, 1);
+      p.pid = q.i64(i, 2);
+      p.pools = q.text(i, 3);
+      p.started_at = q.f64(i, 4);
+      p.heartbeat_at = q.f64(i, 5);
+      if (!q.null(i, 6)) p.stopped_at = q.f64(i, 6);
+      p.stop_reason = q.text(i, 7);
+      p.running = static_cast<std::uint64_t>(q.i64(i, 8));
+      p.reconnects = static_cast<std::uint64_t>(q.i64(i, 9));
+      st.processors.push_back(std::move(p));
+    }
+    q = c.exec("SELECT reason, count(*) FROM session WHERE phase = 'FAILED' GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10");
+    for (int i = 0; i < q.rows(); ++i) st.failure_reasons.emplace_back(q.text(i, 0), static_cast<std::uint64_t>(q.i64(i, 1)));
+    st.submissions_active = static_cast<std::uint64_t>(
+        c.exec("SELECT count(*) FROM submission WHERE finished_at IS NULL AND heartbeat_at > $1", Params().add(st.now - 10))
+            .i64(0, 0));
+    return st;
+  });
+}
+
+}  // namespace stepq::pg

@@ -1,0 +1,91 @@
+// The live step queue on PostgreSQL (DESIGN §5, research/queues.md §4b): many processes on many
+// machines share one database. A connection per concurrent caller (pool), the hot paths as single
+// autocommit statements (queue_sql.hpp), LISTEN/NOTIFY on a connection of its own for wake-ups
+// plus a fallback poll, a reaper that one processor at a time runs (advisory lock), and
+// reconnection with backoff: a write whose connection dropped is looked up (token, execution
+// log) rather than done twice.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "backends/live/store.hpp"
+#include "pg.hpp"
+
+namespace stepq::pg {
+
+class PgStore final : public live::LiveStore {
+ public:
+  // `create` (live init): create the database when it does not exist.
+  PgStore(const std::string& url, bool create);
+  ~PgStore() override;
+
+  // Queue
+  std::optional<StepRef> claim(int pool) override;
+  bool predecessors_done(const StepRef& s) override;
+  bool finish(const StepRef& s, const Outcome& o) override;
+
+  // LiveStore
+  int schema_version() override;
+  int migrate() override;
+  void require_schema() override;
+  void bind(const Scenario& sc, double time_scale) override;
+  std::uint64_t submit_session() override;
+  std::int64_t begin_submission(std::uint64_t planned) override;
+  void submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) override;
+  std::int64_t register_processor(const std::string& host, std::int64_t pid, const std::string& pools) override;
+  bool heartbeat() override;
+  int reap(double lease_s) override;
+  std::optional<double> promote() override;
+  Elsewhere changes_elsewhere() override;
+  bool idle(double lease_s) override;
+  int release_running() override;
+  void stop_processor(const std::string& reason) override;
+  live::CancelResult cancel_session(std::uint64_t id) override;
+  live::LiveStatus status() override;
+
+  // How long an operation keeps reconnecting before it gives up (StoreError). Tests shorten it.
+  double reconnect_limit_s = 120;
+  double fallback_poll_s = 0.5;
+  const std::string& label() const { return pool_.label(); }
+
+ private:
+  // Runs `f(conn, in_doubt)` on a pooled connection; on a lost connection reconnects with
+  // backoff and runs it again with in_doubt = true (the previous try may have committed); on a
+  // deadlock runs it again.
+  template <class F>
+  auto with_conn(const char* what, F&& f);
+  void lost(const std::string& why);
+  std::vector<int> pools_of(const Result& r, int col);
+  void notify(const std::vector<int>& pools);
+  std::uint64_t end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason);
+  std::int64_t insert_processor(Conn& c);
+  StepRef step_ref(const Result& r, int row);
+
+  Pool pool_;
+
+  // Bound scenario.
+  const Scenario* sc_ = nullptr;
+  double scale_ = 1;
+  std::vector<std::int64_t> kind_db_, tmpl_db_;                 // scenario index → db id
+  std::unordered_map<std::int64_t, int> kind_sc_, tmpl_sc_;     // db id → scenario index
+  std::vector<std::string> pool_kinds_;                         // per pool: '{1,2}'
+
+  // This process as a processor.
+  std::atomic<std::int64_t> processor_{0};
+  std::string host_, pools_;
+  std::int64_t pid_ = 0;
+  std::atomic<std::uint64_t> token_;
+
+  // Reconnections: an episode is losses less than 5 s apart; heartbeat() records them.
+  std::mutex lost_mu_;
+  double lost_at_ = -1e300;
+  std::uint64_t unrecorded_reconnects_ = 0;
+
+  // The listening connection (promoter thread only).
+  std::unique_ptr<Conn> listen_;
+  double listen_retry_at_ = 0, next_fallback_ = 0;
+};
+
+}  // namespace stepq::pg
