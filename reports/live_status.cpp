@@ -53,6 +53,7 @@ nlohmann::ordered_json live_status_json(const live::LiveStatus& st, double scale
     o["state"] = p.stopped_at ? "stopped" : "running";
     o["heartbeat_age_s"] = st.now - p.heartbeat_at;  // wall seconds: this is about the machine
     o["running"] = p.running;
+    o["reconnects"] = p.reconnects;
     if (p.stopped_at) o["stop_reason"] = p.stop_reason;
     j["processors"].push_back(o);
   }
@@ -102,6 +103,9 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j) {
                     p["state"].get<std::string>().c_str(), p["heartbeat_age_s"].get<double>(),
                     p["running"].get<unsigned long long>(), p["pools"].get<std::string>().c_str());
       out << b;
+      if (p["reconnects"].get<std::uint64_t>() > 0)
+        out << "      lost its database connection and reconnected " << p["reconnects"].get<std::uint64_t>() << " time"
+            << (p["reconnects"].get<std::uint64_t>() == 1 ? "" : "s") << "\n";
     }
   }
   if (!j["failures"]["reasons"].empty()) {

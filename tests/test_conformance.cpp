@@ -124,7 +124,9 @@ struct SimHarness final : Harness {
 
 // ---- the live stores ------------------------------------------------------------------------------
 
-constexpr double kScale = 0.002;  // wall seconds per model second: 10 model s = 20 ms
+// Wall seconds per model second: 10 model s = 100 ms, so that a case's "not due yet" holds on a
+// loaded machine (at 20 ms a stalled thread once overslept a 10 ms sleep by the rest).
+constexpr double kScale = 0.01;
 
 // A live store as processor A, and open() for more processors on the same database.
 struct LiveHarness : Harness {

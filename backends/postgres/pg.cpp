@@ -53,6 +53,10 @@ Conn::Conn(const std::string& url, const std::string& label) : label_(label) {
   }
   // Server messages at NOTICE level (e.g. "relation already exists, skipping") are not for users.
   PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+  // stepq's statements look rows up by key; a custom plan per execution would only re-plan the
+  // same thing (the completion CTE takes ~1 ms to plan, longer than it takes to run).
+  PGresult* r = PQexec(c_, "SET plan_cache_mode = force_generic_plan");
+  PQclear(r);
 }
 
 Result Conn::check(PGresult* r, const std::string& sql) {

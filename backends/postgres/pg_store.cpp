@@ -254,10 +254,14 @@ void PgStore::bind(const Scenario& sc, double time_scale) {
   sc_ = &sc;
   scale_ = time_scale;
   pool_kinds_.clear();
+  pool_claim_.clear();
+  claim_sql_.clear();
   for (const auto& p : sc.pools) {
     std::vector<std::int64_t> kinds;
     for (int k : p.kinds) kinds.push_back(kind_db_[k]);
     pool_kinds_.push_back(int_array(kinds));
+    pool_claim_.push_back(kinds.size() == 1 ? std::to_string(kinds[0]) : int_array(kinds));
+    claim_sql_.push_back(sql::claim(kinds.size() > 1));
   }
 }
 
@@ -270,10 +274,16 @@ void PgStore::notify(const std::vector<int>& pools) {
 std::vector<int> PgStore::pools_of(const Result& r, int col) {
   std::vector<int> out;
   if (!sc_) return out;
+  std::vector<std::int64_t> kinds;
   for (int i = 0; i < r.rows(); ++i) {
     if (r.null(i, col)) continue;
-    auto k = kind_sc_.find(r.i64(i, col));
+    kinds.push_back(r.i64(i, col));
+    auto k = kind_sc_.find(kinds.back());
     if (k != kind_sc_.end()) out.push_back(sc_->kinds[k->second].pool);
+  }
+  if (!kinds.empty()) {
+    std::lock_guard lk(notify_mu_);
+    unsent_.insert(unsent_.end(), kinds.begin(), kinds.end());
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -384,7 +394,8 @@ std::optional<StepRef> PgStore::claim(int pool) {
       auto r = c.run("claimed_by_token", sql::kClaimedByToken, Params().add(me).add(token));
       if (r.rows()) return step_ref(r, 0);
     }
-    auto r = c.run(("claim" + std::to_string(pool)).c_str(), sql::kClaim, Params().add(pool_kinds_[pool]).add(me).add(token));
+    auto r = c.run(("claim" + std::to_string(pool)).c_str(), claim_sql_[pool],
+                   Params().add(pool_claim_[pool]).add(me).add(token));
     if (!r.rows()) return std::nullopt;
     return step_ref(r, 0);
   });
@@ -542,8 +553,11 @@ int PgStore::reap(double lease_s) {
              Params().add(died.i64(i, 0)));
     std::sort(kinds.begin(), kinds.end());
     kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+    {
+      std::lock_guard lk(notify_mu_);
+      unsent_.insert(unsent_.end(), kinds.begin(), kinds.end());
+    }
     for (auto k : kinds) {
-      c.exec("SELECT pg_notify('stepq_ready', '" + std::to_string(k) + "')");
       if (sc_) {
         auto it = kind_sc_.find(k);
         if (it != kind_sc_.end()) ready.push_back(sc_->kinds[it->second].pool);
@@ -591,6 +605,7 @@ live::LiveStore::Elsewhere PgStore::changes_elsewhere() {
       }
     }
   }
+  if (listen_) flush_notifications();
   if (listen_) {
     if (!PQconsumeInput(listen_->raw())) {
       listen_.reset();
@@ -602,6 +617,7 @@ live::LiveStore::Elsewhere PgStore::changes_elsewhere() {
       while (PGnotify* n = PQnotifies(listen_->raw())) {
         if (!have_ours) {
           ours = pool_.backend_pids();
+          ours.insert(listen_->backend_pid());
           have_ours = true;
         }
         if (!ours.count(n->be_pid)) {  // our own commits already woke our pools
@@ -634,6 +650,29 @@ live::LiveStore::Elsewhere PgStore::changes_elsewhere() {
   return e;
 }
 
+void PgStore::flush_notifications() {
+  std::vector<std::int64_t> kinds;
+  {
+    std::lock_guard lk(notify_mu_);
+    kinds.swap(unsent_);
+  }
+  if (kinds.empty()) return;
+  std::sort(kinds.begin(), kinds.end());
+  kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+  std::string arr = "{";
+  for (std::size_t i = 0; i < kinds.size(); ++i) arr += (i ? "," : "") + std::to_string(kinds[i]);
+  arr += "}";
+  try {
+    if (listen_ && listen_->ok()) {
+      listen_->run("notify", sql::kNotify, Params().add(arr));
+      return;
+    }
+    with_conn("notify", [&](Conn& c, bool) { return c.run("notify", sql::kNotify, Params().add(arr)).rows(); });
+  } catch (const ConnLost&) {
+    // Others will find the steps on their fallback poll.
+  }
+}
+
 bool PgStore::idle(double lease_s) {
   return with_conn("idle", [&](Conn& c, bool) {
     return c.run("idle",
@@ -659,7 +698,7 @@ int PgStore::release_running() {
     c.exec("UPDATE execution SET ended_at = stepq_now(), outcome = 'lost', reason = 'graceful stop; the step had been cancelled' "
            "WHERE ended_at IS NULL AND processor = $1",
            me);
-    if (n > 0) c.exec("SELECT pg_notify('stepq_ready', kind::text) FROM kind");
+    if (n > 0) c.exec("SELECT pg_notify('stepq_ready', id::text) FROM kind");
     tx.commit();
     return n;
   });

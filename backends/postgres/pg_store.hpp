@@ -57,7 +57,8 @@ class PgStore final : public live::LiveStore {
   template <class F>
   auto with_conn(const char* what, F&& f);
   void lost(const std::string& why);
-  std::vector<int> pools_of(const Result& r, int col);
+  std::vector<int> pools_of(const Result& r, int col);  // and queues their kinds' notifications
+  void flush_notifications();
   void notify(const std::vector<int>& pools);
   std::uint64_t end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason);
   std::int64_t insert_processor(Conn& c);
@@ -71,6 +72,7 @@ class PgStore final : public live::LiveStore {
   std::vector<std::int64_t> kind_db_, tmpl_db_;                 // scenario index → db id
   std::unordered_map<std::int64_t, int> kind_sc_, tmpl_sc_;     // db id → scenario index
   std::vector<std::string> pool_kinds_;                         // per pool: '{1,2}'
+  std::vector<std::string> pool_claim_, claim_sql_;             // per pool: its claim's $1 and SQL
 
   // This process as a processor.
   std::atomic<std::int64_t> processor_{0};
@@ -83,7 +85,11 @@ class PgStore final : public live::LiveStore {
   double lost_at_ = -1e300;
   std::uint64_t unrecorded_reconnects_ = 0;
 
-  // The listening connection (promoter thread only).
+  // Kinds made READY here whose notifications are not sent yet.
+  std::mutex notify_mu_;
+  std::vector<std::int64_t> unsent_;
+
+  // The listening connection (promoter thread only); it also sends the batched notifications.
   std::unique_ptr<Conn> listen_;
   double listen_retry_at_ = 0, next_fallback_ = 0;
 };
