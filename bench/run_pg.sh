@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Claim→finish cycles per second on PostgreSQL (synchronous_commit on): stepq's queue code
+# (bench/pg_cycle.cpp: PgStore, a connection per thread) vs pgbench running the same two
+# statements (`pg_cycle script`), at 1, 4 and 16 concurrent workers, on a throwaway server
+# (scripts/pg_server.sh). Then the same with 1M finished steps (and their execution rows) in the
+# tables. Each run drains a fresh batch of READY single-step sessions; runs interleaved so that a
+# noisy neighbour hits both alike. Prints every run, then medians and ratios.
+# Usage: bench/run_pg.sh [REPEATS] [CYCLES] [FINISHED]  (after a Release build in build/).
+# Default 3, 20000, 1000000: about 6 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+R=${1:-3}
+N=${2:-20000}
+F=${3:-1000000}
+bin=build/bench/pg_cycle
+tmp=$(mktemp -d /tmp/stepq-bench-pg.XXXXXX)
+chmod 755 "$tmp"
+server=$(scripts/pg_server.sh start "$tmp/pg")
+trap 'scripts/pg_server.sh stop "$tmp/pg"; rm -rf "$tmp"' EXIT
+base=${server%/postgres}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(pgbench --version)"
+"$bin" script > "$tmp/cycle.sql"
+extra=$((N / 20 + 100))   # READY rows beyond the run's cycles: a claim never finds them all locked
+for db in empty history; do
+  finished=0; [ $db = history ] && finished=$F
+  "$bin" seed "$base/$db" "$finished"
+  [ "$(psql "$base/$db" -Atc "SELECT id FROM kind WHERE name = 'work'")" = 1 ] || { echo "kind id is not 1" >&2; exit 1; }
+done
+for i in $(seq "$R"); do
+  for db in empty history; do
+    for t in 1 4 16; do
+      "$bin" reset "$base/$db" $((N + extra))
+      line=$("$bin" stepq "$t" "$base/$db" "$N")
+      echo "$db $line"
+      echo "$line" | sed -E 's/.*"cycles_per_s": ([0-9]+).*/\1/' >> "$tmp/stepq.$db.$t"
+      "$bin" reset "$base/$db" $((N + extra))
+      out=$(pgbench -n -M prepared -f "$tmp/cycle.sql" -c "$t" -j 2 -t $((N / t)) "$base/$db" 2>&1)
+      tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+) \(without.*/\1/p')
+      failed=$(echo "$out" | sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p')
+      echo "$db {\"variant\": \"pgbench\", \"threads\": $t, \"cycles_per_s\": ${tps%.*}, \"failed\": ${failed:-0}}"
+      [ "${failed:-0}" = 0 ] || { echo "$out" >&2; exit 1; }
+      echo "${tps%.*}" >> "$tmp/pgbench.$db.$t"
+    done
+  done
+done
+echo "medians of $R runs, $N cycles each (cycles/s), synchronous_commit on:"
+for db in empty history; do
+  for t in 1 4 16; do
+    ours=$(median < "$tmp/stepq.$db.$t")
+    theirs=$(median < "$tmp/pgbench.$db.$t")
+    echo "  $db, $t worker(s): stepq $ours; pgbench $theirs; ratio $(python3 -c "print(round($ours/$theirs, 2))")"
+  done
+done
+for t in 1 4 16; do
+  e=$(median < "$tmp/stepq.empty.$t"); h=$(median < "$tmp/stepq.history.$t")
+  echo "  stepq with $F finished steps vs none, $t worker(s): $(python3 -c "print(round($h/$e, 2))")"
+done
