@@ -90,7 +90,7 @@ TEST_CASE("M/M/c wait quantile inverts P(W > t) = C e^{-(c mu - lambda) t}", "[v
   CHECK(d.tail(d.quantile(0.99)) == Approx(0.01).epsilon(1e-9));
 }
 
-TEST_CASE("Allen-Cunneen: scv 0 halves the wait; M/D/1 is exactly half M/M/1 (Pollaczek-Khinchine)",
+TEST_CASE("Allen-Cunneen: scv 0 halves the wait, M/D/1 is exactly half M/M/1 (Pollaczek-Khinchine)",
           "[validation][analytic]") {
   CHECK(allen_cunneen_factor(1, 0) == 0.5);
   CHECK(allen_cunneen_factor(1, 1) == 1.0);
@@ -118,7 +118,7 @@ TEST_CASE("Allen-Cunneen: scv 0 halves the wait; M/D/1 is exactly half M/M/1 (Po
   CHECK(analyze(mg1).kinds[0].wait->mean == Approx(0.7 * (4.0 / 3) / (2 * 0.3)).epsilon(1e-12));
 }
 
-TEST_CASE("M^X/M/c: batch size 1 is M/M/c; M^X/M/1 matches its closed form; Little's law holds",
+TEST_CASE("M^X/M/c: batch size 1 is M/M/c, M^X/M/1 matches its closed form, Little's law holds",
           "[validation][analytic]") {
   const BatchWait one = mxmc_wait(4, 3.2, {1.0}, 1.0);
   CHECK(one.mean_wait == Approx(2048.0 / 2747.0).epsilon(1e-10));
@@ -221,7 +221,7 @@ TEST_CASE("an unstable pool: the verdict names it and the threads it needs", "[v
   CHECK(fixed["pools"]["data.stage"]["stable"].get<bool>());
 }
 
-TEST_CASE("an overloaded link is a verdict of its own; threads do not help", "[validation][analytic]") {
+TEST_CASE("an overloaded link is a verdict of its own, threads do not help", "[validation][analytic]") {
   // 0.1 sessions/s x 3 GB = 300 MB/s on a 200 MB/s link.
   const auto j = analyze_json(test::scenario(R"({"name": "wan", "sessions": 10,
     "arrivals": {"process": "poisson", "rate_per_s": 0.1},

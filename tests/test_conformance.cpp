@@ -244,7 +244,7 @@ QUEUE_CASE(activation, "completing the last predecessor makes a step READY, at t
   REQUIRE_FALSE(h.q().claim(back));
 }
 
-QUEUE_CASE(fencing, "a final failure cancels the session; a running step of it loses its lease", false) {
+QUEUE_CASE(fencing, "a final failure cancels the session, a running step of it loses its lease", false) {
   const int front = h.pool("front"), back = h.pool("back");
   h.submit();
   h.submit();

@@ -131,7 +131,7 @@ TEST_CASE("a partial dispatch or retry object keeps the other defaults", "[scena
   CHECK(sc.kinds[0].retry.backoff_factor == 2);
 }
 
-TEST_CASE("integers must be integral; integral-valued floats are accepted", "[scenario]") {
+TEST_CASE("integers must be integral, integral-valued floats are accepted", "[scenario]") {
   CHECK(*load(kMinimal, {{"/sessions", "2e5"}}).sessions == 200000);
   CHECK(load(kMinimal, {{"/kinds/work/threads", "4.0"}}).pools[0].threads == 4);
   CHECK(load(kMinimal, {{"/seed", "0"}}).seed == 0);
@@ -328,7 +328,7 @@ TEST_CASE("platform errors", "[scenario]") {
         "dir/t.json: /platform/links/0/name: must be a non-empty string (missing)");
 }
 
-TEST_CASE("pools: kinds join the pool that lists them; file order is kept", "[scenario][pools]") {
+TEST_CASE("pools: kinds join the pool that lists them, file order is kept", "[scenario][pools]") {
   const std::string pooled = R"({
     "sessions": 1, "arrivals": {"process": "poisson", "rate_per_s": 1},
     "kinds": {"zeta": {"service_s": 1}, "alpha": {"service_s": 1}, "mid": {"service_s": 1}},

@@ -86,7 +86,7 @@ TEST_CASE("M/M/4 (scenarios/mm4.json shape): mean wait within 3% of Erlang C 0.7
   CHECK(kind(r, "work")["requeues"] == 0);
 }
 
-TEST_CASE("same seed, same result bit for bit; another seed, another result", "[sim]") {
+TEST_CASE("same seed, same result bit for bit, another seed, another result", "[sim]") {
   Scenario sc = test::scenario(kBroker);
   const auto a = without_wall_clock(test::simulate(sc));
   const auto b = without_wall_clock(test::simulate(sc));

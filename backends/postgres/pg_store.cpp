@@ -303,20 +303,21 @@ std::uint64_t PgStore::submit_session() {
       auto r = c.exec("SELECT id FROM session WHERE token = $1", Params().add(token));
       if (r.rows()) return static_cast<std::uint64_t>(r.i64(0, 0));
     }
+    // Two round trips: the ids, then everything else with the commit. Session ids are dense
+    // (0, 1, 2, …) as in simulation: an id picks the template and the session's random streams,
+    // so one submitter at a time (an advisory lock). Times are the transaction's start: one
+    // value for the session and its steps, as SQLite's submit reads the clock once.
     Tx tx(c);
-    // Session ids are dense (0, 1, 2, …) as in simulation: an id picks the template and the
-    // session's random streams. One submitter at a time; submissions are not the hot path.
-    c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockSubmit) + ")");
-    auto ids = c.exec("SELECT (SELECT coalesce(max(id) + 1, 0) FROM session), (SELECT coalesce(max(id), 0) + 1 FROM step)");
+    auto ids = c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockSubmit) +
+                      "); SELECT (SELECT coalesce(max(id) + 1, 0) FROM session), (SELECT coalesce(max(id), 0) + 1 FROM step)");
     const auto sid = static_cast<std::uint64_t>(ids.i64(0, 0));
     const std::int64_t base = ids.i64(0, 1);
     const int t = sc.template_for(sid);
     const TemplateSpec& tp = sc.templates[t];
-    auto s = c.exec(
-        "INSERT INTO session(id, template, phase, steps_left, created_at, token) "
-        "VALUES ($1, $2, 'ACTIVE', $3, stepq_now(), $4) RETURNING created_at",
-        Params().add(sid).add(tmpl_db_[t]).add(static_cast<std::int64_t>(tp.steps.size())).add(token));
-    const std::string now = num(s.f64(0, 0));
+    const std::string now = "date_part('epoch', now())";
+    std::string sql = "INSERT INTO session(id, template, phase, steps_left, created_at, token) VALUES (" +
+                      std::to_string(sid) + "," + std::to_string(tmpl_db_[t]) + ",'ACTIVE'," +
+                      std::to_string(tp.steps.size()) + "," + now + "," + std::to_string(token) + ");";
     const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
     std::string rows, edges;
     std::vector<std::int64_t> ready_kinds;
@@ -337,12 +338,14 @@ std::uint64_t PgStore::submit_session() {
         edges += (edges.empty() ? "(" : ",(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," +
                  std::to_string(base + n) + ")";
     }
-    c.exec("INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
-           "ready_at) VALUES " + rows);
-    if (!edges.empty()) c.exec("INSERT INTO step_next(step, next) VALUES " + edges);
+    sql += "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
+           "ready_at) VALUES " + rows + ";";
+    if (!edges.empty()) sql += "INSERT INTO step_next(step, next) VALUES " + edges + ";";
     std::sort(ready_kinds.begin(), ready_kinds.end());
     ready_kinds.erase(std::unique(ready_kinds.begin(), ready_kinds.end()), ready_kinds.end());
-    for (auto k : ready_kinds) c.exec("SELECT pg_notify('stepq_ready', '" + std::to_string(k) + "')");
+    // A submission is not the hot path: it may notify in its own commit.
+    for (auto k : ready_kinds) sql += "SELECT pg_notify('stepq_ready', '" + std::to_string(k) + "');";
+    c.exec(sql);
     tx.commit();
     return sid;
   });

@@ -117,7 +117,7 @@ TEST_CASE("tune: the same seed gives the same answer") {
   CHECK(a.json["startup_s"] == b.json["startup_s"]);
 }
 
-TEST_CASE("tune CLI: --apply writes the scenario with the chosen sizes; bad arguments exit 2 naming them") {
+TEST_CASE("tune CLI: --apply writes the scenario with the chosen sizes, bad arguments exit 2 naming them") {
   const std::string bin = STEPQ_BINARY, src = STEPQ_SOURCE_DIR;
   const std::string dir = "/tmp/stepq-tune-cli-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
