@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "live/db_check.hpp"
+#include "live/history.hpp"
 #include "live/processes.hpp"
 
 using namespace stepq::test;
@@ -92,53 +93,15 @@ TEST_CASE("crash: 3 processes x 4 threads, one SIGKILLed mid-run, one started: n
   }
 
   {  // every session ended: COMPLETED with every step COMPLETED, or FAILED with a reason
-    CHECK(db.count("SELECT count(*) FROM session") == sessions);
-    CHECK(db.count("SELECT count(*) FROM session WHERE phase NOT IN ('COMPLETED', 'FAILED')") == 0);
-    CHECK(db.count("SELECT count(*) FROM session WHERE phase = 'FAILED' AND coalesce(reason, '') = ''") == 0);
-    CHECK(db.count("SELECT count(*) FROM session s JOIN step t ON t.session = s.id "
-                   "WHERE s.phase = 'COMPLETED' AND t.phase != 4") == 0);
-    CHECK(db.count("SELECT count(*) FROM session "
-                   "WHERE phase = 'COMPLETED' AND (steps_left != 0 OR finished_at IS NULL)") == 0);
+    check_all_ended(db, sessions);
     CHECK(db.count("SELECT count(*) FROM session WHERE phase = 'COMPLETED'") > sessions * 9 / 10);
-    // Nothing RUNNING, nothing left to do, no execution left open.
-    CHECK(db.count("SELECT count(*) FROM step WHERE phase = 3") == 0);
-    CHECK(db.count("SELECT count(*) FROM step WHERE phase IN (0, 1, 2)") == 0);
-    CHECK(db.count("SELECT count(*) FROM execution WHERE ended_at IS NULL OR outcome IS NULL") == 0);
   }
 
-  {  // no step completed twice
-    for (const auto& r : db.rows("SELECT step, count(*) FROM execution WHERE outcome = 'completed' "
-                                 "GROUP BY step HAVING count(*) > 1"))
-      UNSCOPED_INFO("step " << r[0] << " completed " << r[1] << " times");
-    CHECK(db.count("SELECT count(*) FROM (SELECT step FROM execution WHERE outcome = 'completed' "
-                   "GROUP BY step HAVING count(*) > 1)") == 0);
-    CHECK(db.count("SELECT count(*) FROM step WHERE phase = 4") ==
-          db.count("SELECT count(*) FROM execution WHERE outcome = 'completed'"));
-  }
-
-  {  // no step ran in two places at once: each execution of a step ended before its next began
-    // Executions of one step in the order they started; the next one must start after this one
-    // ended, and claims (fences) must come in the same order.
+  {  // no step completed twice, none ran in two places at once
+    check_no_step_twice(db);
     const std::string next =
-        "SELECT step, fence, processor, outcome, ended_at, "
-        "  lead(started_at) OVER w AS next_start, lead(fence) OVER w AS next_fence, "
-        "  lead(processor) OVER w AS next_proc "
+        "SELECT step, processor, lead(processor) OVER w AS next_proc "
         "FROM execution WINDOW w AS (PARTITION BY step ORDER BY started_at, fence)";
-    const std::string bad = "FROM (" + next + ") WHERE next_start IS NOT NULL AND "
-                            "(ended_at IS NULL OR ended_at > next_start OR next_fence <= fence)";
-    for (const auto& r : db.rows("SELECT step, fence, processor, outcome, ended_at - next_start, next_fence, next_proc " +
-                                 bad + " LIMIT 20"))
-      UNSCOPED_INFO("step " << r[0] << ": claim " << r[1] << " by processor " << r[2] << " (" << r[3] << ") still ran "
-                            << r[4] << " s into claim " << r[5] << " by processor " << r[6]);
-    CHECK(db.count("SELECT count(*) " + bad) == 0);
-    // The times the overlap check relies on are in order within each execution too: a claim
-    // starts once its step is READY, and ends after it started.
-    for (const auto& r : db.rows("SELECT step, fence, processor, ready_at - started_at FROM execution "
-                                 "WHERE started_at < ready_at LIMIT 20"))
-      UNSCOPED_INFO("step " << r[0] << ": claim " << r[1] << " by processor " << r[2] << " started " << r[3]
-                            << " s before the step was READY");
-    CHECK(db.count("SELECT count(*) FROM execution WHERE started_at < ready_at") == 0);
-    CHECK(db.count("SELECT count(*) FROM execution WHERE ended_at < started_at") == 0);
     CHECK(db.count("SELECT count(*) FROM execution") > 3 * sessions);  // the log is the real thing
     // Several processors took part in the steps run more than once (retries, reaped steps).
     CHECK(db.count("SELECT count(*) FROM (" + next + ") WHERE next_proc IS NOT NULL AND next_proc != processor") > 0);

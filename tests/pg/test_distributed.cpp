@@ -9,7 +9,8 @@
 
 #include "live/db_check.hpp"
 #include "live/processes.hpp"
-#include "pg/history.hpp"
+#include "live/history.hpp"
+#include "pg/pg_check.hpp"
 #include "pg/pg_env.hpp"
 
 using namespace stepq::test;

@@ -1,14 +1,14 @@
-// What the execution log of a finished run on PostgreSQL must show, whatever happened during it:
-// every session ended, nothing left RUNNING or open, no step completed twice, no step running in
-// two places at once.
+// What the execution log of a finished run must show, whatever happened during it: every session
+// ended, nothing left RUNNING or open, no step completed twice, no step running in two places at
+// once. The SQL runs on SQLite (tests/live/db_check.hpp's SqlDb) and PostgreSQL (PgDb) alike.
 #pragma once
 #include <catch2/catch.hpp>
 
-#include "pg/pg_check.hpp"
 
 namespace stepq::test {
 
-inline void check_all_ended(PgDb& db, long long sessions) {
+template <class Db>
+void check_all_ended(Db& db, long long sessions) {
   CHECK(db.count("SELECT count(*) FROM session") == sessions);
   CHECK(db.count("SELECT count(*) FROM session WHERE phase NOT IN ('COMPLETED', 'FAILED')") == 0);
   CHECK(db.count("SELECT count(*) FROM session WHERE phase = 'FAILED' AND coalesce(reason, '') = ''") == 0);
@@ -19,7 +19,8 @@ inline void check_all_ended(PgDb& db, long long sessions) {
   CHECK(db.count("SELECT count(*) FROM execution WHERE ended_at IS NULL OR outcome IS NULL") == 0);
 }
 
-inline void check_no_step_twice(PgDb& db) {
+template <class Db>
+void check_no_step_twice(Db& db) {
   for (const auto& r : db.rows("SELECT step, count(*) FROM execution WHERE outcome = 'completed' "
                                "GROUP BY step HAVING count(*) > 1 LIMIT 20"))
     UNSCOPED_INFO("step " << r[0] << " completed " << r[1] << " times");
