@@ -12,6 +12,8 @@
 //   pg_cycle stepq THREADS URL CYCLES THREADS threads, one PgStore (a connection per thread),
 //                                     CYCLES claim→finish cycles in all
 // Prints one JSON line per run: {"variant", "threads", "cycles", "seconds", "cycles_per_s"}.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -125,8 +127,13 @@ int main(int argc, char** argv) {
       for (auto& t : ts) t.join();
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const long long done = cycles - empty.load();
-      std::printf("{\"variant\": \"stepq\", \"threads\": %d, \"cycles\": %lld, \"seconds\": %.3f, \"cycles_per_s\": %.0f}\n",
-                  threads, done, secs, done / secs);
+      // The client's own CPU per cycle: what stepq's code costs, whatever the machine's noise.
+      rusage ru{};
+      getrusage(RUSAGE_SELF, &ru);
+      const double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+      std::printf("{\"variant\": \"stepq\", \"threads\": %d, \"cycles\": %lld, \"seconds\": %.3f, \"cycles_per_s\": %.0f, "
+                  "\"client_cpu_us_per_cycle\": %.1f}\n",
+                  threads, done, secs, done / secs, 1e6 * cpu / done);
       return empty.load() > 0 ? 4 : 0;
     }
   } catch (const std::exception& e) {

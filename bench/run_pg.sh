@@ -35,11 +35,14 @@ for i in $(seq "$R"); do
       line=$("$bin" stepq "$t" "$base/$db" "$N")
       echo "$db $line"
       echo "$line" | sed -E 's/.*"cycles_per_s": ([0-9]+).*/\1/' >> "$tmp/stepq.$db.$t"
+      echo "$line" | sed -E 's/.*"client_cpu_us_per_cycle": ([0-9.]+).*/\1/' >> "$tmp/stepq_cpu.$db.$t"
       "$bin" reset "$base/$db" $((N + extra))
-      out=$(pgbench -n -M prepared -f "$tmp/cycle.sql" -c "$t" -j 2 -t $((N / t)) "$base/$db" 2>&1)
+      out=$(/usr/bin/time -f "cpu %U %S" pgbench -n -M prepared -f "$tmp/cycle.sql" -c "$t" -j 2 -t $((N / t)) "$base/$db" 2>&1)
+      cpu=$(echo "$out" | sed -nE 's/^cpu ([0-9.]+) ([0-9.]+)$/\1 \2/p' | awk -v n=$N '{printf "%.1f", 1e6 * ($1 + $2) / n}')
       tps=$(echo "$out" | sed -nE 's/^tps = ([0-9.]+) \(without.*/\1/p')
       failed=$(echo "$out" | sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p')
-      echo "$db {\"variant\": \"pgbench\", \"threads\": $t, \"cycles_per_s\": ${tps%.*}, \"failed\": ${failed:-0}}"
+      echo "$db {\"variant\": \"pgbench\", \"threads\": $t, \"cycles_per_s\": ${tps%.*}, \"client_cpu_us_per_cycle\": $cpu, \"failed\": ${failed:-0}}"
+      echo "$cpu" >> "$tmp/pgbench_cpu.$db.$t"
       [ "${failed:-0}" = 0 ] || { echo "$out" >&2; exit 1; }
       echo "${tps%.*}" >> "$tmp/pgbench.$db.$t"
     done
@@ -50,7 +53,8 @@ for db in empty history; do
   for t in 1 4 16; do
     ours=$(median < "$tmp/stepq.$db.$t")
     theirs=$(median < "$tmp/pgbench.$db.$t")
-    echo "  $db, $t worker(s): stepq $ours; pgbench $theirs; ratio $(python3 -c "print(round($ours/$theirs, 2))")"
+    echo "  $db, $t worker(s): stepq $ours; pgbench $theirs; ratio $(python3 -c "print(round($ours/$theirs, 2))");" \
+         "client CPU per cycle: stepq $(median < "$tmp/stepq_cpu.$db.$t") µs, pgbench $(median < "$tmp/pgbench_cpu.$db.$t") µs"
   done
 done
 for t in 1 4 16; do
