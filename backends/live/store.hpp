@@ -57,6 +57,14 @@ struct LiveStatus {
   std::vector<Processor> processors;
   std::vector<std::pair<std::string, std::uint64_t>> failure_reasons;  // most frequent first
   std::uint64_t submissions_active = 0;
+  // The recorded history, for the report's charts over time: one entry per execution-log row
+  // (finished or not) and one per step READY now (no started_at). kind indexes `kinds`.
+  struct Interval {
+    std::size_t kind = 0;
+    double ready_at = 0;
+    std::optional<double> started_at, ended_at;
+  };
+  std::vector<Interval> history;
 };
 
 struct CancelResult {

@@ -576,29 +576,37 @@ live::LiveStatus SqliteStore::status() {
   }
   for (auto q = db_.prepare("SELECT kind, phase, count(*) FROM step GROUP BY kind, phase"); q.step();)
     st.kinds[kind_row.at(q.i64(0))].steps[static_cast<std::size_t>(q.i64(1))] = static_cast<std::uint64_t>(q.i64(2));
-  for (auto q = db_.prepare(
-           "SELECT kind, started_at - ready_at, ended_at - started_at, outcome FROM execution WHERE ended_at IS NOT NULL");
-       q.step();) {
+  for (auto q = db_.prepare("SELECT kind, ready_at, started_at, ended_at, outcome FROM execution"); q.step();) {
+    st.history.push_back({kind_row.at(q.i64(0)), q.f64(1), q.f64(2), std::nullopt});
+    if (q.is_null(3)) continue;  // running: no wait or service to count yet
+    st.history.back().ended_at = q.f64(3);
     auto& k = st.kinds[kind_row.at(q.i64(0))];
-    const std::string outcome = q.text(3);
+    const std::string outcome = q.text(4);
     k.executions++;
-    k.wait_s.add(std::max(0.0, q.f64(1)));
+    k.wait_s.add(std::max(0.0, q.f64(2) - q.f64(1)));
     if (outcome == "reaped" || outcome == "released") {
       k.reaped += outcome == "reaped";
       continue;  // it did not run to an end: its duration is not a service time
     }
-    k.service_s.add(std::max(0.0, q.f64(2)));
+    k.service_s.add(std::max(0.0, q.f64(3) - q.f64(2)));
     if (outcome == "lost") k.lost++;
     if (outcome == "retry") k.retries++;
   }
+  for (auto q = db_.prepare("SELECT kind, ready_at FROM step WHERE phase = 2"); q.step();)
+    st.history.push_back({kind_row.at(q.i64(0)), q.f64(1), std::nullopt, std::nullopt});
   // Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table.
-  st.kinds.erase(std::remove_if(st.kinds.begin(), st.kinds.end(),
-                                [](const auto& k) {
-                                  std::uint64_t n = 0;
-                                  for (auto c : k.steps) n += c;
-                                  return n == 0;
-                                }),
-                 st.kinds.end());
+  std::vector<std::size_t> new_row(st.kinds.size());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < st.kinds.size(); ++i) {
+    std::uint64_t n = 0;
+    for (auto c : st.kinds[i].steps) n += c;
+    new_row[i] = kept;
+    if (n == 0) continue;
+    if (kept != i) st.kinds[kept] = std::move(st.kinds[i]);  // never onto itself: that empties the name
+    ++kept;
+  }
+  st.kinds.resize(kept);
+  for (auto& h : st.history) h.kind = new_row[h.kind];
   for (auto q = db_.prepare("SELECT finished_at - created_at FROM session WHERE phase = 'COMPLETED'"); q.step();)
     st.startup_s.add(std::max(0.0, q.f64(0)));
   for (auto q = db_.prepare(
