@@ -7,10 +7,13 @@
 
 #include "cli/analyze_cmd.hpp"
 #include "cli/live_cmd.hpp"
+#include "cli/report_file.hpp"
 #include "cli/tune_cmd.hpp"
 #include "cli/scenario_file.hpp"
 #include "cli/validate.hpp"
 #include "reports/comparison.hpp"
+#include "reports/html_report.hpp"
+#include "reports/term_style.hpp"
 #include "reports/result_json.hpp"
 #include "reports/summary_table.hpp"
 #include "reports/trace_csv.hpp"
@@ -90,8 +93,10 @@ int run_cli(int argc, char** argv) {
       "Run 'stepq COMMAND --help' for the options of one command.");
 
   Common vc;
+  bool validate_quiet = false;
   auto* validate = app.add_subcommand("validate", "Check a scenario; print each template's plan and prepare cost.");
   add_scenario_options(validate, vc);
+  validate->add_flag("-q,--quiet", validate_quiet, "Print nothing: the exit status says whether the scenario is valid.");
   validate->footer(
       "Exit status 0 when the scenario is valid, 2 (with the file and JSON pointer) when not.\n"
       "Example:\n  stepq validate scenarios/skaha-basic.json\n"
@@ -103,7 +108,7 @@ int run_cli(int argc, char** argv) {
   bool quiet = false;
   std::vector<std::string> cfg;
   sim::ReplicationPlan reps;
-  std::string warmup, trace_dir;
+  std::string warmup, trace_dir, report;
   auto* simulate = app.add_subcommand(
       "simulate", "Simulate a scenario (SimGrid): start-up p50/p95/p99 and per-kind queue waits.");
   add_scenario_options(simulate, sc);
@@ -140,7 +145,13 @@ int run_cli(int argc, char** argv) {
                        "DIR/steps.csv (one row per claim: ready, claimed, finished, wait, outcome).\n"
                        "Single runs only (not with --replications).")
       ->type_name("DIR");
-  simulate->add_flag("-q,--quiet", quiet, "Print nothing but errors (use with --json).");
+  simulate->add_option("--report", report,
+                       "Write a self-contained HTML report (charts; opens offline in any browser) to FILE:\n"
+                       "start-up distribution, waits and utilization per pool, queue length over time.")
+      ->type_name("FILE");
+  simulate->add_flag("-q,--quiet", quiet,
+                     "Print nothing but errors (use with --json or --report); no progress line either.\n"
+                     "Colours: only on a terminal, never when NO_COLOR is set.");
   simulate->add_option("--cfg", cfg, "Pass a SimGrid setting through, e.g. --cfg contexts/factory:raw.")
       ->type_name("NAME:VALUE");
   simulate->footer(
@@ -149,6 +160,7 @@ int run_cli(int argc, char** argv) {
       "Examples:\n"
       "  stepq simulate scenarios/skaha-basic.json\n"
       "  stepq simulate scenarios/mm4.json --sessions 200000 --seed 7 --json r.json\n"
+      "  stepq simulate scenarios/skaha-basic.json --report r.html --trace t/\n"
       "  stepq simulate scenarios/broker-today.json --set /pools/main/threads=4 --quiet --json -");
 
   Common ac;
@@ -188,7 +200,7 @@ int run_cli(int argc, char** argv) {
   try {
     if (*validate) {
       const Scenario s = load(vc);
-      print_validation(std::cout, s);
+      if (!validate_quiet) print_validation(std::cout, s);
       return kOk;
     }
     if (*analyze) {
@@ -200,6 +212,7 @@ int run_cli(int argc, char** argv) {
       if (seed) s.seed = *seed;
       if (sessions) s.sessions = *sessions, s.duration_s.reset();
       JsonOut out(json_out);
+      check_report_path(report);
       sim::SimOptions opt;
       opt.progress = !quiet;
       opt.simgrid_cfg = cfg;
@@ -236,11 +249,16 @@ int run_cli(int argc, char** argv) {
         // No arrival rate to analyse (a trace at one instant): the simulation stands alone.
       }
       if (!quiet) {
-        print_summary(std::cout, result);
-        print_comparison(std::cout, result);
+        const TermStyle style = TermStyle::for_fd(1);
+        print_summary(std::cout, result, style);
+        print_comparison(std::cout, result, style);
       }
       try {
         out.write(result);
+        if (!report.empty()) {
+          write_simulation_report(report, s, result);
+          if (!quiet) std::cout << "\nwrote " << report << " (open it in a browser; it needs no network)\n";
+        }
       } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
         return kRunFailed;

@@ -11,10 +11,14 @@
 #include "backends/live/engine.hpp"
 #include "backends/live/open_store.hpp"
 #include "backends/sqlite/db.hpp"
+#include "cli/report_file.hpp"
 #include "cli/scenario_file.hpp"
 #include "core/model_services.hpp"
 #include "core/rng.hpp"
+#include "reports/html_report.hpp"
 #include "reports/live_status.hpp"
+#include "reports/progress.hpp"
+#include "reports/term_style.hpp"
 #include "backends/local/local_services.hpp"
 
 namespace stepq {
@@ -36,7 +40,7 @@ struct LiveCommands {
   bool until_idle = false;
   std::optional<double> for_s;
   live::LiveOptions opt;
-  std::string json_out;
+  std::string json_out, report;
   bool quiet = false;
   std::uint64_t session_id = 0;
 };
@@ -65,7 +69,8 @@ int do_init(LiveCommands& l) {
   auto store = live::open_store(l.db, true);
   const int before = store->schema_version();
   const int applied = store->migrate();
-  std::cout << l.db << ": schema version " << before + applied
+  if (!l.quiet)
+    std::cout << l.db << ": schema version " << before + applied
             << (applied ? " (applied " + std::to_string(applied) + " migration" + (applied > 1 ? "s" : "") + ")"
                         : " (already current)")
             << "\n";
@@ -80,6 +85,8 @@ int do_submit(LiveCommands& l) {
   // Arrivals as in the simulator (same stream), at --rate sessions per wall second.
   Stream arrivals(derive(sc.seed, static_cast<std::uint64_t>(Purpose::arrivals)));
   const bool periodic = sc.arrivals.process == ArrivalSpec::Process::periodic;
+  // Only paced submissions take long enough to need a progress line.
+  Progress progress("submitting", "sessions", l.sessions, l.rate.has_value() && !l.quiet);
   const auto t0 = std::chrono::steady_clock::now();
   double t = 0, last_report = 0;
   std::uint64_t first = 0, last = 0;
@@ -91,12 +98,14 @@ int do_submit(LiveCommands& l) {
     }
     last = store->submit_session();
     if (i == 0) first = last;
+    progress.update(i + 1);
     if (l.rate && t - last_report >= 0.5) {
       store->submission_progress(sub, i + 1, false);
       last_report = t;
     }
   }
   store->submission_progress(sub, l.sessions, true);
+  progress.done();
   if (!l.quiet)
     std::cout << "submitted " << l.sessions << " session" << (l.sessions == 1 ? "" : "s") << " (ids " << first << ".."
               << last << ") to " << l.db << "\n";
@@ -127,15 +136,25 @@ int do_run(LiveCommands& l) {
 }
 
 int do_status(LiveCommands& l) {
+  check_report_path(l.report);
   auto store = live::open_store(l.db, false);
   const auto j = live_status_json(store->status(), l.time_scale);
-  if (!l.quiet && l.json_out != "-") print_live_status(std::cout, j);
+  if (!l.quiet && l.json_out != "-") print_live_status(std::cout, j, TermStyle::for_fd(1));
   if (l.json_out == "-") {
     std::cout << j.dump(2) << "\n";
   } else if (!l.json_out.empty()) {
     std::ofstream f(l.json_out);
     f << j.dump(2) << "\n";
     if (!f) throw live::StoreError("--json " + l.json_out + ": cannot write the file");
+  }
+  if (!l.report.empty()) {
+    try {
+      write_live_report(l.report, l.db, j);
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return kRunFailed;
+    }
+    if (!l.quiet && l.json_out != "-") std::cout << "\nwrote " << l.report << " (open it in a browser; it needs no network)\n";
   }
   return kOk;
 }
@@ -147,7 +166,8 @@ int do_cancel(LiveCommands& l) {
     std::cerr << "session " << l.session_id << " is already " << r.phase << "; nothing to cancel\n";
     return kRunFailed;
   }
-  std::cout << "session " << l.session_id << " CANCELLED (" << r.steps << " unfinished step" << (r.steps == 1 ? "" : "s")
+  if (!l.quiet)
+    std::cout << "session " << l.session_id << " CANCELLED (" << r.steps << " unfinished step" << (r.steps == 1 ? "" : "s")
             << " cancelled; a running one finishes but its result is dropped)\n";
   return kOk;
 }
@@ -169,6 +189,7 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
 
   l->init = l->live->add_subcommand("init", "Create the database, or migrate it to this stepq's schema.");
   add_db(l->init, *l);
+  l->init->add_flag("-q,--quiet", l->quiet, "Print nothing but errors.");
   l->init->footer("Example:\n  stepq live init --db sqlite:/var/lib/stepq/steps.db");
 
   l->submit = l->live->add_subcommand("submit", "Accept sessions: each session's plan in one transaction, roots READY.");
@@ -180,7 +201,7 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
                         "or periodic), instead of all at once.")
       ->check(CLI::PositiveNumber)
       ->type_name("R");
-  l->submit->add_flag("-q,--quiet", l->quiet, "Print nothing but errors.");
+  l->submit->add_flag("-q,--quiet", l->quiet, "Print nothing but errors; no progress line (shown with --rate on a terminal).");
   l->submit->footer(
       "Templates are chosen per session as in `stepq simulate` (same seed, same choice).\n"
       "Example:\n  stepq live submit scenarios/skaha-basic.json --sessions 200 --rate 2");
@@ -225,11 +246,16 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
                         "Divide durations by this (the --time-scale of an emulated run) to read them in\n"
                         "scenario seconds, comparable with `stepq simulate`.")
       ->check(CLI::Range(1e-6, 1e6));
-  l->status->add_flag("-q,--quiet", l->quiet, "With --json FILE: print nothing else.");
+  l->status->add_option("--report", l->report,
+                        "Write a self-contained HTML report to FILE: start-up distribution, waits, and READY\n"
+                        "steps and busy workers over time per kind, from the execution log (opens offline).")
+      ->type_name("FILE");
+  l->status->add_flag("-q,--quiet", l->quiet, "With --json FILE or --report FILE: print nothing else.");
 
   l->cancel = l->live->add_subcommand("cancel", "Cancel a session and its unfinished steps.");
   add_db(l->cancel, *l);
   l->cancel->add_option("SESSION", l->session_id, "Session id (see `stepq live status`).")->required();
+  l->cancel->add_flag("-q,--quiet", l->quiet, "Print nothing but errors.");
   return l;
 }
 

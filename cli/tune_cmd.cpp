@@ -5,7 +5,10 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/report_file.hpp"
 #include "cli/scenario_file.hpp"
+#include "reports/html_report.hpp"
+#include "reports/term_style.hpp"
 #include "sim/tune.hpp"
 
 namespace stepq {
@@ -16,7 +19,7 @@ constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
 
 struct TuneCommand {
   CLI::App* cmd = nullptr;
-  std::string scenario, json_out, apply, weights, rates;
+  std::string scenario, json_out, apply, weights, rates, report;
   std::vector<std::string> sets, targets;
   std::optional<std::uint64_t> seed, sessions;
   sim::TunePlan plan;
@@ -43,11 +46,11 @@ double number(const std::string& text, const std::string& what) {
   throw ScenarioError(what + ": expected a positive number (got '" + text + "')");
 }
 
-void print(std::ostream& out, const nlohmann::ordered_json& j) {
+void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& style) {
   char b[200];
   const bool met = j["met"];
-  out << j["scenario"].get<std::string>() << ": "
-      << (met ? "targets met with " : "targets NOT met within ") << j["total_threads"].get<int>()
+  out << style.bold(j["scenario"].get<std::string>()) << ": "
+      << (met ? style.green("targets met") + " with " : style.red("targets NOT met") + " within ") << j["total_threads"].get<int>()
       << (met ? " threads" : " threads (--max-threads " + std::to_string(j["max_threads"].get<int>()) + ")") << "\n\n";
   std::snprintf(b, sizeof b, "  %-20s %8s %12s\n", "pool", "threads", "utilization");
   out << b;
@@ -74,19 +77,39 @@ void print(std::ostream& out, const nlohmann::ordered_json& j) {
   }
   out << "\nSearch (" << j["search"]["evaluations"].get<int>() << " configurations simulated, "
       << j["search"]["replications"].get<int>() << " replications of " << j["search"]["sessions"].get<std::uint64_t>()
-      << " sessions each, common random numbers); stopped: " << j["search"]["stopped"].get<std::string>() << "\n";
+      << " sessions each,\ncommon random numbers)\n";
+  // The reason may be a long sentence: wrapped at a space before column 100.
+  std::string why = "  stopped: " + j["search"]["stopped"].get<std::string>();
+  while (why.size() > 100) {
+    const auto cut = why.rfind(' ', 100);
+    out << why.substr(0, cut) << "\n";
+    why = "    " + why.substr(cut + 1);
+  }
+  out << why << "\n";
+  // One line per step: what changed from the step before, so a line fits 100 columns however
+  // many pools there are (the chosen sizes are in the pool table above).
+  std::snprintf(b, sizeof b, "  %4s %7s  %-30s %s\n", "step", "threads", "change", "value (s)");
+  out << b;
+  const nlohmann::ordered_json* prev = nullptr;
+  int step = 0;
   for (const auto& st : j["search"]["path"]) {
-    std::string cfg;
-    for (const auto& [pool, n] : st["threads"].items()) cfg += " " + pool + "=" + std::to_string(n.get<int>());
+    std::string change;
+    if (!prev) change = "start (least threads for stability)";
+    else
+      for (const auto& [pool, n] : st["threads"].items()) {
+        const int d = n.get<int>() - (*prev)["threads"][pool].get<int>();
+        if (d) change += (change.empty() ? "" : " ") + std::string(d > 0 ? "+" : "-") + pool;
+      }
+    if (change.size() > 30) change = change.substr(0, 29) + "~";
     std::string vals;
     for (const auto& [name, v] : st["values"].items()) {
-      char x[40];
-      std::snprintf(x, sizeof x, " %s %.1f", name.c_str(), v.get<double>());
+      char x[48];
+      std::snprintf(x, sizeof x, "%s%s %.1f", vals.empty() ? "" : ", ", name.substr(0, 12).c_str(), v.get<double>());
       vals += x;
     }
-    std::snprintf(b, sizeof b, "  %3d threads%s ->%s  (%s)\n", st["total_threads"].get<int>(), cfg.c_str(), vals.c_str(),
-                  st["action"].get<std::string>().c_str());
+    std::snprintf(b, sizeof b, "  %4d %7d  %-30s %s\n", step++, st["total_threads"].get<int>(), change.c_str(), vals.substr(0, 55).c_str());
     out << b;
+    prev = &st;
   }
   if (j.contains("rates")) {
     out << "\nBy load level (multiples of the scenario's arrival rate)\n";
@@ -94,9 +117,14 @@ void print(std::ostream& out, const nlohmann::ordered_json& j) {
       std::string cfg;
       if (l.contains("threads"))
         for (const auto& [pool, n] : l["threads"].items()) cfg += " " + pool + "=" + std::to_string(n.get<int>());
-      std::snprintf(b, sizeof b, "  %5gx (%.4g/s): %s%s\n", l["rate_factor"].get<double>(), l["rate_per_s"].get<double>(),
-                    l["met"].get<bool>() ? "met with" : "not met", l.contains("error") ? (" - " + l["error"].get<std::string>()).c_str() : cfg.c_str());
-      out << b;
+      std::string line = [&] {
+        char x[80];
+        std::snprintf(x, sizeof x, "  %5gx (%.4g/s): %s", l["rate_factor"].get<double>(), l["rate_per_s"].get<double>(),
+                      l["met"].get<bool>() ? "met with" : "not met");
+        return std::string(x);
+      }() + (l.contains("error") ? " - " + l["error"].get<std::string>() : cfg);
+      if (line.size() > 100) line = line.substr(0, 99) + "~";
+      out << line << "\n";
     }
     const auto& m = j["max_rate_within_target"];
     std::snprintf(b, sizeof b, "  the chosen configuration stays within target up to %.3gx the rate (%.4g sessions/s)\n",
@@ -136,7 +164,8 @@ int run(TuneCommand& c) {
     }
   }
   for (const auto& r : split(c.rates, ',')) c.plan.rates.push_back(number(r, "--rates " + r));
-  c.plan.progress = !c.quiet && isatty(2);
+  c.plan.progress = !c.quiet;
+  check_report_path(c.report);
 
   std::ofstream json_file, apply_file;
   if (!c.json_out.empty() && c.json_out != "-") {
@@ -157,9 +186,18 @@ int run(TuneCommand& c) {
     std::cerr << "stepq tune: " << c.scenario << ": " << e.what() << "\n";
     return kRunFailed;
   }
-  if (!c.quiet && c.json_out != "-") print(std::cout, r.json);
+  if (!c.quiet && c.json_out != "-") print(std::cout, r.json, TermStyle::for_fd(1));
   if (c.json_out == "-") std::cout << r.json.dump(2) << "\n";
   else if (json_file.is_open()) json_file << r.json.dump(2) << "\n";
+  if (!c.report.empty()) {
+    try {
+      write_tune_report(c.report, sc, r.json);
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return kRunFailed;
+    }
+    if (!c.quiet && c.json_out != "-") std::cout << "\nwrote " << c.report << " (open it in a browser; it needs no network)\n";
+  }
   if (apply_file.is_open()) {
     std::ifstream in(c.scenario);
     std::stringstream text;
@@ -210,7 +248,11 @@ std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
   c->cmd->add_option("--set", c->sets, "Override one scenario field: JSON pointer = value. Repeatable.")->type_name("PTR=VALUE");
   c->cmd->add_option("--json", c->json_out, "Write the answer as JSON to FILE ('-' for stdout).")->type_name("FILE");
   c->cmd->add_option("--apply", c->apply, "Write a copy of the scenario with the chosen pool sizes to FILE.")->type_name("FILE");
-  c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors.");
+  c->cmd->add_option("--report", c->report,
+                     "Write a self-contained HTML report (charts: search path, load levels, start-up of the\n"
+                     "chosen configuration; opens offline) to FILE.")
+      ->type_name("FILE");
+  c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors; no progress line.");
   c->cmd->footer(
       "Starts from each pool's least threads for stability (as `stepq analyze`), then adds the\n"
       "thread that lowers the target metric most per unit of cost, simulating every candidate with\n"
@@ -220,7 +262,8 @@ std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
       "Examples:\n"
       "  stepq tune scenarios/skaha-basic.json --target p95=300\n"
       "  stepq tune scenarios/skaha-basic.json --target p95=300 --target p99=600 --json t.json\n"
-      "  stepq tune scenarios/skaha-basic.json --target p95=300 --rates 0.5,1,2 --apply tuned.json");
+      "  stepq tune scenarios/skaha-basic.json --target p95=300 --rates 0.5,1,2 --apply tuned.json\n"
+      "  stepq tune scenarios/skaha-basic.json --target p95=300 --report tune.html");
   return c;
 }
 

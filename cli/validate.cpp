@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace stepq {
 
@@ -35,12 +36,22 @@ void print_validation(std::ostream& out, const Scenario& sc) {
   }
   out << "\n  kinds:\n";
   for (const auto& k : sc.kinds) {
-    out << "    " << k.name << " (" << to_string(k.op) << "): service " << k.service_s.describe();
-    if (k.poll) out << "; poll every " << num(k.poll->interval_s) << " s, ready after " << k.poll->ready_after_s.describe();
-    if (k.transfer) out << "; transfer " << k.transfer->from << " -> " << k.transfer->to;
+    std::vector<std::string> parts = {"service " + k.service_s.describe()};
+    if (k.poll) parts.push_back("poll every " + num(k.poll->interval_s) + " s, ready after " + k.poll->ready_after_s.describe());
+    if (k.transfer) parts.push_back("transfer " + k.transfer->from + " -> " + k.transfer->to);
     if (k.retry.max_attempts > 1 || k.retry.failure_probability > 0)
-      out << "; fails " << num(k.retry.failure_probability) << ", " << k.retry.max_attempts << " attempts";
-    out << "\n";
+      parts.push_back("fails " + num(k.retry.failure_probability) + ", " + std::to_string(k.retry.max_attempts) + " attempts");
+    // Clauses wrap onto indented lines rather than past 100 columns.
+    std::string line = "    " + k.name + " (" + std::string(to_string(k.op)) + "): " + parts[0];
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+      if (line.size() + 2 + parts[i].size() > 100) {
+        out << line << ";\n";
+        line = "      " + parts[i];
+      } else {
+        line += "; " + parts[i];
+      }
+    }
+    out << line << "\n";
   }
   for (const auto& t : sc.templates) {
     out << "\n  template '" << t.name << "' (weight " << num(t.weight) << "): " << t.steps.size() << " steps\n";

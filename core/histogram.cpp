@@ -86,4 +86,17 @@ double Histogram::quantile(double q) const {
   return max_;
 }
 
+std::vector<std::uint64_t> Histogram::bin_counts(const std::vector<double>& edges) const {
+  std::vector<std::uint64_t> out(edges.size() > 1 ? edges.size() - 1 : 0, 0);
+  auto put = [&](double v, std::uint64_t n) {
+    const auto it = std::upper_bound(edges.begin(), edges.end(), v);
+    if (n == 0 || it == edges.begin() || it == edges.end()) return;
+    out[static_cast<std::size_t>(it - edges.begin()) - 1] += n;
+  };
+  put(min_ < std::ldexp(1.0, kMinExp) ? min_ : 0, zeros_);
+  for (std::size_t b = 0; b < counts_.size(); ++b)
+    if (counts_[b]) put(std::clamp(bucket_value(b), min_, max_), counts_[b]);
+  return out;
+}
+
 }  // namespace stepq

@@ -20,6 +20,9 @@ class Histogram {
   double max() const { return n_ ? max_ : 0; }
   // The q-quantile (0 ≤ q ≤ 1), nearest-rank, 0 when empty.
   double quantile(double q) const;
+  // How many values fall in each [edges[i], edges[i+1]), each value taken as quantile() would
+  // report it (its bucket's middle); values outside [edges.front(), edges.back()) are not counted.
+  std::vector<std::uint64_t> bin_counts(const std::vector<double>& edges) const;
 
  private:
   static constexpr int kSubBits = 11;             // 2048 buckets per power of two

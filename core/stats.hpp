@@ -26,6 +26,14 @@ struct PoolStats {
   double busy_s = 0;            // thread-seconds spent on claimed steps
 };
 
+// Levels averaged over equal time bins, per pool: READY steps and threads running a step
+// (filled by reports/timeline.hpp; the report's "over time" charts).
+struct LevelSeries {
+  double bin_s = 0;
+  std::vector<double> t_s;                      // bin starts
+  std::vector<std::vector<double>> ready, busy;  // per pool, one value per bin
+};
+
 struct RunStats {
   std::uint64_t arrived = 0, started = 0, failed = 0;
   Histogram startup_s;          // started − accepted, started sessions only
@@ -39,6 +47,7 @@ struct RunStats {
   double simulated_s = 0, wall_s = 0;
   std::string warmup_method = "none";
   std::uint64_t warmup_dropped = 0;  // sessions at the start whose statistics were discarded
+  LevelSeries timeline;              // over the whole run, warm-up included
 };
 
 }  // namespace stepq

@@ -6,6 +6,8 @@
 namespace stepq {
 
 void add_analytic(nlohmann::ordered_json& r, const Scenario& sc, const AnalyticResult& a) {
+  for (std::size_t p = 0; p < sc.pools.size(); ++p)
+    r["pools"][sc.pools[p].name]["analytic"] = {{"utilization", a.pools[p].utilization}, {"stable", a.pools[p].stable}};
   for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
     const PoolEstimate& p = a.pools[sc.kinds[k].pool];
     auto& kj = r["kinds"][sc.kinds[k].name];
@@ -29,10 +31,10 @@ void add_analytic(nlohmann::ordered_json& r, const Scenario& sc, const AnalyticR
   }
 }
 
-void print_comparison(std::ostream& out, const nlohmann::ordered_json& r) {
-  out << "\nSimulated wait beside queueing theory (stepq analyze)\n";
+void print_comparison(std::ostream& out, const nlohmann::ordered_json& r, const TermStyle& style) {
+  out << "\n" << style.bold("Simulated wait beside queueing theory") << " (stepq analyze)\n";
   char line[200];
-  std::snprintf(line, sizeof line, "  %-20s %-26s %11s %11s %11s %11s\n", "kind", "model", "sim mean", "theory", "sim p95",
+  std::snprintf(line, sizeof line, "  %-20s %-24s %10s %10s %10s %10s\n", "kind", "model", "sim mean", "theory", "sim p95",
                 "theory");
   out << line;
   bool flagged = false;
@@ -40,24 +42,27 @@ void print_comparison(std::ostream& out, const nlohmann::ordered_json& r) {
     if (!k.contains("analytic")) continue;
     const auto& a = k["analytic"];
     std::string model = a["model"].get<std::string>() + (a["exact"].get<bool>() ? "" : " ~");
-    if (model.size() > 26) model = model.substr(0, 25) + "~";
+    if (model.size() > 24) model = model.substr(0, 23) + "~";
     if (a["wait_s"].is_null()) {
-      std::snprintf(line, sizeof line, "  %-20s %-26s %11.4g %11s\n", name.c_str(), model.c_str(),
+      std::snprintf(line, sizeof line, "  %-20s %-24s %10.4g %10s\n", name.substr(0, 20).c_str(), model.c_str(),
                     k["wait_s"]["mean"].get<double>(), "unstable");
     } else {
       const bool off = a.contains("agrees") && !a["agrees"].get<bool>();
       flagged |= off;
-      std::snprintf(line, sizeof line, "  %-20s %-26s %11.4g %11.4g %11.4g %11.4g%s\n", name.c_str(), model.c_str(),
+      std::snprintf(line, sizeof line, "  %-20s %-24s %10.4g %10.4g %10.4g %10.4g", name.substr(0, 20).c_str(), model.c_str(),
                     k["wait_s"]["mean"].get<double>(), a["wait_s"]["mean"].get<double>(),
-                    k["wait_s"]["p95"].get<double>(), a["wait_s"]["p95"].get<double>(),
-                    off ? "  <- outside the 95% interval" : "");
+                    k["wait_s"]["p95"].get<double>(), a["wait_s"]["p95"].get<double>());
+      out << line << (off ? style.red("  <- off") : "") << "\n";
+      continue;
     }
     out << line;
   }
   out << "  (~ = approximate model";
   if (!r.contains("replications") || r["replications"].get<int>() < 2) out << "; run with --replications to test agreement";
   out << ")\n";
-  if (flagged) out << "  Theory and simulation disagree where marked: an exact model means a bug, an approximate one its limits.\n";
+  if (flagged)
+    out << style.red("  <- off: theory is outside the simulated 95% interval.") << " An exact model that disagrees means\n"
+           "  a bug; an approximate one, its limits.\n";
 }
 
 }  // namespace stepq

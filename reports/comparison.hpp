@@ -5,12 +5,14 @@
 #include <ostream>
 
 #include "core/analytic.hpp"
+#include "term_style.hpp"
 
 namespace stepq {
 
-// Adds kinds.K.analytic = {wait_s: {mean, p95}, model, exact, agrees} to a simulate result.
+// Adds kinds.K.analytic = {wait_s: {mean, p95}, model, exact, agrees} and pools.P.analytic =
+// {utilization, stable} to a simulate result.
 void add_analytic(nlohmann::ordered_json& result, const Scenario& sc, const AnalyticResult& a);
 
-void print_comparison(std::ostream& out, const nlohmann::ordered_json& result);
+void print_comparison(std::ostream& out, const nlohmann::ordered_json& result, const TermStyle& style = {});
 
 }  // namespace stepq

@@ -1,8 +1,11 @@
 #include "live_status.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/phase.hpp"
+#include "log_bins.hpp"
+#include "timeline.hpp"
 
 namespace stepq {
 
@@ -25,6 +28,37 @@ std::string fmt(double v) {
   return b;
 }
 
+// The execution log replayed as level changes, in model seconds since the first READY step.
+nlohmann::ordered_json timeline(const live::LiveStatus& st, double scale) {
+  struct Event {
+    double t;
+    std::size_t kind;
+    Timeline::Level level;
+    int delta;
+  };
+  std::vector<Event> ev;
+  double t0 = st.now;
+  for (const auto& h : st.history) {
+    t0 = std::min(t0, h.ready_at);
+    const double claimed = h.started_at.value_or(st.now);
+    ev.push_back({h.ready_at, h.kind, Timeline::ready, +1});
+    ev.push_back({claimed, h.kind, Timeline::ready, -1});
+    if (h.started_at) {
+      ev.push_back({claimed, h.kind, Timeline::busy, +1});
+      ev.push_back({h.ended_at.value_or(st.now), h.kind, Timeline::busy, -1});
+    }
+  }
+  std::stable_sort(ev.begin(), ev.end(), [](const Event& a, const Event& b) { return a.t < b.t; });
+  // Up to the last thing that happened: now only if a step is still READY or running.
+  const double end = ((ev.empty() ? st.now : ev.back().t) - t0) / scale;
+  Timeline tl(st.kinds.size(), end / Timeline::kMaxBins);
+  for (const auto& e : ev) tl.change((e.t - t0) / scale, e.kind, e.level, e.delta);
+  tl.finish(end);
+  std::vector<std::string> names;
+  for (const auto& k : st.kinds) names.push_back(k.name);
+  return timeline_json(tl.series(), "kind", names);
+}
+
 }  // namespace
 
 nlohmann::ordered_json live_status_json(const live::LiveStatus& st, double scale) {
@@ -32,6 +66,8 @@ nlohmann::ordered_json live_status_json(const live::LiveStatus& st, double scale
   j["time_scale"] = scale;
   for (const auto& [phase, n] : st.sessions) j["sessions"][phase] = n;
   j["startup_s"] = dist(st.startup_s, scale);
+  j["startup_s"]["histogram"] = log_bins_json(st.startup_s);  // bins of wall seconds, edges scaled below
+  for (auto& e : j["startup_s"]["histogram"]["edges_s"]) e = e.get<double>() / scale;
   j["kinds"] = nlohmann::ordered_json::object();
   for (const auto& k : st.kinds) {
     auto& o = j["kinds"][k.name];
@@ -60,13 +96,17 @@ nlohmann::ordered_json live_status_json(const live::LiveStatus& st, double scale
   j["failures"]["reasons"] = nlohmann::ordered_json::object();
   for (const auto& [r, n] : st.failure_reasons) j["failures"]["reasons"][r] = n;
   j["submissions_active"] = st.submissions_active;
+  j["timeline"] = timeline(st, scale);
   return j;
 }
 
-void print_live_status(std::ostream& out, const nlohmann::ordered_json& j) {
+void print_live_status(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& style) {
   char b[256];
-  out << "sessions:";
-  for (const auto& [phase, n] : j["sessions"].items()) out << "  " << phase << " " << n.get<std::uint64_t>();
+  out << style.bold("sessions:");
+  for (const auto& [phase, n] : j["sessions"].items()) {
+    const std::string text = phase + " " + std::to_string(n.get<std::uint64_t>());
+    out << "  " << (phase == "FAILED" && n.get<std::uint64_t>() > 0 ? style.red(text) : text);
+  }
   if (j["submissions_active"].get<int>() > 0) out << "  (a submission is still running)";
   out << "\n";
   const auto& s = j["startup_s"];
@@ -77,31 +117,44 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j) {
   else
     out << "start-up: no session has completed yet\n";
 
-  out << "\n";
-  std::snprintf(b, sizeof b, "%-16s %7s %7s %7s %7s %9s %6s %6s  %9s %9s  %9s %9s\n", "kind", "DORMANT", "WAITING",
-                "READY", "RUNNING", "COMPLETED", "FAILED", "CANCEL", "wait mean", "wait p95", "svc mean", "svc p95");
+  // Two tables, steps by phase and then timing, so that each fits 100 columns.
+  out << "\n" << style.bold("Steps by phase") << "\n";
+  std::snprintf(b, sizeof b, "  %-20s %8s %8s %8s %8s %10s %8s %10s\n", "kind", "DORMANT", "WAITING", "READY", "RUNNING",
+                "COMPLETED", "FAILED", "CANCELLED");
   out << b;
   for (const auto& [name, k] : j["kinds"].items()) {
     const auto& st = k["steps"];
-    std::snprintf(b, sizeof b, "%-16s %7llu %7llu %7llu %7llu %9llu %6llu %6llu  %9s %9s  %9s %9s\n",
-                  name.substr(0, 16).c_str(), st["DORMANT"].get<unsigned long long>(),
-                  st["WAITING"].get<unsigned long long>(), st["READY"].get<unsigned long long>(),
-                  st["RUNNING"].get<unsigned long long>(), st["COMPLETED"].get<unsigned long long>(),
-                  st["FAILED"].get<unsigned long long>(), st["CANCELLED"].get<unsigned long long>(),
+    std::snprintf(b, sizeof b, "  %-20s %8llu %8llu %8llu %8llu %10llu %8llu %10llu\n", name.substr(0, 20).c_str(),
+                  st["DORMANT"].get<unsigned long long>(), st["WAITING"].get<unsigned long long>(),
+                  st["READY"].get<unsigned long long>(), st["RUNNING"].get<unsigned long long>(),
+                  st["COMPLETED"].get<unsigned long long>(), st["FAILED"].get<unsigned long long>(),
+                  st["CANCELLED"].get<unsigned long long>());
+    out << b;
+  }
+  out << "\n" << style.bold("Executions") << " (wait = READY -> claimed; service = claimed -> finished)\n";
+  std::snprintf(b, sizeof b, "  %-20s %9s %9s %9s %9s %10s %7s %6s %6s\n", "kind", "wait mean", "wait p95", "svc mean",
+                "svc p95", "executions", "retries", "lost", "reaped");
+  out << b;
+  for (const auto& [name, k] : j["kinds"].items()) {
+    std::snprintf(b, sizeof b, "  %-20s %9s %9s %9s %9s %10llu %7llu %6llu %6llu\n", name.substr(0, 20).c_str(),
                   fmt(k["wait_s"]["mean"]).c_str(), fmt(k["wait_s"]["p95"]).c_str(), fmt(k["service_s"]["mean"]).c_str(),
-                  fmt(k["service_s"]["p95"]).c_str());
+                  fmt(k["service_s"]["p95"]).c_str(), k["executions"].get<unsigned long long>(),
+                  k["retries"].get<unsigned long long>(), k["lost"].get<unsigned long long>(),
+                  k["reaped"].get<unsigned long long>());
     out << b;
   }
   if (!j["processors"].empty()) {
     out << "\n";
-    std::snprintf(b, sizeof b, "%-5s %-20s %8s %-9s %11s %8s  %s\n", "proc", "host", "pid", "state", "heartbeat", "running",
+    std::snprintf(b, sizeof b, "%-5s %-20s %8s %-9s %13s %7s  %s\n", "proc", "host", "pid", "state", "heartbeat", "running",
                   "pools");
     out << b;
     for (const auto& p : j["processors"]) {
-      std::snprintf(b, sizeof b, "%-5lld %-20s %8lld %-9s %9.1fs ago %5llu  %s\n", p["id"].get<long long>(),
+      std::string pools = p["pools"].get<std::string>();
+      if (pools.size() > 30) pools = pools.substr(0, 29) + "~";
+      std::snprintf(b, sizeof b, "%-5lld %-20s %8lld %-9s %8.1fs ago %7llu  %s\n", p["id"].get<long long>(),
                     p["host"].get<std::string>().substr(0, 20).c_str(), p["pid"].get<long long>(),
                     p["state"].get<std::string>().c_str(), p["heartbeat_age_s"].get<double>(),
-                    p["running"].get<unsigned long long>(), p["pools"].get<std::string>().c_str());
+                    p["running"].get<unsigned long long>(), pools.c_str());
       out << b;
       if (p["reconnects"].get<std::uint64_t>() > 0)
         out << "      lost its database connection and reconnected " << p["reconnects"].get<std::uint64_t>() << " time"
@@ -109,8 +162,12 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j) {
     }
   }
   if (!j["failures"]["reasons"].empty()) {
-    out << "\nwhy sessions failed:\n";
-    for (const auto& [r, n] : j["failures"]["reasons"].items()) out << "  " << n.get<std::uint64_t>() << "  " << r << "\n";
+    out << "\n" << style.red("why sessions failed:") << "\n";
+    for (const auto& [r, n] : j["failures"]["reasons"].items()) {
+      std::string line = "  " + std::to_string(n.get<std::uint64_t>()) + "  " + r;
+      if (line.size() > 100) line = line.substr(0, 99) + "~";
+      out << line << "\n";
+    }
   }
 }
 

@@ -1,5 +1,8 @@
 #include "result_json.hpp"
 
+#include "log_bins.hpp"
+#include "timeline.hpp"
+
 namespace stepq {
 
 namespace {
@@ -24,6 +27,7 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
   r["replications"] = 1;
   r["sessions"] = {{"arrived", st.arrived}, {"started", st.started}, {"failed", st.failed}};
   r["startup_s"] = summary(st.startup_s, true);
+  r["startup_s"]["histogram"] = log_bins_json(st.startup_s);
   r["warmup"] = {{"method", st.warmup_method}, {"sessions_dropped", st.warmup_dropped}};
   r["prepare_cost_s"] = {{"mean", st.arrived ? st.prepare_cost_sum / static_cast<double>(st.arrived) : 0.0}};
   const double T = st.simulated_s;
@@ -65,6 +69,9 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
                                {"utilization", T > 0 ? st.pools[p].busy_s / (sc.pools[p].threads * T) : 0.0}};
   }
   r["pools"] = pools;
+  std::vector<std::string> pool_names;
+  for (const auto& p : sc.pools) pool_names.push_back(p.name);
+  r["timeline"] = timeline_json(st.timeline, "pool", pool_names);
   ojson reasons = ojson::array();
   for (const auto& [why, n] : st.failure_reasons) reasons.push_back({{"reason", why}, {"sessions", n}});
   r["failures"] = {{"count", st.failure_reason_count}, {"reasons", reasons}};

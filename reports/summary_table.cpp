@@ -22,7 +22,7 @@ std::string sec(double v) {
 std::string cut(std::string s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 1) + "~"; }
 }  // namespace
 
-void print_summary(std::ostream& out, const nlohmann::ordered_json& r) {
+void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const TermStyle& style) {
   const auto& s = r["sessions"];
   const auto& run = r["run"];
   char line[256];
@@ -31,10 +31,12 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r) {
                 s["started"].get<unsigned long long>(), s["failed"].get<unsigned long long>(),
                 r["seed"].get<unsigned long long>(), sec(run["simulated_s"].get<double>()).c_str(),
                 run["wall_s"].get<double>());
-  out << line << "\n";
+  std::string first(line);
+  first.pop_back();  // the newline stays outside the colour codes
+  out << style.bold(first) << "\n\n";
 
   const auto& u = r["startup_s"];
-  out << "Session start-up time (accepted -> every step COMPLETED), seconds\n";
+  out << style.bold("Session start-up time") << " (accepted -> every step COMPLETED), seconds\n";
   std::snprintf(line, sizeof line, "  %10s %10s %10s %10s %10s %10s\n", "p50", "p90", "p95", "p99", "mean", "max");
   out << line;
   std::snprintf(line, sizeof line, "  %10s %10s %10s %10s %10s %10s\n", sec(u["p50"]).c_str(), sec(u["p90"]).c_str(),
@@ -59,21 +61,26 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r) {
   if (pc > 0 && mean > 0) out << fmt(" -- simulated mean is %.2fx that", mean / pc);
   out << "\n\n";
 
-  // The pool column only matters when some pool serves several kinds.
+  // The pool column only matters when some pool serves several kinds; the kind column gives
+  // way to it, so that a line stays within 100 columns.
   const bool shared = r["pools"].size() < r["kinds"].size();
-  out << "Per step kind (wait = READY -> claimed by a thread; util = busy thread-time share;\n"
+  const int kw = shared ? 16 : 20;
+  out << style.bold("Per step kind") << " (wait = READY -> claimed by a thread; util = busy thread-time share;\n"
          "empty = claims that found no READY step; requeue = back to WAITING: polls, re-checks, retries)\n";
-  std::snprintf(line, sizeof line, "  %-20s %-*s%4s %9s %9s %9s %5s %9s %8s %8s\n", "kind", shared ? 13 : 0,
+  std::snprintf(line, sizeof line, "  %-*s %-*s%4s %9s %9s %9s %5s %9s %8s %8s\n", kw, "kind", shared ? 13 : 0,
                 shared ? "pool" : "", "thr", "steps", "wait mean", "wait p95", "util", "claims", "empty", "requeue");
   out << line;
   for (const auto& [name, k] : r["kinds"].items()) {
     const std::string pool = shared ? cut(k["pool"].get<std::string>(), 12) : "";
-    std::snprintf(line, sizeof line, "  %-20s %-*s%4d %9llu %9s %9s %5.2f %9llu %8llu %8llu\n", cut(name, 20).c_str(),
+    std::snprintf(line, sizeof line, "  %-*s %-*s%4d %9llu %9s %9s %5.2f %9llu %8llu %8llu\n", kw,
+                  cut(name, static_cast<std::size_t>(kw)).c_str(),
                   shared ? 13 : 0, pool.c_str(), k["threads"].get<int>(), k["steps"].get<unsigned long long>(),
                   sec(k["wait_s"]["mean"]).c_str(), sec(k["wait_s"]["p95"]).c_str(), k["utilization"].get<double>(),
                   k["claims"].get<unsigned long long>(), k["empty_polls"].get<unsigned long long>(),
                   k["requeues"].get<unsigned long long>());
-    out << line;
+    std::string row(line);
+    row.pop_back();
+    out << (k["utilization"].get<double>() >= 0.8 ? style.yellow(row) : row) << "\n";
   }
   if (shared) {
     out << "\nPools (threads shared by several kinds)\n";
@@ -86,7 +93,7 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r) {
   }
   const auto& f = r["failures"];
   if (f["count"].get<unsigned long long>() > 0) {
-    out << "\nFailed sessions: " << f["count"].get<unsigned long long>() << "\n";
+    out << "\n" << style.red("Failed sessions:") << " " << f["count"].get<unsigned long long>() << "\n";
     for (const auto& e : f["reasons"])
       out << "  " << e["sessions"].get<unsigned long long>() << " x " << e["reason"].get<std::string>() << "\n";
   }

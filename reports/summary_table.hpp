@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "term_style.hpp"
+
 namespace stepq {
 
-void print_summary(std::ostream& out, const nlohmann::ordered_json& result);
+void print_summary(std::ostream& out, const nlohmann::ordered_json& result, const TermStyle& style = {});
 
 }  // namespace stepq

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "core/scenario.hpp"
 #include "core/trace.hpp"
@@ -22,6 +23,9 @@ class CsvTrace final : public TraceSink {
  private:
   const Scenario& sc_;
   std::string dir_;
+  // Names as CSV fields (quoted when they hold a comma, quote or line break), made once.
+  std::vector<std::string> kinds_, pools_, templates_;
+  std::vector<std::vector<std::string>> step_ids_;
   std::FILE* steps_ = nullptr;
   std::FILE* sessions_ = nullptr;
 };

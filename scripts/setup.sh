@@ -5,17 +5,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libsimgrid-dev libeigen3-dev libcli11-dev nlohmann-json3-dev catch2
-          libsqlite3-dev libpq-dev postgresql sqlite3 time libcurl4-openssl-dev libssl-dev python3)
+          libsqlite3-dev libpq-dev postgresql sqlite3 time libcurl4-openssl-dev libssl-dev python3
+          chromium)  # chromium: the HTML report test opens reports in headless Chromium
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm installs the chart libraries of the HTML reports; any Node.js that brings npm will do.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# vega, vega-lite and vega-embed at the versions pinned in reports/web/package-lock.json; the build
+# compiles their minified files into stepq, so reports need neither node_modules nor a network.
+if [ ! -d reports/web/node_modules ]; then
+  echo "setup: npm ci in reports/web (chart libraries for HTML reports)" >&2
+  (cd reports/web && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -12,6 +12,8 @@
 #include "core/confidence.hpp"
 #include "core/rng.hpp"
 #include "isolated.hpp"
+#include "reports/log_bins.hpp"
+#include "reports/progress.hpp"
 
 namespace stepq::sim {
 
@@ -53,8 +55,9 @@ void combine_summary(ojson& out, const std::vector<ojson>& runs, const ojson::js
       val = mean_of(col);
     }
   }
-  o["ci95"] = {{"mean", interval(column(runs, [&](const ojson& r) -> const ojson& { return r[path]["mean"]; }))},
-               {"p95", interval(column(runs, [&](const ojson& r) -> const ojson& { return r[path]["p95"]; }))}};
+  o["ci95"] = ojson::object();
+  for (const char* q : {"mean", "p50", "p95", "p99"})
+    o["ci95"][q] = interval(column(runs, [&](const ojson& r) -> const ojson& { return r[path][q]; }));
 }
 
 // Counts add up over replications; settings such as `threads` are the same in each.
@@ -84,6 +87,11 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   out["replication_seeds"] = seeds;
   sum_counts(out, runs, "/sessions"_json_pointer);
   combine_summary(out, runs, "/startup_s"_json_pointer);
+  ojson bins = runs.front()["startup_s"]["histogram"];
+  for (std::size_t i = 1; i < runs.size(); ++i) bins = add_log_bins(bins, runs[i]["startup_s"]["histogram"]);
+  out["startup_s"]["histogram"] = bins;
+  // Series over time do not average across replications (their bins differ): the first is shown.
+  out["timeline"]["replication"] = 0;
   average(out, runs, "/prepare_cost_s/mean"_json_pointer);
   ojson dropped = ojson::array();
   std::uint64_t total = 0;
@@ -125,7 +133,8 @@ ojson run_replications(const Scenario& sc, const SimOptions& opt, const Replicat
   const bool adaptive = plan.precision > 0;
   const int first = adaptive ? std::max(plan.replications, 3) : plan.replications;
   const int most = adaptive ? std::max(first, plan.max_replications) : first;
-  const bool progress = opt.progress && isatty(2);
+  Progress progress("replications", adaptive ? "done (until the precision is reached)" : "done", adaptive ? 0 : first,
+                    opt.progress);
 
   std::vector<std::optional<ojson>> results(most);
   std::string error;
@@ -150,7 +159,7 @@ ojson run_replications(const Scenario& sc, const SimOptions& opt, const Replicat
             ojson res = run_isolated(one, o);
             std::lock_guard<std::mutex> l(mu);
             results[r] = std::move(res);
-            if (progress) std::fprintf(stderr, "\r  replications: %d done", ++done);
+            progress.update(static_cast<std::uint64_t>(++done));
           } catch (const std::exception& e) {
             std::lock_guard<std::mutex> l(mu);
             if (error.empty()) error = "replication " + std::to_string(r) + " (seed " + std::to_string(one.seed) + "): " + e.what();
@@ -196,7 +205,7 @@ ojson run_replications(const Scenario& sc, const SimOptions& opt, const Replicat
       }
     }
   }
-  if (progress) std::fprintf(stderr, "\r%40s\r", "");
+  progress.done();
 
   std::vector<ojson> runs;
   for (int i = 0; i < used; ++i) runs.push_back(*results[i]);

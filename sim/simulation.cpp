@@ -1,7 +1,6 @@
 #include "simulation.hpp"
 
 #include <simgrid/s4u.hpp>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -12,6 +11,7 @@
 #include "core/rng.hpp"
 #include "core/warmup.hpp"
 #include "core/worker.hpp"
+#include "reports/progress.hpp"
 #include "world.hpp"
 
 namespace stepq::sim {
@@ -56,8 +56,7 @@ struct Run {
   World world;
   std::unique_ptr<Services> services;
   std::string error;
-  bool progress = false;
-  std::uint64_t total = 0;  // sessions expected (0 = unknown: duration-bound)
+  Progress* progress = nullptr;
 
   // An exception escaping an actor would abort the process: record it and stop everything.
   template <class F>
@@ -75,7 +74,6 @@ struct Run {
     const auto& a = sc.arrivals;
     const std::uint64_t limit = sc.sessions.value_or(UINT64_MAX);
     const double horizon = sc.duration_s.value_or(INFINITY);
-    std::uint64_t next_report = total ? total / 100 + 1 : UINT64_MAX;
     double t = 0;
     for (std::uint64_t i = 0; i < limit; ++i) {
       const std::uint64_t j = i - std::min(i, a.burst);  // index within the arrival process
@@ -87,14 +85,10 @@ struct Run {
       if (t > horizon) break;
       if (t > world.now()) sg4::this_actor::sleep_until(t);
       world.accept(i);
-      if (progress && i + 1 >= next_report) {
-        std::fprintf(stderr, "\r  simulating: %3d%% of %llu sessions arrived", static_cast<int>(100 * (i + 1) / total),
-                     static_cast<unsigned long long>(total));
-        next_report += total / 100 + 1;
-      }
+      progress->update(i + 1);
     }
     world.wait_until_all_finished();
-    if (progress) std::fprintf(stderr, "\r%60s\r", "");
+    progress->done();
   }
 };
 
@@ -155,7 +149,8 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
       opt.warmup.method == Warmup::Method::fixed   ? opt.warmup.sessions
       : opt.warmup.method == Warmup::Method::mser5 ? (sc.sessions ? *sc.sessions / 2 + 5 : UINT32_MAX)
                                                    : 0;
-  Run run{sc, World(sc, early_limit), nullptr, {}, opt.progress && isatty(2), sc.sessions.value_or(0)};
+  Progress progress("simulating", "sessions arrived", sc.sessions.value_or(0), opt.progress);
+  Run run{sc, World(sc, early_limit), nullptr, {}, &progress};
   run.world.set_trace(opt.trace);
   run.services = opt.services ? opt.services(run.world) : std::make_unique<SimServices>(run.world, hosts);
 
@@ -177,6 +172,7 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
   engine.run();
   if (!run.error.empty()) throw std::runtime_error("simulation stopped: " + run.error);
 
+  run.world.finish_timeline(sg4::Engine::get_clock());
   apply_warmup(run.world, opt.warmup);
   RunStats stats = std::move(run.world.stats());
   stats.simulated_s = sg4::Engine::get_clock();

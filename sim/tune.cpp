@@ -1,7 +1,5 @@
 #include "tune.hpp"
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -9,6 +7,7 @@
 
 #include "core/analytic.hpp"
 #include "core/rng.hpp"
+#include "reports/progress.hpp"
 
 namespace stepq::sim {
 
@@ -38,7 +37,8 @@ struct Eval {
 
 class Search {
  public:
-  Search(const Scenario& sc, const TunePlan& plan) : sc_(sc), plan_(plan) {
+  Search(const Scenario& sc, const TunePlan& plan, Progress* progress = nullptr)
+      : sc_(sc), plan_(plan), progress_(progress) {
     weights_ = plan.weights.empty() ? std::vector<double>(sc.pools.size(), 1.0) : plan.weights;
   }
 
@@ -50,11 +50,7 @@ class Search {
     ReplicationPlan rp;
     rp.replications = plan_.replications;
     rp.jobs = plan_.jobs;
-    if (plan_.progress) {
-      std::fprintf(stderr, "\r  tune: simulating %s (%zu configurations so far)%10s", describe(threads).c_str(),
-                   cache_.size(), "");
-      std::fflush(stderr);
-    }
+    if (progress_) progress_->update(cache_.size(), "now " + describe(threads));
     Eval e;
     e.result = run_replications(s, options(sc_), rp);  // same seeds for every candidate
     e.metric = 0;
@@ -91,6 +87,7 @@ class Search {
  private:
   const Scenario& sc_;
   const TunePlan& plan_;
+  Progress* progress_;
   std::vector<double> weights_;
   std::map<std::vector<int>, Eval> cache_;
 };
@@ -218,8 +215,11 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
     throw std::invalid_argument("--max-threads " + std::to_string(max_threads) + ": below the " +
                                 std::to_string(start_total) + " threads the pools need just to keep up (see `stepq analyze`)");
 
-  Search s(sc, plan);
+  // How many configurations the search will try is not known in advance: the line counts them.
+  Progress progress("tune: search", "configurations simulated", 0, plan.progress);
+  Search s(sc, plan, &progress);
   Chosen c = search(sc, plan, s, max_threads);
+  progress.done();
 
   // Verify with seeds the search never saw.
   Scenario v = Search::with_threads(sc, c.threads);
@@ -227,8 +227,9 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
   ReplicationPlan rp;
   rp.replications = plan.verify_replications;
   rp.jobs = plan.jobs;
-  if (plan.progress) std::fprintf(stderr, "\r  tune: verifying %s with fresh seeds%30s", s.describe(c.threads).c_str(), "");
-  const ojson verified = run_replications(v, options(v), rp);
+  SimOptions vo = options(v);
+  vo.progress = plan.progress;  // the replications' own line: percentage and ETA
+  const ojson verified = run_replications(v, vo, rp);
 
   ojson j;
   j["method"] = "tune";
@@ -263,13 +264,15 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
   if (!plan.rates.empty()) {
     ojson levels = ojson::array();
     for (double f : plan.rates) {
-      if (plan.progress) std::fprintf(stderr, "\r  tune: load level %gx%40s", f, "");
+      char label[64];
+      std::snprintf(label, sizeof label, "tune: load level %gx", f);
+      progress.restart(label, "configurations simulated", 0);
       ojson l;
       l["rate_factor"] = f;
       l["rate_per_s"] = sc.arrivals.rate_per_s * f;
       try {
         const Scenario sf_sc = at_rate(sc, f);
-        Search sf(sf_sc, plan);  // holds a reference: sf_sc must outlive it
+        Search sf(sf_sc, plan, &progress);  // holds a reference: sf_sc must outlive it
         const int mt = plan.max_threads > 0 ? plan.max_threads : 2 * total(analytic_start(sf_sc)) + 16;
         Chosen cf = search(sf_sc, plan, sf, mt);
         l["met"] = cf.met;
@@ -289,10 +292,11 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
       const AnalyticResult a = analyze(sf);
       for (std::size_t p = 0; p < sf.pools.size(); ++p)
         if (a.pools[p].min_threads == 0 || a.pools[p].min_threads > c.threads[p]) return false;  // unstable
-      Search probe(sf, plan);
+      Search probe(sf, plan, &progress);
       return probe.eval(c.threads).metric <= 1;
     };
     double lo = 0, hi = 1;
+    progress.restart("tune: highest rate within target", "configurations simulated", 0);
     if (c.met) {
       lo = 1;
       while (hi <= 64 && ok(hi * 2)) hi *= 2, lo = hi;
@@ -304,7 +308,7 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
     }
     j["max_rate_within_target"] = {{"rate_factor", lo}, {"rate_per_s", sc.arrivals.rate_per_s * lo}};
   }
-  if (plan.progress) std::fprintf(stderr, "\r%100s\r", "");
+  progress.done();
   return {c.threads, c.met, j};
 }
 

@@ -9,8 +9,21 @@ namespace stepq::sim {
 
 namespace sg4 = simgrid::s4u;
 
+namespace {
+// A first guess of the run's length, for the timeline's bin width (it doubles as needed).
+double expected_span(const Scenario& sc) {
+  const auto& a = sc.arrivals;
+  if (sc.duration_s) return *sc.duration_s;
+  if (a.process == ArrivalSpec::Process::trace) return a.times.empty() ? 1.0 : a.times.back();
+  return sc.sessions ? static_cast<double>(*sc.sessions) / a.rate_per_s : 1.0;
+}
+}  // namespace
+
 World::World(const Scenario& sc, std::uint64_t early_limit)
-    : sc_(sc), activate_(sc.dispatch.dependencies == DispatchSpec::Dependencies::activate), early_limit_(early_limit) {
+    : sc_(sc),
+      activate_(sc.dispatch.dependencies == DispatchSpec::Dependencies::activate),
+      early_limit_(early_limit),
+      timeline_(sc.pools.size(), expected_span(sc) / Timeline::kMaxBins) {
   early_waits_.resize(sc.kinds.size());
   stats_.kinds.resize(sc.kinds.size());
   stats_.pools.resize(sc.pools.size());
@@ -61,7 +74,9 @@ void World::make_ready(Session* s, int step) {
   set_phase(s, step, Phase::READY);
   StepRt& st = s->steps[step];
   st.ready_at = now();
-  PoolRt& p = pools_[sc_.kinds[sc_.templates[s->tmpl].steps[step].kind].pool];
+  const int pool = sc_.kinds[sc_.templates[s->tmpl].steps[step].kind].pool;
+  timeline_.change(st.ready_at, pool, Timeline::ready, +1);
+  PoolRt& p = pools_[pool];
   p.ready.push_back({s, step});
   s->refs++;
   if (p.idle > 0) {  // wake exactly one idle thread for one new step
@@ -86,6 +101,7 @@ std::optional<StepRef> World::claim(int pool) {
       continue;
     }
     set_phase(e.s, e.step, Phase::RUNNING);
+    timeline_.change(now(), pool, Timeline::ready, -1);
     st.fence = ++fence_seq_;
     e.s->refs++;
     running_++;
@@ -171,6 +187,8 @@ void World::fail_session(Session* s, int failed_step, const std::string& reason)
   const TemplateSpec& tp = sc_.templates[s->tmpl];
   for (std::size_t i = 0; i < s->steps.size(); ++i)
     if (static_cast<int>(i) != failed_step && !is_terminal(s->steps[i].phase)) {
+      if (s->steps[i].phase == Phase::READY)  // its queue entry stays until a claim skips it
+        timeline_.change(now(), sc_.kinds[tp.steps[i].kind].pool, Timeline::ready, -1);
       set_phase(s, static_cast<int>(i), Phase::CANCELLED);
       stats_.kinds[tp.steps[i].kind].cancelled++;
     }
@@ -233,6 +251,7 @@ void World::wait_until_all_finished() {
 }
 
 void World::claimed(int pool, const StepRef& s, double wait_s) {
+  timeline_.change(now(), pool, Timeline::busy, +1);
   KindStats& k = stats_.kinds[s.kind];
   k.claims++;
   k.wait_s.add(wait_s);
@@ -255,6 +274,7 @@ void World::drop_warmup(std::uint64_t cutoff) {
 }
 
 void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, bool applied) {
+  timeline_.change(now(), pool, Timeline::busy, -1);
   if (trace_) {
     const char* what = !applied                             ? "lost"
                        : o.type == Outcome::Type::completed ? "completed"
@@ -267,6 +287,11 @@ void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, boo
   k.service_s.add(busy_s);
   if (!applied) k.lost++;
   stats_.pools[pool].busy_s += busy_s;
+}
+
+void World::finish_timeline(double end) {
+  timeline_.finish(end);
+  stats_.timeline = timeline_.series();
 }
 
 }  // namespace stepq::sim

@@ -20,6 +20,7 @@
 #include "core/scenario.hpp"
 #include "core/stats.hpp"
 #include "core/trace.hpp"
+#include "reports/timeline.hpp"
 
 namespace stepq::sim {
 
@@ -56,6 +57,8 @@ class World final : public Queue, public Clock, public Recorder {
   void wait_until_all_finished();
   std::uint64_t finished() const { return finished_; }
 
+  // Closes the queue-length and busy-thread series at the end of the run (into stats()).
+  void finish_timeline(double end);
   RunStats& stats() { return stats_; }
   void set_trace(TraceSink* t) { trace_ = t; }
 
@@ -119,6 +122,7 @@ class World final : public Queue, public Clock, public Recorder {
   };
   std::vector<EarlyWaits> early_waits_;  // per kind
   TraceSink* trace_ = nullptr;
+  Timeline timeline_;
 };
 
 }  // namespace stepq::sim

@@ -4,26 +4,39 @@
 
 namespace stepq::live {
 
-void add_execution(LiveStatus::Kind& k, double wait_s, double service_s, const std::string& outcome) {
+void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at,
+                   std::optional<double> ended_at, const std::string& outcome) {
+  st.history.push_back({kind, ready_at, started_at, ended_at});
+  if (!ended_at) return;  // running: no wait or service to count yet
+  auto& k = st.kinds[kind];
   k.executions++;
-  k.wait_s.add(std::max(0.0, wait_s));
+  k.wait_s.add(std::max(0.0, started_at - ready_at));
   if (outcome == "reaped" || outcome == "released") {
     k.reaped += outcome == "reaped";
     return;  // it did not run to an end: its duration is not a service time
   }
-  k.service_s.add(std::max(0.0, service_s));
+  k.service_s.add(std::max(0.0, *ended_at - started_at));
   if (outcome == "lost") k.lost++;
   if (outcome == "retry") k.retries++;
 }
 
+void add_ready(LiveStatus& st, std::size_t kind, double ready_at) {
+  st.history.push_back({kind, ready_at, std::nullopt, std::nullopt});
+}
+
 void drop_unused_kinds(LiveStatus& st) {
-  st.kinds.erase(std::remove_if(st.kinds.begin(), st.kinds.end(),
-                                [](const auto& k) {
-                                  std::uint64_t n = 0;
-                                  for (auto c : k.steps) n += c;
-                                  return n == 0;
-                                }),
-                 st.kinds.end());
+  std::vector<std::size_t> new_row(st.kinds.size());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < st.kinds.size(); ++i) {
+    std::uint64_t n = 0;
+    for (auto c : st.kinds[i].steps) n += c;
+    new_row[i] = kept;
+    if (n == 0) continue;
+    if (kept != i) st.kinds[kept] = std::move(st.kinds[i]);  // never onto itself: that empties the name
+    ++kept;
+  }
+  st.kinds.resize(kept);
+  for (auto& h : st.history) h.kind = new_row[h.kind];
 }
 
 }  // namespace stepq::live

@@ -58,12 +58,25 @@ struct LiveStatus {
   std::vector<Processor> processors;
   std::vector<std::pair<std::string, std::uint64_t>> failure_reasons;  // most frequent first
   std::uint64_t submissions_active = 0;
+  // The recorded history, for the report's charts over time: one entry per execution-log row
+  // (finished or not) and one per step READY now (no started_at). kind indexes `kinds`.
+  struct Interval {
+    std::size_t kind = 0;
+    double ready_at = 0;
+    std::optional<double> started_at, ended_at;
+  };
+  std::vector<Interval> history;
 };
 
-// Status from the execution log, the same for every database: one finished execution of kind
-// `k` (wait = started − ready, service = ended − started, wall seconds).
-void add_execution(LiveStatus::Kind& k, double wait_s, double service_s, const std::string& outcome);
-// Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table.
+// Status from the execution log, the same for every database. One execution-log row of kind
+// `kind` (an index into st.kinds): its interval goes into the history and, once it ended, its
+// wait (started − ready) and service (ended − started) into the kind's statistics.
+void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at,
+                   std::optional<double> ended_at, const std::string& outcome);
+// A step READY now: queue length in the history.
+void add_ready(LiveStatus& st, std::size_t kind, double ready_at);
+// Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table; the
+// history's kind indexes follow.
 void drop_unused_kinds(LiveStatus& st);
 
 struct CancelResult {

@@ -767,9 +767,12 @@ live::LiveStatus PgStore::status() {
     q = c.exec("SELECT kind, phase, count(*) FROM step GROUP BY kind, phase");
     for (int i = 0; i < q.rows(); ++i)
       st.kinds[kind_row.at(q.i64(i, 0))].steps[static_cast<std::size_t>(q.i64(i, 1))] = static_cast<std::uint64_t>(q.i64(i, 2));
-    q = c.exec("SELECT kind, started_at - ready_at, ended_at - started_at, outcome FROM execution WHERE ended_at IS NOT NULL");
+    q = c.exec("SELECT kind, ready_at, started_at, ended_at, coalesce(outcome, '') FROM execution");
     for (int i = 0; i < q.rows(); ++i)
-      live::add_execution(st.kinds[kind_row.at(q.i64(i, 0))], q.f64(i, 1), q.f64(i, 2), q.text(i, 3));
+      live::add_execution(st, kind_row.at(q.i64(i, 0)), q.f64(i, 1), q.f64(i, 2),
+                          q.null(i, 3) ? std::nullopt : std::optional<double>(q.f64(i, 3)), q.text(i, 4));
+    q = c.exec("SELECT kind, ready_at FROM step WHERE phase = 2");
+    for (int i = 0; i < q.rows(); ++i) live::add_ready(st, kind_row.at(q.i64(i, 0)), q.f64(i, 1));
     live::drop_unused_kinds(st);
     q = c.exec("SELECT finished_at - created_at FROM session WHERE phase = 'COMPLETED'");
     for (int i = 0; i < q.rows(); ++i) st.startup_s.add(std::max(0.0, q.f64(i, 0)));

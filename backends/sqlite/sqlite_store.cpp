@@ -537,11 +537,11 @@ live::LiveStatus SqliteStore::status() {
   }
   for (auto q = db_.prepare("SELECT kind, phase, count(*) FROM step GROUP BY kind, phase"); q.step();)
     st.kinds[kind_row.at(q.i64(0))].steps[static_cast<std::size_t>(q.i64(1))] = static_cast<std::uint64_t>(q.i64(2));
-  for (auto q = db_.prepare(
-           "SELECT kind, started_at - ready_at, ended_at - started_at, outcome FROM execution WHERE ended_at IS NOT NULL");
-       q.step();) {
-    live::add_execution(st.kinds[kind_row.at(q.i64(0))], q.f64(1), q.f64(2), q.text(3));
-  }
+  for (auto q = db_.prepare("SELECT kind, ready_at, started_at, ended_at, coalesce(outcome, '') FROM execution"); q.step();)
+    live::add_execution(st, kind_row.at(q.i64(0)), q.f64(1), q.f64(2),
+                        q.is_null(3) ? std::nullopt : std::optional<double>(q.f64(3)), q.text(4));
+  for (auto q = db_.prepare("SELECT kind, ready_at FROM step WHERE phase = 2"); q.step();)
+    live::add_ready(st, kind_row.at(q.i64(0)), q.f64(1));
   live::drop_unused_kinds(st);
   for (auto q = db_.prepare("SELECT finished_at - created_at FROM session WHERE phase = 'COMPLETED'"); q.step();)
     st.startup_s.add(std::max(0.0, q.f64(0)));

@@ -1,0 +1,334 @@
+#include "html_report.hpp"
+
+#include <cstdio>
+
+#include "charts.hpp"
+#include "html_page.hpp"
+
+namespace stepq {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+// Seconds as the terminal tables print them: 0.0123, 1.23, 123, 12345.
+std::string sec(double v) {
+  if (v == 0) return "0";
+  if (v < 0.01) return fmt("%.4f", v);
+  if (v < 10) return fmt("%.3f", v);
+  if (v < 1000) return fmt("%.1f", v);
+  return fmt("%.0f", v);
+}
+std::string sec(const ojson& j) { return j.is_number() ? sec(j.get<double>()) : "–"; }
+
+// 1234567 -> "1,234,567".
+std::string count(std::uint64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string s;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+    s += digits[i];
+  }
+  return s;
+}
+
+std::string pct(double v) { return fmt("%.0f%%", 100 * v); }
+
+std::string esc(const std::string& s) { return html_escape(s); }
+
+void heading(HtmlPage& p, const std::string& title, const std::string& subtitle) {
+  p.html("<h1>" + esc(title) + "</h1>\n<p class=\"sub\">" + subtitle + "</p>\n");
+}
+
+// One headline number: start-up quantile with its interval when there is one.
+std::string card(const std::string& cls, const std::string& label, const std::string& value, const std::string& note) {
+  return "<div class=\"card " + cls + "\"><div class=\"label\">" + label + "</div><div class=\"value\">" + value +
+         "</div><div class=\"note\">" + note + "</div></div>\n";
+}
+
+std::string quantile_cards(const ojson& s) {
+  std::string h;
+  for (const char* q : {"p50", "p95", "p99"}) {
+    std::string note = q[1] == '5' ? "half the sessions ready within" : q[2] == '5' ? "19 in 20 ready within" : "99 in 100 ready within";
+    if (s.contains("ci95") && s["ci95"].contains(q))
+      note += "<br>95% interval " + sec(s["ci95"][q][0]) + " – " + sec(s["ci95"][q][1]) + " s";
+    h += card(q, std::string("start-up ") + q, sec(s[q]) + " <small>s</small>", note);
+  }
+  return h;
+}
+
+// text_from: columns from this one on hold words (left-aligned, wrapped), not numbers.
+void table(HtmlPage& p, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows,
+           std::size_t text_from = SIZE_MAX) {
+  std::string h = "<table>\n<tr>";
+  for (std::size_t i = 0; i < head.size(); ++i) h += std::string(i >= text_from ? "<th class=\"text\">" : "<th>") + head[i] + "</th>";
+  h += "</tr>\n";
+  for (const auto& r : rows) {
+    h += "<tr>";
+    for (std::size_t i = 0; i < r.size(); ++i) h += std::string(i >= text_from ? "<td class=\"text\">" : "<td>") + r[i] + "</td>";
+    h += "</tr>\n";
+  }
+  p.html(h + "</table>\n");
+}
+
+std::string arrivals_text(const Scenario& sc) {
+  const auto& a = sc.arrivals;
+  std::string t;
+  switch (a.process) {
+    case ArrivalSpec::Process::poisson:
+      t = "Poisson arrivals, " + fmt("%.4g", a.rate_per_s) + " sessions/s (one every " + sec(1 / a.rate_per_s) + " s on average)";
+      break;
+    case ArrivalSpec::Process::periodic:
+      t = "periodic arrivals, one every " + sec(1 / a.rate_per_s) + " s";
+      break;
+    case ArrivalSpec::Process::trace:
+      t = "arrivals replayed from " + esc(a.trace_file) + " (" + count(a.times.size()) + " instants)";
+      break;
+  }
+  if (a.burst) t += ", after a burst of " + count(a.burst) + " at t = 0";
+  if (sc.sessions) t += "; " + count(*sc.sessions) + " sessions";
+  if (sc.duration_s) t += "; for " + sec(*sc.duration_s) + " s";
+  return t;
+}
+
+// What the scenario is: arrivals, dispatch, kinds with pools and costs, templates.
+void scenario_section(HtmlPage& p, const Scenario& sc) {
+  p.html("<h2>Scenario</h2>\n<p>" + esc(sc.file) + ": " + arrivals_text(sc) + ". Dispatch: " +
+         (sc.dispatch.mode == DispatchSpec::Mode::notify ? "notify (an idle thread is woken per READY step)"
+                                                         : "poll every " + sec(sc.dispatch.poll_interval_s) + " s") +
+         (sc.dispatch.claim_s > 0 ? ", " + sec(sc.dispatch.claim_s) + " s per claim" : "") + "; dependencies " +
+         (sc.dispatch.dependencies == DispatchSpec::Dependencies::activate
+              ? "activate successors"
+              : "re-checked every " + sec(sc.dispatch.recheck_s) + " s (the broker today)") +
+         ".</p>\n");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& k : sc.kinds) {
+    const auto& pool = sc.pools[k.pool];
+    std::string extra;
+    if (k.retry.max_attempts > 1 || k.retry.failure_probability > 0)
+      extra = fmt("fails %.3g%%", 100 * k.retry.failure_probability) + ", " + std::to_string(k.retry.max_attempts) + " attempts";
+    if (k.poll) extra += std::string(extra.empty() ? "" : "; ") + "polls every " + sec(k.poll->interval_s) + " s";
+    if (k.transfer) extra += std::string(extra.empty() ? "" : "; ") + "transfer " + esc(k.transfer->from) + " → " + esc(k.transfer->to);
+    rows.push_back({esc(k.name), std::string(to_string(k.op)), esc(pool.name), std::to_string(pool.threads),
+                    "<span title=\"" + esc(k.service_s.describe()) + "\">" + sec(k.service_s.mean()) + "</span>",
+                    k.prepare_cost_s ? sec(*k.prepare_cost_s) : "–", extra});
+  }
+  table(p, {"kind", "op", "pool", "threads", "service mean, s", "broker's cost, s", "retries, polls, transfers"}, rows, 6);
+  std::string t = "<p>Templates: ";
+  for (std::size_t i = 0; i < sc.templates.size(); ++i) {
+    const auto& tp = sc.templates[i];
+    t += (i ? "; " : "") + std::string("<b>") + esc(tp.name) + "</b> (weight " + fmt("%.3g", tp.weight) + ", " +
+         std::to_string(tp.steps.size()) + " steps, broker estimate " + sec(tp.total_prepare_cost_s) + " s)";
+  }
+  p.html(t + ".</p>\n");
+}
+
+void failures(HtmlPage& p, const ojson& reasons) {
+  if (reasons.empty()) return;
+  std::string h = "<h2>Why sessions failed</h2>\n<ul>\n";
+  for (const auto& e : reasons)
+    h += "<li>" + count(e["sessions"].get<std::uint64_t>()) + " × " + esc(e["reason"].get<std::string>()) + "</li>\n";
+  p.html(h + "</ul>\n");
+}
+
+std::string threads_text(const ojson& threads) {
+  std::string s;
+  for (const auto& [pool, n] : threads.items()) s += (s.empty() ? "" : " ") + pool + "=" + std::to_string(n.get<int>());
+  return s;
+}
+
+}  // namespace
+
+void write_simulation_report(const std::string& path, const Scenario& sc, const ojson& r) {
+  HtmlPage p("stepq simulate: " + sc.name, r);
+  const auto& s = r["startup_s"];
+  const auto& n = r["sessions"];
+  const int reps = r["replications"].get<int>();
+  std::string sub = "stepq simulate · seed " + std::to_string(r["seed"].get<std::uint64_t>()) + " · " +
+                    count(n["arrived"].get<std::uint64_t>()) + " sessions (" + count(n["started"].get<std::uint64_t>()) +
+                    " started, " + count(n["failed"].get<std::uint64_t>()) + " failed)" +
+                    (reps > 1 ? " over " + std::to_string(reps) + " replications" : "") + " · " +
+                    sec(r["run"]["simulated_s"]) + " s simulated";
+  if (r["warmup"]["sessions_dropped"].get<std::uint64_t>() > 0)
+    sub += " · warm-up removed (" + esc(r["warmup"]["method"].get<std::string>()) + "): " +
+           count(r["warmup"]["sessions_dropped"].get<std::uint64_t>()) + " sessions";
+  if (reps == 1) sub += " · one run (--replications R gives 95% intervals)";
+  heading(p, "Session start-up: " + sc.name, sub);
+
+  const double estimate = r["prepare_cost_s"]["mean"];
+  const double mean = s["mean"];
+  p.html("<div class=\"cards\">\n" +
+         quantile_cards(s) +
+         card("estimate", "broker's estimate", sec(estimate) + " <small>s</small>",
+              "queue-blind mean" + (estimate > 0 ? "; simulated mean " + sec(mean) + " s is " + fmt("%.2g", mean / estimate) + "×" : "")) +
+         "</div>\n");
+
+  // The reading an operator wants first: how long, against what the broker promises, and why.
+  std::string busiest;
+  double busiest_u = -1;
+  for (const auto& [name, pool] : r["pools"].items())
+    if (pool["utilization"].get<double>() > busiest_u) busiest_u = pool["utilization"], busiest = name;
+  double busiest_wait = 0;
+  for (const auto& [name, k] : r["kinds"].items())
+    if (k["pool"] == busiest) busiest_wait = std::max(busiest_wait, k["wait_s"]["mean"].get<double>());
+  std::string lead = "Half the sessions were ready within <b>" + sec(s["p50"]) + " s</b>, 19 in 20 within <b>" + sec(s["p95"]) +
+                     " s</b> and 99 in 100 within <b>" + sec(s["p99"]) + " s</b>.";
+  if (estimate > 0) lead += " The broker's queue-blind estimate is " + sec(estimate) + " s.";
+  if (!busiest.empty())
+    lead += " The busiest pool is <b>" + esc(busiest) + "</b>: " + pct(busiest_u) + " of its " +
+            std::to_string(r["pools"][busiest]["threads"].get<int>()) + " threads' time, and its steps wait " + sec(busiest_wait) +
+            " s on average for a thread.";
+  p.html("<p class=\"lead\">" + lead + "</p>\n");
+
+  p.html("<h2>Start-up time</h2>\n<div class=\"grid\">\n");
+  p.chart("startup-histogram", charts::startup_histogram(s, estimate), "half");
+  p.chart("startup-cdf", charts::startup_cdf(s), "half");
+  p.html("</div>\n");
+
+  p.html("<h2>Pools and step kinds</h2>\n<div class=\"grid\">\n");
+  p.chart("wait", charts::per_kind(r["kinds"], "wait_s", "Queue wait (READY → claimed), s"), "half");
+  p.chart("service", charts::per_kind(r["kinds"], "service_s", "Service time (thread held per claim), s"), "half");
+  p.chart("utilization", charts::utilization(r["pools"]), "half");
+  p.html("</div>\n");
+  std::vector<std::vector<std::string>> rows;
+  const bool shared = r["pools"].size() < r["kinds"].size();  // else a pool is its kind
+  for (const auto& [name, k] : r["kinds"].items()) {
+    const bool theory = k.contains("analytic") && k["analytic"]["wait_s"].is_object();
+    std::vector<std::string> row = {esc(name)};
+    if (shared) row.push_back(esc(k["pool"].get<std::string>()));
+    for (const auto& c : {std::to_string(k["threads"].get<int>()), count(k["steps"].get<std::uint64_t>()), sec(k["wait_s"]["mean"]),
+                          sec(k["wait_s"]["p95"]), theory ? sec(k["analytic"]["wait_s"]["mean"]) : std::string("–"),
+                          sec(k["service_s"]["mean"]), sec(k["service_s"]["p95"]), pct(k["utilization"]),
+                          count(k["requeues"].get<std::uint64_t>())})
+      row.push_back(c);
+    rows.push_back(row);
+  }
+  std::vector<std::string> head = {"kind"};
+  if (shared) head.push_back("pool");
+  for (const char* c : {"threads", "steps", "wait mean, s", "wait p95", "theory mean", "service mean", "service p95", "util", "requeues"})
+    head.push_back(c);
+  table(p, head, rows);
+
+  ojson threads = ojson::object();
+  for (const auto& [name, pool] : r["pools"].items()) threads[name] = pool["threads"];
+  p.html("<h2>Over time</h2>\n");
+  if (r["timeline"].contains("replication"))
+    p.html("<p class=\"sub\">Replication 0 of " + std::to_string(reps) + " (series over time are not averaged).</p>\n");
+  p.html("<div class=\"grid\">\n");
+  p.chart("ready-over-time", charts::ready_over_time(r["timeline"], "simulated time"));
+  p.chart("busy-over-time", charts::busy_over_time(r["timeline"], threads, "simulated time"));
+  p.html("</div>\n");
+
+  failures(p, r["failures"]["reasons"]);
+  scenario_section(p, sc);
+  p.write(path);
+}
+
+void write_tune_report(const std::string& path, const Scenario& sc, const ojson& t) {
+  HtmlPage p("stepq tune: " + sc.name, t);
+  const bool met = t["met"];
+  std::string targets;
+  for (const auto& [name, v] : t["targets"].items()) targets += (targets.empty() ? "" : ", ") + name + " ≤ " + sec(v) + " s";
+  heading(p, "Pool sizes for " + sc.name,
+          "stepq tune · targets " + esc(targets) + " · " + std::to_string(t["search"]["evaluations"].get<int>()) +
+              " configurations simulated (" + std::to_string(t["search"]["replications"].get<int>()) + " replications each)");
+  const auto& s = t["startup_s"];
+  ojson chosen_threads = ojson::object();
+  for (const auto& [name, pool] : t["pools"].items()) chosen_threads[name] = pool["threads"];
+  const std::string config = esc(threads_text(chosen_threads));
+  p.html("<div class=\"cards\">\n" +
+         card("", met ? "targets met with" : "targets NOT met within",
+              std::to_string(t["total_threads"].get<int>()) + " <small>threads</small>", config) +
+         quantile_cards(s) + "</div>\n");
+  std::string lead = met ? "<span class=\"good\">Every target holds</span>" : "<span class=\"bad\">The targets cannot be met</span>";
+  lead += " with " + config + " (" + std::to_string(t["total_threads"].get<int>()) +
+          " threads, cost " + fmt("%.4g", t["cost"].get<double>()) + "). Checked with " +
+          std::to_string(t["verified"]["replications"].get<int>()) + " replications on fresh seeds:";
+  for (const auto& [name, v] : t["verified_values"].items())
+    lead += " " + esc(name) + " " + sec(v) + " s" + (v.get<double>() <= t["targets"][name].get<double>() ? " (met)" : " (missed)");
+  lead += ". The search stopped: " + esc(t["search"]["stopped"].get<std::string>()) + ".";
+  p.html("<p class=\"lead\">" + lead + "</p>\n");
+
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, pool] : t["pools"].items())
+    rows.push_back({esc(name), std::to_string(pool["threads"].get<int>()), fmt("%.3g", pool["cost_per_thread"].get<double>()),
+                    pct(pool["utilization"].get<double>())});
+  p.html("<h2>Chosen configuration</h2>\n");
+  table(p, {"pool", "threads", "cost per thread", "utilization"}, rows);
+
+  p.html("<h2>Search</h2>\n<div class=\"grid\">\n");
+  p.chart("tune-path", charts::tune_path(t), "half");
+  p.chart("startup-histogram", charts::startup_histogram(s, 0), "half");
+  p.chart("tune-rates", charts::tune_rates(t), "wide");
+  p.html("</div>\n");
+  rows.clear();
+  const auto& path_steps = t["search"]["path"];
+  for (std::size_t i = 0; i < path_steps.size(); ++i) {
+    std::string vals;
+    for (const auto& [name, v] : path_steps[i]["values"].items()) vals += (vals.empty() ? "" : ", ") + name + " " + sec(v);
+    rows.push_back({std::to_string(i), std::to_string(path_steps[i]["total_threads"].get<int>()), vals,
+                    esc(path_steps[i]["action"].get<std::string>()), esc(threads_text(path_steps[i]["threads"]))});
+  }
+  table(p, {"step", "threads", "value, s", "action", "configuration"}, rows, 3);
+  if (t.contains("rates")) {
+    rows.clear();
+    for (const auto& l : t["rates"])
+      rows.push_back({fmt("%gx", l["rate_factor"].get<double>()), fmt("%.4g", l["rate_per_s"].get<double>()),
+                      l["met"].get<bool>() ? "met" : "not met",
+                      l.contains("threads") ? esc(threads_text(l["threads"])) : esc(l.value("error", std::string()))});
+    p.html("<h3>By load level</h3>\n");
+    table(p, {"load", "sessions/s", "targets", "threads needed"}, rows, 3);
+  }
+  Scenario chosen = sc;
+  for (auto& pool : chosen.pools) pool.threads = t["pools"][pool.name]["threads"];
+  scenario_section(p, chosen);
+  p.write(path);
+}
+
+void write_live_report(const std::string& path, const std::string& db, const ojson& st) {
+  HtmlPage p("stepq live status: " + db, st);
+  std::string phases;
+  for (const auto& [phase, n] : st["sessions"].items()) phases += " · " + count(n.get<std::uint64_t>()) + " " + phase;
+  const double scale = st["time_scale"];
+  heading(p, "Live engine: " + db,
+          "stepq live status" + esc(phases) +
+              (scale != 1 ? " · durations in model seconds (÷ time scale " + fmt("%g", scale) + ")" : " · durations in wall seconds"));
+  const auto& s = st["startup_s"];
+  const auto completed = s["count"].get<std::uint64_t>();
+  p.html("<div class=\"cards\">\n" + quantile_cards(s) +
+         card("", "completed sessions", count(completed), "start-up = finished − submitted") + "</div>\n");
+
+  p.html("<h2>Start-up time</h2>\n<div class=\"grid\">\n");
+  p.chart("startup-histogram", charts::startup_histogram(s, 0), "half");
+  p.chart("startup-cdf", charts::startup_cdf(s), "half");
+  p.html("</div>\n<h2>Step kinds</h2>\n<div class=\"grid\">\n");
+  p.chart("wait", charts::per_kind(st["kinds"], "wait_s", "Queue wait (READY → claimed), s"), "half");
+  p.chart("service", charts::per_kind(st["kinds"], "service_s", "Service time (claimed → finished), s"), "half");
+  p.html("</div>\n<h2>Over time (from the execution log)</h2>\n<div class=\"grid\">\n");
+  p.chart("ready-over-time", charts::ready_over_time(st["timeline"], "time since the first step was READY"));
+  p.chart("busy-over-time", charts::busy_over_time(st["timeline"], ojson::object(), "time since the first step was READY"));
+  p.html("</div>\n");
+
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& pr : st["processors"])
+    rows.push_back({std::to_string(pr["id"].get<long long>()), esc(pr["host"].get<std::string>()),
+                    std::to_string(pr["pid"].get<long long>()), esc(pr["state"].get<std::string>()),
+                    fmt("%.1f s ago", pr["heartbeat_age_s"].get<double>()), count(pr["running"].get<std::uint64_t>()),
+                    esc(pr["pools"].get<std::string>())});
+  if (!rows.empty()) {
+    p.html("<h2>Processors</h2>\n");
+    table(p, {"id", "host", "pid", "state", "heartbeat", "running", "pools"}, rows, 6);
+  }
+  ojson reasons = ojson::array();
+  for (const auto& [why, n] : st["failures"]["reasons"].items()) reasons.push_back({{"reason", why}, {"sessions", n}});
+  failures(p, reasons);
+  p.write(path);
+}
+
+}  // namespace stepq

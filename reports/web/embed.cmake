@@ -1,0 +1,28 @@
+# Writes OUT: a C++ source holding the minified chart libraries (vega, vega-lite, vega-embed) as
+# byte arrays, so that `stepq ... --report` writes a self-contained page without node_modules at
+# run time. Called at build time by the root CMakeLists.txt with NAMES, VERSIONS, FILES (lists).
+# Byte arrays rather than raw string literals: a script may contain any delimiter and any bytes.
+set(body "#include \"reports/chart_js.hpp\"\n\nnamespace stepq {\nnamespace {\n")
+set(table "")
+set(i 0)
+foreach(file IN LISTS FILES)
+  list(GET NAMES ${i} name)
+  list(GET VERSIONS ${i} version)
+  file(READ "${file}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(LENGTH "${hex}" n)
+  math(EXPR n "${n} / 2")
+  string(APPEND body "const unsigned char lib${i}[] = {${bytes}};\n")
+  string(APPEND table "      {\"${name}\", \"${version}\", {reinterpret_cast<const char*>(lib${i}), ${n}}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "}  // namespace\n\nstd::span<const ChartLibrary> chart_libraries() {\n")
+if(i EQUAL 0)
+  string(APPEND body "  return {};\n")
+else()
+  string(APPEND body "  static const ChartLibrary libs[] = {\n${table}  };\n  return libs;\n")
+endif()
+string(APPEND body "}\n\n}  // namespace stepq\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")
