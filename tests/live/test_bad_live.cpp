@@ -176,10 +176,11 @@ TEST_CASE("live bad input: --db URLs that are not SQLite files, and a database n
       if (cmd == "run") a.insert(a.end(), {sc, "--until-idle"});
       return run_stepq(a, dir.path);
     };
-    bad(with("postgresql://localhost/steps"), {"--db postgresql://localhost/steps", "PostgreSQL", "not built yet",
-                                               "use sqlite:PATH"});
-    bad(with("postgres://u@h/db"), {"--db postgres://u@h/db", "PostgreSQL"});
-    bad(with("nosuchscheme:x"), {"--db nosuchscheme:x", "expected sqlite:PATH"});
+    // A PostgreSQL server that is not there (port 1): the URL, and what to check.
+    bad(with("postgresql://127.0.0.1:1/steps"),
+        {"postgresql://127.0.0.1:1/steps: cannot connect", "is the server running, and is the URL right?"});
+    bad(with("postgres://u@127.0.0.1:1/db"), {"postgres://u@127.0.0.1:1/db: cannot connect"});
+    bad(with("nosuchscheme:x"), {"--db nosuchscheme:x", "expected sqlite:PATH", "or postgresql://"});
     bad(with("sqlite:"), {"--db sqlite:", "no file name", "sqlite:PATH"});
     // A file that does not exist: only `live init` creates one.
     bad(with("sqlite:missing.db"), {"missing.db", "stepq live init --db sqlite:missing.db"});
