@@ -5,38 +5,19 @@
 #include "charts.hpp"
 #include "html_page.hpp"
 
+#include "reports/format.hpp"
+
 namespace stepq {
 
 namespace {
 
 using ojson = nlohmann::ordered_json;
 
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
-// Seconds as the terminal tables print them: 0.0123, 1.23, 123, 12345.
-std::string sec(double v) {
-  if (v == 0) return "0";
-  if (v < 0.01) return fmt("%.4f", v);
-  if (v < 10) return fmt("%.3f", v);
-  if (v < 1000) return fmt("%.1f", v);
-  return fmt("%.0f", v);
-}
+using format::fmt;
+using format::sec;
+// Seconds as the terminal tables print them.
 std::string sec(const ojson& j) { return j.is_number() ? sec(j.get<double>()) : "–"; }
-
-// 1234567 -> "1,234,567".
-std::string count(std::uint64_t n) {
-  const std::string digits = std::to_string(n);
-  std::string s;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
-    s += digits[i];
-  }
-  return s;
-}
+std::string count(std::uint64_t n) { return format::grouped(n); }
 
 std::string pct(double v) { return fmt("%.0f%%", 100 * v); }
 

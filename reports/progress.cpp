@@ -5,18 +5,12 @@
 #include <cmath>
 #include <cstdio>
 
+#include "reports/format.hpp"
+
 namespace stepq {
 
 namespace {
-std::string grouped(std::uint64_t n) {
-  const std::string digits = std::to_string(n);
-  std::string s;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
-    s += digits[i];
-  }
-  return s;
-}
+using format::grouped;
 constexpr std::size_t kColumns = 99;  // a line must not wrap in a 100-column terminal
 }  // namespace
 

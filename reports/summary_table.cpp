@@ -3,22 +3,13 @@
 #include <cstdio>
 #include <string>
 
+#include "reports/format.hpp"
+
 namespace stepq {
 
 namespace {
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-// Seconds with three significant-ish digits: 0.0123, 1.23, 123, 12345.
-std::string sec(double v) {
-  if (v == 0) return "0";
-  if (v < 0.01) return fmt("%.4f", v);
-  if (v < 10) return fmt("%.3f", v);
-  if (v < 1000) return fmt("%.1f", v);
-  return fmt("%.0f", v);
-}
+using format::fmt;
+using format::sec;
 std::string cut(std::string s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 1) + "~"; }
 }  // namespace
 
