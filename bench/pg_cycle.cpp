@@ -44,8 +44,6 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
-void exec(pg::Conn& c, const std::string& sql) { c.exec(sql); }
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,18 +65,18 @@ int main(int argc, char** argv) {
       store.migrate();
       store.bind(sc, 1);
       pg::Conn c(url, url);
-      exec(c, "TRUNCATE execution, step_next, step, session, processor");
+      c.exec("TRUNCATE execution, step_next, step, session, processor");
       // The same rows submit_session and a completed run leave, made in bulk.
-      exec(c, "INSERT INTO session(id, template, phase, steps_left, created_at, finished_at) "
+      c.exec("INSERT INTO session(id, template, phase, steps_left, created_at, finished_at) "
               "SELECT g, (SELECT id FROM template WHERE name = 'one'), 'COMPLETED', 0, stepq_now() - 3600, stepq_now() - 3500 "
               "FROM generate_series(0, " + std::to_string(finished - 1) + ") g");
-      exec(c, "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, fence, created_at, activated_at, "
+      c.exec("INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, fence, created_at, activated_at, "
               "ready_at, claimed_at, finished_at) SELECT g + 1, g, 0, (SELECT id FROM template WHERE name = 'one'), "
               "(SELECT id FROM kind WHERE name = 'work'), 4, 0, 1, 1, stepq_now() - 3600, stepq_now() - 3600, stepq_now() - 3600, "
               "stepq_now() - 3550, stepq_now() - 3500 FROM generate_series(0, " + std::to_string(finished - 1) + ") g");
-      exec(c, "INSERT INTO execution(step, fence, kind, attempt, processor, ready_at, started_at, ended_at, outcome) "
+      c.exec("INSERT INTO execution(step, fence, kind, attempt, processor, ready_at, started_at, ended_at, outcome) "
               "SELECT id, 1, kind, 1, 1, ready_at, claimed_at, finished_at, 'completed' FROM step");
-      exec(c, "VACUUM ANALYZE");
+      c.exec("VACUUM ANALYZE");
       return 0;
     }
     if (cmd == "reset" && argc == 4) {
@@ -86,20 +84,20 @@ int main(int argc, char** argv) {
       const long long ready = std::atoll(argv[3]);
       pg::Conn c(url, url);
       const std::string b = std::to_string(kBase);
-      exec(c, "DELETE FROM execution WHERE step >= " + b);
-      exec(c, "DELETE FROM step WHERE id >= " + b);
-      exec(c, "DELETE FROM session WHERE id >= " + b);
-      exec(c, "INSERT INTO session(id, template, phase, steps_left, created_at) "
+      c.exec("DELETE FROM execution WHERE step >= " + b);
+      c.exec("DELETE FROM step WHERE id >= " + b);
+      c.exec("DELETE FROM session WHERE id >= " + b);
+      c.exec("INSERT INTO session(id, template, phase, steps_left, created_at) "
               "SELECT " + b + " + g, (SELECT id FROM template WHERE name = 'one'), 'ACTIVE', 1, stepq_now() "
               "FROM generate_series(0, " + std::to_string(ready - 1) + ") g");
-      exec(c, "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, ready_at) "
+      c.exec("INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, ready_at) "
               "SELECT " + b + " + g, " + b + " + g, 0, (SELECT id FROM template WHERE name = 'one'), "
               "(SELECT id FROM kind WHERE name = 'work'), 2, 0, 1, stepq_now(), stepq_now(), stepq_now() + g * 1e-6 "
               "FROM generate_series(0, " + std::to_string(ready - 1) + ") g");
-      exec(c, "VACUUM ANALYZE session");
-      exec(c, "VACUUM ANALYZE step");
-      exec(c, "VACUUM ANALYZE execution");
-      exec(c, "CHECKPOINT");
+      c.exec("VACUUM ANALYZE session");
+      c.exec("VACUUM ANALYZE step");
+      c.exec("VACUUM ANALYZE execution");
+      c.exec("CHECKPOINT");
       return 0;
     }
     if (cmd == "stepq" && argc == 5) {

@@ -59,7 +59,7 @@ Conn::Conn(const std::string& url, const std::string& label) : label_(label) {
   PQclear(r);
 }
 
-Result Conn::check(PGresult* r, const std::string& sql) {
+Result Conn::check(PGresult* r) {
   Result out(r);
   const auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return out;
@@ -71,24 +71,23 @@ Result Conn::check(PGresult* r, const std::string& sql) {
   const std::string what = label_ + ": " + msg;
   if (PQstatus(c_) != CONNECTION_OK || lost_state(state)) throw ConnLost(what, state.empty() ? "08006" : state);
   if (state == "40P01" || state == "40001") throw Retry(what, state);
-  (void)sql;
   throw PgError(what, state);
 }
 
-Result Conn::exec(const std::string& sql) { return check(PQexec(c_, sql.c_str()), sql); }
+Result Conn::exec(const std::string& sql) { return check(PQexec(c_, sql.c_str())); }
 
 Result Conn::exec(const std::string& sql, const Params& p) {
   const auto v = p.values();
-  return check(PQexecParams(c_, sql.c_str(), static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0), sql);
+  return check(PQexecParams(c_, sql.c_str(), static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0));
 }
 
 Result Conn::run(const char* name, const std::string& sql, const Params& p) {
   if (!prepared_.count(name)) {
-    check(PQprepare(c_, name, sql.c_str(), 0, nullptr), sql);
+    check(PQprepare(c_, name, sql.c_str(), 0, nullptr));
     prepared_.insert(name);
   }
   const auto v = p.values();
-  return check(PQexecPrepared(c_, name, static_cast<int>(v.size()), v.data(), nullptr, nullptr, 0), sql);
+  return check(PQexecPrepared(c_, name, static_cast<int>(v.size()), v.data(), nullptr, nullptr, 0));
 }
 
 Pool::Lease::~Lease() {

@@ -80,7 +80,7 @@ class Conn {
   int backend_pid() const { return PQbackendPID(c_); }
 
  private:
-  Result check(PGresult* r, const std::string& sql);
+  Result check(PGresult* r);
   PGconn* c_ = nullptr;
   std::string label_;
   std::unordered_set<std::string> prepared_;
