@@ -12,6 +12,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -73,7 +74,8 @@ class Conn {
 
   Result exec(const std::string& sql);                // simple protocol, may hold several statements
   Result exec(const std::string& sql, const Params& p);  // one statement, unnamed
-  // Prepares `sql` under `name` on first use on this connection.
+  // Prepares `sql` under `name` on first use on this connection, and again at its 64th, 256th…
+  // execution (see run()).
   Result run(const char* name, const std::string& sql, const Params& p);
   PGconn* raw() { return c_; }
   bool ok() const { return PQstatus(c_) == CONNECTION_OK; }
@@ -83,7 +85,10 @@ class Conn {
   Result check(PGresult* r);
   PGconn* c_ = nullptr;
   std::string label_;
-  std::unordered_set<std::string> prepared_;
+  struct Statement {
+    std::uint64_t runs = 1, replan_at = 64;
+  };
+  std::unordered_map<std::string, Statement> statements_;  // prepared on this connection
 };
 
 // Connections for concurrent callers: get() takes an idle one or opens a new one; a Lease gives

@@ -93,8 +93,20 @@ CREATE TABLE submission (
   finished_at double precision);
 )sql";
 
+// v2: the partial indexes of RUNNING steps and open executions are keyed by the row's own key.
+// Keyed by processor, the planner took them for the completion's `id = $1 AND phase = 3` (one
+// entry per running step looks cheaper than the primary key) and walked every entry, dead ones
+// included: ~20 per completion at 16 workers. The reaper's and release's look-ups by processor
+// read the few running steps in full instead.
+static const char* const kV2 = R"sql(
+DROP INDEX step_running;
+CREATE INDEX step_running ON step(id) WHERE phase = 3;
+DROP INDEX execution_open;
+CREATE INDEX execution_open ON execution(step, fence) WHERE ended_at IS NULL;
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1};
+  static const std::vector<const char*> m{kV1, kV2};
   return m;
 }
 
