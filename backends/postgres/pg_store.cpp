@@ -50,8 +50,11 @@ class Tx {
 
 std::string int_array(const std::vector<std::int64_t>& v) {
   std::string s = "{";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "}";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
+  return s + '}';
 }
 
 std::string num(double v) {
@@ -271,19 +274,24 @@ void PgStore::notify(const std::vector<int>& pools) {
 }
 
 // Pools of the kinds (db ids) in column `col`, without repeats.
-std::vector<int> PgStore::pools_of(const Result& r, int col) {
-  std::vector<int> out;
-  if (!sc_) return out;
+std::vector<std::int64_t> PgStore::kinds_in(const Result& r, int col) {
   std::vector<std::int64_t> kinds;
-  for (int i = 0; i < r.rows(); ++i) {
-    if (r.null(i, col)) continue;
-    kinds.push_back(r.i64(i, col));
-    auto k = kind_sc_.find(kinds.back());
-    if (k != kind_sc_.end()) out.push_back(sc_->kinds[k->second].pool);
-  }
-  if (!kinds.empty()) {
+  for (int i = 0; i < r.rows(); ++i)
+    if (!r.null(i, col)) kinds.push_back(r.i64(i, col));
+  return kinds;
+}
+
+std::vector<int> PgStore::made_ready(const std::vector<std::int64_t>& kinds) {
+  std::vector<int> out;
+  if (kinds.empty()) return out;
+  {
     std::lock_guard lk(notify_mu_);
     unsent_.insert(unsent_.end(), kinds.begin(), kinds.end());
+  }
+  if (!sc_) return out;
+  for (auto kind : kinds) {
+    auto k = kind_sc_.find(kind);
+    if (k != kind_sc_.end()) out.push_back(sc_->kinds[k->second].pool);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -434,7 +442,7 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
     switch (o.type) {
       case Outcome::Type::completed: {
         auto r = c.run("complete", sql::kComplete, Params().add(s.id).add(s.fence));
-        ready = pools_of(r, 1);
+        ready = made_ready(kinds_in(r, 1));
         return r.rows() > 0 && r.i64(0, 0) == 1;
       }
       case Outcome::Type::failed: {
@@ -556,16 +564,7 @@ int PgStore::reap(double lease_s) {
              Params().add(died.i64(i, 0)));
     std::sort(kinds.begin(), kinds.end());
     kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
-    {
-      std::lock_guard lk(notify_mu_);
-      unsent_.insert(unsent_.end(), kinds.begin(), kinds.end());
-    }
-    for (auto k : kinds) {
-      if (sc_) {
-        auto it = kind_sc_.find(k);
-        if (it != kind_sc_.end()) ready.push_back(sc_->kinds[it->second].pool);
-      }
-    }
+    ready = made_ready(kinds);
     tx.commit();
     return count;
   });
@@ -580,7 +579,7 @@ std::optional<double> PgStore::promote() {
     auto due = c.run("next_due", sql::kNextDue, Params());
     if (due.null(0, 0)) return std::nullopt;
     if (due.f64(0, 0) > due.f64(0, 1)) return due.f64(0, 0);
-    ready = pools_of(c.run("promote", sql::kPromote, Params()), 0);
+    ready = made_ready(kinds_in(c.run("promote", sql::kPromote, Params()), 0));
     auto again = c.run("next_due", sql::kNextDue, Params());
     if (again.null(0, 0)) return std::nullopt;
     return again.f64(0, 0);
@@ -662,9 +661,7 @@ void PgStore::flush_notifications() {
   if (kinds.empty()) return;
   std::sort(kinds.begin(), kinds.end());
   kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
-  std::string arr = "{";
-  for (std::size_t i = 0; i < kinds.size(); ++i) arr += (i ? "," : "") + std::to_string(kinds[i]);
-  arr += "}";
+  const std::string arr = int_array(kinds);
   try {
     if (listen_ && listen_->ok()) {
       listen_->run("notify", sql::kNotify, Params().add(arr));

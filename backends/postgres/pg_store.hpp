@@ -57,7 +57,10 @@ class PgStore final : public live::LiveStore {
   template <class F>
   auto with_conn(const char* what, F&& f);
   void lost(const std::string& why);
-  std::vector<int> pools_of(const Result& r, int col);  // and queues their kinds' notifications
+  // Kinds (db ids) made READY here: queues their notifications for the other processes and
+  // returns their pools, for this one's.
+  std::vector<int> made_ready(const std::vector<std::int64_t>& kinds);
+  static std::vector<std::int64_t> kinds_in(const Result& r, int col);  // non-null ids in column col
   void flush_notifications();
   void notify(const std::vector<int>& pools);
   std::uint64_t end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason);
