@@ -12,6 +12,7 @@
 
 #include "backends/postgres/pg_store.hpp"
 #include "core/scenario_load.hpp"
+#include "live/processes.hpp"
 #include "pg/pg_check.hpp"
 #include "pg/pg_env.hpp"
 
@@ -79,4 +80,22 @@ TEST_CASE("postgres claim and completion read a few rows each, also when planned
   // open executions keyed by processor it read every open entry, dead ones included.
   const long long entries = db.count("SELECT sum(idx_tup_read) FROM pg_stat_user_indexes WHERE relname = 'execution'");
   CHECK(entries <= (kFirst + kThen) * 11 / 10);
+}
+
+TEST_CASE("postgres `live init` migrates a version-1 database: the RUNNING and open-execution indexes keyed by row") {
+  TempDir dir;
+  const std::string url = fresh_pg_url("migrate");
+  REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
+  PgDb db(url);
+  // Back to what version 1 left.
+  db.exec("DROP INDEX step_running; CREATE INDEX step_running ON step(processor) WHERE phase = 3; "
+          "DROP INDEX execution_open; CREATE INDEX execution_open ON execution(processor) WHERE ended_at IS NULL; "
+          "UPDATE stepq_meta SET version = 1");
+  REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
+  CHECK(db.count("SELECT max(version) FROM stepq_meta") == 2);
+  const auto def = [&](const std::string& index) {
+    return db.rows("SELECT indexdef FROM pg_indexes WHERE indexname = '" + index + "'").at(0).at(0);
+  };
+  CHECK_THAT(def("step_running"), Catch::Contains("(id) WHERE (phase = 3)"));
+  CHECK_THAT(def("execution_open"), Catch::Contains("(step, fence) WHERE (ended_at IS NULL)"));
 }
