@@ -71,9 +71,9 @@ int do_init(LiveCommands& l) {
   const int applied = store->migrate();
   if (!l.quiet)
     std::cout << l.db << ": schema version " << before + applied
-            << (applied ? " (applied " + std::to_string(applied) + " migration" + (applied > 1 ? "s" : "") + ")"
-                        : " (already current)")
-            << "\n";
+              << (applied ? " (applied " + std::to_string(applied) + " migration" + (applied > 1 ? "s" : "") + ")"
+                          : " (already current)")
+              << "\n";
   return kOk;
 }
 
@@ -168,7 +168,7 @@ int do_cancel(LiveCommands& l) {
   }
   if (!l.quiet)
     std::cout << "session " << l.session_id << " CANCELLED (" << r.steps << " unfinished step" << (r.steps == 1 ? "" : "s")
-            << " cancelled; a running one finishes but its result is dropped)\n";
+              << " cancelled; a running one finishes but its result is dropped)\n";
   return kOk;
 }
 

@@ -273,7 +273,6 @@ void PgStore::notify(const std::vector<int>& pools) {
   for (int p : pools) on_ready(p);
 }
 
-// Pools of the kinds (db ids) in column `col`, without repeats.
 std::vector<std::int64_t> PgStore::kinds_in(const Result& r, int col) {
   std::vector<std::int64_t> kinds;
   for (int i = 0; i < r.rows(); ++i)
@@ -562,8 +561,6 @@ int PgStore::reap(double lease_s) {
              "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
              "WHERE ended_at IS NULL AND processor = $1",
              Params().add(died.i64(i, 0)));
-    std::sort(kinds.begin(), kinds.end());
-    kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
     ready = made_ready(kinds);
     tx.commit();
     return count;
