@@ -1,12 +1,13 @@
-// Confidence intervals over independent replications: x̄ ± t(R−1, 0.975)·s/√R.
+// Confidence intervals over independent replications: x̄ ± t(R−1, (1+level)/2)·s/√R.
 #pragma once
-#include <utility>
 #include <vector>
 
 namespace stepq {
 
-// Two-sided 95% Student t quantile t(df, 0.975); df ≥ 1.
-double student_t975(int df);
+// The p-quantile of Student's t with df ≥ 1 degrees of freedom (Boost.Math); infinite for df < 1.
+double student_t_quantile(int df, double p);
+// Two-sided 95%: t(df, 0.975).
+inline double student_t975(int df) { return student_t_quantile(df, 0.975); }
 
 struct Interval {
   double mean = 0, lo = 0, hi = 0;
@@ -16,7 +17,9 @@ struct Interval {
   bool contains(double x) const { return lo <= x && x <= hi; }
 };
 
-// Needs at least 2 values for a width; with one value the interval is that value.
-Interval ci95(const std::vector<double>& xs);
+// Two-sided interval for the mean at `level` (0.95: 95%), from independent values. Needs at
+// least 2 values for a width; with one value the interval is that value.
+Interval confidence_interval(const std::vector<double>& xs, double level);
+inline Interval ci95(const std::vector<double>& xs) { return confidence_interval(xs, 0.95); }
 
 }  // namespace stepq

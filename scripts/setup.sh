@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake make pkg-config libsimgrid-dev libeigen3-dev libcli11-dev nlohmann-json3-dev catch2
+packages=(g++ cmake make pkg-config libsimgrid-dev libeigen3-dev libboost-dev libcli11-dev nlohmann-json3-dev catch2
           libsqlite3-dev libpq-dev postgresql sqlite3 time libcurl4-openssl-dev libssl-dev python3
           chromium)  # chromium: the HTML report test opens reports in headless Chromium
 missing=()

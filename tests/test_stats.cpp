@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/confidence.hpp"
 #include "core/dist.hpp"
 #include "core/histogram.hpp"
 #include "core/rng.hpp"
@@ -44,17 +45,24 @@ TEST_CASE("histogram merge equals adding everything to one") {
   CHECK(a.mean() == Approx(all.mean()));
 }
 
-TEST_CASE("distributions: sample means match their analytic means") {
-  const std::vector<Dist> ds = {Dist::exponential(2), Dist::uniform(1, 3), Dist::lognormal_mean_p95(10, 25),
-                                Dist::normal(5, 1), Dist::empirical({1, 2, 3, 10}),
-                                Dist::mixture({0.8, 0.2}, {Dist::constant(1), Dist::exponential(50)})};
-  for (const Dist& d : ds) {
+TEST_CASE("distributions: sample means match their means worked out by hand") {
+  // 400,000 draws: the largest standard error here (the mixture's) is 0.45% of its mean.
+  const std::vector<std::pair<Dist, double>> cases = {
+      {Dist::exponential(2), 2.0},
+      {Dist::uniform(1, 3), 2.0},
+      {Dist::lognormal_mean_p95(10, 25), 10.0},
+      {Dist::normal(5, 1), 5.0},  // truncation at 0 is 5 sd away: moves the mean by 1.5e-6
+      {Dist::empirical({1, 2, 3, 10}), 4.0},
+      {Dist::mixture({0.8, 0.2}, {Dist::constant(1), Dist::exponential(50)}), 0.8 * 1 + 0.2 * 50},
+  };
+  for (const auto& [d, mean] : cases) {
     Stream rng(99);
     double sum = 0;
     const int n = 400000;
     for (int i = 0; i < n; ++i) sum += d.sample(rng);
     INFO(d.describe());
-    CHECK(sum / n == Approx(d.mean()).epsilon(0.02));
+    CHECK(sum / n == Approx(mean).epsilon(0.02));
+    CHECK(d.mean() == Approx(mean).epsilon(1e-6));
   }
 }
 
@@ -76,4 +84,39 @@ TEST_CASE("streams are pure functions of their key: order of use does not matter
   CHECK(a1 == b.uniform());
   CHECK(a1 != c.uniform());
   CHECK(session_key(1, 17) != session_key(2, 17));
+}
+
+TEST_CASE("Student t quantiles match the printed tables") {
+  // Two-sided 95% (t at 0.975), e.g. Montgomery & Runger, Table V.
+  CHECK(student_t975(1) == Approx(12.706).margin(0.0005));
+  CHECK(student_t975(2) == Approx(4.303).margin(0.0005));
+  CHECK(student_t975(4) == Approx(2.776).margin(0.0005));
+  CHECK(student_t975(9) == Approx(2.262).margin(0.0005));
+  CHECK(student_t975(30) == Approx(2.042).margin(0.0005));
+  CHECK(student_t975(1000000) == Approx(1.95996).margin(0.00001));  // the normal's 1.959964
+  CHECK(student_t_quantile(4, 0.995) == Approx(4.604).margin(0.0005));
+  CHECK(student_t_quantile(9, 0.05) == Approx(-1.833).margin(0.0005));
+  CHECK(std::isinf(student_t975(0)));
+}
+
+TEST_CASE("confidence intervals on data worked out by hand") {
+  // {1..5}: mean 3, s² = 2.5, s/√5 = 0.70711, t(4) = 2.77645 → half-width 1.96324.
+  const Interval a = ci95({1, 2, 3, 4, 5});
+  CHECK(a.mean == Approx(3));
+  CHECK(a.lo == Approx(3 - 1.96324).margin(1e-4));
+  CHECK(a.hi == Approx(3 + 1.96324).margin(1e-4));
+  CHECK(a.relative_half_width() == Approx(1.96324 / 3).margin(1e-4));
+  // {10, 12}: mean 11, s = √2, s/√2 = 1, t(1) = 12.7062.
+  const Interval b = ci95({10, 12});
+  CHECK(b.lo == Approx(11 - 12.7062).margin(1e-3));
+  CHECK(b.hi == Approx(11 + 12.7062).margin(1e-3));
+  // 99%: t(4, 0.995) = 4.60409 → half-width 3.25558.
+  const Interval c = confidence_interval({1, 2, 3, 4, 5}, 0.99);
+  CHECK(c.half_width() == Approx(3.25558).margin(1e-4));
+  CHECK(c.contains(0.0));
+  CHECK_FALSE(a.contains(0.0));
+  // One value: no width; none: all zero.
+  const Interval d = ci95({7});
+  CHECK((d.lo == 7 && d.hi == 7 && d.mean == 7));
+  CHECK(ci95({}).half_width() == 0);
 }
