@@ -68,10 +68,11 @@ class JsonOut {
   std::ofstream f_;
 };
 
-// A run that settles into a steady state has a transient worth removing; a trace replay has not.
+// A run that settles into a steady state may have a transient worth removing; a trace replay
+// is the answer itself, start included.
 sim::Warmup default_warmup(const Scenario& s) {
-  if (s.arrivals.process == ArrivalSpec::Process::trace) return {};
-  return {sim::Warmup::Method::mser5, 0};
+  if (s.arrivals.process == ArrivalSpec::Process::trace) return {sim::Warmup::Method::none, 0};
+  return {};
 }
 
 }  // namespace
@@ -137,9 +138,14 @@ int run_cli(int argc, char** argv) {
   simulate->add_option("--max-replications", reps.max_replications, "Upper limit for --precision (default 100).")
       ->check(CLI::Range(2, 100000));
   simulate->add_option("--warmup", warmup,
-                       "Sessions left out of the statistics at the start of each run: none, mser5 (MSER-5\n"
-                       "truncation; the default for Poisson and periodic arrivals), or a number.")
-      ->type_name("none|mser5|N");
+                       "Sessions left out of the statistics at the start of each run (decided per run):\n"
+                       "  auto   MSER-5's cut, kept only when the start is unlike the rest of the run, at\n"
+                       "         most half of it (default for Poisson and periodic arrivals)\n"
+                       "  mser5  MSER-5 alone, as published: cuts early high excursions of a steady run\n"
+                       "         too, so it biases means low; for comparison\n"
+                       "  none   keep everything (default for trace arrivals)\n"
+                       "  N      the first N sessions")
+      ->type_name("auto|mser5|none|N");
   simulate->add_option("--trace", trace_dir,
                        "Write DIR/sessions.csv (one row per session: arrival, start-up, outcome) and\n"
                        "DIR/steps.csv (one row per claim: ready, claimed, finished, wait, outcome).\n"

@@ -47,6 +47,8 @@ struct RunStats {
   double simulated_s = 0, wall_s = 0;
   std::string warmup_method = "none";
   std::uint64_t warmup_dropped = 0;  // sessions at the start whose statistics were discarded
+  std::string warmup_reason = "off";  // why (core/warmup.hpp): off, fixed, none, transient, fell, cap
+  double warmup_contrast = 0;         // auto only: WarmupCut::contrast
   LevelSeries timeline;              // over the whole run, warm-up included
 };
 

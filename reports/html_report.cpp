@@ -6,6 +6,7 @@
 #include "html_page.hpp"
 
 #include "reports/format.hpp"
+#include "reports/warmup_text.hpp"
 
 namespace stepq {
 
@@ -136,9 +137,7 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
                     " started, " + count(n["failed"].get<std::uint64_t>()) + " failed)" +
                     (reps > 1 ? " over " + std::to_string(reps) + " replications" : "") + " · " +
                     sec(r["run"]["simulated_s"]) + " s simulated";
-  if (r["warmup"]["sessions_dropped"].get<std::uint64_t>() > 0)
-    sub += " · warm-up removed (" + esc(r["warmup"]["method"].get<std::string>()) + "): " +
-           count(r["warmup"]["sessions_dropped"].get<std::uint64_t>()) + " sessions";
+  sub += " · " + esc(warmup_text(r).front());
   if (reps == 1) sub += " · one run (--replications R gives 95% intervals)";
   heading(p, "Session start-up: " + sc.name, sub);
 

@@ -28,7 +28,8 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
   r["sessions"] = {{"arrived", st.arrived}, {"started", st.started}, {"failed", st.failed}};
   r["startup_s"] = summary(st.startup_s, true);
   r["startup_s"]["histogram"] = log_bins_json(st.startup_s);
-  r["warmup"] = {{"method", st.warmup_method}, {"sessions_dropped", st.warmup_dropped}};
+  r["warmup"] = {{"method", st.warmup_method}, {"sessions_dropped", st.warmup_dropped}, {"reason", st.warmup_reason}};
+  if (st.warmup_method == "auto") r["warmup"]["contrast"] = st.warmup_contrast;  // inf (a constant kept part) → null
   r["prepare_cost_s"] = {{"mean", st.arrived ? st.prepare_cost_sum / static_cast<double>(st.arrived) : 0.0}};
   const double T = st.simulated_s;
   std::uint64_t claims = 0;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "reports/format.hpp"
+#include "reports/warmup_text.hpp"
 
 namespace stepq {
 
@@ -41,10 +42,8 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
     out << line;
   }
   if (r.contains("stopping")) out << "  stopping rule: " << r["stopping"]["reason"].get<std::string>() << "\n";
-  if (r["warmup"]["sessions_dropped"].get<unsigned long long>() > 0)
-    out << "  warm-up removed (" << r["warmup"]["method"].get<std::string>()
-        << "): " << r["warmup"]["sessions_dropped"].get<unsigned long long>() << " sessions at the start"
-        << (r["replications"].get<int>() > 1 ? " (all replications)" : "") << "\n";
+  const auto warmup = warmup_text(r);
+  for (std::size_t i = 0; i < warmup.size(); ++i) out << (i ? "    " : "  ") << warmup[i] << "\n";
   const double pc = r["prepare_cost_s"]["mean"];
   const double mean = u["mean"];
   std::snprintf(line, sizeof line, "  queue-blind prepare-cost estimate (broker formula): %s s mean", sec(pc).c_str());

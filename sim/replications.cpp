@@ -93,11 +93,19 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   // Series over time do not average across replications (their bins differ): the first is shown.
   out["timeline"]["replication"] = 0;
   average(out, runs, "/prepare_cost_s/mean"_json_pointer);
-  ojson dropped = ojson::array();
-  std::uint64_t total = 0;
-  for (const auto& r : runs) dropped.push_back(r["warmup"]["sessions_dropped"]), total += r["warmup"]["sessions_dropped"].get<std::uint64_t>();
-  out["warmup"]["sessions_dropped"] = total;
-  out["warmup"]["per_replication"] = dropped;
+  // Warm-up is decided per replication: what each dropped and why, in replication order.
+  ojson& wu = out["warmup"];
+  wu.erase("reason");
+  wu.erase("contrast");
+  wu["sessions_dropped"] = 0;
+  for (const char* k : {"per_replication", "reasons", "contrasts"}) wu[k] = ojson::array();
+  for (const auto& r : runs) {
+    wu["sessions_dropped"] = wu["sessions_dropped"].get<std::uint64_t>() + r["warmup"]["sessions_dropped"].get<std::uint64_t>();
+    wu["per_replication"].push_back(r["warmup"]["sessions_dropped"]);
+    wu["reasons"].push_back(r["warmup"]["reason"]);
+    if (r["warmup"].contains("contrast")) wu["contrasts"].push_back(r["warmup"]["contrast"]);
+  }
+  if (wu["contrasts"].empty()) wu.erase("contrasts");
   for (auto& [name, k] : out["kinds"].items()) {
     const auto base = ojson::json_pointer("/kinds") / name;
     sum_counts(out, runs, base);
@@ -127,8 +135,7 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   return out;
 }
 
-ojson run_replications(const Scenario& sc, const SimOptions& opt, const ReplicationPlan& plan) {
-  const auto wall0 = std::chrono::steady_clock::now();
+Replications run_each(const Scenario& sc, const SimOptions& opt, const ReplicationPlan& plan) {
   const int jobs = plan.jobs > 0 ? plan.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const bool adaptive = plan.precision > 0;
   const int first = adaptive ? std::max(plan.replications, 3) : plan.replications;
@@ -207,11 +214,10 @@ ojson run_replications(const Scenario& sc, const SimOptions& opt, const Replicat
   }
   progress.done();
 
-  std::vector<ojson> runs;
-  for (int i = 0; i < used; ++i) runs.push_back(*results[i]);
-  ojson out = combine_replications(runs);
+  Replications out;
+  for (int i = 0; i < used; ++i) out.runs.push_back(*results[i]);
   if (adaptive) {
-    out["stopping"] = {{"rule", "precision"},
+    out.stopping = {{"rule", "precision"},
                        {"target", plan.precision},
                        {"met", met},
                        {"relative_half_width", relative_width(used)},
@@ -219,6 +225,14 @@ ojson run_replications(const Scenario& sc, const SimOptions& opt, const Replicat
                        {"reason", met ? "the 95% intervals of the mean and p95 start-up reached the target"
                                       : "max_replications reached before the target precision"}};
   }
+  return out;
+}
+
+ojson run_replications(const Scenario& sc, const SimOptions& opt, const ReplicationPlan& plan) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  const Replications each = run_each(sc, opt, plan);
+  ojson out = combine_replications(each.runs);
+  if (!each.stopping.is_null()) out["stopping"] = each.stopping;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   std::uint64_t claims = 0;
   for (const auto& [n, k] : out["kinds"].items()) claims += k["claims"].get<std::uint64_t>();

@@ -21,7 +21,14 @@ struct ReplicationPlan {
 
 std::uint64_t replication_seed(std::uint64_t base, int r);
 
+struct Replications {
+  std::vector<nlohmann::ordered_json> runs;  // each replication's result JSON, in order
+  nlohmann::ordered_json stopping;            // with a precision target: the stopping rule's outcome
+};
+
 // Throws std::runtime_error if any replication failed.
+Replications run_each(const Scenario& sc, const SimOptions& opt, const ReplicationPlan& plan);
+// run_each, combined: the `simulate --replications` result.
 nlohmann::ordered_json run_replications(const Scenario& sc, const SimOptions& opt, const ReplicationPlan& plan);
 
 // Combines per-replication result JSONs (exposed for tests).

@@ -93,35 +93,49 @@ struct Run {
 };
 
 void apply_warmup(World& w, const Warmup& wu) {
-  w.stats().warmup_method = wu.name();
+  RunStats& st = w.stats();
+  st.warmup_method = wu.name();
   if (wu.method == Warmup::Method::none) return;
   const auto& series = w.startup_by_index();
   if (wu.method == Warmup::Method::fixed) {
+    st.warmup_reason = "fixed";
     w.drop_warmup(std::min<std::uint64_t>(wu.sessions, series.size()));
     return;
   }
-  // MSER-5 over the sessions that started, in arrival order; the cut-off is the arrival index
-  // of the first kept one, so sessions that failed in the warm-up go too.
+  // The series is the start-up of the sessions that started, in arrival order; the cut-off is
+  // the arrival index of the first kept one, so sessions that failed in the warm-up go too.
   std::vector<double> started;
   std::vector<std::uint64_t> index;
   for (std::size_t i = 0; i < series.size(); ++i)
     if (!std::isnan(series[i])) started.push_back(series[i]), index.push_back(i);
-  const std::size_t d = mser5(started);
+  std::size_t d = 0;
+  if (wu.method == Warmup::Method::mser5) {
+    const Mser5 m = mser5(started);
+    d = m.drop;
+    st.warmup_reason = m.capped ? "cap" : d > 0 ? "fell" : "none";
+  } else {
+    const WarmupCut c = checked_mser5(started);
+    d = c.drop;
+    st.warmup_reason = reason_name(c.reason);
+    st.warmup_contrast = c.contrast;
+  }
   w.drop_warmup(d == 0 ? 0 : index[d]);
 }
 
 }  // namespace
 
 Warmup Warmup::parse(const std::string& s) {
-  if (s == "none") return {};
+  if (s == "auto") return {Method::automatic, 0};
+  if (s == "none") return {Method::none, 0};
   if (s == "mser5") return {Method::mser5, 0};
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return {Method::fixed, std::stoull(s)};
-  throw std::invalid_argument("must be none, mser5 or a number of sessions (got " + s + ")");
+  throw std::invalid_argument("must be auto, none, mser5 or a number of sessions (got " + s + ")");
 }
 
 std::string Warmup::name() const {
   switch (method) {
     case Method::none: return "none";
+    case Method::automatic: return "auto";
     case Method::mser5: return "mser5";
     case Method::fixed: return "fixed";
   }
@@ -145,10 +159,10 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
   auto hosts = build_platform(sc);
   sg4::Host* broker = hosts["broker"];
   // MSER-5 never cuts more than half the run, so only the first half's claims are remembered.
-  const std::uint64_t early_limit =
-      opt.warmup.method == Warmup::Method::fixed   ? opt.warmup.sessions
-      : opt.warmup.method == Warmup::Method::mser5 ? (sc.sessions ? *sc.sessions / 2 + 5 : UINT32_MAX)
-                                                   : 0;
+  const std::uint64_t early_limit = opt.warmup.method == Warmup::Method::fixed ? opt.warmup.sessions
+                                    : opt.warmup.method == Warmup::Method::none
+                                        ? 0
+                                        : (sc.sessions ? *sc.sessions / 2 + 5 : UINT32_MAX);
   Progress progress("simulating", "sessions arrived", sc.sessions.value_or(0), opt.progress);
   Run run{sc, World(sc, early_limit), nullptr, {}, &progress};
   run.world.set_trace(opt.trace);

@@ -15,10 +15,10 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-// As `stepq simulate` does: drop the warm-up transient of a run that starts empty.
+// As `stepq simulate` does: the default warm-up removal, none for a trace replay.
 SimOptions options(const Scenario& sc) {
   SimOptions o;
-  if (sc.arrivals.process != ArrivalSpec::Process::trace) o.warmup = {Warmup::Method::mser5, 0};
+  if (sc.arrivals.process == ArrivalSpec::Process::trace) o.warmup = {Warmup::Method::none, 0};
   return o;
 }
 

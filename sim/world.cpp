@@ -264,13 +264,14 @@ void World::claimed(int pool, const StepRef& s, double wait_s) {
 
 void World::drop_warmup(std::uint64_t cutoff) {
   cutoff = std::min(cutoff, early_limit_);  // waits beyond what was remembered cannot be taken back
+  stats_.warmup_dropped = cutoff;
+  if (cutoff == 0) return;  // nothing to take out: the statistics stay bit for bit those of --warmup none
   stats_.startup_s = Histogram();
   for (std::size_t i = cutoff; i < startup_by_index_.size(); ++i)
     if (!std::isnan(startup_by_index_[i])) stats_.startup_s.add(startup_by_index_[i]);
   for (std::size_t k = 0; k < early_waits_.size(); ++k)
     for (std::size_t i = 0; i < early_waits_[k].session.size(); ++i)
       if (early_waits_[k].session[i] < cutoff) stats_.kinds[k].wait_s.remove(early_waits_[k].wait[i]);
-  stats_.warmup_dropped = cutoff;
 }
 
 void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, bool applied) {

@@ -23,7 +23,7 @@ std::vector<std::string> cells(const std::string& line) {
 
 TEST_CASE("csv: sessions.csv has a row per session, and after the warm-up its start-up gives the JSON p95", "[report][csv]") {
   TempDir d;
-  // A burst at t = 0 makes a transient that MSER-5 removes (about 2,000 sessions here).
+  // A burst at t = 0 makes a transient that the default warm-up removes (about 2,000 sessions here).
   auto r = run_stepq({"simulate", source("scenarios/mm4.json"), "--sessions", "5000", "--set", "/arrivals/burst=500", "-q",
                       "--trace", "t", "--json", "r.json"},
                      d.path);

@@ -55,9 +55,7 @@ double p95_with(const Scenario& base, const std::vector<int>& threads, std::uint
   s.seed = seed;
   sim::ReplicationPlan rp;
   rp.replications = 8;
-  sim::SimOptions o;
-  o.warmup = {sim::Warmup::Method::mser5, 0};
-  return sim::run_replications(s, o, rp)["startup_s"]["p95"].get<double>();
+  return sim::run_replications(s, sim::SimOptions{}, rp)["startup_s"]["p95"].get<double>();  // as tune: auto
 }
 
 }  // namespace
