@@ -4,7 +4,7 @@
 // d* = argmin over d ≤ m/2 of Σ_{i>d}(Z_i − Z̄_d)² / (m − d)². On its own it is biased on a
 // stationary queue: waits are skewed and strongly autocorrelated, so cutting an early *high*
 // excursion always lowers the statistic while a low one barely can, and the cut pulls the mean
-// down (by 1-6% of a heavy-traffic mean wait here; docs/DESIGN.md §9 has the measurements).
+// down (by up to 5% of the mean start-up of an M/M/4; docs/DESIGN.md §9 has the measurements).
 //
 // `checked_mser5` (the default) therefore keeps MSER-5's cut only when the stretch it would drop
 // is clearly unlike the rest of the run: its mean must differ from the kept part's mean by more
