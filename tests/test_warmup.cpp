@@ -33,7 +33,7 @@ double mean_from(const std::vector<double>& y, std::size_t from) {
 
 }  // namespace
 
-TEST_CASE("warm-up: a stationary heavy-traffic queue keeps its start; MSER-5 alone cuts and lowers the mean") {
+TEST_CASE("warm-up: a stationary heavy-traffic queue keeps its start, where MSER-5 alone cuts and lowers the mean") {
   // 40 runs of 50,000 customers at rho = 0.9 that start empty: their true transient is a few
   // hundred customers, so an empty start biases the mean low, if anything.
   int mser_cuts = 0, checked_cuts = 0;
