@@ -267,11 +267,16 @@ TEST_CASE("distributed wake-up: an idle worker claims a step another process sub
   REQUIRE(within(20, [&] { return db.count("SELECT count(*) FROM session WHERE phase = 'COMPLETED'") == 12; }));
   worker.signal(SIGTERM);
   CHECK(worker.wait(30).status == 0);
-  // Root steps: READY when submitted by the other process, claimed by the idle worker.
-  const auto w = db.rows("SELECT max(e.started_at - e.ready_at), avg(e.started_at - e.ready_at) FROM execution e "
-                         "JOIN step s ON s.id = e.step WHERE s.num IN (0, 1)");
-  INFO("root steps waited " << w[0][1] << " s on average, at most " << w[0][0] << " s");
-  // Measured: 2-6 ms on average (on a loaded machine); 62 ms with LISTEN taken out.
-  CHECK(std::stod(w[0][1]) < 0.02);
-  CHECK(std::stod(w[0][0]) < 0.06);
+  // Root steps: READY when submitted by the other process, claimed by the idle worker. Through
+  // the fallback poll alone they would wait 0-100 ms, 50 ms at the median (measured: 62 ms on
+  // average with LISTEN taken out); through LISTEN/NOTIFY a few ms (2-6 on average). The median
+  // and a count tell the two apart without hanging on one late wake-up: under ctest -j2 beside a
+  // CPU-bound test one root once waited 143 ms while the average stayed at 19 ms.
+  const auto w = db.rows("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e.started_at - e.ready_at), "
+                         "avg(e.started_at - e.ready_at), count(*) FILTER (WHERE e.started_at - e.ready_at > 0.06), "
+                         "count(*) FROM execution e JOIN step s ON s.id = e.step WHERE s.num IN (0, 1)");
+  INFO("root steps waited " << w[0][0] << " s at the median, " << w[0][1] << " s on average; " << w[0][2] << " of "
+                            << w[0][3] << " over 60 ms");
+  CHECK(std::stod(w[0][0]) < 0.02);
+  CHECK(std::stoi(w[0][2]) <= 2);
 }
