@@ -62,7 +62,15 @@ void add_scenario(CLI::App* c, LiveCommands& l) {
 Scenario load(const LiveCommands& l) {
   std::vector<Override> ov;
   for (const auto& s : l.sets) ov.push_back(parse_override(s));
-  return load_scenario_file(l.scenario, ov);
+  Scenario sc = load_scenario_file(l.scenario, ov);
+  // The live engine keeps no cluster, quota or release state yet: refuse rather than ignore them.
+  for (std::size_t t = 0; t < sc.templates.size(); ++t)
+    if (sc.templates[t].session || sc.templates[t].has_release())
+      throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) +
+                          ": sessions on clusters, run times and release steps are simulated only, not run live yet");
+  if (!sc.platform.areas.empty())
+    throw ScenarioError(l.scenario + ": /platform/storage: storage quotas are simulated only, not run live yet");
+  return sc;
 }
 
 int do_init(LiveCommands& l) {
@@ -126,7 +134,7 @@ int do_run(LiveCommands& l) {
   l.opt.quiet = l.quiet;
   live::ServicesFactory make;
   if (l.platform == "emulated") {
-    make = [](Clock& c) -> std::unique_ptr<Services> { return std::make_unique<ModelServices>(c); };
+    make = [](Clock& c) -> std::unique_ptr<Services> { return std::make_unique<ModelServices>(c, nullptr); };
   } else {
     make = [&sc](Clock&) -> std::unique_ptr<Services> { return std::make_unique<local::LocalServices>(sc); };
   }

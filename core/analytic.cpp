@@ -88,6 +88,15 @@ struct Pass {
   std::vector<char> rechecked;               // per pool
   std::vector<std::vector<double>> rechecks; // per template step: R
   double startup = 0;
+  std::vector<double> release_to_delete;     // per template: release start → its delete completed
+};
+
+// Per cluster, what the next pass needs from the last one: the mean Pending wait.
+struct ClusterNow {
+  double lambda = 0, raw_lambda = 0, es = 0, es2 = 0, cs2 = 0, a = 0, rho = 0, C = 0, ac = 1;
+  double slots = 0, refused = 0, pending = 0;
+  bool identical = true, stable = true;
+  WaitDistribution dist;
 };
 
 struct PoolNow {  // pool statistics for the current λ
@@ -137,9 +146,10 @@ class Model {
       const LinkSpec* l = sc.link_between(ks.transfer->from, ks.transfer->to);
       return l ? static_cast<int>(l - sc.platform.links.data()) : -1;
     };
+    auto copied = [&](const PlanStep& ps) { return !(sc.kinds[ps.kind].op == Op::data && ps.mount == Mount::read_only); };
     for (std::size_t t = 0; t < sc.templates.size(); ++t)
       for (const PlanStep& ps : sc.templates[t].steps)
-        if (const int l = link_of(sc.kinds[ps.kind]); l >= 0 && ps.bytes > 0)
+        if (const int l = link_of(sc.kinds[ps.kind]); l >= 0 && ps.bytes > 0 && copied(ps))
           link_load_[l].utilization +=
               lambda0_ * weight_[t] * kinds_[ps.kind].attempts * ps.bytes / sc.platform.links[l].bandwidth_Bps;
     steps_.resize(sc.templates.size());
@@ -153,7 +163,7 @@ class Model {
         const KindSpec& ks = sc.kinds[ps.kind];
         const Dist& d = ps.service_s ? *ps.service_s : ks.service_s;
         double tau = 0;  // transfer time
-        if (const int l = link_of(ks); l >= 0 && ps.bytes > 0) {
+        if (const int l = link_of(ks); l >= 0 && ps.bytes > 0 && copied(ps)) {
           const LinkSpec& link = sc.platform.links[l];
           const double u = link_load_[l].utilization;
           tau = link.latency_s + ps.bytes / link.bandwidth_Bps / (u < 1 ? 1 - u : 1);
@@ -168,17 +178,20 @@ class Model {
         si.exponential = d.type() == Dist::Type::exponential && tau == 0;
         steps_[t].push_back(si);
         steps_per_session_[ps.kind] += weight_[t];
-        if (tp.plan.preds[i].empty()) roots_per_session_[ps.kind] += weight_[t];
+        if (tp.preds(static_cast<int>(i)).empty()) roots_per_session_[ps.kind] += weight_[t];
         if (tau > 0) transfers_ = true;
       }
       // Queue-blind activation and finish times: the designated parent of a step is its
       // predecessor that finishes last; steps of one pool activated within a tenth of a service
       // time of each other are queued as one batch.
+      // The release plan's times count from the session's end, like the start-up's from accept.
       std::vector<double> blind(tp.steps.size(), 0), activation(tp.steps.size(), 0);
-      for (int s : tp.plan.topo) {
+      std::vector<int> order = tp.plan.topo;
+      order.insert(order.end(), tp.release_plan.topo.begin(), tp.release_plan.topo.end());
+      for (int s : order) {
         StepInfo& si = steps_[t][s];
         double T = 0;
-        for (int q : tp.plan.preds[s])
+        for (int q : tp.preds(s))
           if (si.parent < 0 || blind[q] >= T) T = blind[q], si.parent = q;
         const KindInfo& ki = kinds_[si.kind];
         double ready = 0;
@@ -189,26 +202,30 @@ class Model {
       // Batches: activate — the steps of one pool made READY (nearly) together, in that order;
       // recheck — every step of the session in that pool, at accept, in template order.
       std::vector<Group> groups;
-      for (int p = 0; p < np_; ++p) {
-        std::vector<int> in;
-        for (std::size_t i = 0; i < tp.steps.size(); ++i)
-          if (steps_[t][i].pool == p) in.push_back(static_cast<int>(i));
-        if (!recheck)
-          std::stable_sort(in.begin(), in.end(), [&](int x, int y) { return activation[x] < activation[y]; });
-        double opened = -kInf;
-        for (int i : in) {
-          StepInfo& si = steps_[t][i];
-          if (groups.empty() || groups.back().pool != p || (!recheck && activation[i] - opened > 0.1 * si.mean)) {
-            groups.push_back({p, {}});
-            opened = activation[i];
+      for (int p = 0; p < np_; ++p)
+        for (int part = 0; part < 2; ++part) {  // start-up, then release: READY at different times
+          const int from = part ? tp.startup_steps : 0, to = part ? static_cast<int>(tp.steps.size()) : tp.startup_steps;
+          std::vector<int> in;
+          for (int i = from; i < to; ++i)
+            if (steps_[t][i].pool == p) in.push_back(i);
+          if (!recheck)
+            std::stable_sort(in.begin(), in.end(), [&](int x, int y) { return activation[x] < activation[y]; });
+          double opened = -kInf;
+          bool fresh = true;
+          for (int i : in) {
+            StepInfo& si = steps_[t][i];
+            if (fresh || (!recheck && activation[i] - opened > 0.1 * si.mean)) {
+              groups.push_back({p, {}});
+              opened = activation[i];
+              fresh = false;
+            }
+            auto& g = groups.back().members;
+            si.ahead = g;
+            si.position = static_cast<int>(g.size());
+            si.group = static_cast<int>(groups.size()) - 1;
+            g.push_back(i);
           }
-          auto& g = groups.back().members;
-          si.ahead = g;
-          si.position = static_cast<int>(g.size());
-          si.group = static_cast<int>(groups.size()) - 1;
-          g.push_back(i);
         }
-      }
       groups_.push_back(std::move(groups));
     }
     max_batch_.assign(np_, 1);
@@ -232,19 +249,24 @@ class Model {
     }
     std::vector<double> lam;
     std::vector<PoolNow> pools;
+    std::vector<ClusterNow> clusters(sc_.platform.clusters.size()), next_clusters;
     Pass ps;
     bool unstable = false;
     int it = 0;
     for (it = 1; it <= 500; ++it) {
-      ps = pass(state);
+      ps = pass(state, clusters);
       prev_rechecks_ = ps.rechecks;
       lam = traffic(ps, nullptr, nullptr);
       pools = pool_stats(ps, lam);
-      unstable = std::any_of(pools.begin(), pools.end(), [](const PoolNow& p) { return !p.stable; });
+      next_clusters = cluster_stats(ps, clusters);
+      unstable = std::any_of(pools.begin(), pools.end(), [](const PoolNow& p) { return !p.stable; }) ||
+                 std::any_of(next_clusters.begin(), next_clusters.end(), [](const ClusterNow& c) { return !c.stable; });
       if (unstable) break;
       double delta = 0;
       for (int p = 0; p < np_; ++p)
         delta = std::max(delta, std::abs(pools[p].next.single_wait - state[p].single_wait) / (1 + pools[p].next.single_wait));
+      for (std::size_t c = 0; c < clusters.size(); ++c)
+        delta = std::max(delta, std::abs(next_clusters[c].pending - clusters[c].pending) / (1 + next_clusters[c].pending));
       if (delta < 1e-10) break;
       // Undamped first (usually enough), then damped in case visits and waits oscillate.
       const double keep = it < 5 ? 0 : 0.5;
@@ -254,6 +276,11 @@ class Model {
         for (std::size_t j = 0; j < state[p].ratio.size(); ++j)
           state[p].ratio[j] = keep * state[p].ratio[j] + (1 - keep) * pools[p].next.ratio[j];
       }
+      for (std::size_t c = 0; c < clusters.size(); ++c) {
+        const double pending = keep * clusters[c].pending + (1 - keep) * next_clusters[c].pending;
+        clusters[c] = next_clusters[c];
+        clusters[c].pending = pending;
+      }
     }
     r.iterations = std::min(it, 500);
     lam = traffic(ps, &r.routing, &r.external_rate_per_s);
@@ -262,6 +289,7 @@ class Model {
     for (const LinkLoad& l : link_load_) r.links.push_back({l.name, l.utilization});
     fill_pools(r, ps, pools);
     fill_kinds(r, ps, lam, pools);
+    fill_clusters(r, next_clusters);
     verdicts(r);
     return r;
   }
@@ -311,8 +339,8 @@ class Model {
     return sum / n;
   }
 
-  // Visits and the start-up critical path for the pools' current waits.
-  Pass pass(const std::vector<PoolState>& st) const {
+  // Visits and the start-up critical path for the pools' and clusters' current waits.
+  Pass pass(const std::vector<PoolState>& st, const std::vector<ClusterNow>& cl) const {
     Pass r;
     r.visits_full.assign(nk_, 0);
     r.visits_recheck.assign(nk_, 0);
@@ -334,15 +362,23 @@ class Model {
     // smeared over every session would delay re-check and poll timing that usually does not
     // move), `mean` adds their expected cost; the start-up is the critical path of the means.
     std::vector<double> typical, mean;
+    r.release_to_delete.assign(sc_.templates.size(), 0);
     for (std::size_t t = 0; t < sc_.templates.size(); ++t) {
-      const Plan& plan = sc_.templates[t].plan;
+      const TemplateSpec& tp = sc_.templates[t];
+      const Plan& plan = tp.plan;
       const double wt = weight_[t];
+      // A poll on a cluster sees its session Running ready_after_s after admission: after the
+      // cluster's Pending wait.
+      const double pending = tp.clustered() ? cl[tp.session->cluster].pending : 0;
       for (const auto& g : groups_[t]) r.batches[g.pool][g.members.size() - 1] += wt;
       typical.assign(plan.size(), 0);
       mean.assign(plan.size(), 0);
       r.rechecks[t].assign(plan.size(), 0);
       double last = 0;
-      for (int s : plan.topo) {
+      std::vector<int> order = plan.topo;
+      order.insert(order.end(), tp.release_plan.topo.begin(), tp.release_plan.topo.end());
+      for (int s : order) {
+        const bool release = s >= tp.startup_steps;
         const StepInfo& si = steps_[t][s];
         const KindInfo& ki = kinds_[si.kind];
         const int c = sc_.pools[si.pool].threads;
@@ -355,13 +391,13 @@ class Model {
         const double position = si.position > 0 ? st[si.pool].ratio[si.position] * ahead / c : 0;
         double T = 0, T_mean = 0;  // activation: the predecessors' finish
         int last_pred = -1;
-        for (int q : plan.preds[s]) {
+        for (int q : tp.preds(s)) {
           if (last_pred < 0 || typical[q] > T) T = typical[q], last_pred = q;
           T_mean = std::max(T_mean, mean[q]);
         }
         const double first = (recheck ? 0 : T) + W + position;
         double start = first, rechecks = 0;
-        if (recheck && !plan.preds[s].empty()) {
+        if (recheck && !tp.preds(s).empty()) {
           // READY at accept; re-checked every recheck_s + W until its predecessors are done.
           const double cycle = sc_.dispatch.recheck_s + W;
           // A predecessor queued in the same batch shared its queueing wait: compare means.
@@ -372,15 +408,16 @@ class Model {
           if (rechecks > 0) r.rechecked[si.pool] = 1;
         }
         double end = start + si.mean, polls = 1;
-        if (ki.poll) {  // ready at T + ready_after; polls end at end, end + cycle, …
+        if (ki.poll) {  // ready at T (+ Pending) + ready_after; polls end at end, end + cycle, …
           const double cycle = ki.interval + W + si.mean;
-          const double extra = extra_polls(ki, end - T, cycle);
+          const double extra = extra_polls(ki, end - T - pending, cycle);
           polls += extra;
           end += extra * cycle;
         }
         typical[s] = end;
         mean[s] = T_mean + (end - T) + (ki.attempts - 1) * (W + si.mean) + ki.backoff_mean;
-        last = std::max(last, mean[s]);
+        if (!release) last = std::max(last, mean[s]);
+        else if (sc_.kinds[si.kind].op == Op::remove) r.release_to_delete[t] = std::max(r.release_to_delete[t], mean[s]);
         r.rechecks[t][s] = rechecks;
 
         const double full = ki.attempts * polls;
@@ -482,6 +519,145 @@ class Model {
       o.mean_wait = o.next.single_wait + (o.lambda > 0 ? lambda0_ * position_sum / o.lambda : 0);
     }
     return out;
+  }
+
+  // Section 6: each cluster's slots, hold time, per-user refusals and Pending wait for this pass.
+  std::vector<ClusterNow> cluster_stats(const Pass& ps, const std::vector<ClusterNow>& prev) const {
+    std::vector<ClusterNow> out(sc_.platform.clusters.size());
+    for (std::size_t c = 0; c < out.size(); ++c) {
+      const ClusterSpec& spec = sc_.platform.clusters[c];
+      ClusterNow& o = out[c];
+      double w = 0, h1 = 0, h2 = 0, rc = 0, rm = 0, first_c = -1, first_m = -1;
+      for (std::size_t t = 0; t < sc_.templates.size(); ++t) {
+        const TemplateSpec& tp = sc_.templates[t];
+        if (!tp.clustered() || tp.session->cluster != static_cast<int>(c)) continue;
+        const SessionSpec& ss = *tp.session;
+        double ready = 0;  // the start latency: its poll kind's mean ready_after_s
+        for (const PlanStep& st : tp.steps)
+          if (kinds_[st.kind].poll) {
+            for (double x : kinds_[st.kind].ready) ready += x / kReadySamples;
+            break;
+          }
+        const double c0 = ready + ps.release_to_delete[t], m = ss.run_s.mean();
+        const double wt = weight_[t];
+        w += wt;
+        h1 += wt * (c0 + m);
+        h2 += wt * (c0 * c0 + 2 * c0 * m + ss.run_s.second_moment());
+        rc += wt * ss.cores.mean();
+        rm += wt * ss.memory_GB.mean();
+        const bool constant = ss.cores.type() == Dist::Type::constant && ss.memory_GB.type() == Dist::Type::constant;
+        if (first_c < 0) first_c = ss.cores.mean(), first_m = ss.memory_GB.mean();
+        o.identical = o.identical && constant && ss.cores.mean() == first_c && ss.memory_GB.mean() == first_m;
+        o.raw_lambda += lambda0_ * wt;
+      }
+      if (w <= 0) continue;  // no template runs here
+      rc /= w, rm /= w;
+      o.es = h1 / w;
+      o.es2 = h2 / w;
+      o.cs2 = o.es > 0 ? std::max(0.0, o.es2 / (o.es * o.es) - 1) : 0;
+      o.slots = slots(spec, rc, rm, o.identical, -1);
+      if (spec.user_limit > 0 && sc_.arrivals.users) {  // each user an Erlang loss system
+        const UsersSpec& u = *sc_.arrivals.users;
+        const double hold = o.es + prev[c].pending;
+        double prev_cdf = 0;
+        for (std::uint64_t k = 0; k < u.count; ++k) {
+          const double p = u.cdf.empty() ? 1.0 / static_cast<double>(u.count) : u.cdf[k] - prev_cdf;
+          if (!u.cdf.empty()) prev_cdf = u.cdf[k];
+          o.refused += p * erlang_b(spec.user_limit, o.raw_lambda * p * hold);
+          if (u.cdf.empty()) {  // all alike: one term tells all
+            o.refused = erlang_b(spec.user_limit, o.raw_lambda * p * hold);
+            break;
+          }
+        }
+      }
+      o.lambda = o.raw_lambda * (1 - o.refused);
+      o.a = o.lambda * o.es;
+      o.rho = o.slots > 0 ? o.a / o.slots : kInf;
+      o.stable = o.a < o.slots;
+      o.C = o.stable ? erlang_c(static_cast<int>(o.slots), o.a) : 1;
+      o.ac = allen_cunneen_factor(ca2_, o.cs2);
+      if (!o.stable) {
+        o.pending = kInf;
+        o.dist.C = 1;
+        o.dist.theta = 0;
+        continue;
+      }
+      o.pending = o.a > 0 ? o.ac * o.C * o.es / (o.slots - o.a) : 0;
+      o.dist.C = o.C;
+      o.dist.theta = o.pending > 0 && o.C > 0 ? o.C / o.pending : kInf;
+    }
+    return out;
+  }
+
+  // Slots of a cluster for requests of (rc, rm), or with its first node group at `count` nodes
+  // (count < 0: as declared): exact for identical requests, the fluid bound otherwise.
+  static double slots(const ClusterSpec& spec, double rc, double rm, bool identical, int count) {
+    double n = 0, cores = 0, memory = 0;
+    for (std::size_t g = 0; g < spec.nodes.size(); ++g) {
+      const double k = g == 0 && count >= 0 ? count : spec.nodes[g].count;
+      const NodeGroup& ng = spec.nodes[g];
+      n += k * std::min(std::floor(ng.cores / rc + 1e-9), std::floor(ng.memory_GB / rm + 1e-9));
+      cores += k * ng.cores, memory += k * ng.memory_GB;
+    }
+    return identical ? n : std::floor(std::min(cores / rc, memory / rm) + 1e-9);
+  }
+
+  void fill_clusters(AnalyticResult& r, const std::vector<ClusterNow>& now) const {
+    const bool poisson = sc_.arrivals.process == ArrivalSpec::Process::poisson;
+    for (std::size_t c = 0; c < now.size(); ++c) {
+      const ClusterSpec& spec = sc_.platform.clusters[c];
+      const ClusterNow& o = now[c];
+      ClusterEstimate e;
+      e.slots = o.slots;
+      e.identical = o.identical;
+      e.arrival_rate_per_s = o.lambda;
+      e.hold_mean_s = o.es;
+      e.hold_scv = o.cs2;
+      e.offered_load = o.a;
+      e.utilization = o.rho;
+      e.stable = o.stable;
+      e.erlang_c = o.C;
+      e.refused_share = o.refused;
+      if (o.stable && o.lambda > 0) {
+        WaitEstimate we;
+        we.mean = o.pending;
+        we.p50 = o.dist.quantile(0.5);
+        we.p95 = o.dist.quantile(0.95);
+        we.p99 = o.dist.quantile(0.99);
+        e.pending = we;
+      } else if (o.lambda <= 0) {
+        e.pending = WaitEstimate{};
+      }
+      // The least count of the first node group that holds the offered load (slots grow with it).
+      double rc = 0, rm = 0, run = 0, w = 0;
+      for (std::size_t t = 0; t < sc_.templates.size(); ++t)
+        if (sc_.templates[t].clustered() && sc_.templates[t].session->cluster == static_cast<int>(c)) {
+          const SessionSpec& ss = *sc_.templates[t].session;
+          rc += weight_[t] * ss.cores.mean(), rm += weight_[t] * ss.memory_GB.mean(), run += weight_[t] * ss.run_s.mean();
+          w += weight_[t];
+        }
+      if (w > 0) {
+        rc /= w, rm /= w, run /= w;
+        int lo = 0, hi = 10'000'000;  // slots(hi) > a, or nothing helps
+        if (slots(spec, rc, rm, o.identical, hi) > o.a) {
+          while (lo < hi) {
+            const int mid = lo + (hi - lo) / 2;
+            (slots(spec, rc, rm, o.identical, mid) > o.a ? hi : lo) = mid + (slots(spec, rc, rm, o.identical, mid) > o.a ? 0 : 1);
+          }
+          e.nodes_needed = std::max(lo, 1);
+        }
+      }
+      auto& why = e.approximations;
+      if (!poisson) why.push_back("arrivals not Poisson (Ca2 " + g3(ca2_) + ")");
+      if (!o.identical) why.push_back("requests of different sizes: slots from total cores and memory");
+      if (std::abs(o.cs2 - 1) > 1e-9) why.push_back("hold time not exponential (Cs2 " + g3(o.cs2) + ")");
+      else if (std::abs(o.es - run) > 1e-9 * o.es) why.push_back("start latency and release time add to the run time");
+      if (spec.user_limit > 0) why.push_back("per-user limit: refusals from Erlang B per user");
+      e.exact = why.empty();
+      e.model = std::string(poisson ? "M" : "G") + "/" + (e.exact ? "M" : "G") + "/c cluster slots" +
+                (e.exact ? "" : " Allen-Cunneen");
+      r.clusters.push_back(std::move(e));
+    }
   }
 
   WaitEstimate wait_estimate(const PoolNow& o, double shift) const {
@@ -608,6 +784,18 @@ class Model {
                            " MB/s of its " + g3(ll.bandwidth_Bps / 1e6) + " MB/s (utilization " + g3(ll.utilization) +
                            "); pools " + pools + " cannot keep up whatever their threads");
     }
+    for (std::size_t c = 0; c < r.clusters.size(); ++c) {
+      const ClusterEstimate& e = r.clusters[c];
+      const ClusterSpec& spec = sc_.platform.clusters[c];
+      if (e.stable) continue;
+      r.verdicts.push_back("cluster " + spec.name + " cannot keep up: sessions hold " + g3(e.offered_load) +
+                           " slots' worth of time (" + g3(e.arrival_rate_per_s) + "/s x " + g3(e.hold_mean_s) +
+                           " s) on " + g3(e.slots) + " slots; " +
+                           (e.nodes_needed > 0 ? "it needs at least " + std::to_string(e.nodes_needed) +
+                                                     " nodes in its first node group (has " +
+                                                     std::to_string(spec.nodes[0].count) + ")"
+                                               : "no number of its first group's nodes fits a session"));
+    }
     const bool any_unstable = !r.verdicts.empty();
     for (int p = 0; p < np_; ++p) {
       const PoolEstimate& e = r.pools[p];
@@ -617,6 +805,16 @@ class Model {
                              ": its waits grow steeply with load; " + std::to_string(std::max(for80, 1)) +
                              " threads keep it at or below 0.8");
       }
+    }
+    for (std::size_t c = 0; c < r.clusters.size(); ++c) {
+      const ClusterEstimate& e = r.clusters[c];
+      if (e.stable && e.utilization >= 0.9 && e.pending)
+        r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + " runs at utilization " + g3(e.utilization) +
+                             ": sessions wait Pending " + g3(e.pending->mean) + " s on average; Pending grows steeply "
+                             "with load");
+      if (e.refused_share > 0.01)
+        r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + ": the per-user limit refuses " +
+                             g3(100 * e.refused_share) + "% of launches");
     }
     if (!any_unstable && busiest >= 0) {
       const PoolEstimate& b = r.pools[busiest];

@@ -55,7 +55,20 @@
 //    Σ_{j=2..m} p^{j−1}·backoff_before(j) (added to the mean path only: re-check and poll timing
 //    follow the typical, retry-free path). Weighted mean over templates. Means are added where a
 //    session waits for the slowest of several branches, and E[max] ≥ max E: the estimate is low
-//    when branches are of similar length.
+//    when branches are of similar length. Release steps load the pools like start-up steps
+//    (once per session, a plan of their own from the session's end) but are not start-up.
+//
+// 6. Clusters. Sessions of the templates on a cluster hold a slot from admission until their
+//    delete step completes: H = E[ready_after_s] + E[run_s] + the release path to the delete
+//    (waits and service, as in 5). With identical constant requests the cluster has
+//    c = Σ_nodes min(⌊cores/r_c⌋, ⌊memory/r_m⌋) slots, else about min(total cores/E[r_c], total
+//    memory/E[r_m]); λ_c = the sessions' rate on it. Pending wait: Allen–Cunneen on (c, λ_c·H)
+//    with H's Cs², exact (Erlang C) for Poisson arrivals, identical requests, exponential run
+//    time and nothing else in H. It is added to the poll step of those templates (polls during
+//    Pending included). A per-user limit L makes each user an Erlang loss system: user u is
+//    refused with probability B(L, λ_c·p_u·(H + pending)), and only admitted sessions load the
+//    cluster. Stable iff λ_c·H < c; else the verdict names the nodes (of the first node group)
+//    that make it so.
 #pragma once
 #include <limits>
 #include <optional>
@@ -98,6 +111,24 @@ struct PoolEstimate {
   std::vector<std::string> approximations;  // why not exact, one short phrase each
 };
 
+struct ClusterEstimate {
+  double slots = 0;               // sessions it can hold at once (c)
+  bool identical = true;          // every request the same constant size: c is exact
+  double arrival_rate_per_s = 0;  // λ_c, after per-user refusals
+  double hold_mean_s = 0;         // H: admission → delete completed
+  double hold_scv = 0;
+  double offered_load = 0;        // λ_c·H: slots' worth of sessions
+  double utilization = 0;         // λ_c·H / c
+  bool stable = true;
+  double erlang_c = 0;            // C(c, a): probability of waiting Pending
+  std::optional<WaitEstimate> pending;  // submitted → admitted (absent when unstable)
+  double refused_share = 0;       // launches refused by the per-user limit
+  int nodes_needed = 0;           // least count of its first node group for stability (0: none helps)
+  bool exact = false;
+  std::string model;
+  std::vector<std::string> approximations;
+};
+
 struct LinkEstimate {
   std::string name;
   double utilization = 0;  // transfer bytes per second / bandwidth (≥ 1: overloaded)
@@ -106,11 +137,12 @@ struct LinkEstimate {
 struct AnalyticResult {
   double arrival_rate_per_s = 0;
   double arrival_scv = 1;
-  std::optional<double> startup_mean_s;  // absent when a pool some template uses is unstable
+  std::optional<double> startup_mean_s;  // absent when a pool or cluster some template uses is unstable
   double prepare_cost_mean_s = 0;        // weighted total_prepare_cost_s: the broker's estimate
   std::vector<KindEstimate> kinds;       // indexed like Scenario::kinds
   std::vector<PoolEstimate> pools;       // indexed like Scenario::pools
   std::vector<LinkEstimate> links;       // indexed like Scenario::platform.links
+  std::vector<ClusterEstimate> clusters; // indexed like Scenario::platform.clusters
   std::vector<std::string> verdicts;     // unstable pools first, then a one-line summary
   std::vector<std::string> notes;        // what is approximate in this scenario
   int iterations = 0;                    // of the visits ↔ waits fixed point

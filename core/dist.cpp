@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -124,6 +125,23 @@ double Dist::second_moment() const {
         m += (samples_[i] - prev) * (*parts_)[i].second_moment(), prev = samples_[i];
       return m;
     }
+  }
+  return 0;
+}
+
+double Dist::upper_bound() const {
+  switch (type_) {
+    case Type::constant: return a_;
+    case Type::uniform: return b_;
+    case Type::empirical: return *std::max_element(samples_.begin(), samples_.end());
+    case Type::mixture: {
+      double m = 0;
+      for (const Dist& d : *parts_) m = std::max(m, d.upper_bound());
+      return m;
+    }
+    case Type::exponential:
+    case Type::lognormal:
+    case Type::normal: return std::numeric_limits<double>::infinity();
   }
   return 0;
 }

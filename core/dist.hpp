@@ -32,6 +32,8 @@ class Dist {
   double mean() const;
   double second_moment() const;  // E[S²], for the Pollaczek–Khinchine / Allen–Cunneen formulas
   double scv() const;            // squared coefficient of variation Var/mean²
+  // The largest value a draw can take (infinity when unbounded: exponential, lognormal, normal).
+  double upper_bound() const;
   Type type() const { return type_; }
   std::string describe() const;  // "exponential(mean=1)", for tables
 

@@ -19,12 +19,13 @@ Outcome run_handler(const StepContext& c, Services& s) {
     case Op::data: r = s.stage_data(c); break;
     case Op::launch: r = s.launch(c); break;
     case Op::work: r = s.work(c); break;
-    case Op::poll:
-      r = s.poll(c);
-      // Not ready yet: go back to WAITING, holding no thread, until the next poll.
-      if (r.ok && !r.ready) return Outcome::requeue(c.kind.poll->interval_s);
-      break;
+    case Op::remove: r = s.remove(c); break;
+    case Op::cleanup: r = s.cleanup(c); break;
+    case Op::pushback: r = s.pushback(c); break;
+    case Op::poll: r = s.poll(c); break;
   }
+  // Not ready yet: go back to WAITING, holding no thread, until the next poll or try.
+  if (r.ok && !r.ready) return Outcome::requeue(c.kind.poll ? c.kind.poll->interval_s : r.again_s);
   if (!r.ok) return after_failure(c.kind, c.ref.attempt, std::move(r.reason));
   return Outcome::completed();
 }

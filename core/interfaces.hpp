@@ -1,8 +1,9 @@
-// The three interfaces each mode implements; the worker loop and handlers see only these.
+// The interfaces each mode implements; the worker loop and handlers see only these.
 //
 //   Queue    — claim / finish / cancel against the step table (in-memory model, SQLite, PostgreSQL)
 //   Clock    — time, sleeping, and waiting for work (simulated time, or the wall clock)
 //   Services — the external operations a handler calls (simulated costs, emulated, or real)
+//   Capacity — the clusters and storage quotas behind a modelled platform (simulator, emulated)
 //
 // Code running under SimGrid must block only through Clock, never std::mutex or
 // std::this_thread: actors share one OS thread.
@@ -51,8 +52,9 @@ struct StepContext {
 
 struct OpResult {
   bool ok = true;
-  bool ready = true;  // poll: is the external thing ready yet?
+  bool ready = true;     // poll: is the external thing ready yet? false elsewhere: try again later
   std::string reason;
+  double again_s = 0;    // not ready, not a poll: WAITING this long before the next try
 };
 
 class Services {
@@ -64,6 +66,36 @@ class Services {
   virtual OpResult launch(const StepContext& c) = 0;
   virtual OpResult poll(const StepContext& c) = 0;
   virtual OpResult work(const StepContext& c) = 0;
+  // Release (after the session ended, or failed): give back compute, WriteTemp space, output.
+  virtual OpResult remove(const StepContext& c) = 0;
+  virtual OpResult cleanup(const StepContext& c) = 0;
+  virtual OpResult pushback(const StepContext& c) = 0;
+};
+
+// The platform's capacity behind the broker: clusters that admit and place sessions (one compute
+// request each: the template's session) and storage areas with byte quotas. The simulator keeps
+// it in memory; the live `emulated` platform in the database, so that processes share it.
+class Capacity {
+ public:
+  virtual ~Capacity() = default;
+  // launch: the session's request joins its cluster's admission queue (placed at once when it
+  // can be). Not ok: refused (the user already has the cluster's user_limit sessions).
+  virtual OpResult submit(const StepContext& c) = 0;
+  // poll: where the session's request is: submitted when, admitted (placed) when, if it is.
+  struct Compute {
+    bool submitted = false;
+    double submitted_at = 0;
+    std::optional<double> admitted_at;  // nothing while it is Pending
+  };
+  virtual Compute compute(const StepContext& c) = 0;
+  // poll, when it sees the session Running: from when (its run time counts from there).
+  virtual void running(const StepContext& c, double at) = 0;
+  // delete: gives the session's cores and memory back, or takes it out of the queue. Idempotent.
+  virtual void release_compute(const StepContext& c) = 0;
+  // storage: reserves the step's bytes in its area; false when they do not fit now.
+  virtual bool reserve(const StepContext& c) = 0;
+  // cleanup: gives back the session's WriteTemp reservations. Idempotent.
+  virtual void free_temp(const StepContext& c) = 0;
 };
 
 // What the worker loop reports; the simulator's statistics and the live log implement it.

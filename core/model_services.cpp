@@ -14,7 +14,8 @@ OpResult ModelServices::operate(const StepContext& c) {
   const double service = d.sample(rng);
   const bool fails = rng.uniform() < c.kind.retry.failure_probability;
   if (service > 0) clock_.sleep_for(service);
-  if (c.kind.transfer && c.step.bytes > 0) transfer(c, c.step.bytes);
+  const bool copied = !(c.kind.op == Op::data && c.step.mount == Mount::read_only);  // ReadOnly: linked
+  if (c.kind.transfer && c.step.bytes > 0 && copied) transfer(c, c.step.bytes);
   if (fails) {
     char why[96];
     std::snprintf(why, sizeof why, "sampled failure (failure_probability %g)", c.kind.retry.failure_probability);
@@ -25,11 +26,59 @@ OpResult ModelServices::operate(const StepContext& c) {
 
 OpResult ModelServices::poll(const StepContext& c) {
   // The external thing (say, a Skaha session) becomes ready a sampled time after the poll step's
-  // predecessors completed; that time is drawn once per step, whatever the number of polls.
+  // predecessors completed or, on a cluster, after the session was admitted; that time is drawn
+  // once per step, whatever the number of polls.
   Stream ready_rng = step_stream(c.session_key, c.ref.step, c.ref.attempt, Purpose::ready_after);
-  const double ready_at = c.ref.activated_at + c.kind.poll->ready_after_s.sample(ready_rng);
+  const double ready_after = c.kind.poll->ready_after_s.sample(ready_rng);
   OpResult r = operate(c);  // the status call itself
-  if (r.ok) r.ready = clock_.now() >= ready_at;
+  if (!r.ok) return r;
+  if (!c.scenario.templates[c.ref.tmpl].clustered()) {
+    r.ready = clock_.now() >= c.ref.activated_at + ready_after;
+    return r;
+  }
+  const Capacity::Compute s = capacity_->compute(c);
+  if (!s.admitted_at) {  // Pending: until the cluster admits it, or the broker gives up
+    const ClusterSpec& cl = c.scenario.platform.clusters[c.scenario.templates[c.ref.tmpl].session->cluster];
+    r.ready = false;
+    if (s.submitted && clock_.now() - s.submitted_at > cl.max_pending_s) {
+      char why[160];
+      std::snprintf(why, sizeof why, "cluster %s: Pending for more than max_pending_s (%g s)", cl.name.c_str(),
+                    cl.max_pending_s);
+      return {false, false, why, 0};
+    }
+    return r;
+  }
+  r.ready = clock_.now() >= *s.admitted_at + ready_after;
+  if (r.ready) capacity_->running(c, *s.admitted_at + ready_after);
+  return r;
+}
+
+OpResult ModelServices::launch(const StepContext& c) {
+  OpResult r = operate(c);  // the API call
+  if (r.ok && c.scenario.templates[c.ref.tmpl].clustered()) r = capacity_->submit(c);
+  return r;
+}
+
+OpResult ModelServices::allocate_storage(const StepContext& c) {
+  OpResult r = operate(c);
+  if (!r.ok || c.step.area < 0 || capacity_->reserve(c)) return r;
+  const StorageArea& area = c.scenario.platform.areas[c.step.area];
+  if (area.when_full == StorageArea::WhenFull::fail) return {false, false, "storage area '" + area.name + "' is full", 0};
+  if (clock_.now() - c.ref.activated_at < area.max_wait_s) return {true, false, {}, area.recheck_s};
+  char why[160];
+  std::snprintf(why, sizeof why, "storage area '%s' still full after max_wait_s (%g s)", area.name.c_str(), area.max_wait_s);
+  return {false, false, why, 0};
+}
+
+OpResult ModelServices::remove(const StepContext& c) {
+  OpResult r = operate(c);
+  if (r.ok && c.scenario.templates[c.ref.tmpl].clustered()) capacity_->release_compute(c);
+  return r;
+}
+
+OpResult ModelServices::cleanup(const StepContext& c) {
+  OpResult r = operate(c);
+  if (r.ok && capacity_) capacity_->free_temp(c);
   return r;
 }
 

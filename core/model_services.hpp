@@ -1,7 +1,10 @@
 // Services whose costs come from the scenario's distributions: the simulator's platform, and the
 // live `emulated` platform. Each operation sleeps a sampled service time on the Clock, moves the
-// step's bytes (transfer kinds), and fails with the kind's failure probability. Every draw comes
-// from the step's own stream (session, step, attempt), so both modes see the same workload.
+// step's bytes (transfer kinds; a ReadOnly data item is linked, not copied), and fails with the
+// kind's failure probability. Every draw comes from the step's own stream (session, step,
+// attempt), so both modes see the same workload. The clusters and storage quotas are a Capacity:
+// launch submits the session's request, poll sees it Pending until admitted and Running
+// `ready_after_s` later, delete gives the cores back, storage reserves space, cleanup frees it.
 #pragma once
 #include "interfaces.hpp"
 
@@ -9,20 +12,25 @@ namespace stepq {
 
 class ModelServices : public Services {
  public:
-  explicit ModelServices(Clock& clock) : clock_(clock) {}
+  // `capacity` may be null for scenarios without clusters or storage areas.
+  ModelServices(Clock& clock, Capacity* capacity) : clock_(clock), capacity_(capacity) {}
 
   OpResult pull_image(const StepContext& c) override { return operate(c); }
-  OpResult allocate_storage(const StepContext& c) override { return operate(c); }
+  OpResult allocate_storage(const StepContext& c) override;
   OpResult stage_data(const StepContext& c) override { return operate(c); }
-  OpResult launch(const StepContext& c) override { return operate(c); }
+  OpResult launch(const StepContext& c) override;
   OpResult work(const StepContext& c) override { return operate(c); }
   OpResult poll(const StepContext& c) override;
+  OpResult remove(const StepContext& c) override;
+  OpResult cleanup(const StepContext& c) override;
+  OpResult pushback(const StepContext& c) override { return operate(c); }
 
  protected:
   // Moves bytes between two platform hosts. The simulator shares link bandwidth (SimGrid);
   // the default sleeps latency + bytes/bandwidth.
   virtual void transfer(const StepContext& c, double bytes);
   Clock& clock_;
+  Capacity* capacity_;
 
  private:
   OpResult operate(const StepContext& c);

@@ -5,19 +5,20 @@
 
 namespace stepq {
 
-Plan Plan::build(const std::vector<PlanStep>& steps) {
+Plan Plan::build(const std::vector<PlanStep>& steps, int from, int to) {
   Plan p;
   const int n = static_cast<int>(steps.size());
+  if (to < 0) to = n;
   p.preds.resize(n);
   p.succs.resize(n);
-  for (int i = 0; i < n; ++i)
+  for (int i = from; i < to; ++i)
     for (int a : steps[i].after) {
-      if (a < 0 || a >= n) throw std::invalid_argument("step '" + steps[i].id + "' waits for an unknown step");
+      if (a < from || a >= to) throw std::invalid_argument("step '" + steps[i].id + "' waits for an unknown step");
       p.preds[i].push_back(a);
       p.succs[a].push_back(i);
     }
   std::vector<int> left(n);
-  for (int i = 0; i < n; ++i) {
+  for (int i = from; i < to; ++i) {
     left[i] = static_cast<int>(p.preds[i].size());
     if (left[i] == 0) p.roots.push_back(i);
   }
@@ -29,8 +30,8 @@ Plan Plan::build(const std::vector<PlanStep>& steps) {
     for (int t : p.succs[s])
       if (--left[t] == 0) ready.push_back(t);
   }
-  if (static_cast<int>(p.topo.size()) != n) {
-    for (int i = 0; i < n; ++i)
+  if (static_cast<int>(p.topo.size()) != to - from) {
+    for (int i = from; i < to; ++i)
       if (left[i] > 0) throw std::invalid_argument("steps form a cycle through '" + steps[i].id + "'");
   }
   return p;

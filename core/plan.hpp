@@ -22,13 +22,24 @@ struct LocalStep {
   std::vector<std::pair<std::string, std::string>> env;  // launch
 };
 
+// How a storage or data item is mounted into the session (the seed's volume-mount modes).
+//   ReadOnly    data: the staged replica is linked or bind-mounted: nothing is copied
+//   WriteTemp   a copy in session-temporary space; storage: its space comes back at release
+//   WriteLocal  written into the site's storage (Cavern): kept after the session (the default)
+//   WriteGlobal as WriteLocal, and the item's output_bytes are pushed back at release
+enum class Mount { read_only, write_temp, write_local, write_global };
+
 struct PlanStep {
   std::string id;
   int kind = -1;
   std::vector<int> after;              // predecessor step numbers
   std::optional<Dist> service_s;       // overrides the kind's
-  double bytes = 0;                    // transfer kinds
+  double bytes = 0;                    // transfer kinds: moved; storage with an area: reserved
+  bool bytes_given = false;            // written in the scenario (a pushback's default is the output)
   std::optional<LocalStep> local;      // the `local` platform's instructions
+  Mount mount = Mount::write_local;    // storage and data items
+  int area = -1;                       // storage: the platform's storage area it reserves `bytes` in
+  double output_bytes = 0;             // data, WriteGlobal: pushed back at release
 };
 
 struct Plan {
@@ -37,8 +48,10 @@ struct Plan {
   std::vector<int> topo;  // a topological order
 
   std::size_t size() const { return preds.size(); }
-  // Throws std::invalid_argument naming a step on a cycle.
-  static Plan build(const std::vector<PlanStep>& steps);
+  // Over steps [from, to) of `steps`, whose `after` number steps of that range; the plan keeps
+  // those numbers (so preds/succs/roots/topo are absolute, sized `steps`). Throws
+  // std::invalid_argument naming a step on a cycle.
+  static Plan build(const std::vector<PlanStep>& steps, int from = 0, int to = -1);
   // Longest path where each step costs cost(step number): the plan's total_prepare_cost.
   double critical_path(const std::function<double(int)>& cost) const;
 };

@@ -22,7 +22,12 @@ constexpr std::uint64_t derive(std::uint64_t key, std::uint64_t sub) {
 }
 
 // Purposes keep independent draws of one step apart (service time vs. failure vs. poll-ready).
-enum class Purpose : std::uint64_t { arrivals = 1, session = 2, step = 3, ready_after = 4, template_choice = 5 };
+enum class Purpose : std::uint64_t {
+  arrivals = 1, session = 2, step = 3, ready_after = 4, template_choice = 5,
+  user = 6,     // which user a session belongs to
+  request = 7,  // the cores and memory it asks of its cluster
+  run = 8,      // how long it runs once Running
+};
 
 class Stream {
  public:

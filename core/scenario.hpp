@@ -13,9 +13,15 @@
 
 namespace stepq {
 
-// Which handler a kind runs (DESIGN §3). `work` = the step's cost is its service time.
-enum class Op { work, image, storage, data, launch, poll };
-std::string_view to_string(Op op);
+// Which handler a kind runs (DESIGN §3). `work` = the step's cost is its service time. The
+// first six prepare a session (its "steps"); delete, cleanup and pushback give back what it had
+// (its "release" steps): delete frees the cluster's cores and memory, cleanup the session's
+// WriteTemp storage, pushback moves its WriteGlobal output over the kind's transfer link.
+enum class Op { work, image, storage, data, launch, poll, remove, cleanup, pushback };
+std::string_view to_string(Op op);  // remove is "delete"
+bool is_release_op(Op op);          // remove, cleanup, pushback
+
+std::string_view to_string(Mount m);  // Mount: plan.hpp
 
 struct RetrySpec {
   int max_attempts = 1;             // total attempts, ≥ 1
@@ -57,18 +63,83 @@ struct LinkSpec {
   double latency_s = 0;
 };
 
+// A cluster behind the broker (a Skaha deployment's Kubernetes nodes). Sessions wait Pending
+// until admitted (`fifo`: the oldest waiting request goes first and blocks those behind it, as
+// Kueue's StrictFIFO; `backfill`: the first waiting request that fits goes) and placed first-fit
+// over the nodes in order; a user may have at most `user_limit` sessions submitted and not yet
+// deleted (Skaha's maxCount): the launch of one more is refused.
+struct NodeGroup {
+  int count = 1;
+  double cores = 1, memory_GB = 1;  // per node
+};
+struct ClusterSpec {
+  std::string name;
+  std::vector<NodeGroup> nodes;
+  enum class Admission { fifo, backfill } admission = Admission::fifo;
+  int user_limit = 0;  // 0: none
+  // A poll that finds its session Pending for longer than this fails it (and its release takes
+  // it out of the queue): a broker gives up on a session that cannot start, and a run whose
+  // capacity never comes back (a failed delete holds it) still ends.
+  double max_pending_s = 3600;
+  int node_count() const;
+  double total_cores() const;
+  double total_memory_GB() const;
+};
+
+// A storage area with a byte quota (Cavern, a Rucio staging area). A storage step that does not
+// fit fails (`fail`, the kind's retries apply) or waits `recheck_s` and tries again (`wait`), for
+// at most `max_wait_s` (WriteLocal space never comes back: without a limit such a run never ends).
+struct StorageArea {
+  std::string name;
+  double quota_bytes = 0;
+  enum class WhenFull { fail, wait } when_full = WhenFull::fail;
+  double recheck_s = 30;
+  double max_wait_s = 3600;  // wait: the storage step fails once it has waited this long
+};
+
 struct PlatformSpec {
   std::vector<std::string> hosts;
   std::vector<LinkSpec> links;
+  std::vector<ClusterSpec> clusters;
+  std::vector<StorageArea> areas;
   std::string local_root = "stepq-sessions";  // `local` platform: session directories go here
+  int cluster_index(std::string_view name) const;  // -1 if absent
+};
+
+// What a session asks of its cluster and how long it runs once Running (then it ends and its
+// release steps start). Drawn per session from its own stream.
+struct SessionSpec {
+  int cluster = -1;  // -1: no cluster (run_s still decides when release starts)
+  Dist cores = Dist::constant(1), memory_GB = Dist::constant(1);
+  Dist run_s;
 };
 
 struct TemplateSpec {
   std::string name;
   double weight = 1;
-  std::vector<PlanStep> steps;  // validated: a DAG, ids unique, kinds known
-  Plan plan;                    // built from steps
+  // The start-up steps [0, startup_steps), then the release steps: validated, each group a DAG
+  // of its own (a release step waits only for release steps), ids unique, kinds known.
+  std::vector<PlanStep> steps;
+  int startup_steps = 0;
+  Plan plan;          // the start-up DAG, over steps [0, startup_steps)
+  Plan release_plan;  // the release DAG, numbered from startup_steps like `steps`
+  std::optional<SessionSpec> session;
+  double output_bytes = 0;  // Σ output_bytes of WriteGlobal items: what pushback steps move
   double total_prepare_cost_s = 0;
+  bool has_release() const { return static_cast<int>(steps.size()) > startup_steps; }
+  bool clustered() const { return session && session->cluster >= 0; }
+  // Step i's predecessors and successors, from the plan it belongs to.
+  const std::vector<int>& preds(int i) const { return (i < startup_steps ? plan : release_plan).preds[i]; }
+  const std::vector<int>& succs(int i) const { return (i < startup_steps ? plan : release_plan).succs[i]; }
+};
+
+// Who sessions belong to: `count` users, session i's user drawn from its own stream with
+// probability ∝ 1 (uniform) or ∝ rank^−zipf_s (Zipf: a few users submit most sessions).
+struct UsersSpec {
+  std::uint64_t count = 1;
+  double zipf_s = 0;         // 0: uniform
+  std::vector<double> cdf;   // Zipf: cumulative probabilities by rank, built by the loader
+  std::uint64_t user_of(std::uint64_t seed, std::uint64_t session) const;
 };
 
 struct ArrivalSpec {
@@ -77,6 +148,7 @@ struct ArrivalSpec {
   std::vector<double> times;   // trace: arrival instants (s), sorted
   std::string trace_file;
   std::uint64_t burst = 0;     // sessions accepted at once at t = 0, before the process starts
+  std::optional<UsersSpec> users;
 };
 
 struct DispatchSpec {
@@ -106,7 +178,8 @@ struct Scenario {
   // live submit give the same session the same template.
   int template_for(std::uint64_t index) const;
   // The broker's queue-blind estimate for one step: its own prepare_cost_s, else the mean service
-  // time plus transfer time at the link's bandwidth plus, for polls, the mean ready time.
+  // time plus transfer time at the link's bandwidth (none for a ReadOnly data item: it is
+  // linked, not copied) plus, for polls, the mean ready time.
   double prepare_cost(const PlanStep& step) const;
   const LinkSpec* link_between(std::string_view from, std::string_view to) const;
 };

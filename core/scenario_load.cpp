@@ -241,7 +241,9 @@ T or_default(const Node& n, T (Node::*get)() const, T def) {
   return n.present() ? (n.*get)() : def;
 }
 
-const std::string kDistWhat = "a number of seconds or a distribution {\"dist\": ...}";
+std::string dist_what(const char* unit) {
+  return std::string("a number of ") + unit + " or a distribution {\"dist\": ...}";
+}
 
 class Loader {
  public:
@@ -273,12 +275,13 @@ class Loader {
   }
 
  private:
-  Dist dist(const Node& n) const {
+  // A number of `unit` (seconds, cores, GB) or a distribution of them.
+  Dist dist(const Node& n, const char* unit = "seconds") const {
     if (n.present() && n.json().is_number()) {
-      if (!(n.json().get<double>() >= 0)) n.expected("a non-negative number of seconds");
+      if (!(n.json().get<double>() >= 0)) n.expected(std::string("a non-negative number of ") + unit);
       return Dist::constant(n.number());
     }
-    if (!n.present() || !n.json().is_object()) n.expected(kDistWhat);
+    if (!n.present() || !n.json().is_object()) n.expected(dist_what(unit));
     if (!n["dist"].present()) {
       // Check the keys first, so that a misspelt "dist" gets its hint.
       n.object({"dist", "value", "mean", "min", "max", "p95", "mu", "sigma", "sd", "samples", "components"});
@@ -340,15 +343,16 @@ class Loader {
     for (std::size_t i = 0; i < size; ++i) {
       c[i].object({"weight", "dist"});
       weights.push_back(c[i]["weight"].positive());
-      parts.push_back(dist(c[i]["dist"]));
+      parts.push_back(dist(c[i]["dist"], unit));
     }
     return Dist::mixture(std::move(weights), std::move(parts));
   }
 
   void arrivals(const Node& n) {
-    n.object({"process", "rate_per_s", "file", "burst"});
+    n.object({"process", "rate_per_s", "file", "burst", "users"});
     ArrivalSpec& a = sc_.arrivals;
     if (n["burst"].present()) a.burst = n["burst"].count(false);
+    if (const Node u = n["users"]; u.present()) a.users = users(u);
     const std::string process = n["process"].choice({"poisson", "periodic", "trace"});
     if (process == "trace") {
       a.process = ArrivalSpec::Process::trace;
@@ -360,6 +364,26 @@ class Loader {
       if (n["file"].present()) n["file"].fail("only used with \"process\": \"trace\"");
       a.rate_per_s = n["rate_per_s"].positive();
     }
+  }
+
+  // {"count": N, "popularity": "uniform" | {"zipf": s}}: who sessions belong to.
+  static UsersSpec users(const Node& n) {
+    n.object({"count", "popularity"});
+    UsersSpec u;
+    constexpr std::uint64_t kMostUsers = 10'000'000;
+    u.count = n["count"].count(true);
+    if (u.count > kMostUsers) n["count"].fail("at most 10,000,000 users (got " + std::to_string(u.count) + ")");
+    const Node p = n["popularity"];
+    if (!p.present() || (p.json().is_string() && p.json() == "uniform")) return u;
+    if (!p.json().is_object()) p.expected("\"uniform\" or {\"zipf\": s} (s > 0: user k submits ∝ 1/k^s)");
+    p.object({"zipf"});
+    u.zipf_s = p["zipf"].positive();
+    u.cdf.resize(u.count);
+    double total = 0;
+    for (std::uint64_t k = 0; k < u.count; ++k) u.cdf[k] = total += std::pow(static_cast<double>(k + 1), -u.zipf_s);
+    for (auto& c : u.cdf) c /= total;
+    u.cdf.back() = 1.0;
+    return u;
   }
 
   // One arrival time per line; the first line may be a header; blank lines are skipped.
@@ -466,14 +490,16 @@ class Loader {
 
   void platform(const Node& n) {
     if (!n.present()) return;
-    n.object({"hosts", "links", "local"});
+    n.object({"hosts", "links", "local", "clusters", "storage"});
     if (const Node loc = n["local"]; loc.present()) {
       loc.object({"root"});
       if (loc["root"].present()) sc_.platform.local_root = loc["root"].name();
     }
+    if (const Node c = n["clusters"]; c.present()) clusters(c);
+    if (const Node a = n["storage"]; a.present()) storage_areas(a);
     auto& hosts = sc_.platform.hosts;
     const Node h = n["hosts"];
-    if (!h.present() && !n["links"].present()) return;  // only "local": no network to model
+    if (!h.present() && !n["links"].present()) return;  // no network to model
     for (std::size_t i = 0, size = h.array("an array of host names"); i < size; ++i) {
       const std::string name = h[i].name();
       if (std::find(hosts.begin(), hosts.end(), name) != hosts.end()) h[i].fail("host '" + name + "' is declared twice");
@@ -498,6 +524,61 @@ class Loader {
     }
   }
 
+  void clusters(const Node& n) {
+    const std::string what = "an object of clusters, name -> {\"nodes\", \"admission\", \"user_limit\", \"max_pending_s\"}";
+    if (!n.json().is_object()) n.expected(what);
+    for (const auto& name : n.names()) {
+      const Node c = n[name];
+      c.object({"nodes", "admission", "user_limit", "max_pending_s"});
+      ClusterSpec cl;
+      cl.name = name;
+      const Node nodes = c["nodes"];
+      const std::string nodes_what = "a non-empty array of node groups {\"count\", \"cores\", \"memory_GB\"}";
+      const std::size_t size = nodes.array(nodes_what);
+      if (size == 0) nodes.fail("a cluster with no nodes can run no session: give at least one node group");
+      for (std::size_t i = 0; i < size; ++i) {
+        nodes[i].object({"count", "cores", "memory_GB"});
+        NodeGroup g;
+        g.count = nodes[i]["count"].present() ? static_cast<int>(nodes[i]["count"].count(false)) : 1;
+        g.cores = nodes[i]["cores"].positive();
+        g.memory_GB = nodes[i]["memory_GB"].positive();
+        cl.nodes.push_back(g);
+      }
+      if (cl.node_count() == 0) nodes.fail("a cluster with no nodes can run no session: every group has count 0");
+      if (cl.node_count() > 100000) nodes.fail("at most 100,000 nodes (got " + std::to_string(cl.node_count()) + ")");
+      if (c["admission"].present())
+        cl.admission = c["admission"].choice({"fifo", "backfill"}) == "fifo" ? ClusterSpec::Admission::fifo
+                                                                             : ClusterSpec::Admission::backfill;
+      cl.max_pending_s = or_default(c["max_pending_s"], &Node::positive, cl.max_pending_s);
+      if (const Node u = c["user_limit"]; u.present()) {
+        cl.user_limit = u.positive_int();
+        if (!sc_.arrivals.users)
+          u.fail("needs /arrivals/users (who the sessions belong to): without it every session is one user's");
+      }
+      sc_.platform.clusters.push_back(cl);
+    }
+  }
+
+  void storage_areas(const Node& n) {
+    const std::string what = "an object of storage areas, name -> {\"quota_bytes\", \"when_full\", \"recheck_s\"}";
+    if (!n.json().is_object()) n.expected(what);
+    for (const auto& name : n.names()) {
+      const Node a = n[name];
+      a.object({"quota_bytes", "when_full", "recheck_s", "max_wait_s"});
+      StorageArea area;
+      area.name = name;
+      area.quota_bytes = a["quota_bytes"].positive();
+      if (a["when_full"].present())
+        area.when_full = a["when_full"].choice({"fail", "wait"}) == "fail" ? StorageArea::WhenFull::fail
+                                                                          : StorageArea::WhenFull::wait;
+      for (const char* k : {"recheck_s", "max_wait_s"})
+        if (a[k].present() && area.when_full != StorageArea::WhenFull::wait) a[k].fail("only with \"when_full\": \"wait\"");
+      area.recheck_s = or_default(a["recheck_s"], &Node::positive, area.recheck_s);
+      area.max_wait_s = or_default(a["max_wait_s"], &Node::positive, area.max_wait_s);
+      sc_.platform.areas.push_back(area);
+    }
+  }
+
   void kinds(const Node& n, bool pooled) {
     const std::string what = "an object of step kinds, name -> {\"service_s\", ...}";
     if (!n.present() || !n.json().is_object()) n.expected(what);
@@ -512,8 +593,9 @@ class Loader {
     k.name = name;
     const Node poll = n["poll"];
     if (n["op"].present()) {
-      const std::string op = n["op"].choice({"work", "image", "storage", "data", "launch", "poll"});
-      for (Op o : {Op::work, Op::image, Op::storage, Op::data, Op::launch, Op::poll})
+      const std::string op =
+          n["op"].choice({"work", "image", "storage", "data", "launch", "poll", "delete", "cleanup", "pushback"});
+      for (Op o : {Op::work, Op::image, Op::storage, Op::data, Op::launch, Op::poll, Op::remove, Op::cleanup, Op::pushback})
         if (to_string(o) == op) k.op = o;
     } else {
       k.op = poll.present() ? Op::poll : Op::work;
@@ -544,8 +626,11 @@ class Loader {
       poll.fail("only allowed with op \"poll\"" + op_is);
     }
 
+    if (k.op == Op::pushback && !n["transfer"].present())
+      n["transfer"].fail("required for op \"pushback\": {\"from\": HOST, \"to\": HOST}, where the output goes (missing)");
     if (const Node t = n["transfer"]; t.present()) {
-      if (k.op != Op::data && k.op != Op::work) t.fail("only allowed with op \"data\" or \"work\"" + op_is);
+      if (k.op != Op::data && k.op != Op::work && k.op != Op::pushback)
+        t.fail("only allowed with op \"data\", \"pushback\" or \"work\"" + op_is);
       t.object({"from", "to"});
       const auto& hosts = sc_.platform.hosts;
       TransferSpec ts{hosts[t["from"].reference(hosts, "host")], hosts[t["to"].reference(hosts, "host")]};
@@ -619,56 +704,188 @@ class Loader {
   }
 
   TemplateSpec template_spec(const Node& n) const {
-    n.object({"name", "weight", "steps"});
+    n.object({"name", "weight", "session", "steps", "release"});
     TemplateSpec t;
     t.name = n["name"].name();
     t.weight = or_default(n["weight"], &Node::positive, t.weight);
-    const Node steps = n["steps"];
+    const Node steps = n["steps"], release = n["release"];
     const std::string what = "a non-empty array of steps {\"id\", \"kind\", ...}";
     const std::size_t size = steps.array(what);
     if (size == 0) steps.expected(what);
+    const std::size_t released = release.present() ? release.array("an array of release steps {\"id\", \"kind\", ...}") : 0;
+    auto node_of = [&](std::size_t i) { return i < size ? steps[i] : release[i - size]; };
 
-    // Ids first, so that "after" may name any step of the template, earlier or later.
+    // Ids first, so that "after" may name any step of its group, earlier or later.
     std::vector<std::string> ids;
-    for (std::size_t i = 0; i < size; ++i) {
-      steps[i].object({"id", "kind", "after", "service_s", "bytes", "local"});
-      const std::string id = steps[i]["id"].name();
+    for (std::size_t i = 0; i < size + released; ++i) {
+      const Node s = node_of(i);
+      s.object({"id", "kind", "after", "service_s", "bytes", "local", "mount", "area", "output_bytes"});
+      const std::string id = s["id"].name();
       if (std::find(ids.begin(), ids.end(), id) != ids.end())
-        steps[i]["id"].fail("step id '" + id + "' is used twice in this template");
+        s["id"].fail("step id '" + id + "' is used twice in this template");
       ids.push_back(id);
     }
     std::vector<std::string> kind_names;
     for (const auto& k : sc_.kinds) kind_names.push_back(k.name);
 
-    for (std::size_t i = 0; i < size; ++i) {
-      const Node s = steps[i];
+    t.startup_steps = static_cast<int>(size);
+    for (std::size_t i = 0; i < size + released; ++i) {
+      const Node s = node_of(i);
+      const bool in_release = i >= size;
       PlanStep ps;
       ps.id = ids[i];
       ps.kind = s["kind"].reference(kind_names, "kind");
+      const KindSpec& kind = sc_.kinds[ps.kind];
+      const std::string op = "op \"" + std::string(to_string(kind.op)) + "\" (kind '" + kind.name + "')";
+      if (in_release && kind.op != Op::work && !is_release_op(kind.op))
+        s["kind"].fail(op + " prepares a session; a release step is of op \"delete\", \"cleanup\", \"pushback\" "
+                       "or \"work\"");
+      if (!in_release && is_release_op(kind.op))
+        s["kind"].fail(op + " gives back what a session had: put this step in \"release\"");
       if (const Node after = s["after"]; after.present()) {
         for (std::size_t j = 0, m = after.array("an array of step ids"); j < m; ++j) {
           const int a = after[j].reference(ids, "step id");
+          if (in_release && a < static_cast<int>(size))
+            after[j].fail("'" + ids[a] + "' is a start-up step: release begins when the session ends, after all of "
+                          "them, so a release step waits only for release steps");
+          if (!in_release && a >= static_cast<int>(size))
+            after[j].fail("'" + ids[a] + "' is a release step, which runs after the session: a start-up step "
+                          "cannot wait for it");
           if (std::find(ps.after.begin(), ps.after.end(), a) != ps.after.end())
             after[j].fail("step '" + ids[a] + "' is listed twice");
           ps.after.push_back(a);
         }
       }
       if (const Node d = s["service_s"]; d.present()) ps.service_s = dist(d);
-      if (const Node b = s["bytes"]; b.present()) {
-        if (!sc_.kinds[ps.kind].transfer)
-          b.fail("only for kinds with a \"transfer\" (kind '" + kind_names[ps.kind] + "' has none)");
-        ps.bytes = b.non_negative();
-      }
-      if (const Node l = s["local"]; l.present()) ps.local = local_step(l, sc_.kinds[ps.kind]);
+      item(s, kind, ps);
+      if (const Node l = s["local"]; l.present()) ps.local = local_step(l, kind);
+      if (kind.op == Op::data && ps.mount == Mount::write_global) t.output_bytes += ps.output_bytes;
       t.steps.push_back(std::move(ps));
     }
+    for (auto& ps : t.steps)  // a pushback moves the session's WriteGlobal output unless told otherwise
+      if (sc_.kinds[ps.kind].op == Op::pushback && !ps.bytes_given) ps.bytes = t.output_bytes;
     try {
-      t.plan = Plan::build(t.steps);
+      t.plan = Plan::build(t.steps, 0, t.startup_steps);
     } catch (const std::invalid_argument& e) {
       steps.fail(e.what());
     }
+    try {
+      t.release_plan = Plan::build(t.steps, t.startup_steps);
+    } catch (const std::invalid_argument& e) {
+      release.fail(e.what());
+    }
+    if (const Node ss = n["session"]; ss.present()) t.session = session_spec(ss);
+    lifecycle(n, t);
     t.total_prepare_cost_s = t.plan.critical_path([&](int s) { return sc_.prepare_cost(t.steps[s]); });
     return t;
+  }
+
+  // A step's bytes, mount, area and output: what it moves, reserves and leaves behind.
+  void item(const Node& s, const KindSpec& kind, PlanStep& ps) const {
+    const std::string op_is = " (kind '" + kind.name + "' has op \"" + std::string(to_string(kind.op)) + "\")";
+    if (const Node m = s["mount"]; m.present()) {
+      if (kind.op != Op::storage && kind.op != Op::data) m.fail("only for storage and data items" + op_is);
+      const std::string mode = m.choice({"ReadOnly", "WriteTemp", "WriteLocal", "WriteGlobal"});
+      ps.mount = mode == "ReadOnly"    ? Mount::read_only
+                 : mode == "WriteTemp" ? Mount::write_temp
+                 : mode == "WriteLocal" ? Mount::write_local
+                                        : Mount::write_global;
+      if (kind.op == Op::storage && ps.mount == Mount::read_only)
+        m.fail("ReadOnly is for data items (a replica linked in place); a storage item is written to");
+    }
+    if (const Node a = s["area"]; a.present()) {
+      if (kind.op != Op::storage) a.fail("only for storage items: the area whose quota they reserve from" + op_is);
+      std::vector<std::string> areas;
+      for (const auto& x : sc_.platform.areas) areas.push_back(x.name);
+      ps.area = a.reference(areas, "storage area (/platform/storage)");
+    }
+    if (const Node b = s["bytes"]; b.present()) {
+      if (kind.op == Op::storage) {
+        if (ps.area < 0) b.fail("the space this storage item reserves, in its \"area\" (missing)");
+        ps.bytes = b.non_negative();
+        const StorageArea& area = sc_.platform.areas[ps.area];
+        if (ps.bytes > area.quota_bytes)
+          b.fail("more than area '" + area.name + "' holds in all (quota_bytes " + fmt(area.quota_bytes) +
+                 "): it can never be allocated");
+      } else {
+        if (!kind.transfer)
+          b.fail("only for kinds with a \"transfer\" (kind '" + kind.name + "' has none) and storage items");
+        ps.bytes = b.non_negative();
+      }
+      ps.bytes_given = true;
+    }
+    if (const Node o = s["output_bytes"]; o.present()) {
+      if (kind.op != Op::data || ps.mount != Mount::write_global)
+        o.fail("only for data items mounted \"WriteGlobal\" (their output is pushed back at release)");
+      ps.output_bytes = o.non_negative();
+    }
+  }
+
+  SessionSpec session_spec(const Node& n) const {
+    n.object({"cluster", "cores", "memory_GB", "run_s"});
+    SessionSpec s;
+    if (const Node c = n["cluster"]; c.present()) {
+      std::vector<std::string> names;
+      for (const auto& cl : sc_.platform.clusters) names.push_back(cl.name);
+      s.cluster = c.reference(names, "cluster (/platform/clusters)");
+    }
+    for (const char* k : {"cores", "memory_GB"})
+      if (n[k].present() && s.cluster < 0) n[k].fail("what a session asks of its cluster: only with \"cluster\"");
+    if (!n["run_s"].present())
+      n["run_s"].fail("how long a session runs once Running, before its release steps start (missing)");
+    s.run_s = dist(n["run_s"]);
+    if (s.cluster < 0) return s;
+    s.cores = n["cores"].present() ? dist(n["cores"], "cores") : Dist::constant(1);
+    s.memory_GB = n["memory_GB"].present() ? dist(n["memory_GB"], "GB") : Dist::constant(1);
+    const ClusterSpec& cl = sc_.platform.clusters[s.cluster];
+    const double c = s.cores.upper_bound(), m = s.memory_GB.upper_bound();
+    for (const auto& [key, v] : {std::pair{"cores", c}, std::pair{"memory_GB", m}})
+      if (!std::isfinite(v))
+        n[key].fail("must be bounded (a number, uniform, empirical or a mixture of those): a request must fit a node");
+    double most_cores = 0, most_memory = 0;
+    bool fits = false;
+    for (const auto& g : cl.nodes)
+      if (g.count > 0) {
+        most_cores = std::max(most_cores, g.cores), most_memory = std::max(most_memory, g.memory_GB);
+        fits = fits || (c <= g.cores && m <= g.memory_GB);
+      }
+    if (c > most_cores)
+      n["cores"].fail("up to " + fmt(c) + " cores, more than any node of cluster '" + cl.name + "' has (" +
+                      fmt(most_cores) + "): such a session could never be placed");
+    if (m > most_memory)
+      n["memory_GB"].fail("up to " + fmt(m) + " GB, more than any node of cluster '" + cl.name + "' has (" +
+                          fmt(most_memory) + "): such a session could never be placed");
+    if (!fits)
+      n.fail("a request of " + fmt(c) + " cores and " + fmt(m) + " GB fits no single node of cluster '" + cl.name +
+             "': such a session could never be placed");
+    return s;
+  }
+
+  // What a template needs so that its sessions can start and give everything back.
+  void lifecycle(const Node& n, const TemplateSpec& t) const {
+    int launches = 0, polls = 0, deletes = 0, pushbacks = 0, cleanups = 0;
+    bool temp_space = false;
+    for (std::size_t i = 0; i < t.steps.size(); ++i) {
+      const Op op = sc_.kinds[t.steps[i].kind].op;
+      launches += op == Op::launch, polls += op == Op::poll, deletes += op == Op::remove;
+      pushbacks += op == Op::pushback, cleanups += op == Op::cleanup;
+      temp_space = temp_space || (op == Op::storage && t.steps[i].area >= 0 && t.steps[i].mount == Mount::write_temp);
+    }
+    const Node where = t.has_release() ? n["release"] : n;
+    if (t.clustered()) {
+      if (launches != 1) n["steps"].fail("a session on a cluster has exactly one step of op \"launch\" (found " +
+                                         std::to_string(launches) + ")");
+      if (polls == 0) n["steps"].fail("a session on a cluster needs a step of op \"poll\": it is Pending until admitted");
+      if (deletes == 0)
+        where.fail("a session on a cluster needs a release step of op \"delete\" to give its cores back");
+    } else if (deletes > 0) {
+      n["release"].fail("op \"delete\" gives back a cluster's cores, and this template has no \"session\" "
+                        "with a \"cluster\"");
+    }
+    if (t.output_bytes > 0 && pushbacks == 0)
+      where.fail("WriteGlobal items leave output (output_bytes) that a release step of op \"pushback\" must move");
+    if (temp_space && cleanups == 0)
+      where.fail("a WriteTemp storage item in an area needs a release step of op \"cleanup\" to give the space back");
   }
 
   const std::string& file_;

@@ -26,8 +26,24 @@ struct PoolStats {
   double busy_s = 0;            // thread-seconds spent on claimed steps
 };
 
-// Levels averaged over equal time bins, per pool: READY steps and threads running a step
-// (filled by reports/timeline.hpp; the report's "over time" charts).
+struct ClusterStats {
+  std::uint64_t submitted = 0, admitted = 0, refused = 0;  // refused: by the per-user limit
+  Histogram pending_s;          // submitted → admitted, of the sessions that started
+  double cores_s = 0, memory_GB_s = 0, queued_s = 0;  // time integrals of what is in use or waiting
+  std::uint64_t max_queue = 0;
+};
+
+// Where a started session's start-up went, along its critical path (sums over sessions):
+// pending = waiting for its cluster to admit it; wait = READY steps waiting for a thread;
+// service = threads working on its steps; other = the rest (start latency after admission,
+// the lag to the next poll, retry back-offs).
+struct StartupSplit {
+  double pending = 0, wait = 0, service = 0, other = 0;
+};
+
+// Levels averaged over equal time bins, per series: for a pool READY steps and threads running a
+// step; for a cluster (two series) queued requests and cores in use, then memory in use and the
+// running count of refused launches (filled by reports/timeline.hpp; the "over time" charts).
 struct LevelSeries {
   double bin_s = 0;
   std::vector<double> t_s;                      // bin starts
@@ -36,6 +52,10 @@ struct LevelSeries {
 
 struct RunStats {
   std::uint64_t arrived = 0, started = 0, failed = 0;
+  std::uint64_t completed = 0;       // released after they started or failed (templates with release steps)
+  std::uint64_t release_failed = 0;  // a release step failed: what it held may not have come back
+  StartupSplit split;                // sums over started sessions
+  std::vector<ClusterStats> clusters;
   Histogram startup_s;          // started − accepted, started sessions only
   double prepare_cost_sum = 0;  // over arrived sessions: the queue-blind estimate
   std::vector<KindStats> kinds;
@@ -49,7 +69,7 @@ struct RunStats {
   std::uint64_t warmup_dropped = 0;  // sessions at the start whose statistics were discarded
   std::string warmup_reason = "off";  // why (core/warmup.hpp): off, fixed, none, transient, fell, cap
   double warmup_contrast = 0;         // auto only: WarmupCut::contrast
-  LevelSeries timeline;              // over the whole run, warm-up included
+  LevelSeries timeline;              // over the whole run, warm-up included; pools, then 2 per cluster
 };
 
 }  // namespace stepq

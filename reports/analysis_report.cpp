@@ -103,6 +103,30 @@ ojson analysis_json(const Scenario& sc, const AnalyticResult& r) {
   ojson links = ojson::object();
   for (const auto& l : r.links) links[l.name] = {{"utilization", l.utilization}};
   j["links"] = links;
+  if (!r.clusters.empty()) {
+    ojson clusters = ojson::object();
+    for (std::size_t c = 0; c < r.clusters.size(); ++c) {
+      const ClusterEstimate& e = r.clusters[c];
+      ojson o;
+      o["nodes"] = sc.platform.clusters[c].node_count();
+      o["slots"] = e.slots;
+      o["identical_requests"] = e.identical;
+      o["arrival_rate_per_s"] = e.arrival_rate_per_s;
+      o["hold_s"] = {{"mean", e.hold_mean_s}, {"scv", e.hold_scv}};
+      o["offered_load"] = e.offered_load;
+      o["utilization"] = e.utilization;
+      o["stable"] = e.stable;
+      o["erlang_c"] = e.erlang_c;
+      o["pending_s"] = wait_json(e.pending);
+      o["refused_share"] = e.refused_share;
+      o["nodes_needed"] = e.nodes_needed > 0 ? ojson(e.nodes_needed) : ojson(nullptr);
+      o["model"] = e.model;
+      o["exact"] = e.exact;
+      o["approximations"] = e.approximations;
+      clusters[sc.platform.clusters[c].name] = o;
+    }
+    j["clusters"] = clusters;
+  }
   j["verdicts"] = r.verdicts;
   j["notes"] = r.notes;
   j["iterations"] = r.iterations;
@@ -118,7 +142,7 @@ void print_analysis(std::ostream& out, const ojson& r) {
   const auto& u = r["startup_s"];
   const double pc = r["prepare_cost_s"]["mean"];
   out << "Session start-up, mean (approximate: critical path of mean step times)\n";
-  const std::string startup = u["mean"].is_null() ? "unbounded (a pool is unstable)" : sec(u["mean"]) + " s";
+  const std::string startup = u["mean"].is_null() ? "unbounded (a pool or cluster is unstable)" : sec(u["mean"]) + " s";
   std::snprintf(line, sizeof line, "  %s; queue-blind prepare-cost estimate (broker formula) %s s", startup.c_str(),
                 sec(r["prepare_cost_s"]["mean"]).c_str());
   out << line;
@@ -164,6 +188,25 @@ void print_analysis(std::ostream& out, const ojson& r) {
                   num(p["offered_load"].get<double>()).c_str(), p["utilization"].get<double>(),
                   p["erlang_c"].get<double>(), min.c_str(), cut(model, 56).c_str());
     out << line;
+  }
+
+  if (r.contains("clusters")) {
+    out << "\nClusters (slots = sessions held at once; hold = admission -> delete done; min = first-group nodes\n"
+           "for stability)\n";
+    std::snprintf(line, sizeof line, "  %-14s %6s %6s %8s %7s %5s %9s %9s %6s %5s  %s\n", "cluster", "nodes", "slots",
+                  "hold", "load", "util", "pend mean", "pend p95", "refuse", "min", "model");
+    out << line;
+    for (const auto& [name, c] : r["clusters"].items()) {
+      std::string model = c["model"].get<std::string>() + (c["exact"].get<bool>() ? " (exact)" : "");
+      if (!c["stable"].get<bool>()) model = "UNSTABLE";
+      const std::string min = c["nodes_needed"].is_null() ? "-" : std::to_string(c["nodes_needed"].get<int>());
+      std::snprintf(line, sizeof line, "  %-14s %6d %6s %8s %7s %5.2f %9s %9s %5.1f%% %5s  %s\n", cut(name, 14).c_str(),
+                    c["nodes"].get<int>(), num(c["slots"].get<double>()).c_str(), sec(c["hold_s"]["mean"]).c_str(),
+                    num(c["offered_load"].get<double>()).c_str(), c["utilization"].get<double>(),
+                    sec(c["pending_s"]["mean"]).c_str(), sec(c["pending_s"]["p95"]).c_str(),
+                    100 * c["refused_share"].get<double>(), min.c_str(), cut(model, 30).c_str());
+      out << line;
+    }
   }
 
   out << "\nVerdict\n";

@@ -29,6 +29,21 @@ void add_analytic(nlohmann::ordered_json& r, const Scenario& sc, const AnalyticR
     }
     kj["analytic"] = an;
   }
+  for (std::size_t c = 0; c < a.clusters.size(); ++c) {
+    const ClusterEstimate& e = a.clusters[c];
+    auto& cj = r["clusters"][sc.platform.clusters[c].name];
+    nlohmann::ordered_json an;
+    an["model"] = e.model;
+    an["exact"] = e.exact;
+    an["utilization"] = e.utilization;
+    an["pending_s"] = e.stable && e.pending ? nlohmann::ordered_json{{"mean", e.pending->mean}, {"p95", e.pending->p95}}
+                                            : nlohmann::ordered_json(nullptr);
+    if (e.stable && e.pending && cj["pending_s"].contains("ci95")) {
+      const auto& ci = cj["pending_s"]["ci95"]["mean"];
+      an["agrees"] = ci[0].get<double>() <= e.pending->mean && e.pending->mean <= ci[1].get<double>();
+    }
+    cj["analytic"] = an;
+  }
 }
 
 void print_comparison(std::ostream& out, const nlohmann::ordered_json& r, const TermStyle& style) {
@@ -57,6 +72,26 @@ void print_comparison(std::ostream& out, const nlohmann::ordered_json& r, const 
     }
     out << line;
   }
+  if (r.contains("clusters"))
+    for (const auto& [name, c] : r["clusters"].items()) {
+      if (!c.contains("analytic")) continue;
+      const auto& a = c["analytic"];
+      std::string model = a["model"].get<std::string>() + (a["exact"].get<bool>() ? "" : " ~");
+      if (model.size() > 24) model = model.substr(0, 23) + "~";
+      const std::string label = ("Pending " + name).substr(0, 20);
+      if (a["pending_s"].is_null()) {
+        std::snprintf(line, sizeof line, "  %-20s %-24s %10.4g %10s\n", label.c_str(), model.c_str(),
+                      c["pending_s"]["mean"].get<double>(), "unstable");
+        out << line;
+        continue;
+      }
+      const bool off = a.contains("agrees") && !a["agrees"].get<bool>();
+      flagged |= off;
+      std::snprintf(line, sizeof line, "  %-20s %-24s %10.4g %10.4g %10.4g %10.4g", label.c_str(), model.c_str(),
+                    c["pending_s"]["mean"].get<double>(), a["pending_s"]["mean"].get<double>(),
+                    c["pending_s"]["p95"].get<double>(), a["pending_s"]["p95"].get<double>());
+      out << line << (off ? style.red("  <- off") : "") << "\n";
+    }
   out << "  (~ = approximate model";
   if (!r.contains("replications") || r["replications"].get<int>() < 2) out << "; run with --replications to test agreement";
   out << ")\n";

@@ -1,5 +1,7 @@
 #include "result_json.hpp"
 
+#include <cmath>
+
 #include "log_bins.hpp"
 #include "timeline.hpp"
 
@@ -26,8 +28,21 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
   r["seed"] = sc.seed;
   r["replications"] = 1;
   r["sessions"] = {{"arrived", st.arrived}, {"started", st.started}, {"failed", st.failed}};
+  bool releases = false;
+  for (const auto& t : sc.templates) releases = releases || t.has_release();
+  if (releases) {  // sessions whose release steps all completed; a failed release holds what it had
+    r["sessions"]["completed"] = st.completed;
+    r["sessions"]["release_failed"] = st.release_failed;
+  }
   r["startup_s"] = summary(st.startup_s, true);
   r["startup_s"]["histogram"] = log_bins_json(st.startup_s);
+  // Where start-up went (means over started sessions, critical path): they add up to its mean.
+  const double started = static_cast<double>(st.startup_s.count());
+  auto per = [&](double sum) { return started > 0 ? sum / started : 0.0; };
+  r["startup_s"]["split"] = {{"pending", per(st.split.pending)},
+                             {"queue_wait", per(st.split.wait)},
+                             {"service", per(st.split.service)},
+                             {"other", per(st.split.other)}};
   r["warmup"] = {{"method", st.warmup_method}, {"sessions_dropped", st.warmup_dropped}, {"reason", st.warmup_reason}};
   if (st.warmup_method == "auto") r["warmup"]["contrast"] = st.warmup_contrast;  // inf (a constant kept part) → null
   r["prepare_cost_s"] = {{"mean", st.arrived ? st.prepare_cost_sum / static_cast<double>(st.arrived) : 0.0}};
@@ -70,9 +85,48 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
                                {"utilization", T > 0 ? st.pools[p].busy_s / (sc.pools[p].threads * T) : 0.0}};
   }
   r["pools"] = pools;
+  if (!sc.platform.clusters.empty()) {
+    ojson clusters = ojson::object();
+    for (std::size_t c = 0; c < sc.platform.clusters.size(); ++c) {
+      const ClusterSpec& cl = sc.platform.clusters[c];
+      const ClusterStats& cs = st.clusters[c];
+      ojson j;
+      j["nodes"] = cl.node_count();
+      j["cores"] = cl.total_cores();
+      j["memory_GB"] = cl.total_memory_GB();
+      j["admission"] = cl.admission == ClusterSpec::Admission::fifo ? "fifo" : "backfill";
+      if (cl.user_limit > 0) j["user_limit"] = cl.user_limit;
+      j["submitted"] = cs.submitted;
+      j["admitted"] = cs.admitted;
+      j["refused"] = cs.refused;
+      j["pending_s"] = summary(cs.pending_s, false);
+      j["queue"] = {{"mean", T > 0 ? cs.queued_s / T : 0.0}, {"max", cs.max_queue}};
+      j["utilization"] = {{"cores", T > 0 ? cs.cores_s / (cl.total_cores() * T) : 0.0},
+                          {"memory", T > 0 ? cs.memory_GB_s / (cl.total_memory_GB() * T) : 0.0}};
+      clusters[cl.name] = j;
+    }
+    r["clusters"] = clusters;
+  }
   std::vector<std::string> pool_names;
   for (const auto& p : sc.pools) pool_names.push_back(p.name);
   r["timeline"] = timeline_json(st.timeline, "pool", pool_names);
+  if (!sc.platform.clusters.empty()) {  // two series per cluster after the pools' (core/stats.hpp)
+    auto rounded = [](const std::vector<double>& v) {
+      ojson a = ojson::array();
+      for (double x : v) a.push_back(std::round(x * 1000) / 1000);
+      return a;
+    };
+    ojson tc = ojson::object();
+    for (std::size_t c = 0; c < sc.platform.clusters.size(); ++c) {
+      const std::size_t i = sc.pools.size() + 2 * c;
+      if (i + 1 >= st.timeline.ready.size()) break;
+      tc[sc.platform.clusters[c].name] = {{"queued", rounded(st.timeline.ready[i])},
+                                          {"cores", rounded(st.timeline.busy[i])},
+                                          {"memory_GB", rounded(st.timeline.ready[i + 1])},
+                                          {"refused", rounded(st.timeline.busy[i + 1])}};
+    }
+    r["timeline"]["clusters"] = tc;
+  }
   ojson reasons = ojson::array();
   for (const auto& [why, n] : st.failure_reasons) reasons.push_back({{"reason", why}, {"sessions", n}});
   r["failures"] = {{"count", st.failure_reason_count}, {"reasons", reasons}};

@@ -42,6 +42,19 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
     out << line;
   }
   if (r.contains("stopping")) out << "  stopping rule: " << r["stopping"]["reason"].get<std::string>() << "\n";
+  if (u.contains("split")) {  // where start-up went; shown when capacity or queues are part of it
+    const auto& sp = u["split"];
+    const double total = sp["pending"].get<double>() + sp["queue_wait"].get<double>() + sp["service"].get<double>() +
+                         sp["other"].get<double>();
+    if (total > 0) {
+      auto part = [&](const char* key) {
+        return sec(sp[key].get<double>()) + fmt(" (%.0f%%)", 100 * sp[key].get<double>() / total);
+      };
+      out << "  where it went (mean, critical path): pending " << part("pending") << ", queue waits "
+          << part("queue_wait") << ",\n    service " << part("service") << ", other " << part("other")
+          << " (start latency, poll lag, back-offs)\n";
+    }
+  }
   const auto warmup = warmup_text(r);
   for (std::size_t i = 0; i < warmup.size(); ++i) out << (i ? "    " : "  ") << warmup[i] << "\n";
   const double pc = r["prepare_cost_s"]["mean"];
@@ -81,6 +94,27 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
       out << line;
     }
   }
+  if (r.contains("clusters")) {
+    out << "\n" << style.bold("Clusters") << " (pending = submitted -> admitted; util = time-average share in use)\n";
+    std::snprintf(line, sizeof line, "  %-14s %6s %8s %6s %6s %9s %9s %8s %9s %8s\n", "cluster", "nodes", "cores",
+                  "util", "mem", "pend mean", "pend p95", "queue", "admitted", "refused");
+    out << line;
+    for (const auto& [name, c] : r["clusters"].items()) {
+      std::snprintf(line, sizeof line, "  %-14s %6d %8s %6.2f %6.2f %9s %9s %8s %9llu %8llu\n", cut(name, 14).c_str(),
+                    c["nodes"].get<int>(), sec(c["cores"].get<double>()).c_str(), c["utilization"]["cores"].get<double>(),
+                    c["utilization"]["memory"].get<double>(), sec(c["pending_s"]["mean"]).c_str(),
+                    sec(c["pending_s"]["p95"]).c_str(), fmt("%.1f", c["queue"]["mean"].get<double>()).c_str(),
+                    c["admitted"].get<unsigned long long>(), c["refused"].get<unsigned long long>());
+      std::string row(line);
+      row.pop_back();
+      out << (c["utilization"]["cores"].get<double>() >= 0.8 ? style.yellow(row) : row) << "\n";
+    }
+  }
+  if (r["sessions"].contains("completed"))
+    out << "\nReleased: " << r["sessions"]["completed"].get<unsigned long long>()
+        << " sessions ran and gave everything back; "
+        << r["sessions"]["release_failed"].get<unsigned long long>() << " release" 
+        << (r["sessions"]["release_failed"].get<unsigned long long>() == 1 ? "" : "s") << " failed\n";
   const auto& f = r["failures"];
   if (f["count"].get<unsigned long long>() > 0) {
     out << "\n" << style.red("Failed sessions:") << " " << f["count"].get<unsigned long long>() << "\n";

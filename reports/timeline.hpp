@@ -26,7 +26,7 @@ class Timeline {
 
   Timeline(std::size_t series, double bin_s);
   // A level of `series` changed by delta at time `now` (never before the previous change).
-  void change(double now, std::size_t series, Level level, int delta) {
+  void change(double now, std::size_t series, Level level, double delta) {
     if (now >= next_edge_) advance(now);
     const std::size_t i = 2 * series + level;
     area_[i] += level_[i] * (now - last_[i]);

@@ -93,6 +93,25 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   // Series over time do not average across replications (their bins differ): the first is shown.
   out["timeline"]["replication"] = 0;
   average(out, runs, "/prepare_cost_s/mean"_json_pointer);
+  if (out["startup_s"].contains("split"))
+    for (const char* k : {"pending", "queue_wait", "service", "other"})
+      average(out, runs, "/startup_s/split"_json_pointer / k);
+  if (out.contains("clusters"))
+    for (auto& [name, c] : out["clusters"].items()) {
+      const auto base = ojson::json_pointer("/clusters") / name;
+      for (const char* k : {"submitted", "admitted", "refused"}) {
+        std::uint64_t sum = 0;
+        for (const auto& r : runs) sum += r[base / k].get<std::uint64_t>();
+        c[k] = sum;
+      }
+      combine_summary(out, runs, base / "pending_s");
+      average(out, runs, base / "queue" / "mean");
+      std::uint64_t most = 0;
+      for (const auto& r : runs) most = std::max(most, r[base / "queue" / "max"].get<std::uint64_t>());
+      c["queue"]["max"] = most;
+      average(out, runs, base / "utilization" / "cores");
+      average(out, runs, base / "utilization" / "memory");
+    }
   // Warm-up is decided per replication: what each dropped and why, in replication order.
   ojson& wu = out["warmup"];
   wu.erase("reason");

@@ -23,7 +23,8 @@ namespace {
 // Transfers move bytes over SimGrid links, so concurrent transfers share a link's bandwidth.
 class SimServices final : public ModelServices {
  public:
-  SimServices(Clock& c, std::map<std::string, sg4::Host*> hosts) : ModelServices(c), hosts_(std::move(hosts)) {}
+  SimServices(Clock& c, Capacity& capacity, std::map<std::string, sg4::Host*> hosts)
+      : ModelServices(c, &capacity), hosts_(std::move(hosts)) {}
 
  protected:
   void transfer(const StepContext& c, double bytes) override {
@@ -166,7 +167,7 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
   Progress progress("simulating", "sessions arrived", sc.sessions.value_or(0), opt.progress);
   Run run{sc, World(sc, early_limit), nullptr, {}, &progress};
   run.world.set_trace(opt.trace);
-  run.services = opt.services ? opt.services(run.world) : std::make_unique<SimServices>(run.world, hosts);
+  run.services = opt.services ? opt.services(run.world, run.world) : std::make_unique<SimServices>(run.world, run.world, hosts);
 
   sg4::Actor::create("generator", broker, [&run] { run.guarded("session generator", [&] { run.generate(); }); });
   sg4::Actor::create("promoter", broker, [&run] {

@@ -34,7 +34,7 @@ struct SimOptions {
   bool progress = false;               // a progress line on stderr (only when it is a terminal)
   std::vector<std::string> simgrid_cfg;  // extra --cfg=name:value settings
   // Tests replace the platform's services (e.g. to throw inside an actor).
-  std::function<std::unique_ptr<Services>(Clock&)> services;
+  std::function<std::unique_ptr<Services>(Clock&, Capacity&)> services;
 };
 
 // Throws std::runtime_error when an actor failed (the message says which and why).

@@ -17,24 +17,32 @@ double expected_span(const Scenario& sc) {
   if (a.process == ArrivalSpec::Process::trace) return a.times.empty() ? 1.0 : a.times.back();
   return sc.sessions ? static_cast<double>(*sc.sessions) / a.rate_per_s : 1.0;
 }
+
+constexpr int kSessionEnd = -1;  // a timer's step for "the session ends: start its release"
+constexpr double kFit = 1e-9;    // bytes are summed in floating point: fit within this
 }  // namespace
 
 World::World(const Scenario& sc, std::uint64_t early_limit)
     : sc_(sc),
       activate_(sc.dispatch.dependencies == DispatchSpec::Dependencies::activate),
       early_limit_(early_limit),
-      timeline_(sc.pools.size(), expected_span(sc) / Timeline::kMaxBins) {
+      timeline_(sc.pools.size() + 2 * sc.platform.clusters.size(), expected_span(sc) / Timeline::kMaxBins) {
   early_waits_.resize(sc.kinds.size());
   stats_.kinds.resize(sc.kinds.size());
   stats_.pools.resize(sc.pools.size());
+  stats_.clusters.resize(sc.platform.clusters.size());
   pools_.resize(sc.pools.size());
   for (auto& p : pools_) p.wake = sg4::Semaphore::create(0);
   promoter_wake_ = sg4::Semaphore::create(0);
   all_finished_ = sg4::Semaphore::create(0);
+  const std::uint64_t users = sc.arrivals.users ? sc.arrivals.users->count : 1;
+  for (const auto& spec : sc.platform.clusters) clusters_.push_back({ClusterState(spec, users), 0});
+  for (const auto& a : sc.platform.areas) area_free_.push_back(a.quota_bytes);
 }
 
 World::~World() {
-  // Sessions still referenced by queue entries (cancelled steps nobody popped) are freed here.
+  // Sessions still referenced by queue entries (cancelled steps nobody popped) or timers are
+  // freed here.
   std::unordered_set<Session*> left;
   for (auto& p : pools_)
     for (auto& e : p.ready) left.insert(e.s);
@@ -50,13 +58,25 @@ void World::set_phase(Session* s, int step, Phase to) {
 void World::accept(std::uint64_t index) {
   const int t = sc_.template_for(index);
   const TemplateSpec& tp = sc_.templates[t];
+  const int released = static_cast<int>(tp.steps.size()) - tp.startup_steps;
 
-  auto* s = new Session{index, t, now(), static_cast<int>(tp.steps.size()), 0, false, {}};
+  auto* s = new Session();
+  s->index = index;
+  s->tmpl = t;
+  s->accepted = now();
+  s->remaining = tp.startup_steps;
+  s->release_left = released;
   s->steps.resize(tp.steps.size());
   for (auto& st : s->steps) st.activated_at = s->accepted;  // roots; the others are set on completion
   for (std::size_t i = 0; i < tp.steps.size(); ++i) {
-    s->steps[i].deps_left = static_cast<unsigned short>(tp.plan.preds[i].size());
+    s->steps[i].deps_left = static_cast<unsigned short>(tp.preds(static_cast<int>(i)).size());
     stats_.kinds[tp.steps[i].kind].steps++;
+  }
+  if (tp.clustered()) {  // what it will ask of its cluster, from its own stream
+    Stream r(derive(session_key(sc_.seed, index), static_cast<std::uint64_t>(Purpose::request)));
+    s->compute.cores = tp.session->cores.sample(r);
+    s->compute.memory_GB = tp.session->memory_GB.sample(r);
+    if (sc_.arrivals.users) s->compute.user = sc_.arrivals.users->user_of(sc_.seed, index);
   }
   stats_.arrived++;
   startup_by_index_.push_back(std::numeric_limits<double>::quiet_NaN());
@@ -66,7 +86,7 @@ void World::accept(std::uint64_t index) {
   } else {
     // recheck: every step is READY at once; a claimed step whose predecessors are not done
     // goes back to WAITING (the broker's behaviour today).
-    for (std::size_t i = 0; i < tp.steps.size(); ++i) make_ready(s, static_cast<int>(i));
+    for (int i = 0; i < tp.startup_steps; ++i) make_ready(s, i);
   }
 }
 
@@ -103,6 +123,7 @@ std::optional<StepRef> World::claim(int pool) {
     set_phase(e.s, e.step, Phase::RUNNING);
     timeline_.change(now(), pool, Timeline::ready, -1);
     st.fence = ++fence_seq_;
+    st.claimed_at = now();
     e.s->refs++;
     running_++;
     const PlanStep& ps = sc_.templates[e.s->tmpl].steps[e.step];
@@ -123,36 +144,57 @@ std::optional<StepRef> World::claim(int pool) {
 
 bool World::predecessors_done(const StepRef& r) {
   auto* s = reinterpret_cast<Session*>(r.id);
-  for (int p : sc_.templates[s->tmpl].plan.preds[r.step])
+  for (int p : sc_.templates[s->tmpl].preds(r.step))
     if (s->steps[p].phase != Phase::COMPLETED) return false;
   return true;
+}
+
+void World::add_timer(double due, Session* s, int step) {
+  waiting_.push({due, timer_seq_++, {s, step}});
+  s->refs++;
+  if (due < promoter_until_) {
+    promoter_until_ = due;
+    promoter_wake_->release();
+  }
 }
 
 bool World::finish(const StepRef& r, const Outcome& o) {
   auto* s = reinterpret_cast<Session*>(r.id);
   StepRt& st = s->steps[r.step];
-  s->refs--;
   running_--;
   if (st.phase != Phase::RUNNING || st.fence != r.fence) {  // lease lost: the result is dropped
+    s->refs--;
     release(s);
     check_all_finished();
     return false;
   }
+  // The claim's reference is given up only at the end: waking a worker (a semaphore release) is
+  // a simcall, and other actors may run meanwhile, even finish the session.
+  // The claim's wait and service, unless the session was Pending meanwhile (that is capacity).
+  if (s->compute.state != Compute::State::queued) {
+    st.wait_s += st.claimed_at - st.ready_at;
+    st.service_s += now() - st.claimed_at;
+  }
+  const TemplateSpec& tp = sc_.templates[s->tmpl];
+  const bool in_release = r.step >= tp.startup_steps;
   KindStats& ks = stats_.kinds[r.kind];
   switch (o.type) {
     case Outcome::Type::completed: {
       set_phase(s, r.step, Phase::COMPLETED);
+      st.done_at = now();
       ks.completed++;
-      for (int n : sc_.templates[s->tmpl].plan.succs[r.step])
+      for (int n : tp.succs(r.step))
         if (--s->steps[n].deps_left == 0) {
           s->steps[n].activated_at = now();
           if (activate_) make_ready(s, n);
         }
-      if (--s->remaining == 0) {
-        stats_.started++;
-        stats_.startup_s.add(now() - s->accepted);
-        startup_by_index_[s->index] = now() - s->accepted;
-        session_done(s);
+      if (in_release) {
+        if (--s->release_left == 0) {
+          if (!s->failed) stats_.completed++;
+          session_done(s);
+        }
+      } else if (--s->remaining == 0) {
+        startup_complete(s, r.step);
       }
       break;
     }
@@ -168,38 +210,101 @@ bool World::finish(const StepRef& r, const Outcome& o) {
         ks.retries++;
         st.attempt++;
       }
-      const double due = now() + o.delay_s;
-      waiting_.push({due, timer_seq_++, {s, r.step}});
-      s->refs++;
-      if (due < promoter_until_) {
-        promoter_until_ = due;
-        promoter_wake_->release();
-      }
+      add_timer(now() + o.delay_s, s, r.step);
       break;
     }
   }
+  s->refs--;
   release(s);
   check_all_finished();
   return true;
 }
 
+void World::startup_complete(Session* s, int last_step) {
+  const TemplateSpec& tp = sc_.templates[s->tmpl];
+  const double startup = now() - s->accepted;
+  stats_.started++;
+  stats_.startup_s.add(startup);
+  startup_by_index_[s->index] = startup;
+  if (trace_) trace_->session({s->index, s->tmpl, s->accepted, now(), true});
+
+  // The split, along the critical path: back from the step that completed last, each time to the
+  // predecessor that completed last.
+  double wait = 0, service = 0, pending = 0;
+  for (int step = last_step;;) {
+    wait += s->steps[step].wait_s;
+    service += s->steps[step].service_s;
+    int next = -1;
+    for (int p : tp.preds(step))
+      if (next < 0 || s->steps[p].done_at > s->steps[next].done_at) next = p;
+    if (next < 0) break;
+    step = next;
+  }
+  int cluster = -1;
+  if (tp.clustered() && s->compute.state == Compute::State::placed) {
+    cluster = tp.session->cluster;
+    pending = s->compute.admitted_at - s->compute.submitted_at;
+    stats_.clusters[cluster].pending_s.add(pending);
+  }
+  const double other = std::max(0.0, startup - pending - wait - service);
+  stats_.split.pending += pending, stats_.split.wait += wait, stats_.split.service += service;
+  stats_.split.other += other;
+  if (s->index < early_limit_)
+    early_splits_.push_back({static_cast<std::uint32_t>(s->index), cluster, pending, wait, service, other});
+
+  if (!tp.has_release()) {
+    session_done(s);
+    return;
+  }
+  // It runs run_s from when it was Running (on a cluster; else from now), then gives back.
+  Stream r(derive(session_key(sc_.seed, s->index), static_cast<std::uint64_t>(Purpose::run)));
+  const double run = tp.session ? tp.session->run_s.sample(r) : 0.0;
+  const double from = tp.clustered() && s->compute.running ? s->compute.running_at : now();
+  const double end = std::max(now(), from + run);
+  if (end > now()) add_timer(end, s, kSessionEnd);
+  else start_release(s);
+}
+
+void World::start_release(Session* s) {
+  const TemplateSpec& tp = sc_.templates[s->tmpl];
+  s->releasing = true;
+  for (int i = tp.startup_steps; i < static_cast<int>(tp.steps.size()); ++i) s->steps[i].activated_at = now();
+  if (activate_) {
+    for (int r : tp.release_plan.roots) make_ready(s, r);
+  } else {
+    for (int i = tp.startup_steps; i < static_cast<int>(tp.steps.size()); ++i) make_ready(s, i);
+  }
+}
+
 void World::fail_session(Session* s, int failed_step, const std::string& reason) {
   const TemplateSpec& tp = sc_.templates[s->tmpl];
-  for (std::size_t i = 0; i < s->steps.size(); ++i)
-    if (static_cast<int>(i) != failed_step && !is_terminal(s->steps[i].phase)) {
+  const bool in_release = failed_step >= tp.startup_steps;
+  // The failed step's own group goes: the start-up, or what is left of the release.
+  const int from = in_release ? tp.startup_steps : 0;
+  const int to = in_release ? static_cast<int>(tp.steps.size()) : tp.startup_steps;
+  for (int i = from; i < to; ++i)
+    if (i != failed_step && !is_terminal(s->steps[i].phase)) {
       if (s->steps[i].phase == Phase::READY)  // its queue entry stays until a claim skips it
         timeline_.change(now(), sc_.kinds[tp.steps[i].kind].pool, Timeline::ready, -1);
-      set_phase(s, static_cast<int>(i), Phase::CANCELLED);
+      set_phase(s, i, Phase::CANCELLED);
       stats_.kinds[tp.steps[i].kind].cancelled++;
     }
+  if (in_release) {  // what it held may not have come back (a failed delete keeps its cores)
+    stats_.release_failed++;
+    session_done(s);
+    return;
+  }
   stats_.failed++;
   stats_.add_failure(reason);
-  session_done(s);
+  s->failed = true;
+  if (trace_) trace_->session({s->index, s->tmpl, s->accepted, now(), false});
+  // A failed session gives back what it had, by the same release steps.
+  if (tp.has_release()) start_release(s);
+  else session_done(s);
 }
 
 void World::session_done(Session* s) {
   s->done = true;
-  if (trace_) trace_->session({s->index, s->tmpl, s->accepted, now(), s->remaining == 0});
   finished_++;
 }
 
@@ -232,11 +337,18 @@ void World::promote_forever() {
     const Timer t = waiting_.top();
     if (t.due <= now() + kEps) {
       waiting_.pop();
-      t.e.s->refs--;
-      if (t.e.s->steps[t.e.step].phase == Phase::WAITING)
-        make_ready(t.e.s, t.e.step);
-      else
-        release(t.e.s);
+      Session* s = t.e.s;
+      if (t.e.step == kSessionEnd) {
+        if (!s->done) start_release(s);  // the timer's reference holds it meanwhile (simcalls)
+        s->refs--;
+        release(s);
+      } else if (s->steps[t.e.step].phase == Phase::WAITING) {
+        s->refs--;
+        make_ready(s, t.e.step);
+      } else {
+        s->refs--;
+        release(s);
+      }
       continue;
     }
     promoter_until_ = t.due;
@@ -272,6 +384,12 @@ void World::drop_warmup(std::uint64_t cutoff) {
   for (std::size_t k = 0; k < early_waits_.size(); ++k)
     for (std::size_t i = 0; i < early_waits_[k].session.size(); ++i)
       if (early_waits_[k].session[i] < cutoff) stats_.kinds[k].wait_s.remove(early_waits_[k].wait[i]);
+  for (const EarlySplit& e : early_splits_)
+    if (e.session < cutoff) {
+      stats_.split.pending -= e.pending, stats_.split.wait -= e.wait, stats_.split.service -= e.service;
+      stats_.split.other -= e.other;
+      if (e.cluster >= 0) stats_.clusters[e.cluster].pending_s.remove(e.pending);
+    }
 }
 
 void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, bool applied) {
@@ -291,8 +409,108 @@ void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, boo
 }
 
 void World::finish_timeline(double end) {
+  for (std::size_t c = 0; c < clusters_.size(); ++c) cluster_changed(static_cast<int>(c));  // close the integrals
   timeline_.finish(end);
   stats_.timeline = timeline_.series();
+}
+
+// --- Capacity: clusters and storage areas ---
+
+void World::cluster_changed(int c) {
+  ClusterRt& cl = clusters_[c];
+  ClusterStats& cs = stats_.clusters[c];
+  const double dt = now() - cl.last_change;
+  cs.cores_s += cl.state.used_cores() * dt;
+  cs.memory_GB_s += cl.state.used_memory_GB() * dt;
+  cs.queued_s += static_cast<double>(cl.state.queued()) * dt;
+  cs.max_queue = std::max<std::uint64_t>(cs.max_queue, cl.state.queued());
+  cl.last_change = now();
+}
+
+// Timeline series of cluster c: (queued, cores in use), then (memory in use, refused so far).
+void World::admit(int c) {
+  const std::size_t series = sc_.pools.size() + 2 * static_cast<std::size_t>(c);
+  for (const auto& p : clusters_[c].state.admit()) {
+    Compute& r = reinterpret_cast<Session*>(p.id)->compute;
+    r.state = Compute::State::placed;
+    r.admitted_at = now();
+    stats_.clusters[c].admitted++;
+    timeline_.change(now(), series, Timeline::ready, -1);
+    timeline_.change(now(), series, Timeline::busy, r.cores);
+    timeline_.change(now(), series + 1, Timeline::ready, r.memory_GB);
+  }
+}
+
+OpResult World::submit(const StepContext& ctx) {
+  auto* s = reinterpret_cast<Session*>(ctx.ref.id);
+  Compute& r = s->compute;
+  if (r.state != Compute::State::none) return {};  // submitted before (a repeated launch)
+  const int c = sc_.templates[s->tmpl].session->cluster;
+  const ClusterSpec& spec = sc_.platform.clusters[c];
+  const std::size_t series = sc_.pools.size() + 2 * static_cast<std::size_t>(c);
+  cluster_changed(c);
+  if (!clusters_[c].state.submit({ctx.ref.id, r.cores, r.memory_GB, r.user})) {
+    stats_.clusters[c].refused++;
+    timeline_.change(now(), series + 1, Timeline::busy, +1);
+    return {false, false,
+            "cluster " + spec.name + ": user " + std::to_string(r.user) + " already has " +
+                std::to_string(spec.user_limit) + " sessions (user_limit)",
+            0};
+  }
+  stats_.clusters[c].submitted++;
+  r.state = Compute::State::queued;
+  r.submitted_at = now();
+  s->refs++;  // the cluster's, until it is released
+  timeline_.change(now(), series, Timeline::ready, +1);
+  admit(c);
+  return {};
+}
+
+Capacity::Compute World::compute(const StepContext& ctx) {
+  const Compute& r = reinterpret_cast<Session*>(ctx.ref.id)->compute;
+  Capacity::Compute c;
+  c.submitted = r.state != Compute::State::none;
+  c.submitted_at = r.submitted_at;
+  if (r.state == Compute::State::placed) c.admitted_at = r.admitted_at;
+  return c;
+}
+
+void World::running(const StepContext& ctx, double at) {
+  Compute& r = reinterpret_cast<Session*>(ctx.ref.id)->compute;
+  if (!r.running) r.running = true, r.running_at = at;
+}
+
+void World::release_compute(const StepContext& ctx) {
+  auto* s = reinterpret_cast<Session*>(ctx.ref.id);
+  Compute& r = s->compute;
+  if (r.state != Compute::State::queued && r.state != Compute::State::placed) return;
+  const int c = sc_.templates[s->tmpl].session->cluster;
+  const std::size_t series = sc_.pools.size() + 2 * static_cast<std::size_t>(c);
+  cluster_changed(c);
+  if (clusters_[c].state.release(ctx.ref.id) == ClusterState::Released::placed) {
+    timeline_.change(now(), series, Timeline::busy, -r.cores);
+    timeline_.change(now(), series + 1, Timeline::ready, -r.memory_GB);
+  } else {  // deleted while Pending: out of the queue
+    timeline_.change(now(), series, Timeline::ready, -1);
+  }
+  s->refs--;
+  r.state = Compute::State::released;
+  admit(c);
+}
+
+bool World::reserve(const StepContext& ctx) {
+  auto* s = reinterpret_cast<Session*>(ctx.ref.id);
+  const int a = ctx.step.area;
+  if (area_free_[a] + kFit < ctx.step.bytes) return false;
+  area_free_[a] -= ctx.step.bytes;
+  if (ctx.step.mount == Mount::write_temp) s->temp.emplace_back(a, ctx.step.bytes);
+  return true;
+}
+
+void World::free_temp(const StepContext& ctx) {
+  auto* s = reinterpret_cast<Session*>(ctx.ref.id);
+  for (const auto& [a, bytes] : s->temp) area_free_[a] += bytes;
+  s->temp.clear();
 }
 
 }  // namespace stepq::sim

@@ -1,11 +1,14 @@
-// The simulator's in-memory model of the step table: the Queue, Clock and Recorder the core
-// worker loop runs against, in simulated time.
+// The simulator's in-memory model of the step table and the platform behind it: the Queue, Clock,
+// Recorder and Capacity the core worker loop and handlers run against, in simulated time.
 //
 // Each pool has a FIFO of READY steps (steps become READY in time order, so the front is the
 // oldest READY step among the pool's kinds) and a semaphore that wakes one idle thread per new
-// READY step (notify dispatch). WAITING steps sit in one timer heap served by a promoter actor.
-// A session's memory is freed when it is finished and no queue entry or thread refers to it, so
-// memory follows the work in flight, not the number of sessions simulated.
+// READY step (notify dispatch). WAITING steps sit in one timer heap served by a promoter actor;
+// so do session ends (a session runs run_s once Running, then its release steps start). Each
+// cluster keeps its nodes' free cores and memory and an admission queue (fifo or backfill,
+// first-fit placement); each storage area its free bytes. A session's memory is freed when it is
+// finished (started and released, or failed and released) and nothing refers to it, so memory
+// follows the sessions in flight, not the number simulated.
 #pragma once
 #include <simgrid/s4u.hpp>
 
@@ -15,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cluster.hpp"
 #include "core/interfaces.hpp"
 #include "core/phase.hpp"
 #include "core/scenario.hpp"
@@ -24,7 +28,7 @@
 
 namespace stepq::sim {
 
-class World final : public Queue, public Clock, public Recorder {
+class World final : public Queue, public Clock, public Recorder, public Capacity {
  public:
   // Claims of sessions with index < early_limit are remembered, so that a warm-up chosen at the
   // end of the run can be taken back out of the wait statistics.
@@ -47,6 +51,13 @@ class World final : public Queue, public Clock, public Recorder {
   void claimed(int pool, const StepRef& s, double wait_s) override;
   void ran(int pool, const StepRef& s, double busy_s, const Outcome& o, bool applied) override;
   void empty_claim(int pool) override { stats_.pools[pool].empty_polls++; }
+  // Capacity
+  OpResult submit(const StepContext& c) override;
+  Capacity::Compute compute(const StepContext& c) override;
+  void running(const StepContext& c, double at) override;
+  void release_compute(const StepContext& c) override;
+  bool reserve(const StepContext& c) override;
+  void free_temp(const StepContext& c) override;
 
   // Accepts session `index` now: creates its plan DORMANT and makes the roots READY.
   void accept(std::uint64_t index);
@@ -68,16 +79,28 @@ class World final : public Queue, public Clock, public Recorder {
     unsigned short deps_left = 0;
     unsigned short attempt = 1;
     std::uint64_t fence = 0;
-    double ready_at = 0, activated_at = 0;
+    double ready_at = 0, activated_at = 0, claimed_at = 0, done_at = 0;
+    double wait_s = 0, service_s = 0;  // summed over its claims, those made while Pending left out
+  };
+  // A session's compute request on its cluster.
+  struct Compute {
+    double cores = 0, memory_GB = 0;
+    std::uint64_t user = 0;
+    enum class State { none, queued, placed, released } state = State::none;
+    double submitted_at = 0, admitted_at = 0, running_at = 0;
+    bool running = false;
   };
   struct Session {
-    std::uint64_t index;
-    int tmpl;
-    double accepted;
-    int remaining;     // steps not yet COMPLETED
-    int refs = 0;      // queue entries + running claims that point here
-    bool done = false;
+    std::uint64_t index = 0;
+    int tmpl = 0;
+    double accepted = 0;
+    int remaining = 0;     // start-up steps not yet COMPLETED
+    int release_left = 0;  // release steps not yet COMPLETED
+    int refs = 0;      // queue entries, running claims, timers and admission queues that point here
+    bool done = false, releasing = false, failed = false;
     std::vector<StepRt> steps;
+    Compute compute;
+    std::vector<std::pair<int, double>> temp;  // WriteTemp reservations: (area, bytes)
   };
   struct Entry {
     Session* s;
@@ -94,13 +117,29 @@ class World final : public Queue, public Clock, public Recorder {
     simgrid::s4u::SemaphorePtr wake;
     int idle = 0;
   };
+  struct ClusterRt {
+    ClusterState state;
+    double last_change = 0;  // of the levels integrated into ClusterStats
+  };
+  // What the warm-up may take back out of a started session's statistics.
+  struct EarlySplit {
+    std::uint32_t session;
+    int cluster;
+    double pending, wait, service, other;
+  };
 
   void make_ready(Session* s, int step);
   void set_phase(Session* s, int step, Phase to);
+  void startup_complete(Session* s, int last_step);
+  void start_release(Session* s);
   void session_done(Session* s);
   void check_all_finished();
   void release(Session* s);
   void fail_session(Session* s, int failed_step, const std::string& reason);
+  void add_timer(double due, Session* s, int step);
+  // Clusters: place what fits (the cluster's admission policy), and keep the level series.
+  void admit(int cluster);
+  void cluster_changed(int cluster);
 
   const Scenario& sc_;
   const bool activate_;
@@ -121,6 +160,9 @@ class World final : public Queue, public Clock, public Recorder {
     std::vector<double> wait;
   };
   std::vector<EarlyWaits> early_waits_;  // per kind
+  std::vector<EarlySplit> early_splits_;
+  std::vector<ClusterRt> clusters_;
+  std::vector<double> area_free_;  // per storage area: bytes
   TraceSink* trace_ = nullptr;
   Timeline timeline_;
 };

@@ -148,6 +148,9 @@ OpResult run(Services& s, const Scenario& sc, const std::string& id, std::uint64
     case Op::launch: return s.launch(c);
     case Op::poll: return s.poll(c);
     case Op::work: return s.work(c);
+    case Op::remove: return s.remove(c);
+    case Op::cleanup: return s.cleanup(c);
+    case Op::pushback: return s.pushback(c);
   }
   return {};
 }

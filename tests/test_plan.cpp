@@ -54,8 +54,7 @@ TEST_CASE("plan: roots, predecessors and a topological order") {
 
 TEST_CASE("plan: a cycle is rejected") {
   std::vector<PlanStep> steps(3);
-  steps[0] = {"a", 0, {2}, std::nullopt, 0, std::nullopt};
-  steps[1] = {"b", 0, {0}, std::nullopt, 0, std::nullopt};
-  steps[2] = {"c", 0, {1}, std::nullopt, 0, std::nullopt};
+  const char* ids[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; ++i) steps[i].id = ids[i], steps[i].kind = 0, steps[i].after = {(i + 2) % 3};
   CHECK_THROWS_AS(Plan::build(steps), std::invalid_argument);
 }

@@ -284,7 +284,8 @@ TEST_CASE("kind errors", "[scenario]") {
   const std::string at = "dir/t.json: /kinds/work";
   const auto err = [](const std::vector<Override>& ov) { return error_of(kMinimal, ov); };
   CHECK(err({{"/kinds/work/op", "\"compute\""}}) ==
-        at + "/op: must be \"work\", \"image\", \"storage\", \"data\", \"launch\" or \"poll\" (got \"compute\")");
+        at + "/op: must be \"work\", \"image\", \"storage\", \"data\", \"launch\", \"poll\", \"delete\", "
+                 "\"cleanup\" or \"pushback\" (got \"compute\")");
   CHECK(err({{"/kinds/work/op", "\"poll\""}}) ==
         at + "/poll: required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} (missing)");
   CHECK(err({{"/kinds/work/poll", R"({"interval_s": 0, "ready_after_s": 1})"}}) ==
@@ -292,7 +293,7 @@ TEST_CASE("kind errors", "[scenario]") {
   CHECK(err({{"/kinds/work/poll", R"({"interval_s": 1})"}}) ==
         at + "/poll/ready_after_s: must be a number of seconds or a distribution {\"dist\": ...} (missing)");
   CHECK(err({{"/kinds/work/op", "\"image\""}, {"/kinds/work/transfer", R"({"from": "a", "to": "b"})"}}) ==
-        at + "/transfer: only allowed with op \"data\" or \"work\" (this kind's op is \"image\")");
+        at + "/transfer: only allowed with op \"data\", \"pushback\" or \"work\" (this kind's op is \"image\")");
   CHECK(err({{"/kinds/work/transfer", R"({"from": "a", "to": "b"})"}}) ==
         at + "/transfer/from: unknown host 'a'; none are declared");
   CHECK(err({{"/kinds/work/threads", "-1"}}) == at + "/threads: must be a positive integer (got -1)");
@@ -429,7 +430,7 @@ TEST_CASE("template errors", "[scenario][plan]") {
   CHECK(error_of(two, {{"/templates", "[]"}}) ==
         "dir/t.json: /templates: must be a non-empty array of templates {\"name\", \"steps\"} (got [])");
   CHECK(error_of(two, {{"/templates/0/steps/0/bytes", "10"}}) ==
-        at + "/steps/0/bytes: only for kinds with a \"transfer\" (kind 'work' has none)");
+        at + "/steps/0/bytes: only for kinds with a \"transfer\" (kind 'work' has none) and storage items");
 }
 
 TEST_CASE("unknown keys are errors with a did-you-mean hint or the allowed keys", "[scenario]") {
@@ -438,11 +439,12 @@ TEST_CASE("unknown keys are errors with a did-you-mean hint or the allowed keys"
         "dir/t.json: /kinds/work/thread: unknown key; did you mean 'threads'?");
   CHECK(error_of(kMinimal, {{"/arrivals/rate", "5"}}) == "dir/t.json: /arrivals/rate: unknown key; did you mean 'rate_per_s'?");
   CHECK(error_of(kMinimal, {{"/arrivals/ratee", "5"}}) ==
-        "dir/t.json: /arrivals/ratee: unknown key; allowed keys: process, rate_per_s, file, burst, comment");
+        "dir/t.json: /arrivals/ratee: unknown key; allowed keys: process, rate_per_s, file, burst, users, comment");
   CHECK(error_of(kMinimal, {{"/kinds/work/poll", R"({"interval": 5, "ready_after_s": 1})"}}) ==
         "dir/t.json: /kinds/work/poll/interval: unknown key; did you mean 'interval_s'?");
   CHECK(error_of(kMinimal, {{"/templates/0/steps/0/depends_on", "[]"}}) ==
-        "dir/t.json: /templates/0/steps/0/depends_on: unknown key; allowed keys: id, kind, after, service_s, bytes, local, comment");
+        "dir/t.json: /templates/0/steps/0/depends_on: unknown key; allowed keys: id, kind, after, service_s, bytes, "
+              "local, mount, area, output_bytes, comment");
   CHECK(error_of(kMinimal, {{"/kinds/work/zzzzzzzzzzzz", "1"}}) ==
         "dir/t.json: /kinds/work/zzzzzzzzzzzz: unknown key; allowed keys: op, threads, service_s, retry, poll, "
         "transfer, prepare_cost_s, comment");

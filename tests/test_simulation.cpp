@@ -111,7 +111,7 @@ TEST_CASE("activation order: no step starts before its predecessors complete", "
     INFO("dependencies: " << style);
     const Scenario sc = test::scenario(kBroker, {{"/dispatch/dependencies", style}});
     sim::SimOptions opt;
-    opt.services = [](Clock& c) { return std::make_unique<OrderChecker>(c); };
+    opt.services = [](Clock& c, Capacity& k) { return std::make_unique<OrderChecker>(c, &k); };
     nlohmann::ordered_json r;
     REQUIRE_NOTHROW(r = test::simulate(sc, opt));
     CHECK(r["sessions"]["arrived"] == 1500);
@@ -192,7 +192,7 @@ TEST_CASE("an exception inside an actor becomes a clean error", "[sim]") {
     }
   };
   sim::SimOptions opt;
-  opt.services = [](Clock& c) { return std::make_unique<Exploding>(c); };
+  opt.services = [](Clock& c, Capacity& k) { return std::make_unique<Exploding>(c, &k); };
   CHECK_THROWS_WITH(test::simulate(test::scenario(mm_c(4, 100)), opt),
                     Catch::Contains("worker") && Catch::Contains("storage backend exploded"));
 }

@@ -15,6 +15,7 @@ namespace stepq::local {
 OpResult start_detached(const std::filesystem::path& dir, const std::string& id, const std::string& program,
                         const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env);
 OpResult check_finished(const std::filesystem::path& dir, const std::string& id, const std::string& program);
+OpResult stop_launched(const std::filesystem::path& dir, const std::string& id);
 
 namespace {
 
@@ -170,6 +171,38 @@ OpResult LocalServices::poll(const StepContext& c) {
     if (!any) return {false, false, "poll step '" + c.step.id + "' has no launch step among its predecessors to watch"};
     return {};
   });
+}
+
+OpResult LocalServices::remove(const StepContext& c) {
+  return guarded(c, [&]() -> OpResult {
+    const TemplateSpec& t = c.scenario.templates[c.ref.tmpl];
+    for (const PlanStep& s : t.steps)
+      if (c.scenario.kinds[s.kind].op == Op::launch)
+        if (OpResult r = stop_launched(session_dir(c.ref.session), s.id); !r.ok) return r;
+    return {};
+  });
+}
+
+OpResult LocalServices::cleanup(const StepContext& c) {
+  return guarded(c, [&]() -> OpResult {
+    // The session directory is the local platform's one storage item: WriteTemp means it goes
+    // (all but .stepq, where its programs' records are).
+    const TemplateSpec& t = c.scenario.templates[c.ref.tmpl];
+    bool temp = false;
+    for (const PlanStep& s : t.steps)
+      temp = temp || (c.scenario.kinds[s.kind].op == Op::storage && s.mount == Mount::write_temp);
+    if (!temp) return {};
+    std::error_code ec;
+    const auto dir = session_dir(c.ref.session);
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().filename() != ".stepq") std::filesystem::remove_all(e.path(), ec);
+    if (ec) return {false, false, "cannot clean " + dir.string() + ": " + ec.message()};
+    return {};
+  });
+}
+
+OpResult LocalServices::pushback(const StepContext& c) {
+  return {false, false, "kind '" + c.kind.name + "': the local platform has nowhere to push output back to"};
 }
 
 }  // namespace stepq::local

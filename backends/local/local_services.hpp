@@ -12,6 +12,11 @@
 //   poll    → have the programs of the launch steps it waits for ended? not yet = not ready;
 //             exit 0 = ready; else fails "… exit status N; stderr: <last 2 KB>"
 //   work    → nothing
+//   delete  → stop the programs its launch steps started that are still running (SIGTERM to
+//             the process group each launch made)
+//   cleanup → when the template has a WriteTemp storage item, empty the session directory
+//             (all but .stepq)
+//   pushback→ fails: the local platform has nowhere to push output to (`live run` refuses it)
 //
 // Every failure is an OpResult with a reason naming the program, URL or path; nothing throws.
 // Thread-safe, and safe across processes sharing one root: the state of a launch lives in
@@ -43,6 +48,9 @@ class LocalServices final : public Services {
   OpResult launch(const StepContext& c) override;
   OpResult poll(const StepContext& c) override;
   OpResult work(const StepContext&) override { return {}; }
+  OpResult remove(const StepContext& c) override;
+  OpResult cleanup(const StepContext& c) override;
+  OpResult pushback(const StepContext& c) override;
 
   std::filesystem::path session_dir(std::uint64_t session) const;
 

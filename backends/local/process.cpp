@@ -265,4 +265,22 @@ OpResult check_finished(const std::filesystem::path& dir, const std::string& id,
   return {false, false, reason + "; stderr empty; stdout: " + tail(state / (id + ".stdout"))};
 }
 
+OpResult stop_launched(const std::filesystem::path& dir, const std::string& id) {
+  const std::filesystem::path state = dir / ".stepq";
+  std::error_code ec;
+  if (!std::filesystem::exists(state / (id + ".launched"), ec) || std::filesystem::exists(state / (id + ".exit"), ec))
+    return {};  // never launched, or already ended
+  std::ifstream mon(state / (id + ".monitor"));
+  long pid = 0;
+  std::string host;
+  if (!(mon >> pid >> host)) return {};  // the launch was cut short before the program started
+  if (host != hostname())
+    return {false, false, "step '" + id + "' was launched on " + host + ": only that host can stop it"};
+  // The monitor and the program share the process group the launch made (setsid): end both.
+  const pid_t group = ::getpgid(static_cast<pid_t>(pid));
+  if (group > 0 && ::kill(-group, SIGTERM) != 0 && errno != ESRCH)
+    return {false, false, "cannot stop step '" + id + "' (process group " + std::to_string(group) + "): " + std::strerror(errno)};
+  return {};
+}
+
 }  // namespace stepq::local

@@ -11,7 +11,7 @@
 // and grows steeply with utilisation (asymptotic variance ~ 2(1+ρ)/(ρ(1−ρ)²) per unit time for
 // M/M/1, Whitt 1989). Pilot runs here gave 95% half-widths of 2.5% (M/M/1, ρ = 0.9) and 4.4%
 // (M/M/2, ρ = 0.95) at 4M customers, so the runs below are sized for a half-width near 1%,
-// where a 2% error is more than three standard errors away: 0.95 cases use 10 × 3M customers.
+// where a 2% error is more than three standard errors away: the 0.95 case uses 10 × 3M customers.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -27,7 +27,7 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-constexpr int kIntervalChecks = 17;  // 8 M/M/c cases × (mean, p95) + M/D/1
+constexpr int kIntervalChecks = 13;  // 6 M/M/c cases × (mean, p95) + M/D/1
 constexpr double kLevel = 1 - 0.05 / kIntervalChecks;
 
 std::string one_kind(int threads, double rate, const std::string& service, std::uint64_t sessions,
@@ -81,9 +81,9 @@ TEST_CASE("M/M/1 at rho 0.9 matches theory", "[validation][slow]") { check_mmc(1
 TEST_CASE("M/M/2 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(2, 0.8, 500000, 10); }
 TEST_CASE("M/M/8 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(8, 0.8, 500000, 10); }
 TEST_CASE("M/M/32 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(32, 0.8, 500000, 10); }
-TEST_CASE("M/M/2 at rho 0.95 matches Erlang C", "[validation][slow]") { check_mmc(2, 0.95, 3000000, 10); }
+// Heavy traffic costs ~70 CPU-s a case: one c at 0.95 (M/M/2 and M/M/32 there passed too, and
+// the CPU went to the cluster's Erlang C check, test_capacity.cpp).
 TEST_CASE("M/M/8 at rho 0.95 matches Erlang C", "[validation][slow]") { check_mmc(8, 0.95, 3000000, 10); }
-TEST_CASE("M/M/32 at rho 0.95 matches Erlang C", "[validation][slow]") { check_mmc(32, 0.95, 3000000, 10); }
 
 TEST_CASE("M/D/1 matches Pollaczek-Khinchine", "[validation]") {
   // rho = 0.8, deterministic service 1 s: Wq = rho / (2 mu (1 - rho)) = 2.0, half the M/M/1 value.

@@ -16,6 +16,14 @@ inline double erlang_c(int c, double a) {
   return static_cast<double>(last / (sum + last));
 }
 
+// Erlang B: the probability that an arrival finds all c servers of a loss system busy, at
+// offered load a (M/G/c/c: insensitive to the service distribution beyond its mean).
+inline double erlang_b(int c, double a) {
+  long double b = 1;
+  for (int k = 1; k <= c; ++k) b = a * b / (k + a * b);
+  return static_cast<double>(b);
+}
+
 // M/M/c mean wait and wait quantile (μ = 1/mean service).
 inline double mmc_wait_mean(int c, double lambda, double mu) {
   return erlang_c(c, lambda / mu) / (c * mu - lambda);
