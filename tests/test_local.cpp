@@ -109,20 +109,25 @@ struct HttpServer {
   std::string url(const std::string& name) const { return "http://127.0.0.1:" + std::to_string(port) + "/" + name; }
 };
 
-// A scenario with one kind per op and one template of the given steps (a JSON array).
-Scenario scenario(const fs::path& root, const std::string& steps, const std::string& file = "local-test.json") {
+// A scenario with one kind per op and one template of the given steps (JSON arrays), release
+// steps too when given.
+Scenario scenario(const fs::path& root, const std::string& steps, const std::string& file = "local-test.json",
+                  const std::string& release = "") {
   return parse_scenario(R"({
     "name": "local-test", "seed": 1, "sessions": 1,
     "arrivals": {"process": "poisson", "rate_per_s": 1},
-    "platform": {"local": {"root": ")" + root.string() + R"("}},
+    "platform": {"local": {"root": ")" + root.string() + R"("}, "hosts": ["site", "wan"],
+                 "links": [{"name": "out", "from": "site", "to": "wan", "bandwidth_MBps": 100}]},
     "kinds": {
       "image": {"op": "image", "threads": 1, "service_s": 0},
       "storage": {"op": "storage", "threads": 1, "service_s": 0},
       "data": {"op": "data", "threads": 1, "service_s": 0},
       "launch": {"op": "launch", "threads": 1, "service_s": 0},
-      "poll": {"op": "poll", "threads": 1, "poll": {"interval_s": 1, "ready_after_s": 0}}
+      "poll": {"op": "poll", "threads": 1, "poll": {"interval_s": 1, "ready_after_s": 0}},
+      "cleanup": {"op": "cleanup", "threads": 1, "service_s": 0},
+      "pushback": {"op": "pushback", "threads": 1, "service_s": 0, "transfer": {"from": "site", "to": "wan"}}
     },
-    "templates": [{"name": "t", "steps": )" + steps + R"(}]
+    "templates": [{"name": "t", "steps": )" + steps + (release.empty() ? "" : ", \"release\": " + release) + R"(}]
   })", file);
 }
 
@@ -572,4 +577,49 @@ TEST_CASE("local: scenario keys are read per op and checked") {
              Catch::Contains("/local/env/A=B: not a valid environment variable name"));
   CHECK_THAT(error_of(R"([{"id": "l", "kind": "launch", "local": {"program": "sh", "arg": []}}])"),
              Catch::Contains("/local/arg: unknown key; did you mean 'args'?"));
+}
+
+TEST_CASE("local: release stops what the session's launches started, cleanup empties a WriteTemp directory", "[local]") {
+  TempDir tmp;
+  const Scenario sc = scenario(tmp.path / "root",
+                               R"([{"id": "home", "kind": "storage", "mount": "WriteTemp"},
+                                   {"id": "in", "kind": "data", "after": ["home"], "local": {"url": "file:in.txt"}},
+                                   {"id": "l", "kind": "launch", "after": ["in"], "local": {"program": "sleep", "args": ["30"]}}])",
+                               (tmp.path / "s.json").string(), R"([{"id": "c", "kind": "cleanup"}, {"id": "p", "kind": "pushback"}])");
+  write_file(tmp.path / "in.txt", "input");
+  local::LocalServices svc(sc);
+  REQUIRE(run(svc, sc, "home").ok);
+  REQUIRE(run(svc, sc, "in").ok);
+  REQUIRE(run(svc, sc, "l").ok);
+  const fs::path dir = svc.session_dir(7);
+  CHECK(fs::exists(dir / "in.txt"));
+  // The program runs until the session's compute is given back: the delete op stops it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  long pid = 0;
+  std::string host;
+  std::ifstream(dir / ".stepq" / "l.monitor") >> pid >> host;
+  REQUIRE(pid > 0);
+  const pid_t group = getpgid(static_cast<pid_t>(pid));
+  REQUIRE(group > 0);
+  // (A delete step needs a session on a cluster, which the live engine does not run yet: call
+  // the op directly; LocalServices reads only the session and template from the context.)
+  StepRef ref;
+  ref.session = 7;
+  const StepContext c{sc, sc.kinds[sc.kind_index("cleanup")], sc.templates[0].steps[3], ref, session_key(sc.seed, 7)};
+  CHECK(svc.remove(c).ok);
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = kill(-group, 0) != 0 && errno == ESRCH;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(gone);
+  CHECK(svc.remove(c).ok);  // again: nothing left to stop
+  // cleanup: the storage item is WriteTemp, so the session directory is emptied but for .stepq.
+  CHECK(run(svc, sc, "c").ok);
+  CHECK_FALSE(fs::exists(dir / "in.txt"));
+  CHECK(fs::exists(dir / ".stepq" / "l.launched"));
+  // pushback has nowhere to go on this machine.
+  const OpResult p = run(svc, sc, "p");
+  CHECK_FALSE(p.ok);
+  CHECK_THAT(p.reason, Catch::Contains("nowhere to push output back to"));
 }
