@@ -10,6 +10,7 @@
 
 #include "backends/live/engine.hpp"
 #include "backends/live/open_store.hpp"
+#include "backends/postgres/pg.hpp"
 #include "backends/sqlite/db.hpp"
 #include "cli/report_file.hpp"
 #include "cli/scenario_file.hpp"
@@ -62,15 +63,7 @@ void add_scenario(CLI::App* c, LiveCommands& l) {
 Scenario load(const LiveCommands& l) {
   std::vector<Override> ov;
   for (const auto& s : l.sets) ov.push_back(parse_override(s));
-  Scenario sc = load_scenario_file(l.scenario, ov);
-  // The live engine keeps no cluster, quota or release state yet: refuse rather than ignore them.
-  for (std::size_t t = 0; t < sc.templates.size(); ++t)
-    if (sc.templates[t].session || sc.templates[t].has_release())
-      throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) +
-                          ": sessions on clusters, run times and release steps are simulated only, not run live yet");
-  if (!sc.platform.areas.empty())
-    throw ScenarioError(l.scenario + ": /platform/storage: storage quotas are simulated only, not run live yet");
-  return sc;
+  return load_scenario_file(l.scenario, ov);
 }
 
 int do_init(LiveCommands& l) {
@@ -126,6 +119,18 @@ int do_run(LiveCommands& l) {
     throw live::StoreError("--platform " + l.platform + ": expected emulated or local");
   if (l.platform == "local" && l.time_scale != 1)
     throw live::StoreError("--time-scale: only the emulated platform scales time (local work takes what it takes)");
+  if (l.platform == "local") {  // what this machine cannot do, said before anything runs
+    for (std::size_t t = 0; t < sc.templates.size(); ++t)
+      if (sc.templates[t].clustered())
+        throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) +
+                            "/session/cluster: clusters are modelled by the emulated platform; the local platform runs "
+                            "sessions on this machine (use --platform emulated, or drop the cluster)");
+    for (const auto& k : sc.kinds)
+      if (k.op == Op::pushback)
+        throw ScenarioError(l.scenario + ": /kinds/" + k.name +
+                            ": op \"pushback\" has nowhere to push output to on the local platform (use --platform "
+                            "emulated)");
+  }
   auto store = live::open_store(l.db, false);
   store->bind(sc, l.time_scale);
   l.opt.time_scale = l.time_scale;
@@ -134,7 +139,8 @@ int do_run(LiveCommands& l) {
   l.opt.quiet = l.quiet;
   live::ServicesFactory make;
   if (l.platform == "emulated") {
-    make = [](Clock& c) -> std::unique_ptr<Services> { return std::make_unique<ModelServices>(c, nullptr); };
+    live::LiveStore* capacity = store.get();  // the clusters and quotas live in the database
+    make = [capacity](Clock& c) -> std::unique_ptr<Services> { return std::make_unique<ModelServices>(c, capacity); };
   } else {
     make = [&sc](Clock&) -> std::unique_ptr<Services> { return std::make_unique<local::LocalServices>(sc); };
   }
@@ -292,6 +298,9 @@ std::optional<int> run_live_commands(LiveCommands& l) {
                           : "")
               << "\n";
     return damaged || primary == SQLITE_CANTOPEN ? kBadInput : kRunFailed;
+  } catch (const pg::PgError& e) {  // what the server refused (the CLI's store calls reconnect on their own)
+    std::cerr << "error: stepq live " << cmd << ": " << e.what() << "\n";
+    return kRunFailed;
   }
   return kBadInput;
 }

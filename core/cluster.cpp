@@ -14,6 +14,12 @@ ClusterState::ClusterState(const ClusterSpec& spec, std::uint64_t users) : spec_
   if (spec.user_limit > 0) held_.assign(users, 0);
 }
 
+ClusterState::ClusterState(const ClusterSpec& spec, const std::vector<std::pair<double, double>>& free,
+                           std::vector<Request> queue)
+    : spec_(spec), queue_(queue.begin(), queue.end()) {
+  for (const auto& [cores, memory] : free) nodes_.push_back({cores, memory});
+}
+
 bool ClusterState::submit(const Request& r) {
   if (!held_.empty()) {
     if (held_[r.user] >= static_cast<std::uint32_t>(spec_.user_limit)) return false;

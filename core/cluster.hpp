@@ -33,6 +33,9 @@ class ClusterState {
 
   // `users`: how many users sessions belong to (for user_limit).
   ClusterState(const ClusterSpec& spec, std::uint64_t users);
+  // The state a database keeps, for one admission pass: each node's free cores and memory, in
+  // node order, and the queue, oldest first (user limits are the database's to count).
+  ClusterState(const ClusterSpec& spec, const std::vector<std::pair<double, double>>& free, std::vector<Request> queue);
 
   // false: refused, the user already holds user_limit requests (nothing changes).
   bool submit(const Request& r);

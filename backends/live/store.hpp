@@ -85,7 +85,9 @@ struct CancelResult {
   std::uint64_t steps = 0; // steps cancelled
 };
 
-class LiveStore : public Queue {
+// Capacity: the clusters and storage areas of the scenario, kept in the database so that every
+// process sees one cluster; times in and out are model seconds, like the Queue's.
+class LiveStore : public Queue, public Capacity {
  public:
   static constexpr int kSchemaVersion = 1;
 

@@ -29,7 +29,7 @@ void check_template(const Scenario& sc, const std::string& db, StoredTemplate st
   auto& have = st.edges;
   std::vector<std::pair<int, int>> want;
   for (std::size_t i = 0; i < tp.steps.size(); ++i)
-    for (int p : tp.plan.preds[i]) want.emplace_back(static_cast<int>(i), p);
+    for (int p : tp.preds(static_cast<int>(i))) want.emplace_back(static_cast<int>(i), p);
   std::sort(have.begin(), have.end());
   std::sort(want.begin(), want.end());
   if (have == want) return;

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "backends/live/lifecycle.hpp"
 #include "backends/live/template_check.hpp"
 #include "core/phase.hpp"
 #include "core/scenario.hpp"
@@ -61,6 +62,15 @@ std::string num(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.17g", v);
   return b;
+}
+
+// A string as an SQL literal, quoted by libpq (for statements sent as text, several at once).
+std::string literal(Conn& c, const std::string& s) {
+  char* q = PQescapeLiteral(c.raw(), s.c_str(), s.size());
+  if (!q) throw PgError(std::string("cannot quote a string: ") + PQerrorMessage(c.raw()), "");
+  std::string out = q;
+  PQfreemem(q);
+  return out;
 }
 
 std::string database_name(const std::string& url) {
@@ -251,6 +261,7 @@ void PgStore::bind(const Scenario& sc, double time_scale) {
       tmpl_db_.push_back(r.i64(0, 0));
       tmpl_sc_[r.i64(0, 0)] = static_cast<int>(t);
     }
+    seed_capacity(c, sc);
     tx.commit();
     return 0;
   });
@@ -265,6 +276,44 @@ void PgStore::bind(const Scenario& sc, double time_scale) {
     pool_kinds_.push_back(int_array(kinds));
     pool_claim_.push_back(kinds.size() == 1 ? std::to_string(kinds[0]) : int_array(kinds));
     claim_sql_.push_back(sql::claim(kinds.size() > 1));
+  }
+}
+
+// As SqliteStore::seed_capacity: rows made from the scenario when missing, and made again only
+// while nothing holds their capacity.
+void PgStore::seed_capacity(Conn& c, const Scenario& sc) {
+  for (const ClusterSpec& cl : sc.platform.clusters) {
+    std::vector<std::pair<double, double>> want;
+    for (const auto& g : cl.nodes)
+      for (int i = 0; i < g.count; ++i) want.emplace_back(g.cores, g.memory_GB);
+    std::vector<std::pair<double, double>> have;
+    auto r = c.exec("SELECT cores, memory_gb FROM cluster_node WHERE cluster = $1 ORDER BY node FOR UPDATE", Params().add(cl.name));
+    for (int i = 0; i < r.rows(); ++i) have.emplace_back(r.f64(i, 0), r.f64(i, 1));
+    if (have == want) continue;
+    const auto held = c.exec("SELECT count(*) FROM session WHERE cluster = $1 AND compute IN ('queued', 'placed')",
+                             Params().add(cl.name)).i64(0, 0);
+    if (held > 0)
+      throw StoreError(pool_.label() + ": cluster '" + cl.name + "' has " + std::to_string(have.size()) +
+                       " nodes here, sized otherwise than in " + sc.file + ", and " + std::to_string(held) +
+                       " sessions hold or wait for its capacity; run with the scenario they were submitted from, "
+                       "or cancel them");
+    c.exec("DELETE FROM cluster_node WHERE cluster = $1", Params().add(cl.name));
+    std::string rows;
+    for (std::size_t n = 0; n < want.size(); ++n)
+      rows += (n ? ",(" : "(") + std::to_string(n) + "," + num(want[n].first) + "," + num(want[n].second) + ")";
+    c.exec("INSERT INTO cluster_node(cluster, node, cores, memory_gb, free_cores, free_memory_gb) "
+           "SELECT $1, v.node, v.cores, v.mem, v.cores, v.mem FROM (VALUES " + rows + ") AS v(node, cores, mem)",
+           Params().add(cl.name));
+  }
+  for (const StorageArea& a : sc.platform.areas) {
+    auto r = c.exec("SELECT quota_bytes FROM storage_area WHERE name = $1 FOR UPDATE", Params().add(a.name));
+    if (r.rows() && r.f64(0, 0) == a.quota_bytes) continue;
+    if (c.exec("SELECT count(*) FROM reservation WHERE area = $1", Params().add(a.name)).i64(0, 0) > 0)
+      throw StoreError(pool_.label() + ": storage area '" + a.name + "' has another quota here than in " + sc.file +
+                       ", and reservations in it; use the scenario they were made with");
+    c.exec("INSERT INTO storage_area(name, quota_bytes, free_bytes) VALUES ($1, $2, $2) "
+           "ON CONFLICT (name) DO UPDATE SET quota_bytes = $2, free_bytes = $2",
+           Params().add(a.name).add(a.quota_bytes));
   }
 }
 
@@ -322,26 +371,34 @@ std::uint64_t PgStore::submit_session() {
     const int t = sc.template_for(sid);
     const TemplateSpec& tp = sc.templates[t];
     const std::string now = "date_part('epoch', now())";
-    std::string sql = "INSERT INTO session(id, template, phase, steps_left, created_at, token) VALUES (" +
-                      std::to_string(sid) + "," + std::to_string(tmpl_db_[t]) + ",'ACTIVE'," +
-                      std::to_string(tp.steps.size()) + "," + now + "," + std::to_string(token) + ");";
+    const live::SessionDraws d = live::draw_session(sc, t, sid);
+    std::string sql =
+        "INSERT INTO session(id, template, phase, steps_left, release_left, release_from, release_all, created_at, token, "
+        "run_s, owner, cluster, cores, memory_gb) VALUES (" +
+        std::to_string(sid) + "," + std::to_string(tmpl_db_[t]) + ",'ACTIVE'," + std::to_string(tp.startup_steps) + "," +
+        std::to_string(tp.steps.size() - tp.startup_steps) + "," +
+        (tp.has_release() ? std::to_string(tp.startup_steps) : "NULL") + "," +
+        (sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck ? "true" : "false") + "," + now + "," +
+        std::to_string(token) + "," + num(d.run_s) + "," + std::to_string(d.owner) + "," +
+        (d.cluster.empty() ? std::string("NULL") : literal(c, d.cluster)) + "," + num(d.cores) + "," + num(d.memory_GB) + ");";
     const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
     std::string rows, edges;
     std::vector<std::int64_t> ready_kinds;
     for (std::size_t i = 0; i < tp.steps.size(); ++i) {
       const int kind = tp.steps[i].kind;
-      const bool root = tp.plan.preds[i].empty();
-      const bool is_ready = activate ? root : true;  // recheck: all READY at once, as the broker does today
+      const bool startup = static_cast<int>(i) < tp.startup_steps;  // release steps wait for the session's end
+      const bool root = tp.preds(static_cast<int>(i)).empty();
+      const bool is_ready = startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
       rows += (i ? ",(" : "(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," + std::to_string(sid) + "," +
               std::to_string(i) + "," + std::to_string(tmpl_db_[t]) + "," + std::to_string(kind_db_[kind]) + "," +
-              std::to_string(is_ready ? kReady : kDormant) + "," + std::to_string(tp.plan.preds[i].size()) + "," +
-              std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (root ? now : "NULL") + "," +
+              std::to_string(is_ready ? kReady : kDormant) + "," + std::to_string(tp.preds(static_cast<int>(i)).size()) + "," +
+              std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (root && startup ? now : "NULL") + "," +
               (is_ready ? now : "NULL") + ")";
       if (is_ready) {
         ready.push_back(sc.kinds[kind].pool);
         ready_kinds.push_back(kind_db_[kind]);
       }
-      for (int n : tp.plan.succs[i])
+      for (int n : tp.succs(static_cast<int>(i)))
         edges += (edges.empty() ? "(" : ",(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," +
                  std::to_string(base + n) + ")";
     }
@@ -418,9 +475,28 @@ bool PgStore::predecessors_done(const StepRef& s) {
   });
 }
 
-std::uint64_t PgStore::end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason) {
-  const auto n = c.run("cancel_rest", sql::kCancelRest, Params().add(session)).affected();
-  c.run("end_session", sql::kEndSession, Params().add(session).add(phase).add(reason));
+std::uint64_t PgStore::end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason,
+                                   std::vector<std::int64_t>& kinds) {
+  auto q = c.run("session_release", "SELECT release_from, outcome IS NOT NULL FROM session WHERE id = $1 AND phase = 'ACTIVE'",
+                 Params().add(session));
+  if (!q.rows()) return 0;
+  const bool releases = !q.null(0, 0);
+  const std::int64_t first_release = releases ? q.i64(0, 0) : 2147483647;
+  const bool releasing = q.text(0, 1) == "t";  // its start-up is over: what fails now is a release step
+  // The failed step's own group goes: the start-up, or what is left of the release.
+  const auto n = c.run("cancel_rest", sql::kCancelRest,
+                       Params().add(session).add(releasing ? first_release : 0).add(releasing ? 2147483647 : first_release))
+                     .affected();
+  if (!releases || releasing) {
+    c.run("end_session", sql::kEndSession,
+          Params().add(session).add(releasing ? "FAILED" : phase).add(releasing ? "release: " + reason : reason));
+    return static_cast<std::uint64_t>(n);
+  }
+  // It gives back what it had, by its release steps, and ends when they are done.
+  c.run("session_outcome", "UPDATE session SET outcome = $2, reason = $3 WHERE id = $1",
+        Params().add(session).add(phase).add(reason));
+  auto k = c.run("start_release", sql::kStartRelease, Params().add(session));
+  for (int i = 0; i < k.rows(); ++i) kinds.push_back(k.i64(i, 0));
   return static_cast<std::uint64_t>(n);
 }
 
@@ -440,19 +516,22 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
     const std::string reason = o.reason;
     switch (o.type) {
       case Outcome::Type::completed: {
-        auto r = c.run("complete", sql::kComplete, Params().add(s.id).add(s.fence));
+        auto r = c.run("complete", sql::kComplete, Params().add(s.id).add(s.fence).add(scale_));
         ready = made_ready(kinds_in(r, 1));
+        if (r.rows() > 0 && !r.null(0, 2)) waiting_until = r.f64(0, 2);  // a release waits for the session's end
         return r.rows() > 0 && r.i64(0, 0) == 1;
       }
       case Outcome::Type::failed: {
         Tx tx(c);
         auto r = c.run("fail", sql::kFail, Params().add(s.id).add(s.fence).add(reason));
         const bool ok = r.rows() == 1;
-        if (ok) end_session(c, r.i64(0, 0), "FAILED", reason);
+        std::vector<std::int64_t> kinds;
+        if (ok) end_session(c, r.i64(0, 0), "FAILED", reason, kinds);
         Params p = Params().add(s.id).add(s.fence).add(ok ? "failed" : "lost");
         if (reason.empty()) p.null(); else p.add(reason);
         c.run("end_execution", sql::kEndExecution, p);
         tx.commit();
+        ready = made_ready(kinds);
         return ok;
       }
       case Outcome::Type::wait: {
@@ -545,7 +624,7 @@ int PgStore::reap(double lease_s) {
                    "WHERE id = $1 AND phase = 3 AND fence = $2",
                    Params().add(id).add(fence).add(final_reason))
                 .affected() == 1)
-          end_session(c, session, "FAILED", final_reason);
+          end_session(c, session, "FAILED", final_reason, kinds);
       } else if (c.exec("UPDATE step SET phase = 2, processor = NULL, token = NULL, attempt = attempt + 1, "
                         "ready_at = stepq_now(), reason = $3 WHERE id = $1 AND phase = 3 AND fence = $2",
                         Params().add(id).add(fence).add(reason))
@@ -723,9 +802,17 @@ live::CancelResult PgStore::cancel_session(std::uint64_t id) {
       r.what = live::CancelResult::What::already_finished;
       return r;
     }
-    r.steps = end_session(c, static_cast<std::int64_t>(id), "CANCELLED", "cancelled by an operator");
+    if (c.exec("SELECT outcome IS NOT NULL FROM session WHERE id = $1", Params().add(id)).text(0, 0) == "t") {
+      r.what = live::CancelResult::What::already_finished;  // already giving back what it had
+      r.phase = "ACTIVE (releasing)";
+      return r;
+    }
+    std::vector<std::int64_t> kinds;
+    r.steps = end_session(c, static_cast<std::int64_t>(id), "CANCELLED", "cancelled by an operator", kinds);
+    for (auto k : kinds) c.exec("SELECT pg_notify('stepq_ready', $1)", Params().add(std::to_string(k)));
     tx.commit();
-    r.phase = "CANCELLED";
+    r.phase = c.exec("SELECT phase FROM session WHERE id = $1", Params().add(id)).text(0, 0);
+    if (r.phase == "ACTIVE") r.phase = "ACTIVE (releasing, then CANCELLED)";
     return r;
   });
 }
@@ -768,7 +855,7 @@ live::LiveStatus PgStore::status() {
     q = c.exec("SELECT kind, ready_at FROM step WHERE phase = 2");
     for (int i = 0; i < q.rows(); ++i) live::add_ready(st, kind_row.at(q.i64(i, 0)), q.f64(i, 1));
     live::drop_unused_kinds(st);
-    q = c.exec("SELECT finished_at - created_at FROM session WHERE phase = 'COMPLETED'");
+    q = c.exec("SELECT started_at - created_at FROM session WHERE started_at IS NOT NULL");
     for (int i = 0; i < q.rows(); ++i) st.startup_s.add(std::max(0.0, q.f64(i, 0)));
     q = c.exec(
         "SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, coalesce(p.stop_reason, ''), "
@@ -793,6 +880,83 @@ live::LiveStatus PgStore::status() {
         c.exec("SELECT count(*) FROM submission WHERE finished_at IS NULL AND heartbeat_at > $1", Params().add(st.now - 10))
             .i64(0, 0));
     return st;
+  });
+}
+
+// ---- Capacity: clusters and storage areas, shared by every process ---------------------------------
+// Admission runs on the server (stepq_submit, stepq_release: schema.cpp), one statement each.
+// Every operation is idempotent, so a run again after a lost connection repeats nothing.
+
+OpResult PgStore::submit(const StepContext& ctx) {
+  const TemplateSpec& tp = sc_->templates[ctx.ref.tmpl];
+  const ClusterSpec& spec = sc_->platform.clusters[tp.session->cluster];
+  const bool fifo = spec.admission == ClusterSpec::Admission::fifo;
+  const bool ok = with_conn("submit compute", [&](Conn& c, bool) {
+    return c.run("submit", "SELECT stepq_submit($1, $2, $3)",
+                 Params().add(ctx.ref.session).add(spec.user_limit).add(fifo ? "true" : "false"))
+               .text(0, 0) == "t";
+  });
+  if (ok) return {};
+  return {false, false,
+          "cluster " + spec.name + ": user " + std::to_string(live::draw_session(*sc_, ctx.ref.tmpl, ctx.ref.session).owner) +
+              " already has " + std::to_string(spec.user_limit) + " sessions (user_limit)",
+          0};
+}
+
+Capacity::Compute PgStore::compute(const StepContext& ctx) {
+  return with_conn("poll compute", [&](Conn& c, bool) {
+    auto q = c.run("compute", "SELECT compute, submitted_at, admitted_at FROM session WHERE id = $1", Params().add(ctx.ref.session));
+    Compute r;
+    if (!q.rows() || q.null(0, 0)) return r;
+    r.submitted = true;
+    r.submitted_at = q.f64(0, 1) / scale_;
+    if (!q.null(0, 2)) r.admitted_at = q.f64(0, 2) / scale_;
+    return r;
+  });
+}
+
+void PgStore::running(const StepContext& ctx, double at) {
+  with_conn("running", [&](Conn& c, bool) {
+    c.run("running", "UPDATE session SET running_at = $2 WHERE id = $1 AND running_at IS NULL",
+          Params().add(ctx.ref.session).add(at * scale_));
+    return 0;
+  });
+}
+
+void PgStore::release_compute(const StepContext& ctx) {
+  const ClusterSpec& spec = sc_->platform.clusters[sc_->templates[ctx.ref.tmpl].session->cluster];
+  with_conn("delete compute", [&](Conn& c, bool) {
+    c.run("release", "SELECT stepq_release($1, $2)",
+          Params().add(ctx.ref.session).add(spec.admission == ClusterSpec::Admission::fifo ? "true" : "false"));
+    return 0;
+  });
+}
+
+// One statement each (one round trip, one commit): a storage step pays for its reservation, and
+// the twin test sees it in the storage kind's waits.
+bool PgStore::reserve(const StepContext& ctx) {
+  const StorageArea& area = sc_->platform.areas[ctx.step.area];
+  return with_conn("reserve", [&](Conn& c, bool) {
+    return c.run("reserve",
+                 "WITH have AS (SELECT 1 FROM reservation WHERE session = $1 AND num = $2), "
+                 "take AS (UPDATE storage_area SET free_bytes = free_bytes - $4 "
+                 "  WHERE name = $3 AND free_bytes + 1e-9 >= $4 AND NOT EXISTS (SELECT 1 FROM have) RETURNING 1), "
+                 "ins AS (INSERT INTO reservation(session, num, area, bytes, temp) SELECT $1, $2, $3, $4, $5 FROM take) "
+                 "SELECT EXISTS (SELECT 1 FROM have) OR EXISTS (SELECT 1 FROM take)",
+                 Params().add(ctx.ref.session).add(ctx.ref.step).add(area.name).add(ctx.step.bytes)
+                     .add(ctx.step.mount == Mount::write_temp ? "true" : "false"))
+               .text(0, 0) == "t";
+  });
+}
+
+void PgStore::free_temp(const StepContext& ctx) {
+  with_conn("free", [&](Conn& c, bool) {
+    c.run("free_temp",
+          "WITH d AS (DELETE FROM reservation WHERE session = $1 AND temp RETURNING area, bytes), "
+          "s AS (SELECT area, sum(bytes) AS bytes FROM d GROUP BY area) "
+          "UPDATE storage_area a SET free_bytes = a.free_bytes + s.bytes FROM s WHERE a.name = s.area",
+          Params().add(ctx.ref.session));
+    return 0;
   });
 }
 

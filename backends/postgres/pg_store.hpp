@@ -45,6 +45,14 @@ class PgStore final : public live::LiveStore {
   live::CancelResult cancel_session(std::uint64_t id) override;
   live::LiveStatus status() override;
 
+  // Capacity
+  OpResult submit(const StepContext& c) override;
+  Compute compute(const StepContext& c) override;
+  void running(const StepContext& c, double at) override;
+  void release_compute(const StepContext& c) override;
+  bool reserve(const StepContext& c) override;
+  void free_temp(const StepContext& c) override;
+
   // How long an operation keeps reconnecting before it gives up (StoreError). Tests shorten it.
   double reconnect_limit_s = 120;
   double fallback_poll_s = 0.5;
@@ -63,7 +71,12 @@ class PgStore final : public live::LiveStore {
   static std::vector<std::int64_t> kinds_in(const Result& r, int col);  // non-null ids in column col
   void flush_notifications();
   void notify(const std::vector<int>& pools);
-  std::uint64_t end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason);
+  // As SqliteStore::end_session: the failed group's steps CANCELLED, then the release steps start
+  // (the session stays ACTIVE until they are done) or the session ends. Kinds made READY are
+  // appended to `kinds`.
+  std::uint64_t end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason,
+                            std::vector<std::int64_t>& kinds);
+  void seed_capacity(Conn& c, const Scenario& sc);
   std::int64_t insert_processor(Conn& c);
   StepRef step_ref(const Result& r, int row);
 

@@ -45,14 +45,18 @@ inline constexpr const char* kClaimedByToken =
 
 // Completion, fenced by (step, fence) = ($1, $2): the step COMPLETED, its successors counted down
 // (READY when none is left: `n.deps_left = 1` reads the row before the update), the session
-// counted down (COMPLETED at zero), the execution closed — 'lost' when the fence no longer holds.
-// Returns (applied, kinds made READY). It does not NOTIFY: a commit that notifies holds a global
+// counted down, the execution closed — 'lost' when the fence no longer holds. A start-up step
+// counts steps_left down and the last one starts the session: COMPLETED at once, or, when release
+// steps follow (release_from), its release roots WAITING until it has run run_s from Running
+// ($3 = wall seconds per scenario second; `rel`); a release step counts release_left down and
+// the last one ends the session as its outcome says. Returns (applied, kinds made READY, the
+// release's not-before when it waits). It does not NOTIFY: a commit that notifies holds a global
 // lock through its WAL flush, so notifying completions commit one at a time (seen: 12 of 32
 // backends waiting on it, 530 steps/s). PgStore sends the notifications afterwards, batched.
 inline constexpr const char* kComplete = R"sql(
 WITH f AS (
   UPDATE step SET phase = 4, processor = NULL, token = NULL, finished_at = stepq_now(), reason = NULL
-  WHERE id = $1 AND phase = 3 AND fence = $2 RETURNING id, session, finished_at),
+  WHERE id = $1 AND phase = 3 AND fence = $2 RETURNING id, session, num, finished_at),
 a AS (
   UPDATE step n SET deps_left = n.deps_left - 1,
     activated_at = CASE WHEN n.deps_left = 1 THEN f.finished_at ELSE n.activated_at END,
@@ -61,17 +65,37 @@ a AS (
   FROM f, step_next e WHERE e.step = f.id AND n.id = e.next
   RETURNING n.kind, n.phase, n.deps_left),
 s AS (
-  UPDATE session SET steps_left = steps_left - 1,
-    finished_at = CASE WHEN steps_left = 1 THEN f.finished_at ELSE session.finished_at END,
-    phase = CASE WHEN steps_left = 1 THEN 'COMPLETED' ELSE session.phase END
-  FROM f WHERE session.id = f.session AND session.phase = 'ACTIVE'),
+  UPDATE session SET
+    steps_left = steps_left - CASE WHEN f.num < coalesce(release_from, 2147483647) THEN 1 ELSE 0 END,
+    release_left = release_left - CASE WHEN f.num >= coalesce(release_from, 2147483647) THEN 1 ELSE 0 END,
+    started_at = CASE WHEN f.num < coalesce(release_from, 2147483647) AND steps_left = 1 THEN f.finished_at
+                      ELSE session.started_at END,
+    outcome = CASE WHEN f.num < coalesce(release_from, 2147483647) AND steps_left = 1 THEN 'COMPLETED'
+                   ELSE session.outcome END,
+    finished_at = CASE WHEN (f.num < coalesce(release_from, 2147483647) AND steps_left = 1 AND release_left = 0)
+                             OR (f.num >= coalesce(release_from, 2147483647) AND release_left = 1) THEN f.finished_at
+                       ELSE session.finished_at END,
+    phase = CASE WHEN f.num < coalesce(release_from, 2147483647) AND steps_left = 1 AND release_left = 0 THEN 'COMPLETED'
+                 WHEN f.num >= coalesce(release_from, 2147483647) AND release_left = 1 THEN session.outcome
+                 ELSE session.phase END
+  FROM f WHERE session.id = f.session AND session.phase = 'ACTIVE'
+  RETURNING session.id, session.steps_left, session.release_left, session.release_from, session.release_all,
+    f.num < coalesce(session.release_from, 2147483647) AS startup,
+    greatest(f.finished_at, coalesce(session.running_at, f.finished_at) + session.run_s * $3::float8) AS release_at),
+rel AS (
+  UPDATE step r SET phase = CASE WHEN s.release_at > stepq_now() THEN 1 ELSE 2 END,
+    not_before = s.release_at, ready_at = s.release_at, activated_at = s.release_at
+  FROM s WHERE s.startup AND s.steps_left = 0 AND s.release_left > 0 AND r.session = s.id AND r.phase = 0
+    AND r.num >= s.release_from AND (r.deps_left = 0 OR s.release_all)
+  RETURNING r.kind, r.phase, r.not_before),
 x AS (
   UPDATE execution SET ended_at = coalesce((SELECT finished_at FROM f), stepq_now()),
     outcome = CASE WHEN EXISTS (SELECT 1 FROM f) THEN 'completed' ELSE 'lost' END
   WHERE step = $1 AND fence = $2 AND ended_at IS NULL),
-r AS (SELECT DISTINCT kind FROM a WHERE phase = 2 AND deps_left = 0)
-SELECT (SELECT count(*) FROM f), kind FROM r
-UNION ALL SELECT (SELECT count(*) FROM f), NULL WHERE NOT EXISTS (SELECT 1 FROM r))sql";
+r AS (SELECT kind FROM a WHERE phase = 2 AND deps_left = 0 UNION SELECT kind FROM rel WHERE phase = 2),
+w AS (SELECT min(not_before) AS due FROM rel WHERE phase = 1)
+SELECT (SELECT count(*) FROM f), kind, (SELECT due FROM w) FROM r
+UNION ALL SELECT (SELECT count(*) FROM f), NULL, (SELECT due FROM w) WHERE NOT EXISTS (SELECT 1 FROM r))sql";
 
 // Back to WAITING until now + $3 s (a retry counts an attempt: $4 = 1; a poll that is not ready
 // yet does not: 0), fenced. $5 reason, $6 outcome for the log. Returns the not-before time, or
@@ -93,9 +117,16 @@ inline constexpr const char* kFail =
     "UPDATE step SET phase = 5, processor = NULL, token = NULL, finished_at = stepq_now(), reason = $3 "
     "WHERE id = $1 AND phase = 3 AND fence = $2 RETURNING session";
 
+// The unfinished steps of a session numbered in [$2, $3): its start-up, or the rest of its release.
 inline constexpr const char* kCancelRest =
     "UPDATE step SET phase = 6, processor = NULL, token = NULL, finished_at = stepq_now() "
-    "WHERE session = $1 AND phase IN (0, 1, 2, 3)";
+    "WHERE session = $1 AND phase IN (0, 1, 2, 3) AND num >= $2 AND num < $3";
+
+// A failed or cancelled session that has release steps gives back what it had: they start now.
+inline constexpr const char* kStartRelease =
+    "UPDATE step SET phase = 2, ready_at = stepq_now(), activated_at = stepq_now() "
+    "FROM session s WHERE s.id = $1 AND step.session = s.id AND step.phase = 0 AND step.num >= s.release_from "
+    "AND (step.deps_left = 0 OR s.release_all) RETURNING step.kind";
 
 inline constexpr const char* kEndSession =
     "UPDATE session SET phase = $2, finished_at = stepq_now(), reason = $3 WHERE id = $1 AND phase = 'ACTIVE'";

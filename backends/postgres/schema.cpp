@@ -105,8 +105,119 @@ DROP INDEX execution_open;
 CREATE INDEX execution_open ON execution(step, fence) WHERE ended_at IS NULL;
 )sql";
 
+// v3 (issue 14): a session's life beyond start-up and the capacity behind the platform, as in
+// SQLite's v2 (backends/sqlite/schema.cpp says what each column is for).
+static const char* const kV3 = R"sql(
+ALTER TABLE session
+  ADD COLUMN release_left int NOT NULL DEFAULT 0,
+  ADD COLUMN release_from int,
+  ADD COLUMN release_all boolean NOT NULL DEFAULT false,
+  ADD COLUMN started_at double precision,
+  ADD COLUMN outcome text CHECK (outcome IN ('COMPLETED', 'FAILED', 'CANCELLED')),
+  ADD COLUMN run_s double precision NOT NULL DEFAULT 0,
+  ADD COLUMN owner bigint NOT NULL DEFAULT 0,
+  ADD COLUMN cluster text,
+  ADD COLUMN cores double precision NOT NULL DEFAULT 0,
+  ADD COLUMN memory_gb double precision NOT NULL DEFAULT 0,
+  ADD COLUMN compute text CHECK (compute IN ('queued', 'placed', 'released')),
+  ADD COLUMN node int,
+  ADD COLUMN submitted_at double precision,
+  ADD COLUMN admitted_at double precision,
+  ADD COLUMN running_at double precision;
+UPDATE session SET started_at = finished_at WHERE phase = 'COMPLETED';
+CREATE INDEX session_queued ON session(cluster, submitted_at, id) WHERE compute = 'queued';
+CREATE INDEX session_holding ON session(cluster, owner) WHERE compute IN ('queued', 'placed');
+
+CREATE TABLE cluster_node (
+  cluster text NOT NULL,
+  node int NOT NULL,
+  cores double precision NOT NULL,
+  memory_gb double precision NOT NULL,
+  free_cores double precision NOT NULL,
+  free_memory_gb double precision NOT NULL,
+  PRIMARY KEY (cluster, node));
+CREATE TABLE storage_area (name text PRIMARY KEY, quota_bytes double precision NOT NULL, free_bytes double precision NOT NULL);
+CREATE TABLE reservation (
+  session bigint NOT NULL,
+  num int NOT NULL,
+  area text NOT NULL,
+  bytes double precision NOT NULL,
+  temp boolean NOT NULL,
+  PRIMARY KEY (session, num));
+
+-- Admission on the server: one round trip per launch or delete instead of eight or more (each
+-- a step's service in live mode: the twin test saw launch waits 10-20% above the simulator's).
+-- The policy is core/cluster.hpp's ClusterState, which the simulator and SQLite run; the
+-- conformance suite holds the two to the same placements. Every caller has locked the
+-- cluster's node rows (in node order) first.
+CREATE FUNCTION stepq_admit(cl text, fifo boolean) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  q record;
+  n int;
+BEGIN
+  FOR q IN SELECT id, cores, memory_gb FROM session WHERE cluster = cl AND compute = 'queued'
+           ORDER BY submitted_at, id LOOP
+    SELECT node INTO n FROM cluster_node
+      WHERE cluster = cl AND free_cores + 1e-9 >= q.cores AND free_memory_gb + 1e-9 >= q.memory_gb
+      ORDER BY node LIMIT 1;
+    IF n IS NULL THEN
+      IF fifo THEN EXIT; END IF;  -- the oldest blocks those behind it
+      CONTINUE;
+    END IF;
+    UPDATE cluster_node SET free_cores = free_cores - q.cores, free_memory_gb = free_memory_gb - q.memory_gb
+      WHERE cluster = cl AND node = n;
+    UPDATE session SET compute = 'placed', node = n, admitted_at = stepq_now() WHERE id = q.id;
+  END LOOP;
+END $$;
+
+-- A launch: the session's request joins its cluster's queue, unless its user already holds
+-- user_limit (0: none) sessions there; then what fits is placed. Returns false when refused.
+-- Idempotent: a session submitted before is left as it is.
+CREATE FUNCTION stepq_submit(s bigint, user_limit int, fifo boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  cl text;
+  own bigint;
+  st text;
+BEGIN
+  SELECT cluster, owner INTO cl, own FROM session WHERE id = s;
+  IF cl IS NULL THEN RETURN true; END IF;
+  PERFORM 1 FROM cluster_node WHERE cluster = cl ORDER BY node FOR UPDATE;
+  SELECT compute INTO st FROM session WHERE id = s FOR UPDATE;
+  IF st IS NOT NULL THEN RETURN true; END IF;
+  IF user_limit > 0 AND (SELECT count(*) FROM session WHERE cluster = cl AND owner = own
+                         AND compute IN ('queued', 'placed')) >= user_limit THEN
+    RETURN false;
+  END IF;
+  UPDATE session SET compute = 'queued', submitted_at = stepq_now() WHERE id = s;
+  PERFORM stepq_admit(cl, fifo);
+  RETURN true;
+END $$;
+
+-- A delete: the session's cores and memory back (or out of the queue), then what fits is placed.
+CREATE FUNCTION stepq_release(s bigint, fifo boolean) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  cl text;
+  st text;
+  nd int;
+  c double precision;
+  m double precision;
+BEGIN
+  SELECT cluster INTO cl FROM session WHERE id = s AND compute IN ('queued', 'placed');
+  IF cl IS NULL THEN RETURN; END IF;
+  PERFORM 1 FROM cluster_node WHERE cluster = cl ORDER BY node FOR UPDATE;
+  SELECT compute, node, cores, memory_gb INTO st, nd, c, m FROM session WHERE id = s FOR UPDATE;
+  IF st IS NULL OR st NOT IN ('queued', 'placed') THEN RETURN; END IF;
+  UPDATE session SET compute = 'released' WHERE id = s;
+  IF st = 'placed' THEN
+    UPDATE cluster_node SET free_cores = free_cores + c, free_memory_gb = free_memory_gb + m
+      WHERE cluster = cl AND node = nd;
+  END IF;
+  PERFORM stepq_admit(cl, fifo);
+END $$;
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1, kV2};
+  static const std::vector<const char*> m{kV1, kV2, kV3};
   return m;
 }
 

@@ -60,10 +60,22 @@ inline constexpr const char* kActivateNext =
     "phase = CASE WHEN deps_left = 1 AND phase = 0 THEN 2 ELSE phase END "
     "WHERE id IN (SELECT next FROM step_next WHERE step = ?1) RETURNING kind, phase, deps_left";
 
+// A start-up step completed. The last one starts the session: COMPLETED at once, unless release
+// steps follow (release_left > 0): then it stays ACTIVE, and the caller schedules the release
+// from what this returns.
 inline constexpr const char* kCountDownSession =
     "UPDATE session SET steps_left = steps_left - 1, "
-    "finished_at = CASE WHEN steps_left = 1 THEN ?2 ELSE finished_at END, "
-    "phase = CASE WHEN steps_left = 1 THEN 'COMPLETED' ELSE phase END "
+    "started_at = CASE WHEN steps_left = 1 THEN ?2 ELSE started_at END, "
+    "outcome = CASE WHEN steps_left = 1 THEN 'COMPLETED' ELSE outcome END, "
+    "finished_at = CASE WHEN steps_left = 1 AND release_left = 0 THEN ?2 ELSE finished_at END, "
+    "phase = CASE WHEN steps_left = 1 AND release_left = 0 THEN 'COMPLETED' ELSE phase END "
+    "WHERE id = ?1 AND phase = 'ACTIVE' RETURNING steps_left, release_left, running_at, run_s";
+
+// A release step completed; the last one ends the session as its outcome says.
+inline constexpr const char* kCountDownRelease =
+    "UPDATE session SET release_left = release_left - 1, "
+    "finished_at = CASE WHEN release_left = 1 THEN ?2 ELSE finished_at END, "
+    "phase = CASE WHEN release_left = 1 THEN outcome ELSE phase END "
     "WHERE id = ?1 AND phase = 'ACTIVE'";
 
 inline constexpr const char* kFinishFailed =

@@ -82,8 +82,55 @@ CREATE TABLE submission (
   finished_at REAL) STRICT;
 )sql";
 
+// v2 (issue 14): a session's life beyond start-up, and the capacity behind the platform.
+// A template with release steps keeps its session ACTIVE after start-up (started_at) and after a
+// failure or cancel (outcome) until the release steps are done; then phase = outcome.
+// steps_left counts start-up steps, release_left release steps. The session's request on its
+// cluster and its place in the admission queue (compute: queued → placed → released) live in its
+// row; the nodes' free cores and memory in cluster_node, so that every process shares them.
+static const char* const kV2 = R"sql(
+ALTER TABLE session ADD COLUMN release_left INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE session ADD COLUMN release_from INTEGER;  -- the first release step's num: start-up steps come before
+ALTER TABLE session ADD COLUMN release_all INTEGER NOT NULL DEFAULT 0;  -- dependencies "recheck": all READY at once
+ALTER TABLE session ADD COLUMN started_at REAL;
+ALTER TABLE session ADD COLUMN outcome TEXT CHECK (outcome IN ('COMPLETED', 'FAILED', 'CANCELLED'));
+ALTER TABLE session ADD COLUMN run_s REAL NOT NULL DEFAULT 0;
+ALTER TABLE session ADD COLUMN owner INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE session ADD COLUMN cluster TEXT;
+ALTER TABLE session ADD COLUMN cores REAL NOT NULL DEFAULT 0;
+ALTER TABLE session ADD COLUMN memory_GB REAL NOT NULL DEFAULT 0;
+ALTER TABLE session ADD COLUMN compute TEXT CHECK (compute IN ('queued', 'placed', 'released'));
+ALTER TABLE session ADD COLUMN node INTEGER;
+ALTER TABLE session ADD COLUMN submitted_at REAL;
+ALTER TABLE session ADD COLUMN admitted_at REAL;
+ALTER TABLE session ADD COLUMN running_at REAL;
+UPDATE session SET started_at = finished_at WHERE phase = 'COMPLETED';
+CREATE INDEX session_queued ON session(cluster, submitted_at, id) WHERE compute = 'queued';
+CREATE INDEX session_holding ON session(cluster, owner) WHERE compute IN ('queued', 'placed');
+
+CREATE TABLE cluster_node (
+  cluster TEXT NOT NULL,
+  node INTEGER NOT NULL,
+  cores REAL NOT NULL,
+  memory_GB REAL NOT NULL,
+  free_cores REAL NOT NULL,
+  free_memory_GB REAL NOT NULL,
+  PRIMARY KEY (cluster, node)) STRICT, WITHOUT ROWID;
+
+CREATE TABLE storage_area (name TEXT PRIMARY KEY, quota_bytes REAL NOT NULL, free_bytes REAL NOT NULL) STRICT, WITHOUT ROWID;
+
+-- What storage steps reserved; temp = WriteTemp, given back by the session's cleanup.
+CREATE TABLE reservation (
+  session INTEGER NOT NULL,
+  num INTEGER NOT NULL,
+  area TEXT NOT NULL,
+  bytes REAL NOT NULL,
+  temp INTEGER NOT NULL,
+  PRIMARY KEY (session, num)) STRICT, WITHOUT ROWID;
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1};
+  static const std::vector<const char*> m{kV1, kV2};
   return m;
 }
 

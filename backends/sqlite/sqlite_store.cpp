@@ -4,8 +4,10 @@
 #include <cmath>
 #include <map>
 
-#include "core/phase.hpp"
+#include "backends/live/lifecycle.hpp"
 #include "backends/live/template_check.hpp"
+#include "core/cluster.hpp"
+#include "core/phase.hpp"
 #include "core/scenario.hpp"
 #include "queue_sql.hpp"
 #include "schema.hpp"
@@ -107,6 +109,7 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
     tmpl_db_.push_back(s.i64(0));
     tmpl_sc_[s.i64(0)] = static_cast<int>(t);
   }
+  seed_capacity(sc);
   tx.commit();
 
   sc_ = &sc;
@@ -127,15 +130,51 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
   // Every expression on the right sees the row before the update: deps_left = 1 means "this was the last".
   activate_next_ = db_.prepare(sql::kActivateNext);
   count_down_session_ = db_.prepare(sql::kCountDownSession);
+  count_down_release_ = db_.prepare(sql::kCountDownRelease);
   finish_failed_ = db_.prepare(sql::kFinishFailed);
   finish_wait_ = db_.prepare(sql::kFinishWait);
   deps_left_ = db_.prepare("SELECT deps_left FROM step WHERE id = ?1");
-  cancel_steps_ = db_.prepare(
-      "UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND phase IN (0, 1, 2, 3)");
-  end_session_ = db_.prepare(
-      "UPDATE session SET phase = ?2, finished_at = ?3, reason = ?4 WHERE id = ?1 AND phase = 'ACTIVE'");
   next_due_ = db_.prepare("SELECT min(not_before) FROM step WHERE phase = 1");
   promote_ = db_.prepare(sql::kPromote);
+}
+
+// The database keeps one state per cluster and storage area, shared by every process. Rows are
+// made from the scenario the first time; later they must match it, unless nothing holds any of
+// their capacity, when they are made again (a changed cluster, a new database's first run).
+void SqliteStore::seed_capacity(const Scenario& sc) {
+  for (const ClusterSpec& c : sc.platform.clusters) {
+    std::vector<std::pair<double, double>> want;
+    for (const auto& g : c.nodes)
+      for (int i = 0; i < g.count; ++i) want.emplace_back(g.cores, g.memory_GB);
+    std::vector<std::pair<double, double>> have;
+    auto q = db_.prepare("SELECT cores, memory_GB FROM cluster_node WHERE cluster = ?1 ORDER BY node");
+    for (q.bind(1, c.name); q.step();) have.emplace_back(q.f64(0), q.f64(1));
+    if (have == want) continue;
+    auto held = db_.prepare("SELECT count(*) FROM session WHERE cluster = ?1 AND compute IN ('queued', 'placed')");
+    held.bind(1, c.name).step();
+    if (held.i64(0) > 0)
+      throw StoreError(db_.path() + ": cluster '" + c.name + "' has " + std::to_string(have.size()) +
+                       " nodes here, sized otherwise than in " + sc.file + ", and " + std::to_string(held.i64(0)) +
+                       " sessions hold or wait for its capacity; run with the scenario they were submitted from, "
+                       "or cancel them");
+    db_.prepare("DELETE FROM cluster_node WHERE cluster = ?1").bind(1, c.name).run();
+    auto ins = db_.prepare(
+        "INSERT INTO cluster_node(cluster, node, cores, memory_GB, free_cores, free_memory_GB) VALUES (?1, ?2, ?3, ?4, ?3, ?4)");
+    for (std::size_t n = 0; n < want.size(); ++n)
+      ins.bind(1, c.name).bind(2, static_cast<std::int64_t>(n)).bind(3, want[n].first).bind(4, want[n].second).run();
+  }
+  for (const StorageArea& a : sc.platform.areas) {
+    auto q = db_.prepare("SELECT quota_bytes FROM storage_area WHERE name = ?1");
+    if (q.bind(1, a.name).step() && q.f64(0) == a.quota_bytes) continue;
+    auto held = db_.prepare("SELECT count(*) FROM reservation WHERE area = ?1");
+    held.bind(1, a.name).step();
+    if (held.i64(0) > 0)
+      throw StoreError(db_.path() + ": storage area '" + a.name + "' has another quota here than in " + sc.file + ", and " +
+                       std::to_string(held.i64(0)) + " reservations in it; use the scenario they were made with");
+    db_.prepare("INSERT INTO storage_area(name, quota_bytes, free_bytes) VALUES (?1, ?2, ?2) "
+                "ON CONFLICT(name) DO UPDATE SET quota_bytes = ?2, free_bytes = ?2")
+        .bind(1, a.name).bind(2, a.quota_bytes).run();
+  }
 }
 
 void SqliteStore::notify(const std::vector<int>& pools) {
@@ -162,37 +201,49 @@ std::uint64_t SqliteStore::submit_session() {
     const std::int64_t base = base_q.i64(0);
     const int t = sc.template_for(id);
     const TemplateSpec& tp = sc.templates[t];
-    db_.prepare("INSERT INTO session(id, template, phase, steps_left, created_at) VALUES (?1, ?2, 'ACTIVE', ?3, ?4)")
-        .bind(1, id)
+    const live::SessionDraws d = live::draw_session(sc, t, id);
+    auto ses = db_.prepare(
+        "INSERT INTO session(id, template, phase, steps_left, release_left, created_at, run_s, owner, cluster, cores, memory_GB, "
+        "release_from, release_all) VALUES (?1, ?2, 'ACTIVE', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    ses.bind(1, id)
         .bind(2, tmpl_db_[t])
-        .bind(3, static_cast<std::int64_t>(tp.steps.size()))
-        .bind(4, now)
-        .run();
+        .bind(3, static_cast<std::int64_t>(tp.startup_steps))
+        .bind(4, static_cast<std::int64_t>(tp.steps.size()) - tp.startup_steps)
+        .bind(5, now)
+        .bind(6, d.run_s)
+        .bind(7, d.owner)
+        .bind(9, d.cores)
+        .bind(10, d.memory_GB)
+        .bind(12, sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck ? 1 : 0);
+    if (d.cluster.empty()) ses.bind_null(8); else ses.bind(8, d.cluster);
+    if (tp.has_release()) ses.bind(11, static_cast<std::int64_t>(tp.startup_steps)); else ses.bind_null(11);
+    ses.run();
     const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
     auto ins = db_.prepare(
         "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, ready_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     for (std::size_t i = 0; i < tp.steps.size(); ++i) {
       const int kind = tp.steps[i].kind;
-      const bool root = tp.plan.preds[i].empty();
-      const bool is_ready = activate ? root : true;  // recheck: all READY at once, as the broker does today
+      const bool startup = static_cast<int>(i) < tp.startup_steps;  // release steps wait for the session's end
+      const bool root = tp.preds(static_cast<int>(i)).empty();
+      const bool is_ready = startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
       ins.bind(1, base + static_cast<std::int64_t>(i))
           .bind(2, id)
           .bind(3, static_cast<std::int64_t>(i))
           .bind(4, tmpl_db_[t])
           .bind(5, kind_db_[kind])
           .bind(6, is_ready ? kReady : kDormant)
-          .bind(7, static_cast<std::int64_t>(tp.plan.preds[i].size()))
+          .bind(7, static_cast<std::int64_t>(tp.preds(static_cast<int>(i)).size()))
           .bind(8, sc.kinds[kind].retry.max_attempts)
           .bind(9, now);
-      if (root) ins.bind(10, now); else ins.bind_null(10);
+      if (root && startup) ins.bind(10, now); else ins.bind_null(10);
       if (is_ready) ins.bind(11, now); else ins.bind_null(11);
       ins.run();
       if (is_ready) ready.push_back(sc.kinds[kind].pool);
     }
     auto edge = db_.prepare("INSERT INTO step_next(step, next) VALUES (?1, ?2)");
     for (std::size_t i = 0; i < tp.steps.size(); ++i)
-      for (int n : tp.plan.succs[i]) edge.bind(1, base + static_cast<std::int64_t>(i)).bind(2, base + n).run();
+      for (int n : tp.succs(static_cast<int>(i))) edge.bind(1, base + static_cast<std::int64_t>(i)).bind(2, base + n).run();
     tx.commit();
   }
   std::sort(ready.begin(), ready.end());
@@ -266,10 +317,44 @@ bool SqliteStore::predecessors_done(const StepRef& s) {
   return done;
 }
 
-std::uint64_t SqliteStore::end_session(std::int64_t session, const char* phase, const std::string& reason, double now) {
-  const auto n = cancel_steps_.bind(1, session).bind(2, now).run();
-  end_session_.bind(1, session).bind(2, std::string(phase)).bind(3, now).bind(4, reason).run();
-  return static_cast<std::uint64_t>(n);
+std::uint64_t SqliteStore::end_session(std::int64_t session, const char* phase, const std::string& reason, double now,
+                                       std::vector<int>& ready) {
+  auto q = db_.prepare("SELECT release_from, outcome IS NOT NULL FROM session WHERE id = ?1 AND phase = 'ACTIVE'");
+  if (!q.bind(1, session).step()) return 0;
+  const bool releases = !q.is_null(0);
+  const std::int64_t first_release = releases ? q.i64(0) : INT64_MAX;
+  const bool releasing = q.i64(1) != 0;  // its start-up is over: what fails now is a release step
+  // The failed step's own group goes: the start-up, or what is left of the release.
+  auto cancel = db_.prepare("UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND "
+                            "phase IN (0, 1, 2, 3) AND num >= ?3 AND num < ?4");
+  cancel.bind(1, session).bind(2, now);
+  if (releasing) cancel.bind(3, first_release).bind(4, INT64_MAX);
+  else cancel.bind(3, 0).bind(4, first_release);
+  const auto n = static_cast<std::uint64_t>(cancel.run());
+  if (!releases || releasing) {
+    // Prepared here, not at bind: `live cancel` runs unbound.
+    db_.prepare("UPDATE session SET phase = ?2, finished_at = ?3, reason = ?4 WHERE id = ?1 AND phase = 'ACTIVE'")
+        .bind(1, session).bind(2, std::string(releasing ? "FAILED" : phase)).bind(3, now)
+        .bind(4, releasing ? "release: " + reason : reason).run();
+    return n;
+  }
+  // It gives back what it had, by its release steps, and ends when they are done.
+  db_.prepare("UPDATE session SET outcome = ?2, reason = ?3 WHERE id = ?1").bind(1, session).bind(2, std::string(phase))
+      .bind(3, reason).run();
+  start_release(session, now, now, ready);
+  return n;
+}
+
+void SqliteStore::start_release(std::int64_t session, double now, double at, std::vector<int>& ready) {
+  // The release roots or, under "recheck" dependencies, every release step, as the broker does today.
+  auto q = db_.prepare(
+      "UPDATE step SET phase = CASE WHEN ?3 > ?2 THEN 1 ELSE 2 END, not_before = ?3, ready_at = ?3, activated_at = ?3 "
+      "WHERE session = ?1 AND phase = 0 AND num >= (SELECT release_from FROM session WHERE id = ?1) AND "
+      "(deps_left = 0 OR (SELECT release_all FROM session WHERE id = ?1)) RETURNING kind");
+  q.bind(1, session).bind(2, now).bind(3, at);
+  while (q.step())
+    if (at <= now && sc_)
+      if (auto k = kind_sc_.find(q.i64(0)); k != kind_sc_.end()) ready.push_back(sc_->kinds[k->second].pool);
 }
 
 bool SqliteStore::finish(const StepRef& s, const Outcome& o) {
@@ -295,12 +380,30 @@ bool SqliteStore::finish(const StepRef& s, const Outcome& o) {
           activate_next_.reset();
         }
         has_next_.reset();
-        count_down_session_.bind(1, s.session).bind(2, now).run();
+        if (s.step >= sc_->templates[s.tmpl].startup_steps) {
+          count_down_release_.bind(1, s.session).bind(2, now).run();
+        } else if (count_down_session_.bind(1, s.session).bind(2, now).step()) {
+          // The last start-up step: a session with release steps runs run_s from when it was
+          // Running (else from now), and then gives back what it had.
+          const bool started = count_down_session_.i64(0) == 0 && count_down_session_.i64(1) > 0;
+          const double from = count_down_session_.is_null(2) ? now : count_down_session_.f64(2);
+          const double run = count_down_session_.f64(3);
+          while (count_down_session_.step()) {
+          }
+          count_down_session_.reset();
+          if (started) {
+            const double at = live::release_at(now, from, run, scale_);
+            start_release(static_cast<std::int64_t>(s.session), now, at, ready);
+            if (at > now) waiting_until = at;
+          }
+        } else {
+          count_down_session_.reset();
+        }
         break;
       case Outcome::Type::failed:
         outcome = "failed";
         applied = finish_failed_.bind(1, s.id).bind(2, s.fence).bind(3, now).bind(4, o.reason).run() == 1;
-        if (applied) end_session(static_cast<std::int64_t>(s.session), "FAILED", o.reason, now);
+        if (applied) end_session(static_cast<std::int64_t>(s.session), "FAILED", o.reason, now, ready);
         break;
       case Outcome::Type::wait: {
         outcome = o.next_attempt ? "retry" : "requeue";
@@ -385,7 +488,7 @@ int SqliteStore::reap(double lease_s) {
         const std::string final_reason = reason + "; no attempts left (max_attempts " + std::to_string(o.max_attempts) + ")";
         if (db_.prepare("UPDATE step SET phase = 5, processor = NULL, finished_at = ?2, reason = ?3 WHERE id = ?1 AND phase = 3")
                 .bind(1, o.id).bind(2, now).bind(3, final_reason).run() == 1)
-          end_session(o.session, "FAILED", final_reason, now);
+          end_session(o.session, "FAILED", final_reason, now, ready);
       } else if (db_.prepare("UPDATE step SET phase = 2, processor = NULL, attempt = attempt + 1, ready_at = ?2, reason = ?3 "
                              "WHERE id = ?1 AND phase = 3")
                          .bind(1, o.id).bind(2, now).bind(3, reason).run() == 1) {
@@ -508,14 +611,21 @@ live::CancelResult SqliteStore::cancel_session(std::uint64_t id) {
     r.what = live::CancelResult::What::already_finished;
     return r;
   }
+  auto o = db_.prepare("SELECT outcome IS NOT NULL FROM session WHERE id = ?1");
+  o.bind(1, id).step();
+  if (o.i64(0) != 0) {  // already giving back what it had: its release runs to its end
+    r.what = live::CancelResult::What::already_finished;
+    r.phase = "ACTIVE (releasing)";
+    return r;
+  }
   const double now = wall_now();
-  r.steps = static_cast<std::uint64_t>(
-      db_.prepare("UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND phase IN (0, 1, 2, 3)")
-          .bind(1, id).bind(2, now).run());
-  db_.prepare("UPDATE session SET phase = 'CANCELLED', finished_at = ?2, reason = 'cancelled by an operator' WHERE id = ?1")
-      .bind(1, id).bind(2, now).run();
+  std::vector<int> ready;
+  r.steps = end_session(static_cast<std::int64_t>(id), "CANCELLED", "cancelled by an operator", now, ready);
   tx.commit();
-  r.phase = "CANCELLED";
+  auto p = db_.prepare("SELECT phase FROM session WHERE id = ?1");
+  p.bind(1, id).step();
+  r.phase = p.text(0) == "ACTIVE" ? "ACTIVE (releasing, then CANCELLED)" : p.text(0);
+  notify(ready);
   return r;
 }
 
@@ -543,7 +653,7 @@ live::LiveStatus SqliteStore::status() {
   for (auto q = db_.prepare("SELECT kind, ready_at FROM step WHERE phase = 2"); q.step();)
     live::add_ready(st, kind_row.at(q.i64(0)), q.f64(1));
   live::drop_unused_kinds(st);
-  for (auto q = db_.prepare("SELECT finished_at - created_at FROM session WHERE phase = 'COMPLETED'"); q.step();)
+  for (auto q = db_.prepare("SELECT started_at - created_at FROM session WHERE started_at IS NOT NULL"); q.step();)
     st.startup_s.add(std::max(0.0, q.f64(0)));
   for (auto q = db_.prepare(
            "SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, coalesce(p.stop_reason, ''), "
@@ -569,6 +679,116 @@ live::LiveStatus SqliteStore::status() {
   subs.bind(1, st.now - 10).step();
   st.submissions_active = static_cast<std::uint64_t>(subs.i64(0));
   return st;
+}
+
+// ---- Capacity: clusters and storage areas, shared by every process ---------------------------------
+
+void SqliteStore::admit(const std::string& cluster, double now) {
+  const int c = sc_->platform.cluster_index(cluster);
+  if (c < 0) return;
+  std::vector<std::pair<double, double>> free;
+  auto nodes = db_.prepare("SELECT free_cores, free_memory_GB FROM cluster_node WHERE cluster = ?1 ORDER BY node");
+  for (nodes.bind(1, cluster); nodes.step();) free.emplace_back(nodes.f64(0), nodes.f64(1));
+  std::vector<ClusterState::Request> queue;
+  auto q = db_.prepare("SELECT id, cores, memory_GB, owner FROM session WHERE cluster = ?1 AND compute = 'queued' "
+                       "ORDER BY submitted_at, id");
+  for (q.bind(1, cluster); q.step();)
+    queue.push_back({static_cast<std::uint64_t>(q.i64(0)), q.f64(1), q.f64(2), static_cast<std::uint64_t>(q.i64(3))});
+  if (queue.empty()) return;
+  ClusterState state(sc_->platform.clusters[c], free, std::move(queue));
+  const auto placed = state.admit();
+  if (placed.empty()) return;
+  auto place = db_.prepare("UPDATE session SET compute = 'placed', node = ?2, admitted_at = ?3 WHERE id = ?1");
+  for (const auto& p : placed) place.bind(1, p.id).bind(2, p.node).bind(3, now).run();
+  auto node = db_.prepare("UPDATE cluster_node SET free_cores = ?3, free_memory_GB = ?4 WHERE cluster = ?1 AND node = ?2");
+  for (std::size_t n = 0; n < state.nodes(); ++n)
+    if (state.free_cores(static_cast<int>(n)) != free[n].first || state.free_memory_GB(static_cast<int>(n)) != free[n].second)
+      node.bind(1, cluster).bind(2, static_cast<std::int64_t>(n)).bind(3, state.free_cores(static_cast<int>(n)))
+          .bind(4, state.free_memory_GB(static_cast<int>(n))).run();
+}
+
+OpResult SqliteStore::submit(const StepContext& c) {
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  const double now = wall_now();
+  auto q = db_.prepare("SELECT compute IS NOT NULL, cluster, owner FROM session WHERE id = ?1");
+  if (!q.bind(1, c.ref.session).step() || q.i64(0) != 0 || q.is_null(1)) return {};  // submitted before
+  const std::string cluster = q.text(1);
+  const std::int64_t owner = q.i64(2);
+  const ClusterSpec& spec = sc_->platform.clusters[sc_->platform.cluster_index(cluster)];
+  if (spec.user_limit > 0) {
+    auto held = db_.prepare("SELECT count(*) FROM session WHERE cluster = ?1 AND owner = ?2 AND compute IN ('queued', 'placed')");
+    held.bind(1, cluster).bind(2, owner).step();
+    if (held.i64(0) >= spec.user_limit)
+      return {false, false,
+              "cluster " + cluster + ": user " + std::to_string(owner) + " already has " + std::to_string(spec.user_limit) +
+                  " sessions (user_limit)",
+              0};
+  }
+  db_.prepare("UPDATE session SET compute = 'queued', submitted_at = ?2 WHERE id = ?1").bind(1, c.ref.session).bind(2, now).run();
+  admit(cluster, now);
+  tx.commit();
+  return {};
+}
+
+Capacity::Compute SqliteStore::compute(const StepContext& c) {
+  std::lock_guard lk(mu_);
+  auto q = db_.prepare("SELECT compute, submitted_at, admitted_at FROM session WHERE id = ?1");
+  Compute r;
+  if (!q.bind(1, c.ref.session).step() || q.is_null(0)) return r;
+  r.submitted = true;
+  r.submitted_at = q.f64(1) / scale_;
+  if (q.text(0) == "placed" || !q.is_null(2)) r.admitted_at = q.f64(2) / scale_;
+  return r;
+}
+
+void SqliteStore::running(const StepContext& c, double at) {
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  db_.prepare("UPDATE session SET running_at = ?2 WHERE id = ?1 AND running_at IS NULL").bind(1, c.ref.session)
+      .bind(2, at * scale_).run();
+  tx.commit();
+}
+
+void SqliteStore::release_compute(const StepContext& c) {
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  auto q = db_.prepare("SELECT compute, cluster, node, cores, memory_GB FROM session WHERE id = ?1");
+  if (!q.bind(1, c.ref.session).step() || q.is_null(0) || q.text(0) == "released") return;
+  const std::string cluster = q.text(1);
+  if (q.text(0) == "placed")
+    db_.prepare("UPDATE cluster_node SET free_cores = free_cores + ?3, free_memory_GB = free_memory_GB + ?4 "
+                "WHERE cluster = ?1 AND node = ?2")
+        .bind(1, cluster).bind(2, q.i64(2)).bind(3, q.f64(3)).bind(4, q.f64(4)).run();
+  db_.prepare("UPDATE session SET compute = 'released' WHERE id = ?1").bind(1, c.ref.session).run();
+  admit(cluster, wall_now());
+  tx.commit();
+}
+
+bool SqliteStore::reserve(const StepContext& c) {
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  auto have = db_.prepare("SELECT 1 FROM reservation WHERE session = ?1 AND num = ?2");
+  if (have.bind(1, c.ref.session).bind(2, c.ref.step).step()) return true;  // reserved before (a repeated step)
+  const StorageArea& area = sc_->platform.areas[c.step.area];
+  if (db_.prepare("UPDATE storage_area SET free_bytes = free_bytes - ?2 WHERE name = ?1 AND free_bytes + 1e-9 >= ?2")
+          .bind(1, area.name).bind(2, c.step.bytes).run() == 0)
+    return false;
+  db_.prepare("INSERT INTO reservation(session, num, area, bytes, temp) VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind(1, c.ref.session).bind(2, c.ref.step).bind(3, area.name).bind(4, c.step.bytes)
+      .bind(5, c.step.mount == Mount::write_temp ? 1 : 0).run();
+  tx.commit();
+  return true;
+}
+
+void SqliteStore::free_temp(const StepContext& c) {
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  db_.prepare("UPDATE storage_area SET free_bytes = free_bytes + (SELECT coalesce(sum(bytes), 0) FROM reservation "
+              "WHERE session = ?1 AND temp = 1 AND area = storage_area.name)")
+      .bind(1, c.ref.session).run();
+  db_.prepare("DELETE FROM reservation WHERE session = ?1 AND temp = 1").bind(1, c.ref.session).run();
+  tx.commit();
 }
 
 }  // namespace stepq::sqlite

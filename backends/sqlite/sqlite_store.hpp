@@ -39,11 +39,30 @@ class SqliteStore final : public live::LiveStore {
   live::CancelResult cancel_session(std::uint64_t id) override;
   live::LiveStatus status() override;
 
+  // Capacity
+  OpResult submit(const StepContext& c) override;
+  Compute compute(const StepContext& c) override;
+  void running(const StepContext& c, double at) override;
+  void release_compute(const StepContext& c) override;
+  bool reserve(const StepContext& c) override;
+  void free_temp(const StepContext& c) override;
+
   Db& db() { return db_; }  // tests and benchmarks
 
  private:
-  // Fails every unfinished step of the session and the session itself (phase FAILED or CANCELLED).
-  std::uint64_t end_session(std::int64_t session, const char* phase, const std::string& reason, double now);
+  // A session that fails or is cancelled: its unfinished start-up steps are CANCELLED and, when its
+  // template has release steps, they start now and the session stays ACTIVE until they are done
+  // (outcome = phase); else the session ends now. A release step that fails ends the session
+  // FAILED and cancels the rest of its release. Returns the steps cancelled; `ready` gets the
+  // pools whose steps became READY.
+  std::uint64_t end_session(std::int64_t session, const char* phase, const std::string& reason, double now,
+                            std::vector<int>& ready);
+  // The release steps of a session with none started: READY now, or WAITING until `at`.
+  void start_release(std::int64_t session, double now, double at, std::vector<int>& ready);
+  // Places what the cluster's admission policy lets go now (in the caller's write transaction).
+  void admit(const std::string& cluster, double now);
+  // Rows for the bound scenario's clusters and storage areas, made when missing.
+  void seed_capacity(const Scenario& sc);
   std::int64_t kind_id(const std::string& name);
   void notify(const std::vector<int>& pools);
   std::int64_t insert_processor();
@@ -66,7 +85,7 @@ class SqliteStore final : public live::LiveStore {
 
   // Hot statements, prepared once.
   Stmt insert_execution_, end_execution_, finish_completed_, has_next_, activate_next_, count_down_session_,
-      finish_failed_, finish_wait_, deps_left_, cancel_steps_, end_session_, next_due_, promote_;
+      count_down_release_, finish_failed_, finish_wait_, deps_left_, next_due_, promote_;
 };
 
 }  // namespace stepq::sqlite

@@ -57,3 +57,15 @@ TEST_CASE("postgres bad input: unreachable server, malformed URL, missing databa
     CHECK_THAT(r.err, Catch::Contains("newer"));
   }
 }
+
+TEST_CASE("postgres: a migration the server rejects is reported with the server's words, not a crash") {
+  // A database whose recorded version says 1 while its tables are already the current ones:
+  // migrating again fails on the server (the columns exist). Seen as an abort (status 134).
+  TempDir dir;
+  const std::string url = fresh_pg_url("remigrate");
+  REQUIRE(live(dir, {"init", "--db", url}).status == 0);
+  PgDb(url).exec("UPDATE stepq_meta SET version = 1");
+  const Result r = live(dir, {"init", "--db", url});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("error: stepq live init") && Catch::Contains("already exists"));
+}

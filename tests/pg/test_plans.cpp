@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "backends/postgres/pg_store.hpp"
+#include "backends/postgres/schema.hpp"
 #include "core/scenario_load.hpp"
 #include "live/processes.hpp"
 #include "pg/pg_check.hpp"
@@ -85,17 +86,24 @@ TEST_CASE("postgres claim and completion read a few rows each, also when planned
 TEST_CASE("postgres `live init` migrates a version-1 database: the RUNNING and open-execution indexes keyed by row") {
   TempDir dir;
   const std::string url = fresh_pg_url("migrate");
+  {  // What version 1 made: its migration only.
+    pg::PgStore make(url, true);
+    PgDb db(url);
+    db.exec("CREATE TABLE stepq_meta (version int NOT NULL); INSERT INTO stepq_meta VALUES (1)");
+    db.exec(pg::migrations()[0]);
+    db.exec("INSERT INTO kind(name) VALUES ('work'); INSERT INTO template(name, steps) VALUES ('t', 1); "
+            "INSERT INTO session(id, template, phase, steps_left, created_at, finished_at) "
+            "VALUES (0, 1, 'COMPLETED', 0, 100, 130)");
+  }
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
   PgDb db(url);
-  // Back to what version 1 left.
-  db.exec("DROP INDEX step_running; CREATE INDEX step_running ON step(processor) WHERE phase = 3; "
-          "DROP INDEX execution_open; CREATE INDEX execution_open ON execution(processor) WHERE ended_at IS NULL; "
-          "UPDATE stepq_meta SET version = 1");
-  REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
-  CHECK(db.count("SELECT max(version) FROM stepq_meta") == 2);
+  CHECK(db.count("SELECT max(version) FROM stepq_meta") == static_cast<long long>(pg::migrations().size()));
   const auto def = [&](const std::string& index) {
     return db.rows("SELECT indexdef FROM pg_indexes WHERE indexname = '" + index + "'").at(0).at(0);
   };
   CHECK_THAT(def("step_running"), Catch::Contains("(id) WHERE (phase = 3)"));
   CHECK_THAT(def("execution_open"), Catch::Contains("(step, fence) WHERE (ended_at IS NULL)"));
+  // v3: a completed session's start-up is kept where `live status` now reads it.
+  CHECK(db.rows("SELECT started_at - created_at, release_left FROM session WHERE id = 0").at(0) ==
+        std::vector<std::string>{"30", "0"});
 }
