@@ -19,7 +19,7 @@ constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
 
 struct TuneCommand {
   CLI::App* cmd = nullptr;
-  std::string scenario, json_out, apply, weights, rates, report;
+  std::string scenario, json_out, apply, weights, node_costs, rates, report;
   std::vector<std::string> sets, targets;
   std::optional<std::uint64_t> seed, sessions;
   sim::TunePlan plan;
@@ -46,18 +46,54 @@ double number(const std::string& text, const std::string& what) {
   throw ScenarioError(what + ": expected a positive number (got '" + text + "')");
 }
 
+// NAME=COST,... for --weights (pools) and --node-cost (clusters): one cost per name, `fallback`
+// for those not given. An unknown name exits 2 and lists the names there are.
+std::vector<double> costs(const std::string& text, const std::string& option, const std::string& what,
+                          const std::string& a_what, const std::string& file, const std::vector<std::string>& names,
+                          double fallback) {
+  std::vector<double> out(names.size(), fallback);
+  for (const auto& w : split(text, ',')) {
+    const auto eq = w.find('=');
+    int i = -1;
+    for (std::size_t n = 0; n < names.size(); ++n)
+      if (eq != std::string::npos && names[n] == w.substr(0, eq)) i = static_cast<int>(n);
+    if (i < 0) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw ScenarioError(option + " " + w + ": expected " + what + "=COST with " + a_what + " of " + file + " (" +
+                          (list.empty() ? "it declares none" : list) + ")");
+    }
+    out[i] = number(w.substr(eq + 1), option + " " + w);
+  }
+  return out;
+}
+
 void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& style) {
   char b[200];
   const bool met = j["met"];
+  const bool clusters = j.contains("clusters");
   out << style.bold(j["scenario"].get<std::string>()) << ": "
       << (met ? style.green("targets met") + " with " : style.red("targets NOT met") + " within ") << j["total_threads"].get<int>()
-      << (met ? " threads" : " threads (--max-threads " + std::to_string(j["max_threads"].get<int>()) + ")") << "\n\n";
+      << (met ? " threads" : " threads (--max-threads " + std::to_string(j["max_threads"].get<int>()) + ")");
+  if (clusters)
+    out << " and " << j["total_nodes"].get<int>() << (j["total_nodes"].get<int>() == 1 ? " node" : " nodes")
+        << (met ? "" : " (--max-nodes " + std::to_string(j["max_nodes"].get<int>()) + ")");
+  out << "\n\n";
   std::snprintf(b, sizeof b, "  %-20s %8s %12s\n", "pool", "threads", "utilization");
   out << b;
   for (const auto& [name, p] : j["pools"].items()) {
     std::snprintf(b, sizeof b, "  %-20s %8d %12.2f\n", name.substr(0, 20).c_str(), p["threads"].get<int>(),
                   p["utilization"].get<double>());
     out << b;
+  }
+  if (clusters) {  // only the first node group is sized; utilization is of the cores
+    std::snprintf(b, sizeof b, "  %-20s %8s %12s\n", "cluster", "nodes", "utilization");
+    out << b;
+    for (const auto& [name, k] : j["clusters"].items()) {
+      std::snprintf(b, sizeof b, "  %-20s %8d %12.2f\n", name.substr(0, 20).c_str(), k["nodes"].get<int>(),
+                    k["utilization"].get<double>());
+      out << b;
+    }
   }
   const auto& s = j["startup_s"];
   out << "\nStart-up predicted with fresh seeds (" << j["verified"]["replications"].get<int>() << " replications), seconds\n";
@@ -88,17 +124,24 @@ void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& 
   out << why << "\n";
   // One line per step: what changed from the step before, so a line fits 100 columns however
   // many pools there are (the chosen sizes are in the pool table above).
-  std::snprintf(b, sizeof b, "  %4s %7s  %-30s %s\n", "step", "threads", "change", "value (s)");
+  // With clusters a column of total nodes; nodes' changes read "+cluster(node)".
+  if (clusters) std::snprintf(b, sizeof b, "  %4s %7s %5s  %-30s %s\n", "step", "threads", "nodes", "change", "value (s)");
+  else std::snprintf(b, sizeof b, "  %4s %7s  %-30s %s\n", "step", "threads", "change", "value (s)");
   out << b;
   const nlohmann::ordered_json* prev = nullptr;
   int step = 0;
   for (const auto& st : j["search"]["path"]) {
     std::string change;
-    if (!prev) change = "start (least threads for stability)";
+    if (!prev) change = "start: least for stability";
     else
       for (const auto& [pool, n] : st["threads"].items()) {
         const int d = n.get<int>() - (*prev)["threads"][pool].get<int>();
         if (d) change += (change.empty() ? "" : " ") + std::string(d > 0 ? "+" : "-") + pool;
+      }
+    if (prev && clusters)
+      for (const auto& [cl, n] : st["nodes"].items()) {
+        const int d = n.get<int>() - (*prev)["nodes"][cl].get<int>();
+        if (d) change += (change.empty() ? "" : " ") + std::string(d > 0 ? "+" : "-") + cl + "(node)";
       }
     if (change.size() > 30) change = change.substr(0, 29) + "~";
     std::string vals;
@@ -107,7 +150,15 @@ void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& 
       std::snprintf(x, sizeof x, "%s%s %.1f", vals.empty() ? "" : ", ", name.substr(0, 12).c_str(), v.get<double>());
       vals += x;
     }
-    std::snprintf(b, sizeof b, "  %4d %7d  %-30s %s\n", step++, st["total_threads"].get<int>(), change.c_str(), vals.substr(0, 55).c_str());
+    if (clusters) {
+      int nodes = 0;
+      for (const auto& [cl, n] : st["nodes"].items()) nodes += n.get<int>();
+      std::snprintf(b, sizeof b, "  %4d %7d %5d  %-30s %s\n", step++, st["total_threads"].get<int>(), nodes, change.c_str(),
+                    vals.substr(0, 49).c_str());
+    } else {
+      std::snprintf(b, sizeof b, "  %4d %7d  %-30s %s\n", step++, st["total_threads"].get<int>(), change.c_str(),
+                    vals.substr(0, 55).c_str());
+    }
     out << b;
     prev = &st;
   }
@@ -117,6 +168,8 @@ void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& 
       std::string cfg;
       if (l.contains("threads"))
         for (const auto& [pool, n] : l["threads"].items()) cfg += " " + pool + "=" + std::to_string(n.get<int>());
+      if (l.contains("nodes"))
+        for (const auto& [cl, n] : l["nodes"].items()) cfg += " " + cl + "=" + std::to_string(n.get<int>()) + " nodes";
       std::string line = [&] {
         char x[80];
         std::snprintf(x, sizeof x, "  %5gx (%.4g/s): %s", l["rate_factor"].get<double>(), l["rate_per_s"].get<double>(),
@@ -149,19 +202,14 @@ int run(TuneCommand& c) {
     c.plan.targets.push_back({name, number(t.substr(eq + 1), "--target " + t)});
   }
   if (!c.weights.empty()) {
-    c.plan.weights.assign(sc.pools.size(), 1.0);
-    for (const auto& w : split(c.weights, ',')) {
-      const auto eq = w.find('=');
-      int p = -1;
-      for (std::size_t i = 0; i < sc.pools.size(); ++i)
-        if (eq != std::string::npos && sc.pools[i].name == w.substr(0, eq)) p = static_cast<int>(i);
-      if (p < 0) {
-        std::string names;
-        for (const auto& pool : sc.pools) names += (names.empty() ? "" : ", ") + pool.name;
-        throw ScenarioError("--weights " + w + ": expected POOL=COST with a pool of " + c.scenario + " (" + names + ")");
-      }
-      c.plan.weights[p] = number(w.substr(eq + 1), "--weights " + w);
-    }
+    std::vector<std::string> pools;
+    for (const auto& pool : sc.pools) pools.push_back(pool.name);
+    c.plan.weights = costs(c.weights, "--weights", "POOL", "a pool", c.scenario, pools, 1.0);
+  }
+  if (!c.node_costs.empty()) {
+    std::vector<std::string> clusters;
+    for (const auto& cl : sc.platform.clusters) clusters.push_back(cl.name);
+    c.plan.node_weights = costs(c.node_costs, "--node-cost", "CLUSTER", "a cluster", c.scenario, clusters, sim::kNodeCost);
   }
   for (const auto& r : split(c.rates, ',')) c.plan.rates.push_back(number(r, "--rates " + r));
   c.plan.progress = !c.quiet;
@@ -202,10 +250,12 @@ int run(TuneCommand& c) {
     std::ifstream in(c.scenario);
     std::stringstream text;
     text << in.rdbuf();
-    std::string applied = sim::apply_threads(text.str(), c.scenario, sc, r.threads);
+    std::string applied = sim::apply_threads(text.str(), c.scenario, sc, r.threads, r.nodes);
     apply_file << applied;
     if (!apply_file) throw ScenarioError("--apply " + c.apply + ": writing failed");
-    if (!c.quiet) std::cout << "\nwrote " << c.apply << " (the scenario with these pool sizes)\n";
+    if (!c.quiet)
+      std::cout << "\nwrote " << c.apply << " (the scenario with these pool sizes"
+                << (r.nodes.empty() ? "" : " and first-group node counts") << ")\n";
   }
   return kOk;
 }
@@ -214,7 +264,7 @@ int run(TuneCommand& c) {
 
 std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
   auto c = std::make_shared<TuneCommand>();
-  c->cmd = app.add_subcommand("tune", "Find the fewest threads per pool that meet a start-up target (simulation search).");
+  c->cmd = app.add_subcommand("tune", "Find the fewest threads per pool and nodes per cluster that meet a start-up target.");
   c->cmd->add_option("SCENARIO", c->scenario, "Scenario file (see docs/scenarios.md).")->required();
   c->cmd->add_option("--target", c->targets,
                      "Target, in seconds: p50|p95|p99=S for start-up, wait.p50|wait.p95|wait.p99=S for the\n"
@@ -224,10 +274,18 @@ std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
   c->cmd->add_option("--max-threads", c->plan.max_threads,
                      "Budget: threads over all pools (default: twice the analytic minimum + 16).")
       ->check(CLI::Range(1, 100000));
+  c->cmd->add_option("--max-nodes", c->plan.max_nodes,
+                     "Budget: nodes over all clusters (default: twice the analytic minimum + 16). Only\n"
+                     "the first node group of each cluster is sized.")
+      ->check(CLI::Range(1, 100000));
   c->cmd->add_option("--weights", c->weights,
                      "Cost of one thread per pool, e.g. data.stage=4,image.pull=1 (default 1 each).\n"
                      "The search buys the thread with the best improvement per unit of cost.")
       ->type_name("POOL=COST,...");
+  c->cmd->add_option("--node-cost", c->node_costs,
+                     "Cost of one node (of a cluster's first node group) per cluster, in the units of\n"
+                     "--weights, e.g. k=20 (default 10 each: a node costs as much as 10 threads).")
+      ->type_name("CLUSTER=COST,...");
   c->cmd->add_option("--rates", c->rates,
                      "Also tune at these load levels (multiples of the scenario's arrival rate), and find\n"
                      "the highest rate the chosen configuration sustains within target. E.g. 0.5,1,2")
@@ -247,7 +305,10 @@ std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
   c->cmd->add_option("--sessions", c->sessions, "Sessions per simulation (default: the scenario's).")->check(CLI::Range(10ull, 100000000ull));
   c->cmd->add_option("--set", c->sets, "Override one scenario field: JSON pointer = value. Repeatable.")->type_name("PTR=VALUE");
   c->cmd->add_option("--json", c->json_out, "Write the answer as JSON to FILE ('-' for stdout).")->type_name("FILE");
-  c->cmd->add_option("--apply", c->apply, "Write a copy of the scenario with the chosen pool sizes to FILE.")->type_name("FILE");
+  c->cmd->add_option("--apply", c->apply,
+                     "Write a copy of the scenario with the chosen pool sizes and first-group node\n"
+                     "counts to FILE.")
+      ->type_name("FILE");
   c->cmd->add_option("--report", c->report,
                      "Write a self-contained HTML report (charts: search path, load levels, start-up of the\n"
                      "chosen configuration; opens offline) to FILE.")
@@ -259,6 +320,10 @@ std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
       "the same seeds (common random numbers), until all targets hold; then removes threads that\n"
       "are not needed. The answer is verified with fresh seeds. Exit 0 also when the target cannot\n"
       "be met (`met` is false in the JSON, and the best reachable value is reported).\n"
+      "Clusters (platform.clusters): sessions wait Pending until one admits them, so nodes are sized\n"
+      "too: the count of each cluster's FIRST node group (the other groups stay as written), from\n"
+      "`stepq analyze`'s least nodes for stability, a node at a time beside the threads, each priced\n"
+      "by --node-cost against the threads' --weights.\n"
       "Examples:\n"
       "  stepq tune scenarios/skaha-basic.json --target p95=300\n"
       "  stepq tune scenarios/skaha-basic.json --target p95=300 --target p99=600 --json t.json\n"

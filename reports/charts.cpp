@@ -63,7 +63,7 @@ ojson rule_layers(const ojson& marks) {
 ojson log_x(const std::string& field, const std::string& title, const ojson& domain) {
   ojson ticks = ojson::array();
   const double lo = domain[0].get<double>(), hi = domain[1].get<double>();
-  for (double d = std::pow(10.0, std::floor(std::log10(lo))); d <= hi; d *= 10)
+  for (double d = std::pow(10.0, std::floor(std::log10(lo))); lo > 0 && d <= hi; d *= 10)  // d = 0 if lo = 0
     for (double m : {1.0, 2.0, 5.0})
       if (m * d >= lo && m * d <= hi) ticks.push_back(m * d);
   return {{"field", field}, {"type", "quantitative"}, {"title", title},
@@ -86,7 +86,10 @@ ojson startup_histogram(const ojson& startup, double estimate_s) {
   }
   const ojson marks = quantile_marks(startup, estimate_s);
   double lo = h["edges_s"].front(), hi = h["edges_s"].back();
-  for (const auto& m : marks) lo = std::min(lo, m["s"].get<double>() / 1.2), hi = std::max(hi, m["s"].get<double>() * 1.2);
+  // A quantile of 0 s (no session waited) has no place on a log axis: it would make the domain
+  // start at 0, where log_x's ticks never end.
+  for (const auto& m : marks)
+    if (m["s"].get<double>() > 0) lo = std::min(lo, m["s"].get<double>() / 1.2), hi = std::max(hi, m["s"].get<double>() * 1.2);
   ojson spec = base("How many sessions took how long to start", kHalf, 240);
   ojson layers = ojson::array();
   layers.push_back({{"data", {{"values", bars}}},

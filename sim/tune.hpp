@@ -1,11 +1,18 @@
-// `stepq tune`: the least-cost thread counts per pool that meet start-up targets.
+// `stepq tune`: the least-cost thread counts per pool, and node counts per cluster, that meet
+// start-up targets.
 //
-//   1. Start from the analytic answer: each pool's least threads for stability (core/analytic).
-//   2. Greedy marginal search by simulation: add the thread that buys the largest reduction of
-//      the target metric per unit of cost, until the targets are met or the budget is spent;
-//      then take away threads that are not needed. Every candidate is simulated with the SAME
-//      replication seeds (common random numbers: per-session streams do not depend on pool
-//      sizes), so differences between candidates are the configuration's, not noise.
+// The search vector ("sizes") is every pool's threads, then per cluster the count of its FIRST
+// node group (platform.clusters.C.nodes[0].count): the other groups stay as written, since which
+// kind of node to buy is the operator's choice, not the queue's.
+//
+//   1. Start from the analytic answer: each cluster's least first-group nodes for stability and
+//      each pool's least threads for stability (core/analytic).
+//   2. Greedy marginal search by simulation: add the thread or node that buys the largest
+//      reduction of the target metric per unit of cost, until the targets are met or the budgets
+//      are spent; then take away threads and nodes that are not needed. Every candidate is
+//      simulated with the SAME replication seeds (common random numbers: per-session streams do
+//      not depend on pool or cluster sizes), so differences between candidates are the
+//      configuration's, not noise.
 //   3. Verify the chosen configuration with fresh seeds: intervals, utilisation.
 //
 // The target metric is max over targets of (start-up quantile ÷ target): ≤ 1 means met.
@@ -27,10 +34,15 @@ struct TuneTarget {
   double value(const nlohmann::ordered_json& result) const;
 };
 
+// A node is a machine, a thread a slot in a process: by default one node costs ten threads.
+inline constexpr double kNodeCost = 10;
+
 struct TunePlan {
   std::vector<TuneTarget> targets;
   int max_threads = 0;             // total over pools; 0 = twice the analytic start + 16
+  int max_nodes = 0;               // total over clusters' first groups; 0 = twice the analytic start + 16
   std::vector<double> weights;     // cost of one thread, per pool; empty = 1 each
+  std::vector<double> node_weights;  // cost of one node, per cluster; empty = kNodeCost each
   int replications = 4;            // per candidate in the search
   std::uint64_t search_sessions = 0;  // sessions per candidate; 0 = a quarter of the scenario's, ≥ 5000
   int verify_replications = 8;     // fresh seeds for the chosen configuration
@@ -41,16 +53,18 @@ struct TunePlan {
 
 struct TuneResult {
   std::vector<int> threads;        // chosen, per pool
+  std::vector<int> nodes;          // chosen first-group count, per cluster
   bool met = false;
   nlohmann::ordered_json json;     // the whole answer (keys in tune_json's comment)
 };
 
 // Throws std::invalid_argument for a plan that cannot be searched (no target, trace arrivals
-// with --rates, a link that no thread count can relieve); std::runtime_error if a simulation fails.
+// with --rates, a link that no thread count can relieve, a cluster that no node count can), or
+// std::runtime_error if a simulation fails.
 TuneResult tune(const Scenario& sc, const TunePlan& plan);
 
-// The scenario with the chosen pool sizes, as JSON text (for --apply).
+// The scenario with the chosen pool sizes and first-group node counts, as JSON text (for --apply).
 std::string apply_threads(const std::string& scenario_text, const std::string& file, const Scenario& sc,
-                          const std::vector<int>& threads);
+                          const std::vector<int>& threads, const std::vector<int>& nodes = {});
 
 }  // namespace stepq::sim
