@@ -3,24 +3,23 @@
 #include <algorithm>
 #include <cmath>
 
+#include "chart_parts.hpp"
+
 namespace stepq::charts {
 
 namespace {
 
-const char* const kSchema = "https://vega.github.io/schema/vega-lite/v6.json";
-// Widths of the plotting area that leave room for axes and legends in the page's columns.
-constexpr int kWide = 720, kHalf = 330;
+using parts::base;
+using parts::bin_note;
+using parts::kHalf;
+using parts::kSchema;
+using parts::kWide;
+using parts::time_unit;
+using parts::unit_name;
 
 // Quantile colours, the same in every chart: p50 blue, p95 orange, p99 red; the estimate grey.
 const ojson kQuantileScale = {{"domain", {"p50", "p95", "p99", "broker estimate"}},
                               {"range", {"#1f77b4", "#ff7f0e", "#d62728", "#7f7f7f"}}};
-
-ojson base(const std::string& title, int width, int height) {
-  return {{"$schema", kSchema},
-          {"title", title},
-          {"width", width},
-          {"height", height}};
-}
 
 ojson quantile_marks(const ojson& startup, double estimate_s) {
   ojson v = ojson::array();
@@ -255,20 +254,6 @@ ojson timeline_rows(const ojson& tl, const char* level, double unit_s) {
     for (std::size_t i = 0; i < t.size() && i < s[level].size(); ++i)
       rows.push_back({{"t", (t[i].get<double>() + bin / 2) / unit_s}, {"series", name}, {"value", s[level][i]}});
   return rows;
-}
-
-double time_unit(const ojson& tl) {
-  const double span = tl["t_s"].empty() ? 0 : tl["t_s"].back().get<double>() + tl["bin_s"].get<double>();
-  return span > 4 * 86400 ? 86400 : span > 4 * 3600 ? 3600 : span > 240 ? 60 : 1;
-}
-
-std::string unit_name(double u) { return u == 86400 ? "days" : u == 3600 ? "h" : u == 60 ? "min" : "s"; }
-
-std::string bin_note(const ojson& tl) {
-  char b[96];
-  const double bin = tl["bin_s"].get<double>();
-  std::snprintf(b, sizeof b, "each point: the average over %.3g %s", bin / time_unit(tl), unit_name(time_unit(tl)).c_str());
-  return b;
 }
 }  // namespace
 

@@ -28,19 +28,13 @@ void heading(HtmlPage& p, const std::string& title, const std::string& subtitle)
   p.html("<h1>" + esc(title) + "</h1>\n<p class=\"sub\">" + subtitle + "</p>\n");
 }
 
-// One headline number: start-up quantile with its interval when there is one.
-std::string card(const std::string& cls, const std::string& label, const std::string& value, const std::string& note) {
-  return "<div class=\"card " + cls + "\"><div class=\"label\">" + label + "</div><div class=\"value\">" + value +
-         "</div><div class=\"note\">" + note + "</div></div>\n";
-}
-
 std::string quantile_cards(const ojson& s) {
   std::string h;
   for (const char* q : {"p50", "p95", "p99"}) {
     std::string note = q[1] == '5' ? "half the sessions ready within" : q[2] == '5' ? "19 in 20 ready within" : "99 in 100 ready within";
     if (s.contains("ci95") && s["ci95"].contains(q))
       note += "<br>95% interval " + sec(s["ci95"][q][0]) + " – " + sec(s["ci95"][q][1]) + " s";
-    h += card(q, std::string("start-up ") + q, sec(s[q]) + " <small>s</small>", note);
+    h += html_card(q, std::string("start-up ") + q, sec(s[q]) + " <small>s</small>", note);
   }
   return h;
 }
@@ -145,8 +139,10 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
   const double mean = s["mean"];
   p.html("<div class=\"cards\">\n" +
          quantile_cards(s) +
-         card("estimate", "broker's estimate", sec(estimate) + " <small>s</small>",
-              "queue-blind mean" + (estimate > 0 ? "; simulated mean " + sec(mean) + " s is " + fmt("%.2g", mean / estimate) + "×" : "")) +
+         html_card("estimate", "broker's estimate", sec(estimate) + " <small>s</small>",
+                   "queue-blind mean" +
+                       (estimate > 0 ? "; simulated mean " + sec(mean) + " s is " + fmt("%.2g", mean / estimate) + "×"
+                                     : "")) +
          "</div>\n");
 
   // The reading an operator wants first: how long, against what the broker promises, and why.
@@ -223,8 +219,8 @@ void write_tune_report(const std::string& path, const Scenario& sc, const ojson&
   for (const auto& [name, pool] : t["pools"].items()) chosen_threads[name] = pool["threads"];
   const std::string config = esc(threads_text(chosen_threads));
   p.html("<div class=\"cards\">\n" +
-         card("", met ? "targets met with" : "targets NOT met within",
-              std::to_string(t["total_threads"].get<int>()) + " <small>threads</small>", config) +
+         html_card("", met ? "targets met with" : "targets NOT met within",
+                   std::to_string(t["total_threads"].get<int>()) + " <small>threads</small>", config) +
          quantile_cards(s) + "</div>\n");
   std::string lead = met ? "<span class=\"good\">Every target holds</span>" : "<span class=\"bad\">The targets cannot be met</span>";
   lead += " with " + config + " (" + std::to_string(t["total_threads"].get<int>()) +
@@ -282,7 +278,7 @@ void write_live_report(const std::string& path, const std::string& db, const ojs
   const auto& s = st["startup_s"];
   const auto completed = s["count"].get<std::uint64_t>();
   p.html("<div class=\"cards\">\n" + quantile_cards(s) +
-         card("", "completed sessions", count(completed), "start-up = finished − submitted") + "</div>\n");
+         html_card("", "completed sessions", count(completed), "start-up = finished − submitted") + "</div>\n");
 
   p.html("<h2>Start-up time</h2>\n<div class=\"grid\">\n");
   p.chart("startup-histogram", charts::startup_histogram(s, 0), "half");
