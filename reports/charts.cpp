@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "chart_parts.hpp"
+#include "reports/format.hpp"
 
 namespace stepq::charts {
 
@@ -155,6 +156,60 @@ ojson startup_cdf(const ojson& startup) {
         {"mark", {{"type", "text"}, {"align", "left"}, {"dx", 8}, {"dy", 10}, {"fontWeight", "bold"}}},
         {"encoding", {{"x", {{"field", "s"}, {"type", "quantitative"}}}, {"y", {{"field", "share"}, {"type", "quantitative"}}},
                       {"text", {{"field", "label"}}}, {"color", color}}}}});
+  return spec;
+}
+
+ojson startup_split(const ojson& startup) {
+  if (!startup.contains("split")) return nullptr;
+  const ojson& sp = startup["split"];
+  // In the order a session meets them; colours apart from the quantiles' and the pools'.
+  struct Part {
+    const char *key, *name, *color;
+  };
+  static const Part kParts[] = {{"pending", "Pending (waiting for cluster capacity)", "#756bb1"},
+                                {"queue_wait", "queue waits (READY, no thread free)", "#e6550d"},
+                                {"service", "service (steps running)", "#74c476"},
+                                {"other", "other (start latency, poll lag, back-offs)", "#bdbdbd"}};
+  double total = 0;
+  for (const auto& p : kParts) total += sp.value(p.key, 0.0);
+  if (!(total > 0)) return nullptr;
+  ojson rows = ojson::array(), labels = ojson::array(), colors = ojson::array();
+  double from = 0;
+  for (const auto& p : kParts) {
+    const double s = sp.value(p.key, 0.0);
+    if (!(s > 0)) continue;  // a part that took no time (Pending without clusters) would only crowd the legend
+    const double share = s / total;
+    const std::string label = std::string(p.name) + ": " + format::sec(s) + " s, " +
+                              (share >= 0.01 ? format::fmt("%.0f%%", 100 * share) : "<1%");
+    rows.push_back({{"part", p.key}, {"name", p.name}, {"label", label}, {"seconds", s}, {"share", share},
+                    {"from", from}, {"to", from + s}, {"mid", from + s / 2}});
+    labels.push_back(label);
+    colors.push_back(p.color);
+    from += s;
+  }
+  ojson spec = base("", kWide, 36);
+  spec["title"] = {{"text", "Where start-up went: " + format::sec(total) + " s per started session on average"},
+                   {"subtitle", "mean seconds along each session's critical path; the parts add up to the mean"}};
+  const ojson x_scale = {{"domain", {0, total}}, {"nice", false}};
+  spec["layer"] = ojson::array(
+      {{{"data", {{"values", rows}}},
+        {"mark", {{"type", "rect"}, {"stroke", "white"}, {"strokeWidth", 1}}},
+        {"encoding",
+         {{"x", {{"field", "from"}, {"type", "quantitative"}, {"title", "seconds (mean per started session)"},
+                 {"scale", x_scale}}},
+          {"x2", {{"field", "to"}}},
+          {"color", {{"field", "label"}, {"type", "nominal"}, {"scale", {{"domain", labels}, {"range", colors}}},
+                     {"legend", {{"title", nullptr}, {"orient", "bottom"}, {"columns", 2}, {"labelLimit", 340}}}}},
+          {"tooltip", {{{"field", "name"}, {"title", "part"}},
+                       {{"field", "seconds"}, {"format", ".4~g"}},
+                       {{"field", "share"}, {"format", ".1%"}}}}}}},
+       // The share inside a segment wide enough to hold it; the legend has every part's.
+       {{"data", {{"values", rows}}},
+        {"transform", {{{"filter", "datum.share >= 0.06"}}}},
+        {"mark", {{"type", "text"}, {"color", "white"}, {"fontWeight", "bold"}}},
+        {"encoding", {{"x", {{"field", "mid"}, {"type", "quantitative"}, {"scale", x_scale}}},
+                      {"y", {{"value", 18}}},
+                      {"text", {{"field", "share"}, {"type", "quantitative"}, {"format", ".0%"}}}}}}});
   return spec;
 }
 

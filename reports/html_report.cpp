@@ -165,6 +165,7 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
   p.html("<h2>Start-up time</h2>\n<div class=\"grid\">\n");
   p.chart("startup-histogram", charts::startup_histogram(s, estimate), "half");
   p.chart("startup-cdf", charts::startup_cdf(s), "half");
+  p.chart("startup-split", charts::startup_split(s));
   p.html("</div>\n");
 
   p.html("<h2>Pools and step kinds</h2>\n<div class=\"grid\">\n");
