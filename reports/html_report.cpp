@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "charts.hpp"
+#include "cluster_section.hpp"
 #include "html_page.hpp"
 
 #include "reports/format.hpp"
@@ -99,8 +100,18 @@ void scenario_section(HtmlPage& p, const Scenario& sc) {
   std::string t = "<p>Templates: ";
   for (std::size_t i = 0; i < sc.templates.size(); ++i) {
     const auto& tp = sc.templates[i];
-    t += (i ? "; " : "") + std::string("<b>") + esc(tp.name) + "</b> (weight " + fmt("%.3g", tp.weight) + ", " +
-         std::to_string(tp.steps.size()) + " steps, broker estimate " + sec(tp.total_prepare_cost_s) + " s)";
+    // Release steps and the cluster request only where the template has them (a page without is as before).
+    const std::string steps =
+        tp.has_release() ? std::to_string(tp.startup_steps) + " start-up and " +
+                               std::to_string(tp.steps.size() - tp.startup_steps) + " release steps"
+                         : std::to_string(tp.steps.size()) + " steps";
+    std::string request;
+    if (tp.clustered())
+      request = "; on cluster " + esc(sc.platform.clusters[tp.session->cluster].name) + ": cores " +
+                esc(tp.session->cores.describe()) + ", memory " + esc(tp.session->memory_GB.describe()) + " GB, runs " +
+                esc(tp.session->run_s.describe()) + " s";
+    t += (i ? "; " : "") + std::string("<b>") + esc(tp.name) + "</b> (weight " + fmt("%.3g", tp.weight) + ", " + steps +
+         ", broker estimate " + sec(tp.total_prepare_cost_s) + " s" + request + ")";
   }
   p.html(t + ".</p>\n");
 }
@@ -160,6 +171,7 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
     lead += " The busiest pool is <b>" + esc(busiest) + "</b>: " + pct(busiest_u) + " of its " +
             std::to_string(r["pools"][busiest]["threads"].get<int>()) + " threads' time, and its steps wait " + sec(busiest_wait) +
             " s on average for a thread.";
+  lead += pending_reading(r);
   p.html("<p class=\"lead\">" + lead + "</p>\n");
 
   p.html("<h2>Start-up time</h2>\n<div class=\"grid\">\n");
@@ -167,6 +179,7 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
   p.chart("startup-cdf", charts::startup_cdf(s), "half");
   p.chart("startup-split", charts::startup_split(s));
   p.html("</div>\n");
+  cluster_section(p, r);
 
   p.html("<h2>Pools and step kinds</h2>\n<div class=\"grid\">\n");
   p.chart("wait", charts::per_kind(r["kinds"], "wait_s", "Queue wait (READY → claimed), s"), "half");
