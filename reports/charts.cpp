@@ -3,24 +3,24 @@
 #include <algorithm>
 #include <cmath>
 
+#include "chart_parts.hpp"
+#include "reports/format.hpp"
+
 namespace stepq::charts {
 
 namespace {
 
-const char* const kSchema = "https://vega.github.io/schema/vega-lite/v6.json";
-// Widths of the plotting area that leave room for axes and legends in the page's columns.
-constexpr int kWide = 720, kHalf = 330;
+using parts::base;
+using parts::bin_note;
+using parts::kHalf;
+using parts::kSchema;
+using parts::kWide;
+using parts::time_unit;
+using parts::unit_name;
 
 // Quantile colours, the same in every chart: p50 blue, p95 orange, p99 red; the estimate grey.
 const ojson kQuantileScale = {{"domain", {"p50", "p95", "p99", "broker estimate"}},
                               {"range", {"#1f77b4", "#ff7f0e", "#d62728", "#7f7f7f"}}};
-
-ojson base(const std::string& title, int width, int height) {
-  return {{"$schema", kSchema},
-          {"title", title},
-          {"width", width},
-          {"height", height}};
-}
 
 ojson quantile_marks(const ojson& startup, double estimate_s) {
   ojson v = ojson::array();
@@ -162,6 +162,60 @@ ojson startup_cdf(const ojson& startup) {
   return spec;
 }
 
+ojson startup_split(const ojson& startup) {
+  if (!startup.contains("split")) return nullptr;
+  const ojson& sp = startup["split"];
+  // In the order a session meets them; colours apart from the quantiles' and the pools'.
+  struct Part {
+    const char *key, *name, *color;
+  };
+  static const Part kParts[] = {{"pending", "Pending (waiting for cluster capacity)", "#756bb1"},
+                                {"queue_wait", "queue waits (READY, no thread free)", "#e6550d"},
+                                {"service", "service (steps running)", "#74c476"},
+                                {"other", "other (start latency, poll lag, back-offs)", "#bdbdbd"}};
+  double total = 0;
+  for (const auto& p : kParts) total += sp.value(p.key, 0.0);
+  if (!(total > 0)) return nullptr;
+  ojson rows = ojson::array(), labels = ojson::array(), colors = ojson::array();
+  double from = 0;
+  for (const auto& p : kParts) {
+    const double s = sp.value(p.key, 0.0);
+    if (!(s > 0)) continue;  // a part that took no time (Pending without clusters) would only crowd the legend
+    const double share = s / total;
+    const std::string label = std::string(p.name) + ": " + format::sec(s) + " s, " +
+                              (share >= 0.01 ? format::fmt("%.0f%%", 100 * share) : "<1%");
+    rows.push_back({{"part", p.key}, {"name", p.name}, {"label", label}, {"seconds", s}, {"share", share},
+                    {"from", from}, {"to", from + s}, {"mid", from + s / 2}});
+    labels.push_back(label);
+    colors.push_back(p.color);
+    from += s;
+  }
+  ojson spec = base("", kWide, 36);
+  spec["title"] = {{"text", "Where start-up went: " + format::sec(total) + " s per started session on average"},
+                   {"subtitle", "mean seconds along each session's critical path; the parts add up to the mean"}};
+  const ojson x_scale = {{"domain", {0, total}}, {"nice", false}};
+  spec["layer"] = ojson::array(
+      {{{"data", {{"values", rows}}},
+        {"mark", {{"type", "rect"}, {"stroke", "white"}, {"strokeWidth", 1}}},
+        {"encoding",
+         {{"x", {{"field", "from"}, {"type", "quantitative"}, {"title", "seconds (mean per started session)"},
+                 {"scale", x_scale}}},
+          {"x2", {{"field", "to"}}},
+          {"color", {{"field", "label"}, {"type", "nominal"}, {"scale", {{"domain", labels}, {"range", colors}}},
+                     {"legend", {{"title", nullptr}, {"orient", "bottom"}, {"columns", 2}, {"labelLimit", 340}}}}},
+          {"tooltip", {{{"field", "name"}, {"title", "part"}},
+                       {{"field", "seconds"}, {"format", ".4~g"}},
+                       {{"field", "share"}, {"format", ".1%"}}}}}}},
+       // The share inside a segment wide enough to hold it; the legend has every part's.
+       {{"data", {{"values", rows}}},
+        {"transform", {{{"filter", "datum.share >= 0.06"}}}},
+        {"mark", {{"type", "text"}, {"color", "white"}, {"fontWeight", "bold"}}},
+        {"encoding", {{"x", {{"field", "mid"}, {"type", "quantitative"}, {"scale", x_scale}}},
+                      {"y", {{"value", 18}}},
+                      {"text", {{"field", "share"}, {"type", "quantitative"}, {"format", ".0%"}}}}}}});
+  return spec;
+}
+
 ojson per_kind(const ojson& kinds, const std::string& what, const std::string& title) {
   ojson rows = ojson::array(), theory = ojson::array();
   ojson order = ojson::array();
@@ -258,20 +312,6 @@ ojson timeline_rows(const ojson& tl, const char* level, double unit_s) {
     for (std::size_t i = 0; i < t.size() && i < s[level].size(); ++i)
       rows.push_back({{"t", (t[i].get<double>() + bin / 2) / unit_s}, {"series", name}, {"value", s[level][i]}});
   return rows;
-}
-
-double time_unit(const ojson& tl) {
-  const double span = tl["t_s"].empty() ? 0 : tl["t_s"].back().get<double>() + tl["bin_s"].get<double>();
-  return span > 4 * 86400 ? 86400 : span > 4 * 3600 ? 3600 : span > 240 ? 60 : 1;
-}
-
-std::string unit_name(double u) { return u == 86400 ? "days" : u == 3600 ? "h" : u == 60 ? "min" : "s"; }
-
-std::string bin_note(const ojson& tl) {
-  char b[96];
-  const double bin = tl["bin_s"].get<double>();
-  std::snprintf(b, sizeof b, "each point: the average over %.3g %s", bin / time_unit(tl), unit_name(time_unit(tl)).c_str());
-  return b;
 }
 }  // namespace
 

@@ -14,6 +14,9 @@ using ojson = nlohmann::ordered_json;
 ojson startup_histogram(const ojson& startup, double estimate_s);
 // The same bins, cumulated: the share of sessions started within x seconds.
 ojson startup_cdf(const ojson& startup);
+// startup_s.split (Pending, queue waits, service, other) as one stacked bar, seconds and shares
+// in the legend; null when there is no split or it sums to 0. Parts of 0 s are left out.
+ojson startup_split(const ojson& startup);
 
 // Per kind: `what` ("wait_s" or "service_s") mean and p95 as bars; the analytic wait as ticks
 // where kinds.K.analytic has one.

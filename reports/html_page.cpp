@@ -134,6 +134,12 @@ std::string html_escape(const std::string& text) {
   return out;
 }
 
+std::string html_card(const std::string& cls, const std::string& label, const std::string& value,
+                      const std::string& note) {
+  return "<div class=\"card " + cls + "\"><div class=\"label\">" + label + "</div><div class=\"value\">" + value +
+         "</div><div class=\"note\">" + note + "</div></div>\n";
+}
+
 bool charts_available(std::string* why) {
   if (chart_libraries().size() == 3) return true;
   if (why)

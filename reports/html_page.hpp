@@ -21,6 +21,12 @@ namespace stepq {
 
 std::string html_escape(const std::string& text);
 
+// One headline number in the page's card style (a row of them goes in <div class="cards">):
+// label above, value (markup) large, note (markup) small below; cls picks a colour (p50, p95,
+// p99, estimate) or none.
+std::string html_card(const std::string& cls, const std::string& label, const std::string& value,
+                      const std::string& note);
+
 // Whether this binary has the chart libraries compiled in; if not, why (for an error message).
 bool charts_available(std::string* why = nullptr);
 

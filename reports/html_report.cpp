@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "charts.hpp"
+#include "cluster_section.hpp"
 #include "html_page.hpp"
 
 #include "reports/format.hpp"
@@ -28,19 +29,13 @@ void heading(HtmlPage& p, const std::string& title, const std::string& subtitle)
   p.html("<h1>" + esc(title) + "</h1>\n<p class=\"sub\">" + subtitle + "</p>\n");
 }
 
-// One headline number: start-up quantile with its interval when there is one.
-std::string card(const std::string& cls, const std::string& label, const std::string& value, const std::string& note) {
-  return "<div class=\"card " + cls + "\"><div class=\"label\">" + label + "</div><div class=\"value\">" + value +
-         "</div><div class=\"note\">" + note + "</div></div>\n";
-}
-
 std::string quantile_cards(const ojson& s) {
   std::string h;
   for (const char* q : {"p50", "p95", "p99"}) {
     std::string note = q[1] == '5' ? "half the sessions ready within" : q[2] == '5' ? "19 in 20 ready within" : "99 in 100 ready within";
     if (s.contains("ci95") && s["ci95"].contains(q))
       note += "<br>95% interval " + sec(s["ci95"][q][0]) + " – " + sec(s["ci95"][q][1]) + " s";
-    h += card(q, std::string("start-up ") + q, sec(s[q]) + " <small>s</small>", note);
+    h += html_card(q, std::string("start-up ") + q, sec(s[q]) + " <small>s</small>", note);
   }
   return h;
 }
@@ -105,8 +100,18 @@ void scenario_section(HtmlPage& p, const Scenario& sc) {
   std::string t = "<p>Templates: ";
   for (std::size_t i = 0; i < sc.templates.size(); ++i) {
     const auto& tp = sc.templates[i];
-    t += (i ? "; " : "") + std::string("<b>") + esc(tp.name) + "</b> (weight " + fmt("%.3g", tp.weight) + ", " +
-         std::to_string(tp.steps.size()) + " steps, broker estimate " + sec(tp.total_prepare_cost_s) + " s)";
+    // Release steps and the cluster request only where the template has them (a page without is as before).
+    const std::string steps =
+        tp.has_release() ? std::to_string(tp.startup_steps) + " start-up and " +
+                               std::to_string(tp.steps.size() - tp.startup_steps) + " release steps"
+                         : std::to_string(tp.steps.size()) + " steps";
+    std::string request;
+    if (tp.clustered())
+      request = "; on cluster " + esc(sc.platform.clusters[tp.session->cluster].name) + ": cores " +
+                esc(tp.session->cores.describe()) + ", memory " + esc(tp.session->memory_GB.describe()) + " GB, runs " +
+                esc(tp.session->run_s.describe()) + " s";
+    t += (i ? "; " : "") + std::string("<b>") + esc(tp.name) + "</b> (weight " + fmt("%.3g", tp.weight) + ", " + steps +
+         ", broker estimate " + sec(tp.total_prepare_cost_s) + " s" + request + ")";
   }
   p.html(t + ".</p>\n");
 }
@@ -145,8 +150,10 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
   const double mean = s["mean"];
   p.html("<div class=\"cards\">\n" +
          quantile_cards(s) +
-         card("estimate", "broker's estimate", sec(estimate) + " <small>s</small>",
-              "queue-blind mean" + (estimate > 0 ? "; simulated mean " + sec(mean) + " s is " + fmt("%.2g", mean / estimate) + "×" : "")) +
+         html_card("estimate", "broker's estimate", sec(estimate) + " <small>s</small>",
+                   "queue-blind mean" +
+                       (estimate > 0 ? "; simulated mean " + sec(mean) + " s is " + fmt("%.2g", mean / estimate) + "×"
+                                     : "")) +
          "</div>\n");
 
   // The reading an operator wants first: how long, against what the broker promises, and why.
@@ -164,12 +171,15 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
     lead += " The busiest pool is <b>" + esc(busiest) + "</b>: " + pct(busiest_u) + " of its " +
             std::to_string(r["pools"][busiest]["threads"].get<int>()) + " threads' time, and its steps wait " + sec(busiest_wait) +
             " s on average for a thread.";
+  lead += pending_reading(r);
   p.html("<p class=\"lead\">" + lead + "</p>\n");
 
   p.html("<h2>Start-up time</h2>\n<div class=\"grid\">\n");
   p.chart("startup-histogram", charts::startup_histogram(s, estimate), "half");
   p.chart("startup-cdf", charts::startup_cdf(s), "half");
+  p.chart("startup-split", charts::startup_split(s));
   p.html("</div>\n");
+  cluster_section(p, r);
 
   p.html("<h2>Pools and step kinds</h2>\n<div class=\"grid\">\n");
   p.chart("wait", charts::per_kind(r["kinds"], "wait_s", "Queue wait (READY → claimed), s"), "half");
@@ -223,8 +233,8 @@ void write_tune_report(const std::string& path, const Scenario& sc, const ojson&
   for (const auto& [name, pool] : t["pools"].items()) chosen_threads[name] = pool["threads"];
   const std::string config = esc(threads_text(chosen_threads));
   p.html("<div class=\"cards\">\n" +
-         card("", met ? "targets met with" : "targets NOT met within",
-              std::to_string(t["total_threads"].get<int>()) + " <small>threads</small>", config) +
+         html_card("", met ? "targets met with" : "targets NOT met within",
+                   std::to_string(t["total_threads"].get<int>()) + " <small>threads</small>", config) +
          quantile_cards(s) + "</div>\n");
   std::string lead = met ? "<span class=\"good\">Every target holds</span>" : "<span class=\"bad\">The targets cannot be met</span>";
   lead += " with " + config + " (" + std::to_string(t["total_threads"].get<int>()) +
@@ -282,7 +292,7 @@ void write_live_report(const std::string& path, const std::string& db, const ojs
   const auto& s = st["startup_s"];
   const auto completed = s["count"].get<std::uint64_t>();
   p.html("<div class=\"cards\">\n" + quantile_cards(s) +
-         card("", "completed sessions", count(completed), "start-up = finished − submitted") + "</div>\n");
+         html_card("", "completed sessions", count(completed), "start-up = finished − submitted") + "</div>\n");
 
   p.html("<h2>Start-up time</h2>\n<div class=\"grid\">\n");
   p.chart("startup-histogram", charts::startup_histogram(s, 0), "half");

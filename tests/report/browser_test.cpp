@@ -1,7 +1,8 @@
 // The reports in a real browser: headless Chromium (Debian's `chromium`) opens each report from a
 // file:// URL with the network disabled, and the test checks that every chart drew an SVG with
 // marks in it and that the page met no error; then it saves a screenshot of each report to
-// STEPQ_ARTIFACT_DIR. Two deliberately broken pages (a chart spec Vega-Lite rejects, a
+// STEPQ_ARTIFACT_DIR. One simulate report is of a scenario with clusters (tests/report/clusters.json),
+// for the start-up split and the cluster charts. Two deliberately broken pages (a chart spec Vega-Lite rejects, a
 // console.error) must be caught, so the checks are known to bite.
 //
 // Why --dump-dom rather than the DevTools protocol or puppeteer: the page itself records what
@@ -132,6 +133,10 @@ TEST_CASE("browser: every chart of the simulate, tune and live reports renders i
                        "--trace", "t"},
                       d.path)
                 .status == 0);
+    REQUIRE(run_stepq({"simulate", source("tests/report/clusters.json"), "--sessions", "5000", "-q", "--report",
+                       "clusters.html"},
+                      d.path)
+                .status == 0);
     REQUIRE(run_stepq({"tune", source("scenarios/mm4.json"), "--target", "wait.p95=1", "--sessions", "3000", "--replications", "2",
                        "--verify-replications", "2", "--rates", "0.5,1,1.2", "-q", "--report", "tune.html"},
                       d.path)
@@ -147,6 +152,13 @@ TEST_CASE("browser: every chart of the simulate, tune and live reports renders i
   }
 
   SECTION("simulate") { check_report(d, "simulate.html", "report-simulate.png"); }
+  SECTION("simulate with clusters") {
+    const auto specs = embedded(slurp(d / "clusters.html"), "specs");
+    for (const char* id : {"startup-split", "cluster-cores-over-time", "cluster-memory-over-time",
+                           "cluster-queue-over-time", "cluster-refused-over-time"})
+      CHECK(specs.contains(id));
+    check_report(d, "clusters.html", "report-clusters.png");
+  }
   SECTION("tune") { check_report(d, "tune.html", "report-tune.png"); }
   SECTION("live status") { check_report(d, "live.html", "report-live.png"); }
 

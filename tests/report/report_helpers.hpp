@@ -1,6 +1,7 @@
 // Helpers for the report tests: run stepq (tests/live/processes.hpp), read what it wrote, and take
 // apart an HTML report (its embedded result and chart specs).
 #pragma once
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -43,6 +44,28 @@ inline int chart_divs(const std::string& html) {
   int n = 0;
   for (std::size_t p = 0; (p = html.find("<div class=\"chart ", p)) != std::string::npos; ++p) ++n;
   return n;
+}
+
+// The report in `dir` embeds the very result `--json` wrote, and every chart it declares has a
+// container (and there are charts).
+inline void same_result(const TempDir& dir, const std::string& report, const std::string& json) {
+  const std::string html = slurp(dir / report);
+  const auto page = embedded(html, "result");
+  const auto file = nlohmann::ordered_json::parse(slurp(dir / json));
+  CHECK(page == file);  // the same numbers, keys in the same order
+  const auto specs = embedded(html, "specs");
+  CHECK(specs.size() >= 2);
+  CHECK(chart_divs(html) == static_cast<int>(specs.size()));
+}
+
+// Time-weighted mean over [0, end_s] of a series on bins starting at t_s (the last may be shorter).
+inline double time_average(const nlohmann::ordered_json& t_s, const nlohmann::ordered_json& values, double end_s) {
+  double area = 0;
+  for (std::size_t i = 0; i < t_s.size(); ++i) {
+    const double to = i + 1 < t_s.size() ? t_s[i + 1].get<double>() : end_s;
+    area += values[i].get<double>() * (to - t_s[i].get<double>());
+  }
+  return area / end_s;
 }
 
 }  // namespace stepq::test

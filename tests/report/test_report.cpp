@@ -14,27 +14,9 @@ using nlohmann::ordered_json;
 
 namespace {
 
-void same_result(const TempDir& d, const std::string& report, const std::string& json) {
-  const std::string html = slurp(d / report);
-  const auto page = embedded(html, "result");
-  const auto file = ordered_json::parse(slurp(d / json));
-  CHECK(page == file);  // the same numbers, keys in the same order
-  // Every chart the page declares has a container, and there are charts.
-  const auto specs = embedded(html, "specs");
-  CHECK(specs.size() >= 2);
-  CHECK(chart_divs(html) == static_cast<int>(specs.size()));
-}
-
 // Time-weighted mean of one series of a timeline (the last bin may be shorter).
 double level_mean(const ordered_json& tl, const std::string& series, const char* level, double end_s) {
-  const auto& t = tl["t_s"];
-  const auto& v = tl["series"][series][level];
-  double area = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const double to = i + 1 < t.size() ? t[i + 1].get<double>() : end_s;
-    area += v[i].get<double>() * (to - t[i].get<double>());
-  }
-  return area / end_s;
+  return time_average(tl["t_s"], tl["series"][series][level], end_s);
 }
 
 }  // namespace
