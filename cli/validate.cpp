@@ -43,7 +43,7 @@ void print_validation(std::ostream& out, const Scenario& sc) {
     for (std::size_t g = 0; g < c.nodes.size(); ++g)
       out << (g ? " + " : "") << c.nodes[g].count << " x " << num(c.nodes[g].cores) << " cores/" << num(c.nodes[g].memory_GB)
           << " GB";
-    out << "), " << num(c.total_cores()) << " cores, " << num(c.total_memory_GB()) << " GB; admission "
+    out << ")\n      " << num(c.total_cores()) << " cores, " << num(c.total_memory_GB()) << " GB; admission "
         << (c.admission == ClusterSpec::Admission::fifo ? "fifo" : "backfill");
     if (c.user_limit > 0) out << ", at most " << c.user_limit << " sessions per user";
     out << "\n";
@@ -96,7 +96,7 @@ void print_validation(std::ostream& out, const Scenario& sc) {
       out << "    session: ";
       if (t.clustered())
         out << "on " << sc.platform.clusters[t.session->cluster].name << ", " << t.session->cores.describe() << " cores, "
-            << t.session->memory_GB.describe() << " GB; ";
+            << t.session->memory_GB.describe() << " GB\n      ";
       out << "runs " << t.session->run_s.describe() << " once Running\n";
     }
     for (int s : t.plan.topo) print_step(t, s, false);

@@ -543,15 +543,16 @@ class Model {
         w += wt;
         h1 += wt * (c0 + m);
         h2 += wt * (c0 * c0 + 2 * c0 * m + ss.run_s.second_moment());
-        rc += wt * ss.cores.mean();
-        rm += wt * ss.memory_GB.mean();
+        // Requests weighted by how long they are held: a cluster's mix is its sessions in flight.
+        rc += wt * (c0 + m) * ss.cores.mean();
+        rm += wt * (c0 + m) * ss.memory_GB.mean();
         const bool constant = ss.cores.type() == Dist::Type::constant && ss.memory_GB.type() == Dist::Type::constant;
         if (first_c < 0) first_c = ss.cores.mean(), first_m = ss.memory_GB.mean();
         o.identical = o.identical && constant && ss.cores.mean() == first_c && ss.memory_GB.mean() == first_m;
         o.raw_lambda += lambda0_ * wt;
       }
       if (w <= 0) continue;  // no template runs here
-      rc /= w, rm /= w;
+      rc /= h1, rm /= h1;
       o.es = h1 / w;
       o.es2 = h2 / w;
       o.cs2 = o.es > 0 ? std::max(0.0, o.es2 / (o.es * o.es) - 1) : 0;
@@ -629,23 +630,29 @@ class Model {
         e.pending = WaitEstimate{};
       }
       // The least count of the first node group that holds the offered load (slots grow with it).
-      double rc = 0, rm = 0, run = 0, w = 0;
+      double rc = 0, rm = 0, run = 0, w = 0, hw = 0;
       for (std::size_t t = 0; t < sc_.templates.size(); ++t)
         if (sc_.templates[t].clustered() && sc_.templates[t].session->cluster == static_cast<int>(c)) {
           const SessionSpec& ss = *sc_.templates[t].session;
-          rc += weight_[t] * ss.cores.mean(), rm += weight_[t] * ss.memory_GB.mean(), run += weight_[t] * ss.run_s.mean();
-          w += weight_[t];
+          const double held = weight_[t] * ss.run_s.mean();  // weighted by time held, as in cluster_stats
+          rc += held * ss.cores.mean(), rm += held * ss.memory_GB.mean(), run += weight_[t] * ss.run_s.mean();
+          w += weight_[t], hw += held;
         }
-      if (w > 0) {
-        rc /= w, rm /= w, run /= w;
-        int lo = 0, hi = 10'000'000;  // slots(hi) > a, or nothing helps
-        if (slots(spec, rc, rm, o.identical, hi) > o.a) {
+      if (w > 0 && hw > 0) {
+        rc /= hw, rm /= hw, run /= w;
+        // The least count whose slots exceed `need` (slots grow with the count), or 0.
+        auto least = [&](double need) {
+          int lo = 0, hi = 10'000'000;
+          if (!(slots(spec, rc, rm, o.identical, hi) > need)) return 0;
           while (lo < hi) {
             const int mid = lo + (hi - lo) / 2;
-            (slots(spec, rc, rm, o.identical, mid) > o.a ? hi : lo) = mid + (slots(spec, rc, rm, o.identical, mid) > o.a ? 0 : 1);
+            if (slots(spec, rc, rm, o.identical, mid) > need) hi = mid;
+            else lo = mid + 1;
           }
-          e.nodes_needed = std::max(lo, 1);
-        }
+          return std::max(lo, 1);
+        };
+        e.nodes_needed = least(o.a);
+        e.nodes_at_80 = least(o.a / 0.8 - 1e-9);
       }
       auto& why = e.approximations;
       if (!poisson) why.push_back("arrivals not Poisson (Ca2 " + g3(ca2_) + ")");
@@ -810,8 +817,9 @@ class Model {
       const ClusterEstimate& e = r.clusters[c];
       if (e.stable && e.utilization >= 0.9 && e.pending)
         r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + " runs at utilization " + g3(e.utilization) +
-                             ": sessions wait Pending " + g3(e.pending->mean) + " s on average; Pending grows steeply "
-                             "with load");
+                             ": sessions wait Pending " + g3(e.pending->mean) + " s on average, and Pending grows "
+                             "steeply with load; " + std::to_string(e.nodes_at_80) +
+                             " nodes in its first node group keep it at or below 0.8");
       if (e.refused_share > 0.01)
         r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + ": the per-user limit refuses " +
                              g3(100 * e.refused_share) + "% of launches");

@@ -62,7 +62,7 @@
 //    delete step completes: H = E[ready_after_s] + E[run_s] + the release path to the delete
 //    (waits and service, as in 5). With identical constant requests the cluster has
 //    c = Σ_nodes min(⌊cores/r_c⌋, ⌊memory/r_m⌋) slots, else about min(total cores/E[r_c], total
-//    memory/E[r_m]); λ_c = the sessions' rate on it. Pending wait: Allen–Cunneen on (c, λ_c·H)
+//    memory/E[r_m]) with requests weighted by how long they are held; λ_c = the sessions' rate on it. Pending wait: Allen–Cunneen on (c, λ_c·H)
 //    with H's Cs², exact (Erlang C) for Poisson arrivals, identical requests, exponential run
 //    time and nothing else in H. It is added to the poll step of those templates (polls during
 //    Pending included). A per-user limit L makes each user an Erlang loss system: user u is
@@ -124,6 +124,7 @@ struct ClusterEstimate {
   std::optional<WaitEstimate> pending;  // submitted → admitted (absent when unstable)
   double refused_share = 0;       // launches refused by the per-user limit
   int nodes_needed = 0;           // least count of its first node group for stability (0: none helps)
+  int nodes_at_80 = 0;            // … for utilisation at or below 0.8
   bool exact = false;
   std::string model;
   std::vector<std::string> approximations;

@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -68,5 +69,11 @@ class ClusterState {
   std::vector<std::uint32_t> held_;         // per user, when there is a user_limit
   double used_cores_ = 0, used_memory_GB_ = 0;
 };
+
+// Why a submit was refused, the same words in every mode (failure reasons are counted by their
+// text, so it names no user).
+inline std::string user_limit_refusal(const ClusterSpec& spec) {
+  return "cluster " + spec.name + ": user at user_limit (" + std::to_string(spec.user_limit) + " sessions)";
+}
 
 }  // namespace stepq

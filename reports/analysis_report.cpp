@@ -120,6 +120,7 @@ ojson analysis_json(const Scenario& sc, const AnalyticResult& r) {
       o["pending_s"] = wait_json(e.pending);
       o["refused_share"] = e.refused_share;
       o["nodes_needed"] = e.nodes_needed > 0 ? ojson(e.nodes_needed) : ojson(nullptr);
+      o["nodes_at_utilization_0_8"] = e.nodes_at_80 > 0 ? ojson(e.nodes_at_80) : ojson(nullptr);
       o["model"] = e.model;
       o["exact"] = e.exact;
       o["approximations"] = e.approximations;
@@ -193,19 +194,20 @@ void print_analysis(std::ostream& out, const ojson& r) {
   if (r.contains("clusters")) {
     out << "\nClusters (slots = sessions held at once; hold = admission -> delete done; min = first-group nodes\n"
            "for stability)\n";
-    std::snprintf(line, sizeof line, "  %-14s %6s %6s %8s %7s %5s %9s %9s %6s %5s  %s\n", "cluster", "nodes", "slots",
-                  "hold", "load", "util", "pend mean", "pend p95", "refuse", "min", "model");
+    std::snprintf(line, sizeof line, "  %-14s %6s %6s %8s %7s %5s %9s %9s %6s %5s\n", "cluster", "nodes", "slots",
+                  "hold", "load", "util", "pend mean", "pend p95", "refuse", "min");
     out << line;
     for (const auto& [name, c] : r["clusters"].items()) {
       std::string model = c["model"].get<std::string>() + (c["exact"].get<bool>() ? " (exact)" : "");
       if (!c["stable"].get<bool>()) model = "UNSTABLE";
       const std::string min = c["nodes_needed"].is_null() ? "-" : std::to_string(c["nodes_needed"].get<int>());
-      std::snprintf(line, sizeof line, "  %-14s %6d %6s %8s %7s %5.2f %9s %9s %5.1f%% %5s  %s\n", cut(name, 14).c_str(),
+      std::snprintf(line, sizeof line, "  %-14s %6d %6s %8s %7s %5.2f %9s %9s %5.1f%% %5s\n", cut(name, 14).c_str(),
                     c["nodes"].get<int>(), num(c["slots"].get<double>()).c_str(), sec(c["hold_s"]["mean"]).c_str(),
                     num(c["offered_load"].get<double>()).c_str(), c["utilization"].get<double>(),
                     sec(c["pending_s"]["mean"]).c_str(), sec(c["pending_s"]["p95"]).c_str(),
-                    100 * c["refused_share"].get<double>(), min.c_str(), cut(model, 30).c_str());
+                    100 * c["refused_share"].get<double>(), min.c_str());
       out << line;
+      wrapped(out, "    model: ", model, 6);
     }
   }
 

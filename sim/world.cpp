@@ -452,10 +452,7 @@ OpResult World::submit(const StepContext& ctx) {
   if (!clusters_[c].state.submit({ctx.ref.id, r.cores, r.memory_GB, r.user})) {
     stats_.clusters[c].refused++;
     timeline_.change(now(), series + 1, Timeline::busy, +1);
-    return {false, false,
-            "cluster " + spec.name + ": user " + std::to_string(r.user) + " already has " +
-                std::to_string(spec.user_limit) + " sessions (user_limit)",
-            0};
+    return {false, false, user_limit_refusal(spec), 0};
   }
   stats_.clusters[c].submitted++;
   r.state = Compute::State::queued;

@@ -10,6 +10,7 @@
 
 #include "backends/live/lifecycle.hpp"
 #include "backends/live/template_check.hpp"
+#include "core/cluster.hpp"
 #include "core/phase.hpp"
 #include "core/scenario.hpp"
 #include "queue_sql.hpp"
@@ -897,10 +898,7 @@ OpResult PgStore::submit(const StepContext& ctx) {
                .text(0, 0) == "t";
   });
   if (ok) return {};
-  return {false, false,
-          "cluster " + spec.name + ": user " + std::to_string(live::draw_session(*sc_, ctx.ref.tmpl, ctx.ref.session).owner) +
-              " already has " + std::to_string(spec.user_limit) + " sessions (user_limit)",
-          0};
+  return {false, false, user_limit_refusal(spec), 0};
 }
 
 Capacity::Compute PgStore::compute(const StepContext& ctx) {

@@ -719,11 +719,7 @@ OpResult SqliteStore::submit(const StepContext& c) {
   if (spec.user_limit > 0) {
     auto held = db_.prepare("SELECT count(*) FROM session WHERE cluster = ?1 AND owner = ?2 AND compute IN ('queued', 'placed')");
     held.bind(1, cluster).bind(2, owner).step();
-    if (held.i64(0) >= spec.user_limit)
-      return {false, false,
-              "cluster " + cluster + ": user " + std::to_string(owner) + " already has " + std::to_string(spec.user_limit) +
-                  " sessions (user_limit)",
-              0};
+    if (held.i64(0) >= spec.user_limit) return {false, false, user_limit_refusal(spec), 0};
   }
   db_.prepare("UPDATE session SET compute = 'queued', submitted_at = ?2 WHERE id = ?1").bind(1, c.ref.session).bind(2, now).run();
   admit(cluster, now);
