@@ -122,10 +122,12 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
     double last_change = 0;  // of the levels integrated into ClusterStats
   };
   // What the warm-up may take back out of a started session's statistics.
+  // What warm-up removal takes back of an early session: floats (kept() in world.cpp), 24 bytes;
+  // after a cut, quantiles are exact and means within 1e-6 of exact.
   struct EarlySplit {
     std::uint32_t session;
     int cluster;
-    double pending, wait, service, other;
+    float pending, wait, service, other;
   };
 
   void make_ready(Session* s, int step);
@@ -155,12 +157,14 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   simgrid::s4u::SemaphorePtr all_finished_;
   std::vector<double> startup_by_index_;
   std::uint64_t early_limit_;
-  struct EarlyWaits {  // two arrays, not pairs: 12 bytes a claim instead of 16
-    std::vector<std::uint32_t> session;
-    std::vector<double> wait;
+  // An early claim's wait, 8 bytes (a float, as EarlySplit: 1M sessions fit in 150 MB). Deques,
+  // not vectors: they grow without a moment holding the old and the new copy.
+  struct EarlyWait {
+    std::uint32_t session;
+    float wait;
   };
-  std::vector<EarlyWaits> early_waits_;  // per kind
-  std::vector<EarlySplit> early_splits_;
+  std::vector<std::deque<EarlyWait>> early_waits_;  // per kind
+  std::deque<EarlySplit> early_splits_;
   std::vector<ClusterRt> clusters_;
   std::vector<double> area_free_;  // per storage area: bytes
   TraceSink* trace_ = nullptr;
