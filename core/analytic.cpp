@@ -95,6 +95,8 @@ struct Pass {
 struct ClusterNow {
   double lambda = 0, raw_lambda = 0, es = 0, es2 = 0, cs2 = 0, a = 0, rho = 0, C = 0, ac = 1;
   double slots = 0, refused = 0, pending = 0;
+  double rc = 0, rm = 0;  // the request's cores and memory, weighted by how long each is held
+  double run = 0;         // mean run time (the hold time less start latency and release)
   bool identical = true, stable = true;
   WaitDistribution dist;
 };
@@ -527,7 +529,7 @@ class Model {
     for (std::size_t c = 0; c < out.size(); ++c) {
       const ClusterSpec& spec = sc_.platform.clusters[c];
       ClusterNow& o = out[c];
-      double w = 0, h1 = 0, h2 = 0, rc = 0, rm = 0, first_c = -1, first_m = -1;
+      double w = 0, h1 = 0, h2 = 0, rc = 0, rm = 0, run = 0, first_c = -1, first_m = -1;
       for (std::size_t t = 0; t < sc_.templates.size(); ++t) {
         const TemplateSpec& tp = sc_.templates[t];
         if (!tp.clustered() || tp.session->cluster != static_cast<int>(c)) continue;
@@ -542,6 +544,7 @@ class Model {
         const double wt = weight_[t];
         w += wt;
         h1 += wt * (c0 + m);
+        run += wt * m;
         h2 += wt * (c0 * c0 + 2 * c0 * m + ss.run_s.second_moment());
         // Requests weighted by how long they are held: a cluster's mix is its sessions in flight.
         rc += wt * (c0 + m) * ss.cores.mean();
@@ -553,6 +556,7 @@ class Model {
       }
       if (w <= 0) continue;  // no template runs here
       rc /= h1, rm /= h1;
+      o.rc = rc, o.rm = rm, o.run = run / w;
       o.es = h1 / w;
       o.es2 = h2 / w;
       o.cs2 = o.es > 0 ? std::max(0.0, o.es2 / (o.es * o.es) - 1) : 0;
@@ -629,24 +633,15 @@ class Model {
       } else if (o.lambda <= 0) {
         e.pending = WaitEstimate{};
       }
-      // The least count of the first node group that holds the offered load (slots grow with it).
-      double rc = 0, rm = 0, run = 0, w = 0, hw = 0;
-      for (std::size_t t = 0; t < sc_.templates.size(); ++t)
-        if (sc_.templates[t].clustered() && sc_.templates[t].session->cluster == static_cast<int>(c)) {
-          const SessionSpec& ss = *sc_.templates[t].session;
-          const double held = weight_[t] * ss.run_s.mean();  // weighted by time held, as in cluster_stats
-          rc += held * ss.cores.mean(), rm += held * ss.memory_GB.mean(), run += weight_[t] * ss.run_s.mean();
-          w += weight_[t], hw += held;
-        }
-      if (w > 0 && hw > 0) {
-        rc /= hw, rm /= hw, run /= w;
-        // The least count whose slots exceed `need` (slots grow with the count), or 0.
-        auto least = [&](double need) {
+      // The least count of the first node group that holds the offered load (slots grow with it),
+      // for the requests cluster_stats weighted.
+      if (o.rc > 0 && o.rm > 0) {
+        auto least = [&](double need) {  // the least count whose slots exceed `need`, or 0
           int lo = 0, hi = 10'000'000;
-          if (!(slots(spec, rc, rm, o.identical, hi) > need)) return 0;
+          if (!(slots(spec, o.rc, o.rm, o.identical, hi) > need)) return 0;
           while (lo < hi) {
             const int mid = lo + (hi - lo) / 2;
-            if (slots(spec, rc, rm, o.identical, mid) > need) hi = mid;
+            if (slots(spec, o.rc, o.rm, o.identical, mid) > need) hi = mid;
             else lo = mid + 1;
           }
           return std::max(lo, 1);
@@ -658,7 +653,7 @@ class Model {
       if (!poisson) why.push_back("arrivals not Poisson (Ca2 " + g3(ca2_) + ")");
       if (!o.identical) why.push_back("requests of different sizes: slots from total cores and memory");
       if (std::abs(o.cs2 - 1) > 1e-9) why.push_back("hold time not exponential (Cs2 " + g3(o.cs2) + ")");
-      else if (std::abs(o.es - run) > 1e-9 * o.es) why.push_back("start latency and release time add to the run time");
+      else if (std::abs(o.es - o.run) > 1e-9 * o.es) why.push_back("start latency and release time add to the run time");
       if (spec.user_limit > 0) why.push_back("per-user limit: refusals from Erlang B per user");
       e.exact = why.empty();
       e.model = std::string(poisson ? "M" : "G") + "/" + (e.exact ? "M" : "G") + "/c cluster slots" +
@@ -820,6 +815,13 @@ class Model {
                              ": sessions wait Pending " + g3(e.pending->mean) + " s on average, and Pending grows "
                              "steeply with load; " + std::to_string(e.nodes_at_80) +
                              " nodes in its first node group keep it at or below 0.8");
+      else if (e.stable && e.pending)  // Pending is start-up too: say what it costs even when calm
+        r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + " runs at utilization " + g3(e.utilization) +
+                             ": sessions wait Pending " + g3(e.pending->mean) + " s on average (p95 " +
+                             g3(e.pending->p95) + " s)" +
+                             (e.utilization > 0.8 ? "; " + std::to_string(e.nodes_at_80) +
+                                                        " nodes in its first node group keep it at or below 0.8"
+                                                  : ""));
       if (e.refused_share > 0.01)
         r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + ": the per-user limit refuses " +
                              g3(100 * e.refused_share) + "% of launches");

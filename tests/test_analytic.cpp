@@ -256,7 +256,7 @@ TEST_CASE("polls, periodic arrivals and poll dispatch are flagged approximate", 
 }
 
 TEST_CASE("the table fits 100 columns", "[validation][analytic]") {
-  for (const char* f : {"mm4.json", "skaha-basic.json", "broker-today.json"}) {
+  for (const char* f : {"mm4.json", "skaha-basic.json", "skaha-busy.json", "broker-today.json"}) {
     std::ostringstream out;
     print_analysis(out, analyze_json(load(f)));
     std::istringstream lines(out.str());
@@ -266,4 +266,99 @@ TEST_CASE("the table fits 100 columns", "[validation][analytic]") {
       CHECK(line.size() <= 100);
     }
   }
+}
+
+namespace {
+
+// Sessions at `rate` on `nodes` nodes of 8 cores and 64 GB, each asking 2 cores and 8 GB (4 slots
+// a node: cores bind), exponential run of 10 s, no start latency, a delete that takes no time:
+// the cluster is exactly an M/M/c queue of slots.
+std::string cluster_json(int nodes, double rate) {
+  return R"({"name": "slots", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": )" +
+         std::to_string(rate) + R"(},
+    "platform": {"clusters": {"k": {"nodes": [{"count": )" + std::to_string(nodes) +
+         R"(, "cores": 8, "memory_GB": 64}]}}},
+    "dispatch": {"claim_s": 0},
+    "kinds": {"launch": {"op": "launch", "threads": 64, "service_s": 0},
+              "poll": {"op": "poll", "threads": 64, "poll": {"interval_s": 0.5, "ready_after_s": 0}},
+              "delete": {"op": "delete", "threads": 64, "service_s": 0}},
+    "templates": [{"name": "t", "session": {"cluster": "k", "cores": 2, "memory_GB": 8,
+                                            "run_s": {"dist": "exponential", "mean": 10}},
+      "steps": [{"id": "l", "kind": "launch"}, {"id": "p", "kind": "poll", "after": ["l"]}],
+      "release": [{"id": "d", "kind": "delete"}]}]})";
+}
+
+}  // namespace
+
+TEST_CASE("analyze: identical requests make a cluster an exact M/M/c of slots, and the verdict names the nodes",
+          "[validation][analytic]") {
+  // 2 nodes x 4 slots; 0.7/s x 10 s = 7 slots' worth: utilisation 0.875.
+  const auto j = analyze_json(test::scenario(cluster_json(2, 0.7)));
+  const auto& k = j["clusters"]["k"];
+  CHECK(k["slots"] == 8);
+  CHECK(k["identical_requests"] == true);
+  CHECK(k["hold_s"]["mean"].get<double>() == Approx(10).epsilon(1e-9));
+  CHECK(k["utilization"].get<double>() == Approx(0.875).epsilon(1e-9));
+  CHECK(k["exact"] == true);
+  CHECK(k["model"] == "M/M/c cluster slots");
+  // Erlang C by the textbook sum: Wq = C(8, 7) / (8 x 0.1 - 0.7).
+  const double c = static_cast<double>(erlang_c_reference(8, 7.0L));
+  CHECK(k["erlang_c"].get<double>() == Approx(c).epsilon(1e-9));
+  CHECK(k["pending_s"]["mean"].get<double>() == Approx(c / (0.8 - 0.7)).epsilon(1e-9));
+  // P(W > t) = C e^{-(cμ - λ)t}: the p95 is ln(C / 0.05) / 0.1.
+  CHECK(k["pending_s"]["p95"].get<double>() == Approx(std::log(c / 0.05) / 0.1).epsilon(1e-6));
+  CHECK(k["nodes_needed"] == 2);               // 8 slots > 7; 4 would not be
+  CHECK(k["nodes_at_utilization_0_8"] == 3);   // 7 / 0.8 = 8.75 slots: 12
+  bool named = false;
+  for (const auto& v : j["verdicts"]) {
+    const std::string s = v;
+    if (s.rfind("cluster k", 0) == 0) {
+      named = true;
+      CHECK_THAT(s, Catch::Contains("utilization 0.875") && Catch::Contains("Pending 6.35 s") &&
+                        Catch::Contains("3 nodes"));
+    }
+  }
+  CHECK(named);
+}
+
+TEST_CASE("analyze: an overloaded cluster is unstable and the verdict says how many nodes it needs",
+          "[validation][analytic]") {
+  // 1 node x 4 slots against 7 slots' worth.
+  const auto j = analyze_json(test::scenario(cluster_json(1, 0.7)));
+  const auto& k = j["clusters"]["k"];
+  CHECK(k["stable"] == false);
+  CHECK(k["nodes_needed"] == 2);
+  CHECK(k["pending_s"]["mean"].is_null());
+  CHECK(j["startup_s"]["mean"].is_null());  // start-up waits for the cluster: unbounded
+  REQUIRE(j["verdicts"].size() >= 1);
+  const std::string v = j["verdicts"][0];
+  CHECK_THAT(v, Catch::StartsWith("cluster k cannot keep up") && Catch::Contains("7 slots' worth") &&
+                    Catch::Contains("on 4 slots") && Catch::Contains("at least 2 nodes") &&
+                    Catch::Contains("(has 1)"));
+}
+
+TEST_CASE("analyze: mixed requests count the cores of the sessions held, weighted by how long they are held",
+          "[validation][analytic]") {
+  // Half the sessions ask 1 core for 100 s, half 4 cores for 300 s. Held at any moment: 1 small
+  // for every 3 large, 3.25 cores on average (an average per session, 2.5, would claim 25 slots).
+  const auto j = analyze_json(test::scenario(R"({"name": "mixed", "sessions": 10,
+    "arrivals": {"process": "poisson", "rate_per_s": 0.01},
+    "platform": {"clusters": {"k": {"nodes": [{"count": 2, "cores": 32, "memory_GB": 1000}]}}},
+    "dispatch": {"claim_s": 0},
+    "kinds": {"launch": {"op": "launch", "threads": 64, "service_s": 0},
+              "poll": {"op": "poll", "threads": 64, "poll": {"interval_s": 0.5, "ready_after_s": 0}},
+              "delete": {"op": "delete", "threads": 64, "service_s": 0}},
+    "templates": [
+      {"name": "small", "session": {"cluster": "k", "cores": 1, "memory_GB": 1, "run_s": {"dist": "exponential", "mean": 100}},
+       "steps": [{"id": "l", "kind": "launch"}, {"id": "p", "kind": "poll", "after": ["l"]}],
+       "release": [{"id": "d", "kind": "delete"}]},
+      {"name": "large", "session": {"cluster": "k", "cores": 4, "memory_GB": 1, "run_s": {"dist": "exponential", "mean": 300}},
+       "steps": [{"id": "l", "kind": "launch"}, {"id": "p", "kind": "poll", "after": ["l"]}],
+       "release": [{"id": "d", "kind": "delete"}]}]})"));
+  const auto& k = j["clusters"]["k"];
+  CHECK(k["identical_requests"] == false);
+  CHECK(k["slots"] == 19);  // floor(64 / 3.25)
+  CHECK(k["hold_s"]["mean"].get<double>() == Approx(200).epsilon(1e-9));
+  CHECK(k["exact"] == false);
+  CHECK(k["utilization"].get<double>() == Approx(0.01 * 200 / 19).epsilon(1e-9));
 }
