@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <mutex>
 
+#include "backends/http/client.hpp"
 #include "local_services.hpp"
 
 namespace stepq::local {
@@ -58,8 +58,7 @@ std::string hex(const unsigned char* d, unsigned n) {
 
 OpResult fetch(const std::string& url, const std::filesystem::path& dest, std::optional<double> size,
                const std::string& sha256) {
-  static std::once_flag init;
-  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  http::init_once();
 
   std::error_code ec;
   std::filesystem::create_directories(dest.parent_path(), ec);
