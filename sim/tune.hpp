@@ -6,7 +6,7 @@
 // kind of node to buy is the operator's choice, not the queue's.
 //
 //   1. Start from the analytic answer: each cluster's least first-group nodes for stability and
-//      each pool's least threads for stability (core/analytic).
+//      each pool's least threads for stability (core/analytic.hpp).
 //   2. Greedy marginal search by simulation: add the thread or node that buys the largest
 //      reduction of the target metric per unit of cost, until the targets are met or the budgets
 //      are spent; then take away threads and nodes that are not needed. Every candidate is

@@ -1,7 +1,7 @@
 // The PostgreSQL queue's hot SQL in one place. Each is ONE autocommit statement (one round trip,
 // one commit), data-modifying CTEs doing what SQLite does in a transaction of several statements.
-// PgStore prepares these; bench/pg_cycle.sh runs the very same text under pgbench to measure
-// what stepq's own code costs on top.
+// PgStore prepares these; bench/run_pg.sh runs the very same text under pgbench (`pg_cycle
+// script` prints it) to measure what stepq's own code costs on top.
 #pragma once
 #include <string>
 

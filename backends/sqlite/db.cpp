@@ -77,7 +77,7 @@ Db::Db(const std::string& path, bool create) : path_(path) {
   // 4 KiB pages, and every ephemeral b-tree has its own pager (the queue's statements open one for
   // a RETURNING clause, one for the session table's CHECK … IN list). glibc hands a freed block
   // that size back to the kernel (madvise) and faults it in again on the next statement
-  // (bench/sqlite_cycle's bare loop, 3 runs each: 5.2-6.3k cycles/s with it, 7.9-9.3k without).
+  // (bench/sqlite_cycle.cpp's bare loop, 3 runs each: 5.2-6.3k cycles/s with it, 7.9-9.3k without).
   // Without the bulk allocation pages are allocated one by one as needed. Process-wide, and
   // possible only before SQLite's first use (afterwards SQLITE_MISUSE, and nothing changes).
   static const int no_bulk_page_cache = sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
