@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/analyze_cmd.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/live_cmd.hpp"
 #include "cli/report_file.hpp"
 #include "cli/tune_cmd.hpp"
@@ -23,8 +24,6 @@
 namespace stepq {
 
 namespace {
-
-constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
 
 struct Common {
   std::string scenario;

@@ -10,6 +10,7 @@
 
 #include "backends/live/engine.hpp"
 #include "backends/live/open_store.hpp"
+#include "cli/exit_codes.hpp"
 #include "backends/postgres/pg.hpp"
 #include "backends/sqlite/db.hpp"
 #include "cli/report_file.hpp"
@@ -24,9 +25,6 @@
 
 namespace stepq {
 
-namespace {
-constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
-}
 
 struct LiveCommands {
   CLI::App* live = nullptr;

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/exit_codes.hpp"
 #include "cli/report_file.hpp"
 #include "cli/scenario_file.hpp"
 #include "reports/html_report.hpp"
@@ -13,9 +14,6 @@
 
 namespace stepq {
 
-namespace {
-constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
-}
 
 struct TuneCommand {
   CLI::App* cmd = nullptr;

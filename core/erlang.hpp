@@ -14,7 +14,8 @@
 //       Wq ≈ (Ca² + Cs²)/2 · Wq(M/M/c)
 //   with Ca², Cs² the squared coefficients of variation of inter-arrival and service times.
 //
-// Contract: pure functions, no allocation, no I/O. When ρ ≥ 1 the waits are +infinity and
+// Contract: pure functions, no I/O; only mxmc_wait allocates (its working arrays, O(c + batch
+// sizes)). When ρ ≥ 1 the waits are +infinity and
 // erlang_c is 1 (every arrival waits, the queue grows without bound).
 #pragma once
 #include <vector>

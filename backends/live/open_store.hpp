@@ -1,4 +1,5 @@
-// `--db URL` → a LiveStore. sqlite:PATH (the default, sqlite:stepq.db); postgresql:// later.
+// `--db URL` → a LiveStore: sqlite:PATH (the default, sqlite:stepq.db) or
+// postgresql://USER@HOST:PORT/DB.
 #pragma once
 #include <memory>
 #include <string>

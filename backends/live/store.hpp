@@ -1,8 +1,8 @@
 // What the live engine and the `stepq live` commands need of a database, beyond the core Queue:
 // schema, submission, processors (heartbeat, reaper), promotion, cancel, and status. SQLite
-// implements it (backends/sqlite); PostgreSQL will too. All times in the database are wall-clock
-// seconds since the Unix epoch; the Queue side converts them to model seconds (÷ time scale), so
-// the core worker loop and handlers see the same units as in simulation.
+// (backends/sqlite) and PostgreSQL (backends/postgres) implement it. All times in the database
+// are wall-clock seconds since the Unix epoch; the Queue side converts them to model seconds
+// (÷ time scale), so the core worker loop and handlers see the same units as in simulation.
 #pragma once
 #include <array>
 #include <chrono>
@@ -89,8 +89,6 @@ struct CancelResult {
 // process sees one cluster; times in and out are model seconds, like the Queue's.
 class LiveStore : public Queue, public Capacity {
  public:
-  static constexpr int kSchemaVersion = 1;
-
   virtual int schema_version() = 0;  // 0: no stepq schema yet
   // Creates or migrates the schema. StoreError when the database is newer than this stepq.
   virtual int migrate() = 0;
