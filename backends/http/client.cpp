@@ -60,16 +60,22 @@ std::string url_encode(const std::string& s) {
 }
 
 // What the server said, for a step's reason: a JSON body's message (Skaha, Rucio and libpod put it
-// under one of these keys), else its text, cut short.
+// under one of these keys; a registry in errors[0]), else its text, cut short.
 std::string server_message(const std::string& body) {
   std::string text = trim(body);
   const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_object())
+  if (j.is_object()) {
     for (const char* key : {"message", "ExceptionMessage", "cause", "error", "detail"})
       if (j.contains(key) && j[key].is_string()) {
         text = j[key].get<std::string>();
         break;
       }
+    // OCI distribution: {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "…"}]}
+    if (j.contains("errors") && j["errors"].is_array() && !j["errors"].empty() && j["errors"][0].is_object()) {
+      const auto& e = j["errors"][0];
+      text = e.value("code", "") + (e.contains("message") && e["message"].is_string() ? ": " + e["message"].get<std::string>() : "");
+    }
+  }
   std::replace(text.begin(), text.end(), '\n', ' ');
   if (text.size() > 300) text = text.substr(0, 300) + "...";
   return text;

@@ -9,7 +9,12 @@ Routes (any method):
   /echo        answer 200 with JSON {method, path, headers (lower-case names), body}
   /slow?s=S    wait S seconds, then 200
   /flaky/KEY?fail=N   answer 503 to the first N calls with this KEY, then 200 "ok after N"
+  /v2/NAME/manifests/REF   a Harbor-like registry that wants a token: without "Authorization:
+      Bearer tok-123" a 401 with a Bearer challenge naming /service/token; with it, a manifest
+      (config 10 bytes, layers 20 and 30) and no Docker-Content-Digest header
+  /service/token   Basic ann:pw -> {"access_token": "tok-123"}; else 401
 """
+import base64
 import json
 import os
 import socketserver
@@ -66,6 +71,26 @@ class Handler(BaseHTTPRequestHandler):
             if seen <= fail:
                 return self.answer(503, "not yet")
             return self.answer(200, "ok after %d" % fail)
+        if parts[0] == "v2" and len(parts) >= 4 and parts[-2] == "manifests":
+            name = "/".join(parts[1:-2])
+            if self.headers.get("Authorization") != "Bearer tok-123":
+                realm = "http://127.0.0.1:%d/service/token" % self.server.server_address[1]
+                challenge = 'Bearer realm="%s",service="harbor-registry",scope="repository:%s:pull"' % (realm, name)
+                return self.answer(401, "", "application/json", [("WWW-Authenticate", challenge)])
+            manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                   "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                              "digest": "sha256:" + "1" * 64, "size": 10},
+                                   "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                                               "digest": "sha256:" + "2" * 64, "size": 20},
+                                              {"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                                               "digest": "sha256:" + "3" * 64, "size": 30}]})
+            return self.answer(200, manifest, "application/vnd.oci.image.manifest.v1+json")
+        if parts[0] == "service" and parts[1:] == ["token"]:
+            good = "Basic " + base64.b64encode(b"ann:pw").decode()
+            if self.headers.get("Authorization") != good or "service=harbor-registry" not in u.query:
+                return self.answer(401, json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]}),
+                                   "application/json")
+            return self.answer(200, json.dumps({"access_token": "tok-123", "expires_in": 60}), "application/json")
         return self.answer(404, "no route " + u.path)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_any
