@@ -10,6 +10,7 @@
 
 #include "backends/live/engine.hpp"
 #include "backends/live/open_store.hpp"
+#include "backends/live/platforms.hpp"
 #include "cli/exit_codes.hpp"
 #include "backends/postgres/pg.hpp"
 #include "backends/sqlite/db.hpp"
@@ -35,6 +36,7 @@ struct LiveCommands {
   std::uint64_t sessions = 0;
   std::optional<double> rate;
   std::string platform = "emulated";
+  std::string platforms;  // --platforms FILE
   double time_scale = 1;
   bool until_idle = false;
   std::optional<double> for_s;
@@ -113,6 +115,13 @@ int do_submit(LiveCommands& l) {
 
 int do_run(LiveCommands& l) {
   const Scenario sc = load(l);
+  std::optional<live::Platforms> platforms;
+  if (!l.platforms.empty()) {
+    if (l.platform != "emulated")
+      throw ScenarioError("--platforms " + l.platforms + ": the file names the platform; drop --platform " + l.platform);
+    platforms = live::load_platforms(l.platforms, sc);
+    l.platform = platforms->default_adapter;
+  }
   if (l.platform != "emulated" && l.platform != "local")
     throw live::StoreError("--platform " + l.platform + ": expected emulated or local");
   if (l.platform == "local" && l.time_scale != 1)
@@ -136,8 +145,14 @@ int do_run(LiveCommands& l) {
   l.opt.for_s = l.for_s;
   l.opt.quiet = l.quiet;
   live::ServicesFactory make;
-  if (l.platform == "emulated") {
-    live::LiveStore* capacity = store.get();  // the clusters and quotas live in the database
+  live::LiveStore* capacity = store.get();  // the clusters and quotas live in the database
+  if (platforms) {
+    const live::Platforms& p = *platforms;
+    make = [&p, &sc, capacity](Clock& c) -> std::unique_ptr<Services> {
+      return live::route(p, sc, std::make_unique<ModelServices>(c, capacity),
+                         p.uses("local") ? std::make_unique<local::LocalServices>(sc) : nullptr);
+    };
+  } else if (l.platform == "emulated") {
     make = [capacity](Clock& c) -> std::unique_ptr<Services> { return std::make_unique<ModelServices>(c, capacity); };
   } else {
     make = [&sc](Clock&) -> std::unique_ptr<Services> { return std::make_unique<local::LocalServices>(sc); };
@@ -226,6 +241,11 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
                      "the simulator's random streams) and fails with its failure probability.\n"
                      "local: real work here: directories, downloads, processes (docs/scenarios.md).")
       ->check(CLI::IsMember({"emulated", "local"}));
+  l->run->add_option("--platforms", l->platforms,
+                     "A platforms file (JSON): which adapter runs each kind, with its settings, e.g.\n"
+                     "the image kind against a real OCI registry; kinds it does not list run on its\n"
+                     "\"default\" (emulated). Instead of --platform. Format: docs/platforms.md.")
+      ->type_name("FILE");
   l->run->add_option("--time-scale", l->time_scale,
                      "Emulated platform: wall seconds per scenario second, e.g. 0.01 runs 100x faster than real.\n"
                      "Poll intervals, back-offs and service times all scale. Default 1.")
