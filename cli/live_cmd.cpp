@@ -242,9 +242,9 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
                      "local: real work here: directories, downloads, processes (docs/scenarios.md).")
       ->check(CLI::IsMember({"emulated", "local"}));
   l->run->add_option("--platforms", l->platforms,
-                     "A platforms file (JSON): which adapter runs each kind, with its settings, e.g.\n"
-                     "the image kind against a real OCI registry; kinds it does not list run on its\n"
-                     "\"default\" (emulated). Instead of --platform. Format: docs/platforms.md.")
+                     "A platforms file (JSON): the adapter of each kind, e.g. the image\n"
+                     "kind against a real OCI registry; kinds it does not list run on its\n"
+                     "\"default\" (emulated). Instead of --platform. See docs/platforms.md.")
       ->type_name("FILE");
   l->run->add_option("--time-scale", l->time_scale,
                      "Emulated platform: wall seconds per scenario second, e.g. 0.01 runs 100x faster than real.\n"
