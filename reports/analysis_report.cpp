@@ -4,6 +4,8 @@
 #include <sstream>
 #include <string>
 
+#include "reports/format.hpp"
+
 namespace stepq {
 
 namespace {
@@ -14,21 +16,9 @@ ojson wait_json(const std::optional<WaitEstimate>& w) {
   return {{"mean", w->mean}, {"p50", w->p50}, {"p95", w->p95}, {"p99", w->p99}};
 }
 
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-// Seconds as in the simulation summary: 0.0123, 1.23, 123, 12345; null = unstable.
-std::string sec(const ojson& j) {
-  if (j.is_null()) return "unstable";
-  const double v = j.get<double>();
-  if (v == 0) return "0";
-  if (v < 0.01) return fmt("%.4f", v);
-  if (v < 10) return fmt("%.3f", v);
-  if (v < 1000) return fmt("%.1f", v);
-  return fmt("%.0f", v);
-}
+using format::fmt;
+// Seconds as in the simulation summary (format::sec); null = unstable.
+std::string sec(const ojson& j) { return j.is_null() ? "unstable" : format::sec(j.get<double>()); }
 std::string num(double v) { return fmt("%.3g", v); }
 std::string cut(std::string s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 1) + "~"; }
 

@@ -9,11 +9,10 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 using format::fmt;
+using format::pct;
 using format::sec;
 
-std::string sec(const ojson& j) { return j.is_number() ? sec(j.get<double>()) : "–"; }
 std::string count(const ojson& j) { return format::grouped(j.get<std::uint64_t>()); }
-std::string pct(double v) { return fmt("%.0f%%", 100 * v); }
 std::string plural(const ojson& n, const std::string& one, const std::string& many) {
   return n.get<double>() == 1 ? one : many;
 }

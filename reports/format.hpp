@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace stepq::format {
 
 inline std::string fmt(const char* f, double v) {
@@ -20,6 +22,12 @@ inline std::string sec(double v) {
   if (v < 1000) return fmt("%.1f", v);
   return fmt("%.0f", v);
 }
+
+// Seconds from a result's JSON, "–" where it holds none (null: unbounded or not measured).
+inline std::string sec(const nlohmann::ordered_json& j) { return j.is_number() ? sec(j.get<double>()) : "–"; }
+
+// A share as a whole percentage: 0.734 -> "73%".
+inline std::string pct(double v) { return fmt("%.0f%%", 100 * v); }
 
 // 1234567 -> "1,234,567".
 inline std::string grouped(std::uint64_t n) {

@@ -16,12 +16,9 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 using format::fmt;
+using format::pct;
 using format::sec;
-// Seconds as the terminal tables print them.
-std::string sec(const ojson& j) { return j.is_number() ? sec(j.get<double>()) : "–"; }
 std::string count(std::uint64_t n) { return format::grouped(n); }
-
-std::string pct(double v) { return fmt("%.0f%%", 100 * v); }
 
 std::string esc(const std::string& s) { return html_escape(s); }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/http/client.hpp"
+#include "http/fault_server.hpp"
 #include "live/processes.hpp"
 
 using namespace stepq;
@@ -19,34 +20,6 @@ using Verdict = http::Outcome::Verdict;
 namespace {
 
 const std::string kSecret = "sEcReT-t0ken-5150";
-
-// fault_server.py on a TCP port of its choosing, or on a unix socket; killed at the end.
-struct FaultServer {
-  TempDir dir;
-  std::unique_ptr<Proc> proc;
-  std::string base, socket;
-  explicit FaultServer(bool unix_socket = false) {
-    const std::string where = unix_socket ? dir / "api.sock" : dir / "port";
-    proc = std::make_unique<Proc>(
-        std::vector<std::string>{"/usr/bin/python3", source("tests/http/fault_server.py"), unix_socket ? "unix" : "tcp", where},
-        dir.path, "server");
-    for (int i = 0; i < 500 && !std::filesystem::exists(where); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(std::filesystem::exists(where));
-    if (unix_socket) {
-      socket = where;
-      base = "http://podman";  // only the Host header
-    } else {
-      base = "http://127.0.0.1:" + Proc::slurp(where);
-    }
-  }
-  http::Request get(const std::string& path) const {
-    http::Request r;
-    r.url = base + path;
-    r.unix_socket = socket;
-    return r;
-  }
-};
 
 // A port nothing listens on: a server started and stopped.
 std::string closed_base() {
@@ -177,7 +150,7 @@ TEST_CASE("http: secrets in headers, bodies, user-info and queries never reach a
   FaultServer s;
   const std::string closed = closed_base();
   for (const std::string& base : {s.base, closed}) {
-    for (const std::string& path : {"/status/401", "/status/503", "/slow?s=2"}) {
+    for (const std::string path : {"/status/401", "/status/503", "/slow?s=2"}) {
       http::Request r = s.get(path);
       r.url = base + path + (path.find('?') == std::string::npos ? "?" : "&") + "token=" + kSecret;
       r.url.insert(r.url.find("//") + 2, "user:" + kSecret + "@");

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/registry/registry.hpp"
+#include "http/fault_server.hpp"
 #include "live/processes.hpp"
 #include "registry_server.hpp"
 
@@ -31,7 +32,8 @@ TEST_CASE("registry: a real registry's image has the digest of its manifest and 
   const std::string manifest = m.dump();
   r.push_manifest("skaha/notebook", "1.0", manifest, kOciManifest);
 
-  const registry::Settings s{r.url};
+  registry::Settings s;
+  s.url = r.url;
   const auto got = registry::inspect(s, "skaha/notebook", "1.0");
   INFO(got.outcome.error);
   REQUIRE(got.outcome.verdict == Verdict::ok);
@@ -72,12 +74,8 @@ TEST_CASE("registry: a real registry's image has the digest of its manifest and 
 }
 
 TEST_CASE("registry: Harbor's Bearer challenge is answered from the token realm, with Basic credentials", "[registry]") {
-  TempDir dir;
-  Proc server({"/usr/bin/python3", source("tests/http/fault_server.py"), "tcp", dir / "port"}, dir.path, "server");
-  for (int i = 0; i < 500 && !std::filesystem::exists(dir / "port"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  REQUIRE(std::filesystem::exists(dir / "port"));
-  const std::string url = "http://127.0.0.1:" + Proc::slurp(dir / "port");
+  const FaultServer server;
+  const std::string& url = server.base;
 
   const auto got = registry::inspect({url, "ann", "pw"}, "skaha/notebook", "1.0");
   INFO(got.outcome.error);

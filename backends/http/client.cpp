@@ -44,21 +44,6 @@ std::size_t on_header(char* p, std::size_t size, std::size_t n, void* user) {
   return size * n;
 }
 
-std::string url_encode(const std::string& s) {
-  std::string out;
-  static const char* hex = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // What the server said, for a step's reason: a JSON body's message (Skaha, Rucio and libpod put it
 // under one of these keys; a registry in errors[0]), else its text, cut short.
 std::string server_message(const std::string& body) {
@@ -93,6 +78,21 @@ std::optional<double> retry_after(const Response& r) {
 }
 
 }  // namespace
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  static const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
 
 void init_once() {
   static std::once_flag once;
@@ -133,7 +133,7 @@ Outcome call(const Request& r) {
   Outcome o;
   const std::string what = r.method + " " + redacted(r.url) + (r.unix_socket.empty() ? "" : " via " + r.unix_socket);
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), &curl_easy_cleanup);
-  std::unique_ptr<curl_slist, void (*)(curl_slist*)> headers(nullptr, &curl_slist_free_all);
+
   if (!curl) {
     o.verdict = Outcome::Verdict::retry;
     o.error = what + ": could not start a request (out of memory?)";
@@ -148,18 +148,11 @@ Outcome call(const Request& r) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, r.body.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
   }
-  for (const auto& [k, v] : r.headers) {
-    curl_slist* more = curl_slist_append(headers.get(), (k + ": " + v).c_str());
-    if (more) {
-      headers.release();
-      headers.reset(more);
-    }
-  }
+  curl_slist* list = nullptr;
+  for (const auto& [k, v] : r.headers) list = curl_slist_append(list, (k + ": " + v).c_str());
   // No "Expect: 100-continue" round trip for larger bodies: the APIs here answer at once.
-  if (curl_slist* more = curl_slist_append(headers.get(), "Expect:")) {
-    headers.release();
-    headers.reset(more);
-  }
+  list = curl_slist_append(list, "Expect:");
+  const std::unique_ptr<curl_slist, void (*)(curl_slist*)> headers(list, &curl_slist_free_all);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   if (!r.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, r.unix_socket.c_str());
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(r.connect_timeout_s * 1000)));
@@ -177,7 +170,6 @@ Outcome call(const Request& r) {
     // No answer: the server may be restarting or the network gone for a moment. libcurl's own
     // text names the host and port, never a header.
     o.verdict = Outcome::Verdict::retry;
-    o.response.status = 0;
     o.error = what + ": " + (rc == CURLE_OPERATION_TIMEDOUT ? "timed out (" : "no answer (") + (*err ? err : curl_easy_strerror(rc)) + ")";
     return o;
   }

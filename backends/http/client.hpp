@@ -62,6 +62,9 @@ Outcome call(const Request& r);
 // long without spending an attempt.
 OpResult as_op_result(const Outcome& o);
 
+// Percent-encodes all but RFC 3986's unreserved characters (for query values and form fields).
+std::string url_encode(const std::string& s);
+
 // The URL as error texts show it: no user-info, no query (tokens travel there).
 std::string redacted(const std::string& url);
 

@@ -34,12 +34,6 @@ std::string base64(const std::string& in) {
   return out;
 }
 
-std::string url_encode(const std::string& s) {
-  http::Request r;
-  http::form_body(r, {{"x", s}});
-  return r.body.substr(2);
-}
-
 // `Bearer realm="…",service="…",scope="…"` → its parameters; empty when not a Bearer challenge.
 std::map<std::string, std::string> bearer_challenge(const std::string& h) {
   std::map<std::string, std::string> p;
@@ -85,8 +79,10 @@ struct Session {
     const auto challenge = bearer_challenge(o.response.header("www-authenticate").value_or(""));
     if (!challenge.count("realm")) return o;  // Basic or nothing: credentials we do not have
     http::Request t;
-    t.url = challenge.at("realm") + "?service=" + url_encode(challenge.count("service") ? challenge.at("service") : "") +
-            "&scope=" + url_encode(challenge.count("scope") ? challenge.at("scope") : "repository:" + name + ":pull");
+    const auto param = [&](const char* key, const std::string& otherwise) {
+      return http::url_encode(challenge.count(key) ? challenge.at(key) : otherwise);
+    };
+    t.url = challenge.at("realm") + "?service=" + param("service", "") + "&scope=" + param("scope", "repository:" + name + ":pull");
     if (!s.username.empty()) t.headers.emplace_back("Authorization", "Basic " + base64(s.username + ":" + s.password));
     t.connect_timeout_s = s.connect_timeout_s;
     t.total_timeout_s = s.total_timeout_s;

@@ -19,18 +19,24 @@ std::vector<std::string> cells(const std::string& line) {
   if (!line.empty() && line.back() == ',') out.emplace_back();
   return out;
 }
+
+// mm4 with a burst of 500 at t = 0, a transient the default warm-up removes (about 2,000
+// sessions), traced into d/t; its result JSON, after checking that something was dropped.
+ordered_json burst_run(const TempDir& d) {
+  const auto r = run_stepq({"simulate", source("scenarios/mm4.json"), "--sessions", "5000", "--set", "/arrivals/burst=500",
+                            "-q", "--trace", "t", "--json", "r.json"},
+                           d.path);
+  REQUIRE(r.status == 0);
+  auto j = ordered_json::parse(slurp(d / "r.json"));
+  REQUIRE(j["warmup"]["sessions_dropped"].get<std::uint64_t>() > 0);
+  return j;
+}
 }  // namespace
 
 TEST_CASE("csv: sessions.csv has a row per session, and after the warm-up its start-up gives the JSON p95", "[report][csv]") {
   TempDir d;
-  // A burst at t = 0 makes a transient that the default warm-up removes (about 2,000 sessions here).
-  auto r = run_stepq({"simulate", source("scenarios/mm4.json"), "--sessions", "5000", "--set", "/arrivals/burst=500", "-q",
-                      "--trace", "t", "--json", "r.json"},
-                     d.path);
-  REQUIRE(r.status == 0);
-  const auto j = ordered_json::parse(slurp(d / "r.json"));
+  const auto j = burst_run(d);
   const auto dropped = j["warmup"]["sessions_dropped"].get<std::uint64_t>();
-  REQUIRE(dropped > 0);
 
   std::istringstream in(slurp(d / "t/sessions.csv"));
   std::string line;
@@ -65,13 +71,8 @@ TEST_CASE("csv: after the warm-up, steps.csv's waits give the JSON's wait mean a
   // The waits warm-up removal takes back are remembered as floats (sim/world.cpp, kept()): the
   // quantiles must still be exactly those of the kept claims, the mean within 1e-6.
   TempDir d;
-  auto r = run_stepq({"simulate", source("scenarios/mm4.json"), "--sessions", "5000", "--set", "/arrivals/burst=500", "-q",
-                      "--trace", "t", "--json", "r.json"},
-                     d.path);
-  REQUIRE(r.status == 0);
-  const auto j = ordered_json::parse(slurp(d / "r.json"));
+  const auto j = burst_run(d);
   const auto dropped = j["warmup"]["sessions_dropped"].get<std::uint64_t>();
-  REQUIRE(dropped > 0);
   std::istringstream in(slurp(d / "t/steps.csv"));
   std::string line;
   std::getline(in, line);
