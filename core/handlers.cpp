@@ -26,6 +26,8 @@ Outcome run_handler(const StepContext& c, Services& s) {
   }
   // Not ready yet: go back to WAITING, holding no thread, until the next poll or try.
   if (r.ok && !r.ready) return Outcome::requeue(c.kind.poll ? c.kind.poll->interval_s : r.again_s);
+  if (!r.ok && r.give_up)
+    return Outcome::failed(c.kind.name + " failed (not retried: the answer would be the same): " + r.reason);
   if (!r.ok) return after_failure(c.kind, c.ref.attempt, std::move(r.reason));
   return Outcome::completed();
 }

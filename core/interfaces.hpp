@@ -55,6 +55,7 @@ struct OpResult {
   bool ready = true;     // poll: is the external thing ready yet? false elsewhere: try again later
   std::string reason;
   double again_s = 0;    // not ready, not a poll: WAITING this long before the next try
+  bool give_up = false;  // not ok: asking again cannot help (a 4xx answer): no further attempt
 };
 
 class Services {

@@ -191,7 +191,7 @@ OpResult as_op_result(const Outcome& o) {
   if (o.verdict == Outcome::Verdict::ok) return {};
   if (o.verdict == Outcome::Verdict::retry && o.retry_after_s)
     return {true, false, o.error, std::max(*o.retry_after_s, 0.001)};  // WAITING, no attempt spent
-  return {false, false, o.error, 0};
+  return {false, false, o.error, 0, o.verdict == Outcome::Verdict::fail};
 }
 
 }  // namespace stepq::http

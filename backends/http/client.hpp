@@ -57,9 +57,10 @@ struct Outcome {
 
 Outcome call(const Request& r);
 
-// What a step reports for an outcome that is not ok: `fail` fails the attempt (the kind's retry
-// policy applies); `retry` too, unless the server named a time, which becomes a wait of that
-// long without spending an attempt.
+// What a step reports for an outcome that is not ok: `fail` fails the step at once (give_up: no
+// further attempt, whatever the kind's retry policy); `retry` fails the attempt (the retry policy
+// applies), unless the server named a time, which becomes a wait of that long without spending
+// an attempt.
 OpResult as_op_result(const Outcome& o);
 
 // Percent-encodes all but RFC 3986's unreserved characters (for query values and form fields).
