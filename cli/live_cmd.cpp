@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -113,13 +114,29 @@ int do_submit(LiveCommands& l) {
   return kOk;
 }
 
+// What names the database for the platforms file's default instance: a SQLite file's absolute
+// path, a PostgreSQL URL without its password (the instance is printed in external names).
+std::string db_identity(const std::string& db) {
+  if (db.rfind("sqlite:", 0) == 0) {
+    std::string path = db.substr(7);
+    if (path.rfind("//", 0) == 0) path = path.substr(2);
+    std::error_code ec;
+    const auto abs = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+    return "sqlite:" + (ec ? path : abs.string());
+  }
+  const auto scheme = db.find("://"), at = db.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return db;
+  const auto colon = db.find(':', scheme + 3);
+  return colon < at ? db.substr(0, colon) + db.substr(at) : db;
+}
+
 int do_run(LiveCommands& l) {
   const Scenario sc = load(l);
   std::optional<live::Platforms> platforms;
   if (!l.platforms.empty()) {
     if (l.platform != "emulated")
       throw ScenarioError("--platforms " + l.platforms + ": the file names the platform; drop --platform " + l.platform);
-    platforms = live::load_platforms(l.platforms, sc);
+    platforms = live::load_platforms(l.platforms, sc, db_identity(l.db));
     l.platform = platforms->default_adapter;
   }
   if (l.platform != "emulated" && l.platform != "local")
@@ -149,7 +166,7 @@ int do_run(LiveCommands& l) {
   if (platforms) {
     const live::Platforms& p = *platforms;
     make = [&p, &sc, capacity](Clock& c) -> std::unique_ptr<Services> {
-      return live::route(p, sc, std::make_unique<ModelServices>(c, capacity),
+      return live::route(p, std::make_unique<ModelServices>(c, capacity),
                          p.uses("local") ? std::make_unique<local::LocalServices>(sc) : nullptr);
     };
   } else if (l.platform == "emulated") {

@@ -666,10 +666,9 @@ class Loader {
       if (polls == 0) n["steps"].fail("a session on a cluster needs a step of op \"poll\": it is Pending until admitted");
       if (deletes == 0)
         where.fail("a session on a cluster needs a release step of op \"delete\" to give its cores back");
-    } else if (deletes > 0) {
-      n["release"].fail("op \"delete\" gives back a cluster's cores, and this template has no \"session\" "
-                        "with a \"cluster\"");
     }
+    // Without a cluster a delete still has work to do: the session's compute lives outside the
+    // model (a container, a Skaha session) and its release gives that back.
     if (t.output_bytes > 0 && pushbacks == 0)
       where.fail("WriteGlobal items leave output (output_bytes) that a release step of op \"pushback\" must move");
     if (temp_space && cleanups == 0)

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake make pkg-config libsimgrid-dev libeigen3-dev libboost-dev libcli11-dev nlohmann-json3-dev catch2
           libsqlite3-dev libpq-dev postgresql sqlite3 time libcurl4-openssl-dev libssl-dev python3
           chromium        # chromium: the HTML report test opens reports in headless Chromium
-          docker-registry)  # a real OCI registry on 127.0.0.1 for the registry adapter's tests
+          docker-registry  # a real OCI registry on 127.0.0.1 for the registry adapter's tests
+          libxml2-dev      # the cavern adapter reads VOSpace's XML node documents with libxml2
+          podman runc busybox-static)  # real containers for the podman adapter (scripts/podman.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

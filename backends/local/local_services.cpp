@@ -98,9 +98,11 @@ LocalServices::LocalServices(const Scenario& sc) : root_(std::filesystem::absolu
   scenario_dir_ = dir.empty() ? std::filesystem::current_path() : std::filesystem::absolute(dir);
 }
 
-std::filesystem::path LocalServices::session_dir(std::uint64_t session) const {
-  return root_ / ("session-" + std::to_string(session));
+std::filesystem::path session_dir(const std::filesystem::path& root, std::uint64_t session) {
+  return root / ("session-" + std::to_string(session));
 }
+
+std::filesystem::path LocalServices::session_dir(std::uint64_t session) const { return local::session_dir(root_, session); }
 
 OpResult LocalServices::pull_image(const StepContext& c) {
   return guarded(c, [&]() -> OpResult {

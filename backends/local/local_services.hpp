@@ -58,6 +58,10 @@ class LocalServices final : public Services {
   std::filesystem::path root_, scenario_dir_;
 };
 
+// <root>/session-N: a session's directory, named by its database number. The podman adapter
+// bind-mounts the same directory into the session's containers.
+std::filesystem::path session_dir(const std::filesystem::path& root, std::uint64_t session);
+
 // Helpers, exposed for tests.
 // The executable a program name resolves to (PATH search for a bare name), or an error message.
 bool resolve_program(const std::string& program, std::string& path_or_error);

@@ -80,14 +80,14 @@ TEST_CASE("live platforms: a platforms file it cannot use exits 2 naming the fil
   const std::vector<Case> cases = {
       {R"({"kinds": {"image.pul": {"adapter": "registry"}}})", {"p.json: /kinds/image.pul: unknown key", "did you mean 'image.pull'"}},
       {R"({"kinds": {"image.pull": {"adapter": "regsitry"}}})", {"/kinds/image.pull/adapter: must be", "\"registry\""}},
-      {R"({"kinds": {"work": {"adapter": "registry", "url": "http://r"}}})", {"/kinds/work/adapter", "runs image steps"}},
+      {R"({"kinds": {"work": {"adapter": "registry", "url": "http://r"}}})", {"/kinds/work/adapter", "runs image kinds"}},
       {R"({"kinds": {"image.pull": {"adapter": "registry", "url": "ftp://r", "image": "a:1"}}})", {"/kinds/image.pull/url", "http://"}},
       {R"({"kinds": {"image.pull": {"adapter": "registry", "url": "http://r"}}})", {"/kinds/image.pull/image", "no image for template good"}},
       {R"({"kinds": {"image.pull": {"adapter": "registry", "url": "http://r", "image": "a", "username": "u",
            "password_env": "STEPQ_TEST_UNSET_PASSWORD"}}})", {"/kinds/image.pull/password_env", "STEPQ_TEST_UNSET_PASSWORD is not set"}},
       {R"({"kinds": {"work": {"adapter": "local"}}})", {"/kinds/work/adapter", "as /default"}},
       {R"({"default": "simulated"})", {"/default: must be \"emulated\" or \"local\""}},
-      {R"({"kinds": {"work": {"adapter": "emulated", "url": "http://r"}}})", {"/kinds/work/url", "only the \"registry\" adapter"}},
+      {R"({"kinds": {"work": {"adapter": "emulated", "url": "http://r"}}})", {"/kinds/work/url: unknown key"}},
       {R"({"kinds": {)", {"p.json: line 1"}},
   };
   for (const auto& c : cases) {
