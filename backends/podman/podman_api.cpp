@@ -55,7 +55,8 @@ Created create(const Connection& c, const CreateSpec& s) {
   for (const auto& [k, v] : s.env) env[k] = v;
   for (const auto& [k, v] : s.labels) labels[k] = v;
   for (const Mount& m : s.mounts)
-    mounts.push_back({{"destination", m.destination}, {"type", "bind"}, {"source", m.source}, {"options", {"rbind", "rw"}}});
+    mounts.push_back(
+        {{"destination", m.destination}, {"type", "bind"}, {"source", m.source}, {"options", {"rbind", "rw"}}});
   body["env"] = env;
   body["labels"] = labels;
   body["mounts"] = mounts;
