@@ -82,12 +82,12 @@ demo() {
   cd "$work"
   set -x
   "$root/build/stepq" live init --db sqlite:stepq.db
-  "$root/build/stepq" live submit "$root/scenarios/podman-demo.json" --db sqlite:stepq.db
+  "$root/build/stepq" live submit "$root/scenarios/podman-demo.json" --db sqlite:stepq.db --sessions 20
   "$root/build/stepq" live run "$root/scenarios/podman-demo.json" --db sqlite:stepq.db \
     --platforms platforms.json --until-idle
   "$root/build/stepq" live status --db sqlite:stepq.db
   { set +x; } 2>/dev/null
-  echo "session outputs (written inside the containers): $work/stepq-sessions/session-*/out.txt"
+  echo "session outputs (written inside the containers): $work/stepq-sessions/session-*/brightest.txt"
 }
 
 case $cmd in
