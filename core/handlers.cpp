@@ -29,7 +29,9 @@ Outcome run_handler(const StepContext& c, Services& s) {
   if (!r.ok && r.give_up)
     return Outcome::failed(c.kind.name + " failed (not retried: the answer would be the same): " + r.reason);
   if (!r.ok) return after_failure(c.kind, c.ref.attempt, std::move(r.reason));
-  return Outcome::completed();
+  Outcome done = Outcome::completed();
+  done.reason = std::move(r.reason);  // what a completed call found (an image's digest): the execution log keeps it
+  return done;
 }
 
 }  // namespace stepq

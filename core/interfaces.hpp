@@ -53,7 +53,7 @@ struct StepContext {
 struct OpResult {
   bool ok = true;
   bool ready = true;     // poll: is the external thing ready yet? false elsewhere: try again later
-  std::string reason;
+  std::string reason;    // not ok: why; ok and ready: what it found, for the execution log
   double again_s = 0;    // not ready, not a poll: WAITING this long before the next try
   bool give_up = false;  // not ok: asking again cannot help (a 4xx answer): no further attempt
 };

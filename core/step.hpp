@@ -24,7 +24,7 @@ struct Outcome {
   Type type = Type::completed;
   double delay_s = 0;          // wait: READY again no sooner than now + delay_s
   bool next_attempt = false;   // wait after a failure (a retry) rather than a poll or re-check
-  std::string reason;          // failed / retry: why
+  std::string reason;          // failed / retry: why; completed: what it found, if anything
 
   static Outcome completed() { return {}; }
   static Outcome failed(std::string why) { return {Type::failed, 0, false, std::move(why)}; }

@@ -517,7 +517,9 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
     const std::string reason = o.reason;
     switch (o.type) {
       case Outcome::Type::completed: {
-        auto r = c.run("complete", sql::kComplete, Params().add(s.id).add(s.fence).add(scale_));
+        Params p = Params().add(s.id).add(s.fence).add(scale_);
+        if (reason.empty()) p.null(); else p.add(reason);
+        auto r = c.run("complete", sql::kComplete, p);
         ready = made_ready(kinds_in(r, 1));
         if (r.rows() > 0 && !r.null(0, 2)) waiting_until = r.f64(0, 2);  // a release waits for the session's end
         return r.rows() > 0 && r.i64(0, 0) == 1;

@@ -49,7 +49,8 @@ inline constexpr const char* kClaimedByToken =
 // counts steps_left down and the last one starts the session: COMPLETED at once, or, when release
 // steps follow (release_from), its release roots WAITING until it has run run_s from Running
 // ($3 = wall seconds per scenario second; `rel`); a release step counts release_left down and
-// the last one ends the session as its outcome says. Returns (applied, kinds made READY, the
+// the last one ends the session as its outcome says; $4: what the step found (the execution's
+// reason, or NULL). Returns (applied, kinds made READY, the
 // release's not-before when it waits). It does not NOTIFY: a commit that notifies holds a global
 // lock through its WAL flush, so notifying completions commit one at a time (seen: 12 of 32
 // backends waiting on it, 530 steps/s). PgStore sends the notifications afterwards, batched.
@@ -90,7 +91,7 @@ rel AS (
   RETURNING r.kind, r.phase, r.not_before),
 x AS (
   UPDATE execution SET ended_at = coalesce((SELECT finished_at FROM f), stepq_now()),
-    outcome = CASE WHEN EXISTS (SELECT 1 FROM f) THEN 'completed' ELSE 'lost' END
+    outcome = CASE WHEN EXISTS (SELECT 1 FROM f) THEN 'completed' ELSE 'lost' END, reason = $4::text
   WHERE step = $1 AND fence = $2 AND ended_at IS NULL),
 r AS (SELECT kind FROM a WHERE phase = 2 AND deps_left = 0 UNION SELECT kind FROM rel WHERE phase = 2),
 w AS (SELECT min(not_before) AS due FROM rel WHERE phase = 1)

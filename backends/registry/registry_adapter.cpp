@@ -13,7 +13,11 @@ class RegistryServices final : public live::AdapterServices {
 
   OpResult pull_image(const StepContext& c) override {
     const auto [name, ref] = split_image(images_[c.ref.tmpl]);
-    return http::as_op_result(inspect(s_, name, ref).outcome);
+    const Inspected in = inspect(s_, name, ref);
+    OpResult r = http::as_op_result(in.outcome);
+    if (r.ok && r.ready && in.image)  // recorded in the execution log: which image, how big
+      r.reason = name + ":" + ref + " " + in.image->digest + ", " + std::to_string(in.image->image_bytes) + " bytes";
+    return r;
   }
 
  private:

@@ -55,6 +55,9 @@ TEST_CASE("live platforms: the image kind asks a real registry: sessions whose i
   CHECK(db.count("SELECT count(*) FROM session s JOIN template t ON t.id = s.template "
                  "WHERE t.name = 'missing' AND s.phase = 'FAILED' AND s.reason LIKE '%HTTP 404%' "
                  "AND s.reason LIKE '%no such image: skaha/notebook:9.9%'") == missing);
+  // Each completed image step's execution records the digest and size the registry gave.
+  CHECK(db.count("SELECT count(*) FROM execution e JOIN kind k ON k.id = e.kind WHERE k.name = 'image.pull' "
+                 "AND e.outcome = 'completed' AND e.reason LIKE 'skaha/notebook:1.2 sha256:%, % bytes'") == good);
   // The registry was asked: its work steps ran only for the sessions whose image exists.
   CHECK(db.count("SELECT count(*) FROM step st JOIN kind k ON k.id = st.kind WHERE k.name = 'work' AND st.phase = 4") == good);
 
