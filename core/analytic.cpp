@@ -144,9 +144,9 @@ class Model {
     // time alone on the link / (1 − the link's utilisation).
     for (const auto& l : sc.platform.links) link_load_.push_back({l.name, 0.0, l.bandwidth_Bps});
     auto link_of = [&](const KindSpec& ks) -> int {
-      if (!ks.transfer) return -1;
-      const LinkSpec* l = sc.link_between(ks.transfer->from, ks.transfer->to);
-      return l ? static_cast<int>(l - sc.platform.links.data()) : -1;
+      if (!ks.transfer || ks.transfer->from.empty()) return -1;
+      const int r = sc.platform.route_between(ks.transfer->from, ks.transfer->to);
+      return r >= 0 ? sc.platform.routes[r].links.front() : -1;
     };
     auto copied = [&](const PlanStep& ps) { return !(sc.kinds[ps.kind].op == Op::data && ps.mount == Mount::read_only); };
     for (std::size_t t = 0; t < sc.templates.size(); ++t)

@@ -4,6 +4,7 @@
 //   Clock    — time, sleeping, and waiting for work (simulated time, or the wall clock)
 //   Services — the external operations a handler calls (simulated costs, emulated, or real)
 //   Capacity — the clusters and storage quotas behind a modelled platform (simulator, emulated)
+//   Transfers — the network behind a modelled platform: shared links, FTS caps, async rules (simulator)
 //
 // Code running under SimGrid must block only through Clock, never std::mutex or
 // std::this_thread: actors share one OS thread.
@@ -97,6 +98,22 @@ class Capacity {
   virtual bool reserve(const StepContext& c) = 0;
   // cleanup: gives back the session's WriteTemp reservations. Idempotent.
   virtual void free_temp(const StepContext& c) = 0;
+};
+
+// The network behind a modelled platform: routes of links that concurrent transfers share, each
+// link with an optional cap on active transfers (FTS's max_active; the others wait first come,
+// first served at the link). Without one, ModelServices sleeps a transfer's time alone.
+class Transfers {
+ public:
+  virtual ~Transfers() = default;
+  // Moves `bytes` over route `route` (PlatformSpec::routes) now, holding the calling thread.
+  virtual void transfer(const StepContext& c, int route, double bytes) = 0;
+  // An asynchronous rule for the context's step: its bytes start to move `delay_s` from now and
+  // no thread waits for them.
+  virtual void start_rule(const StepContext& c, int route, double bytes, double delay_s) = 0;
+  // Has the rule step `step` of the context's session started finished moving its bytes? True
+  // when it started none (a local replica, an absent copy).
+  virtual bool rule_done(const StepContext& c, int step) = 0;
 };
 
 // What the worker loop reports; the simulator's statistics and the live log implement it.

@@ -117,7 +117,7 @@ std::string hint(std::string_view word, const std::vector<std::string>& candidat
   if (candidates.empty()) return "; none are declared";
   std::string list;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
-    if (i == 10) {
+    if (i == 12) {  // the longest list of allowed keys (a template step's) fits
       list += ", ...";
       break;
     }

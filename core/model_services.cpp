@@ -1,6 +1,7 @@
 #include "model_services.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "rng.hpp"
 #include "scenario.hpp"
@@ -8,20 +9,37 @@
 namespace stepq {
 
 OpResult ModelServices::operate(const StepContext& c) {
+  if (c.scenario.absent(c.step, c.session_key)) return {true, true, "absent: this session has fewer copies"};
   Stream rng = step_stream(c.session_key, c.ref.step, c.ref.attempt);
   const Dist& d = c.step.service_s ? *c.step.service_s : c.kind.service_s;
   // Draw both numbers before sleeping, so the failure draw never depends on timing.
   const double service = d.sample(rng);
   const bool fails = rng.uniform() < c.kind.retry.failure_probability;
   if (service > 0) clock_.sleep_for(service);
+  OpResult done;
   const bool copied = !(c.kind.op == Op::data && c.step.mount == Mount::read_only);  // ReadOnly: linked
-  if (c.kind.transfer && c.step.bytes > 0 && copied) transfer(c, c.step.bytes);
+  Scenario::Source src;
+  if (c.kind.transfer && copied) {
+    src = c.scenario.source(c.ref.tmpl, c.ref.step, c.session_key);
+    if (src.route < 0) done.reason = "local replica at " + src.host + ": located and bind-mounted read-only";
+    else if (!c.kind.rule && src.bytes > 0) move(c, src.route, src.bytes);
+  }
   if (fails) {
     char why[96];
     std::snprintf(why, sizeof why, "sampled failure (failure_probability %g)", c.kind.retry.failure_probability);
     return {false, false, why};
   }
-  return {};
+  if (c.kind.rule && src.route >= 0 && src.bytes > 0) {  // the rule is accepted; its bytes move later
+    if (!transfers_) throw std::logic_error("a rule needs a platform that models transfers");
+    Stream delay = step_stream(c.session_key, c.ref.step, c.ref.attempt, Purpose::rule);
+    transfers_->start_rule(c, src.route, src.bytes, c.kind.rule->delay_s.sample(delay));
+  }
+  return done;
+}
+
+void ModelServices::move(const StepContext& c, int route, double bytes) {
+  if (transfers_) transfers_->transfer(c, route, bytes);
+  else clock_.sleep_for(c.scenario.platform.routes[route].time_alone(bytes));
 }
 
 OpResult ModelServices::poll(const StepContext& c) {
@@ -32,6 +50,12 @@ OpResult ModelServices::poll(const StepContext& c) {
   const double ready_after = c.kind.poll->ready_after_s.sample(ready_rng);
   OpResult r = operate(c);  // the status call itself
   if (!r.ok) return r;
+  if (c.kind.poll->watch_rules) {  // ready when every rule it waits for has moved its bytes
+    for (int p : c.scenario.templates[c.ref.tmpl].preds(c.ref.step))
+      if (c.scenario.kinds[c.scenario.templates[c.ref.tmpl].steps[p].kind].rule && !transfers_->rule_done(c, p))
+        r.ready = false;
+    return r;
+  }
   if (!c.scenario.templates[c.ref.tmpl].clustered()) {
     r.ready = clock_.now() >= c.ref.activated_at + ready_after;
     return r;
@@ -80,11 +104,6 @@ OpResult ModelServices::cleanup(const StepContext& c) {
   OpResult r = operate(c);
   if (r.ok && capacity_) capacity_->free_temp(c);
   return r;
-}
-
-void ModelServices::transfer(const StepContext& c, double bytes) {
-  if (const LinkSpec* l = c.scenario.link_between(c.kind.transfer->from, c.kind.transfer->to))
-    clock_.sleep_for(l->latency_s + bytes / l->bandwidth_Bps);
 }
 
 }  // namespace stepq

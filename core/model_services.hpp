@@ -5,6 +5,8 @@
 // attempt), so both modes see the same workload. The clusters and storage quotas are a Capacity:
 // launch submits the session's request, poll sees it Pending until admitted and Running
 // `ready_after_s` later, delete gives the cores back, storage reserves space, cleanup frees it.
+// A transfer item copies from the replica Scenario::source picks (none when one is local); a
+// kind with a `rule` only submits it, and a poll that watches rules is ready when they are done.
 #pragma once
 #include "interfaces.hpp"
 
@@ -12,8 +14,10 @@ namespace stepq {
 
 class ModelServices : public Services {
  public:
-  // `capacity` may be null for scenarios without clusters or storage areas.
-  ModelServices(Clock& clock, Capacity* capacity) : clock_(clock), capacity_(capacity) {}
+  // `capacity` may be null for scenarios without clusters or storage areas; `transfers` for
+  // scenarios without rules (transfers then take their time alone: no sharing, no FTS cap).
+  ModelServices(Clock& clock, Capacity* capacity, Transfers* transfers = nullptr)
+      : clock_(clock), capacity_(capacity), transfers_(transfers) {}
 
   OpResult pull_image(const StepContext& c) override { return operate(c); }
   OpResult allocate_storage(const StepContext& c) override;
@@ -26,14 +30,13 @@ class ModelServices : public Services {
   OpResult pushback(const StepContext& c) override { return operate(c); }
 
  protected:
-  // Moves bytes between two platform hosts. The simulator shares link bandwidth (SimGrid);
-  // the default sleeps latency + bytes/bandwidth.
-  virtual void transfer(const StepContext& c, double bytes);
   Clock& clock_;
   Capacity* capacity_;
+  Transfers* transfers_;
 
  private:
   OpResult operate(const StepContext& c);
+  void move(const StepContext& c, int route, double bytes);  // on the calling thread
 };
 
 }  // namespace stepq

@@ -29,6 +29,13 @@ struct LocalStep {
 //   WriteGlobal as WriteLocal, and the item's output_bytes are pushed back at release
 enum class Mount { read_only, write_temp, write_local, write_global };
 
+// Where a dataset has replicas: one set of hosts, or one of several sets drawn per session with
+// probability ∝ weight ("at the site with probability 0.6, else at these two").
+struct ReplicaChoice {
+  double weight = 1;
+  std::vector<std::string> hosts;
+};
+
 struct PlanStep {
   std::string id;
   int kind = -1;
@@ -40,6 +47,12 @@ struct PlanStep {
   Mount mount = Mount::write_local;    // storage and data items
   int area = -1;                       // storage: the platform's storage area it reserves `bytes` in
   double output_bytes = 0;             // data, WriteGlobal: pushed back at release
+  std::optional<Dist> bytes_dist;      // transfer items: a size drawn per session (`bytes` is its mean)
+  std::vector<ReplicaChoice> replicas; // transfer items: overrides the kind's (scenario.hpp)
+  // An item written once with `"count"` is copies first_copy, first_copy + 1, …; copy ≥ the
+  // count drawn for a session is absent from it (Scenario::absent).
+  std::optional<Dist> count;
+  int first_copy = -1, copy = 0;
 };
 
 struct Plan {

@@ -27,6 +27,10 @@ enum class Purpose : std::uint64_t {
   user = 6,     // which user a session belongs to
   request = 7,  // the cores and memory it asks of its cluster
   run = 8,      // how long it runs once Running
+  bytes = 9,    // a transfer item's size, when it is a distribution
+  replica = 10, // which replica set a transfer item has
+  count = 11,   // how many copies of an item with a count a session has
+  rule = 12,    // an asynchronous rule's delay before its bytes move
 };
 
 class Stream {

@@ -91,10 +91,57 @@ int Scenario::template_for(std::uint64_t index) const {
   return t;
 }
 
-const LinkSpec* Scenario::link_between(std::string_view from, std::string_view to) const {
-  for (const auto& l : platform.links)
-    if ((l.from == from && l.to == to) || (l.from == to && l.to == from)) return &l;
-  return nullptr;
+int PlatformSpec::route_between(std::string_view a, std::string_view b) const {
+  for (std::size_t i = 0; i < routes.size(); ++i)
+    if ((routes[i].from == a && routes[i].to == b) || (routes[i].from == b && routes[i].to == a))
+      return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+const std::vector<ReplicaChoice>& replicas_of(const KindSpec& k, const PlanStep& step) {
+  return step.replicas.empty() ? k.transfer->replicas : step.replicas;
+}
+}  // namespace
+
+Scenario::Source Scenario::source(int tmpl, int step_no, std::uint64_t key) const {
+  const PlanStep& step = templates[tmpl].steps[step_no];
+  const KindSpec& k = kinds[step.kind];
+  Source src;
+  src.bytes = step.bytes;
+  if (step.bytes_dist) {
+    Stream r = step_stream(key, step_no, 0, Purpose::bytes);
+    src.bytes = step.bytes_dist->sample(r);
+  }
+  if (!k.transfer) return src;
+  const auto& choices = replicas_of(k, step);
+  std::vector<std::string> hosts = {k.transfer->from};
+  if (!choices.empty()) {
+    std::size_t pick = 0;
+    if (choices.size() > 1) {
+      double total = 0;
+      for (const auto& c : choices) total += c.weight;
+      Stream r = step_stream(key, step_no, 0, Purpose::replica);
+      const double u = r.uniform() * total;
+      double cum = 0;
+      while (pick + 1 < choices.size() && u >= (cum += choices[pick].weight)) ++pick;
+    }
+    hosts = choices[pick].hosts;
+  }
+  double best = 0;
+  for (const auto& h : hosts) {
+    if (h == k.transfer->to) return {-1, h, src.bytes};  // a local replica: located, not copied
+    const int r = platform.route_between(h, k.transfer->to);
+    const double t = platform.routes[r].time_alone(src.bytes);
+    if (src.route < 0 || t < best) src.route = r, src.host = h, best = t;
+  }
+  return src;
+}
+
+bool Scenario::absent(const PlanStep& step, std::uint64_t key) const {
+  if (!step.count) return false;
+  Stream r = step_stream(key, step.first_copy, 0, Purpose::count);
+  return step.copy >= static_cast<int>(std::lround(step.count->sample(r)));
 }
 
 double Scenario::prepare_cost(const PlanStep& step) const {
@@ -102,10 +149,28 @@ double Scenario::prepare_cost(const PlanStep& step) const {
   if (k.prepare_cost_s) return *k.prepare_cost_s;
   double c = (step.service_s ? *step.service_s : k.service_s).mean();
   const bool copied = !(k.op == Op::data && step.mount == Mount::read_only);  // ReadOnly: linked, not copied
-  if (k.transfer && step.bytes > 0 && copied)
-    if (const LinkSpec* l = link_between(k.transfer->from, k.transfer->to))
-      c += l->latency_s + step.bytes / l->bandwidth_Bps;
-  if (k.poll) c += k.poll->ready_after_s.mean();
+  if (k.transfer && step.bytes > 0 && copied) {
+    // Each replica set weighted by its probability; within a set, the fastest route (a local
+    // replica costs nothing to move).
+    const auto& choices = replicas_of(k, step);
+    const std::vector<ReplicaChoice> only_from = {{1, {k.transfer->from}}};
+    double total = 0, moved = 0;
+    for (const auto& ch : choices.empty() ? only_from : choices) {
+      double best = -1;
+      for (const auto& h : ch.hosts) {
+        if (h == k.transfer->to) {
+          best = 0;
+          break;
+        }
+        const double t = platform.routes[platform.route_between(h, k.transfer->to)].time_alone(step.bytes);
+        if (best < 0 || t < best) best = t;
+      }
+      if (best > 0 && k.rule) best += k.rule->delay_s.mean();  // a rule is made only to copy
+      total += ch.weight, moved += ch.weight * best;
+    }
+    c += moved / total;
+  }
+  if (k.poll && !k.poll->watch_rules) c += k.poll->ready_after_s.mean();
   return c;
 }
 

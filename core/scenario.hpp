@@ -34,10 +34,23 @@ struct RetrySpec {
 struct PollSpec {
   double interval_s = 5;  // WAITING between polls; no thread held
   Dist ready_after_s;     // how long after the step first becomes READY the external thing is ready
+  // `"watch": "rules"`: ready when the transfers (Rucio rules) its data predecessors started are
+  // done, not after ready_after_s.
+  bool watch_rules = false;
 };
 
 struct TransferSpec {
-  std::string from, to;  // platform hosts; `bytes` of each step move from → to
+  std::string from, to;  // platform hosts; `bytes` of each step move from → to (from: "" with replicas)
+  // Where the kind's items have replicas, when the step does not say; empty: at `from`. A replica
+  // at `to` is local: located and bind-mounted, nothing moves. Else the fastest route copies.
+  std::vector<ReplicaChoice> replicas;
+};
+
+// Asynchronous staging, as SRCNet does it: the data step only submits a rule (its service time is
+// the API call); the bytes start to move `delay_s` later (the judge and the conveyor's cycles)
+// with no worker thread waiting, and a poll kind with `"watch": "rules"` sees when they are done.
+struct RuleSpec {
+  Dist delay_s;
 };
 
 struct KindSpec {
@@ -48,6 +61,7 @@ struct KindSpec {
   RetrySpec retry;
   std::optional<PollSpec> poll;
   std::optional<TransferSpec> transfer;
+  std::optional<RuleSpec> rule;          // data kinds: submit a rule instead of moving the bytes
   std::optional<double> prepare_cost_s;  // the broker's own (hard-coded) estimate, if it differs
 };
 
@@ -57,10 +71,24 @@ struct PoolSpec {
   std::vector<int> kinds;
 };
 
+// A network link. With `from` and `to` it is also the route between those hosts; without, it is
+// a hop of declared routes. `max_active` is FTS's cap on transfers active on the link at once
+// (0: none); the others wait first come, first served at the link.
 struct LinkSpec {
   std::string name, from, to;
   double bandwidth_Bps = 0;
   double latency_s = 0;
+  int max_active = 0;
+};
+
+// The links bytes cross between two hosts, in order (both directions). Every pair that can
+// exchange bytes has one: the declared routes, and a link with from/to as a route of one hop.
+struct RouteSpec {
+  std::string from, to;
+  std::vector<int> links;  // indices into PlatformSpec::links
+  double latency_s = 0;       // summed over the hops
+  double bottleneck_Bps = 0;  // the slowest hop's bandwidth
+  double time_alone(double bytes) const { return latency_s + bytes / bottleneck_Bps; }
 };
 
 // A cluster behind the broker (a Skaha deployment's Kubernetes nodes). Sessions wait Pending
@@ -100,10 +128,12 @@ struct StorageArea {
 struct PlatformSpec {
   std::vector<std::string> hosts;
   std::vector<LinkSpec> links;
+  std::vector<RouteSpec> routes;
   std::vector<ClusterSpec> clusters;
   std::vector<StorageArea> areas;
   std::string local_root = "stepq-sessions";  // `local` platform: session directories go here
   int cluster_index(std::string_view name) const;  // -1 if absent
+  int route_between(std::string_view a, std::string_view b) const;  // either direction; -1 if none
 };
 
 // What a session asks of its cluster and how long it runs once Running (then it ends and its
@@ -181,7 +211,19 @@ struct Scenario {
   // time plus transfer time at the link's bandwidth (none for a ReadOnly data item: it is
   // linked, not copied) plus, for polls, the mean ready time.
   double prepare_cost(const PlanStep& step) const;
-  const LinkSpec* link_between(std::string_view from, std::string_view to) const;
+  // Where step `step` of template `tmpl` copies its bytes from, for session `key`
+  // (rng.hpp session_key): the route of the replica that is fastest alone, or -1 when a replica
+  // is local (nothing to move), and the bytes it moves (a size drawn per session). The same in
+  // both modes: it depends only on the session's streams.
+  struct Source {
+    int route = -1;
+    std::string host;  // the replica chosen (the local one when route is -1)
+    double bytes = 0;
+  };
+  Source source(int tmpl, int step, std::uint64_t key) const;
+  // A step of an item with a `count` that this session does not have (its copy number is at or
+  // beyond the count drawn for it): it completes at once, costing nothing.
+  bool absent(const PlanStep& step, std::uint64_t key) const;
 };
 
 }  // namespace stepq

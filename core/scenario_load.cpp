@@ -278,7 +278,7 @@ class Loader {
 
   void platform(const Node& n) {
     if (!n.present()) return;
-    n.object({"hosts", "links", "local", "clusters", "storage"});
+    n.object({"hosts", "links", "routes", "local", "clusters", "storage"});
     if (const Node loc = n["local"]; loc.present()) {
       loc.object({"root"});
       if (loc["root"].present()) sc_.platform.local_root = loc["root"].name();
@@ -287,28 +287,76 @@ class Loader {
     if (const Node a = n["storage"]; a.present()) storage_areas(a);
     auto& hosts = sc_.platform.hosts;
     const Node h = n["hosts"];
-    if (!h.present() && !n["links"].present()) return;  // no network to model
+    if (!h.present() && !n["links"].present()) {
+      if (n["routes"].present()) n["routes"].fail("routes are made of /platform/links, and there are none");
+      return;  // no network to model
+    }
     for (std::size_t i = 0, size = h.array("an array of host names"); i < size; ++i) {
       const std::string name = h[i].name();
       if (std::find(hosts.begin(), hosts.end(), name) != hosts.end()) h[i].fail("host '" + name + "' is declared twice");
       hosts.push_back(name);
     }
     const Node l = n["links"];
-    if (!l.present()) return;
+    if (!l.present()) {
+      if (n["routes"].present()) n["routes"].fail("routes are made of /platform/links, and there are none");
+      return;
+    }
+    auto& routes = sc_.platform.routes;
     for (std::size_t i = 0, size = l.array(); i < size; ++i) {
       const Node link = l[i];
-      link.object({"name", "from", "to", "bandwidth_MBps", "latency_s"});
+      link.object({"name", "from", "to", "bandwidth_MBps", "latency_s", "max_active"});
       LinkSpec s;
       s.name = link["name"].name();
       for (const auto& other : sc_.platform.links)
         if (other.name == s.name) link["name"].fail("link '" + s.name + "' is declared twice");
-      s.from = hosts[link["from"].reference(hosts, "host")];
-      s.to = hosts[link["to"].reference(hosts, "host")];
-      if (sc_.link_between(s.from, s.to))
-        link.fail("a link between '" + s.from + "' and '" + s.to + "' is already declared");
+      if (link["from"].present() != link["to"].present())
+        link.fail("give both \"from\" and \"to\" (a link that is a route of its own) or neither (a hop of "
+                  "/platform/routes)");
       s.bandwidth_Bps = link["bandwidth_MBps"].positive() * 1e6;
       s.latency_s = or_default(link["latency_s"], &Node::non_negative, s.latency_s);
+      if (const Node m = link["max_active"]; m.present()) s.max_active = m.positive_int();
+      const int index = static_cast<int>(sc_.platform.links.size());
+      if (link["from"].present()) {
+        s.from = hosts[link["from"].reference(hosts, "host")];
+        s.to = hosts[link["to"].reference(hosts, "host")];
+        if (s.from == s.to) link["to"].fail("a link joins two different hosts (got '" + s.to + "' twice)");
+        if (sc_.platform.route_between(s.from, s.to) >= 0)
+          link.fail("a link between '" + s.from + "' and '" + s.to + "' is already declared");
+        routes.push_back({s.from, s.to, {index}, s.latency_s, s.bandwidth_Bps});
+      }
       sc_.platform.links.push_back(s);
+    }
+    const Node r = n["routes"];
+    if (!r.present()) return;
+    std::vector<std::string> link_names;
+    for (const auto& x : sc_.platform.links) link_names.push_back(x.name);
+    const std::string what = "an array of routes {\"from\": HOST, \"to\": HOST, \"links\": [LINK, ...]}";
+    for (std::size_t i = 0, size = r.array(what); i < size; ++i) {
+      const Node route = r[i];
+      route.object({"from", "to", "links"});
+      RouteSpec rs;
+      rs.from = hosts[route["from"].reference(hosts, "host")];
+      rs.to = hosts[route["to"].reference(hosts, "host")];
+      if (rs.from == rs.to) route["to"].fail("a route joins two different hosts (got '" + rs.to + "' twice)");
+      if (const int other = sc_.platform.route_between(rs.from, rs.to); other >= 0)
+        route.fail("'" + rs.from + "' and '" + rs.to + "' are already joined (" +
+                   (routes[other].links.size() == 1 && sc_.platform.links[routes[other].links[0]].from == routes[other].from
+                        ? "by link '" + sc_.platform.links[routes[other].links[0]].name + "'"
+                        : std::string("by an earlier route")) +
+                   "): a pair of hosts has one route");
+      const Node hops = route["links"];
+      const std::size_t m = hops.array("a non-empty array of link names (/platform/links)");
+      if (m == 0) hops.expected("a non-empty array of link names (/platform/links)");
+      for (std::size_t j = 0; j < m; ++j) {
+        const int k = hops[j].reference(link_names, "link");
+        if (std::find(rs.links.begin(), rs.links.end(), k) != rs.links.end())
+          hops[j].fail("link '" + link_names[k] + "' is listed twice");
+        rs.links.push_back(k);
+        const LinkSpec& hop = sc_.platform.links[k];
+        rs.latency_s += hop.latency_s;
+        rs.bottleneck_Bps = j == 0 ? hop.bandwidth_Bps : std::min(rs.bottleneck_Bps, hop.bandwidth_Bps);
+      }
+      routes.push_back(rs);
     }
   }
 
@@ -367,6 +415,40 @@ class Loader {
     }
   }
 
+  // "replicas": [HOST, ...] (one set) or [{"weight": W, "hosts": [HOST, ...]}, ...] (one set drawn
+  // per session). Every host must reach `to`, where a replica is local.
+  std::vector<ReplicaChoice> replicas(const Node& n, const std::string& to) const {
+    const std::string what = "a non-empty array of hosts, or of {\"weight\", \"hosts\"} choices";
+    const std::size_t size = n.array(what);
+    if (size == 0) n.expected(what);
+    const auto& hosts = sc_.platform.hosts;
+    const auto host_list = [&](const Node& list, std::vector<std::string>& out) {
+      for (std::size_t i = 0, m = list.array("a non-empty array of hosts"); i < m; ++i) {
+        const std::string h = hosts[list[i].reference(hosts, "host")];
+        if (std::find(out.begin(), out.end(), h) != out.end()) list[i].fail("host '" + h + "' is listed twice");
+        if (h != to && sc_.platform.route_between(h, to) < 0)
+          list[i].fail("no link or route from '" + h + "' to '" + to + "' (where the data goes) in /platform/links "
+                       "or /platform/routes");
+        out.push_back(h);
+      }
+      if (out.empty()) list.expected("a non-empty array of hosts");
+    };
+    std::vector<ReplicaChoice> out;
+    if (n[0].json().is_string()) {
+      out.emplace_back();
+      host_list(n, out.back().hosts);
+      return out;
+    }
+    for (std::size_t i = 0; i < size; ++i) {
+      n[i].object({"weight", "hosts"}, "{\"weight\", \"hosts\"} (or write every entry as a host name)");
+      ReplicaChoice c;
+      c.weight = n[i]["weight"].positive();
+      host_list(n[i]["hosts"], c.hosts);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
   void kinds(const Node& n, bool pooled) {
     const std::string what = "an object of step kinds, name -> {\"service_s\", ...}";
     if (!n.present() || !n.json().is_object()) n.expected(what);
@@ -376,7 +458,7 @@ class Loader {
   }
 
   KindSpec kind(const Node& n, const std::string& name, bool pooled) {
-    n.object({"op", "threads", "service_s", "retry", "poll", "transfer", "prepare_cost_s"});
+    n.object({"op", "threads", "service_s", "retry", "poll", "transfer", "rule", "prepare_cost_s"});
     KindSpec k;
     k.name = name;
     const Node poll = n["poll"];
@@ -407,9 +489,20 @@ class Loader {
 
     const std::string op_is = " (this kind's op is \"" + std::string(to_string(k.op)) + "\")";
     if (k.op == Op::poll) {
-      if (!poll.present()) poll.fail("required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} (missing)");
-      poll.object({"interval_s", "ready_after_s"});
-      k.poll = PollSpec{poll["interval_s"].positive(), dist(poll["ready_after_s"])};
+      if (!poll.present())
+        poll.fail("required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} or {\"interval_s\": ..., "
+                  "\"watch\": \"rules\"} (missing)");
+      poll.object({"interval_s", "ready_after_s", "watch"});
+      PollSpec ps{poll["interval_s"].positive(), Dist::constant(0)};
+      if (const Node w = poll["watch"]; w.present()) {
+        w.choice({"rules"});
+        ps.watch_rules = true;
+        if (poll["ready_after_s"].present())
+          poll["ready_after_s"].fail("not with \"watch\": \"rules\": the rules' transfers decide when it is ready");
+      } else {
+        ps.ready_after_s = dist(poll["ready_after_s"]);
+      }
+      k.poll = ps;
     } else if (poll.present()) {
       poll.fail("only allowed with op \"poll\"" + op_is);
     }
@@ -419,12 +512,28 @@ class Loader {
     if (const Node t = n["transfer"]; t.present()) {
       if (k.op != Op::data && k.op != Op::work && k.op != Op::pushback)
         t.fail("only allowed with op \"data\", \"pushback\" or \"work\"" + op_is);
-      t.object({"from", "to"});
+      t.object({"from", "to", "replicas"});
       const auto& hosts = sc_.platform.hosts;
-      TransferSpec ts{hosts[t["from"].reference(hosts, "host")], hosts[t["to"].reference(hosts, "host")]};
-      if (!sc_.link_between(ts.from, ts.to))
-        t.fail("no link between '" + ts.from + "' and '" + ts.to + "' in /platform/links");
+      TransferSpec ts;
+      const Node r = t["replicas"];
+      if (r.present() && t["from"].present()) t["from"].fail("give \"from\" or \"replicas\", not both");
+      if (!r.present()) ts.from = hosts[t["from"].reference(hosts, "host")];
+      ts.to = hosts[t["to"].reference(hosts, "host")];
+      if (r.present()) {
+        if (k.op != Op::data) r.fail("only for op \"data\": where the datasets have replicas" + op_is);
+        ts.replicas = replicas(r, ts.to);
+      } else {
+        if (ts.from == ts.to) t["to"].fail("the same host as \"from\" ('" + ts.to + "'): nothing would move");
+        if (sc_.platform.route_between(ts.from, ts.to) < 0)
+          t.fail("no link or route between '" + ts.from + "' and '" + ts.to + "' in /platform/links or /platform/routes");
+      }
       k.transfer = ts;
+    }
+    if (const Node r = n["rule"]; r.present()) {
+      if (k.op != Op::data || !k.transfer)
+        r.fail("only for op \"data\" kinds with a \"transfer\": the rule moves their bytes" + op_is);
+      r.object({"delay_s"});
+      k.rule = RuleSpec{r["delay_s"].present() ? dist(r["delay_s"]) : Dist::constant(0)};
     }
 
     if (const Node p = n["prepare_cost_s"]; p.present()) k.prepare_cost_s = p.non_negative();
@@ -503,20 +612,26 @@ class Loader {
     const std::size_t released = release.present() ? release.array("an array of release steps {\"id\", \"kind\", ...}") : 0;
     auto node_of = [&](std::size_t i) { return i < size ? steps[i] : release[i - size]; };
 
-    // Ids first, so that "after" may name any step of its group, earlier or later.
+    // Ids first, so that "after" may name any step of its group, earlier or later. An item with a
+    // "count" becomes that many steps (at most), ID#1, ID#2, …; "after": [ID] waits for all of them.
     std::vector<std::string> ids;
+    std::vector<int> first(size + released + 1, 0);
+    std::vector<int> copies(size + released, 1);
     for (std::size_t i = 0; i < size + released; ++i) {
       const Node s = node_of(i);
-      s.object({"id", "kind", "after", "service_s", "bytes", "local", "mount", "area", "output_bytes"});
+      s.object({"id", "kind", "after", "service_s", "bytes", "local", "mount", "area", "output_bytes", "replicas",
+                "count"});
       const std::string id = s["id"].name();
       if (std::find(ids.begin(), ids.end(), id) != ids.end())
         s["id"].fail("step id '" + id + "' is used twice in this template");
       ids.push_back(id);
+      if (const Node c = s["count"]; c.present()) copies[i] = count_bound(c);
+      first[i + 1] = first[i] + copies[i];
     }
     std::vector<std::string> kind_names;
     for (const auto& k : sc_.kinds) kind_names.push_back(k.name);
 
-    t.startup_steps = static_cast<int>(size);
+    t.startup_steps = first[size];
     for (std::size_t i = 0; i < size + released; ++i) {
       const Node s = node_of(i);
       const bool in_release = i >= size;
@@ -539,17 +654,31 @@ class Loader {
           if (!in_release && a >= static_cast<int>(size))
             after[j].fail("'" + ids[a] + "' is a release step, which runs after the session: a start-up step "
                           "cannot wait for it");
-          if (std::find(ps.after.begin(), ps.after.end(), a) != ps.after.end())
+          if (std::find(ps.after.begin(), ps.after.end(), first[a]) != ps.after.end())
             after[j].fail("step '" + ids[a] + "' is listed twice");
-          ps.after.push_back(a);
+          for (int c = first[a]; c < first[a + 1]; ++c) ps.after.push_back(c);
         }
       }
       if (const Node d = s["service_s"]; d.present()) ps.service_s = dist(d);
       item(s, kind, ps);
       if (const Node l = s["local"]; l.present()) ps.local = local_step(l, kind);
-      if (kind.op == Op::data && ps.mount == Mount::write_global) t.output_bytes += ps.output_bytes;
-      t.steps.push_back(std::move(ps));
+      if (const Node c = s["count"]; c.present()) {
+        if (kind.op != Op::data && kind.op != Op::storage)
+          c.fail("only for storage and data items (kind '" + kind.name + "' has op \"" + std::string(to_string(kind.op)) +
+                 "\")");
+        if (in_release) c.fail("only for start-up items");
+        ps.count = dist(c, "items");
+        ps.first_copy = first[i];
+        if (copies[i] == 1) ps.count.reset();  // a constant 1: one ordinary step
+      }
+      if (kind.op == Op::data && ps.mount == Mount::write_global) t.output_bytes += ps.output_bytes * copies[i];
+      for (int c = 0; c < copies[i]; ++c) {
+        PlanStep copy = ps;
+        if (copies[i] > 1) copy.id = ids[i] + "#" + std::to_string(c + 1), copy.copy = c;
+        t.steps.push_back(std::move(copy));
+      }
     }
+    rules(steps, t);
     for (auto& ps : t.steps)  // a pushback moves the session's WriteGlobal output unless told otherwise
       if (sc_.kinds[ps.kind].op == Op::pushback && !ps.bytes_given) ps.bytes = t.output_bytes;
     try {
@@ -566,6 +695,47 @@ class Loader {
     lifecycle(n, t);
     t.total_prepare_cost_s = t.plan.critical_path([&](int s) { return sc_.prepare_cost(t.steps[s]); });
     return t;
+  }
+
+  // How many steps an item with "count" becomes: the most copies its distribution can draw
+  // (rounded). Counts are whole, never negative, and bounded (each copy is a step of the plan).
+  int count_bound(const Node& c) const {
+    constexpr double kMostCopies = 1000;
+    const Dist d = dist(c, "items");
+    if (d.type() == Dist::Type::normal)
+      c.fail("a normal can fall below zero (stepq truncates it there, which would skew the count): use a number, "
+             "uniform or empirical");
+    const double most = d.upper_bound();
+    if (!std::isfinite(most) || most > kMostCopies)
+      c.fail("must be bounded, at most 1000 (a number, uniform, empirical or a mixture of those; got up to " + fmt(most) +
+             "): every copy is a step of the plan");
+    if (std::lround(most) < 1) c.fail("can never be 1 or more (got up to " + fmt(most) + "): the item would never exist");
+    return static_cast<int>(std::lround(most));
+  }
+
+  // Asynchronous staging needs both halves: a rule's bytes are awaited by a poll that watches
+  // rules, and such a poll waits for at least one rule.
+  void rules(const Node& steps, const TemplateSpec& t) const {
+    for (int i = 0; i < t.startup_steps; ++i) {
+      const PlanStep& ps = t.steps[i];
+      const KindSpec& k = sc_.kinds[ps.kind];
+      if (k.rule) {
+        bool watched = false;
+        for (int j = 0; j < t.startup_steps; ++j)
+          if (const KindSpec& o = sc_.kinds[t.steps[j].kind]; o.poll && o.poll->watch_rules)
+            watched = watched || std::find(t.steps[j].after.begin(), t.steps[j].after.end(), i) != t.steps[j].after.end();
+        if (!watched)
+          steps.fail("step '" + ps.id + "' submits a rule (kind '" + k.name + "'), and no step of a poll kind with "
+                     "\"watch\": \"rules\" waits for it: the session would start before its data arrived");
+      }
+      if (k.poll && k.poll->watch_rules) {
+        bool any = false;
+        for (int a : ps.after) any = any || sc_.kinds[t.steps[a].kind].rule.has_value();
+        if (!any)
+          steps.fail("step '" + ps.id + "' (kind '" + k.name + "') watches rules, and none of the steps it waits for "
+                     "submits one: list a data step of a kind with \"rule\" in its \"after\"");
+      }
+    }
   }
 
   // A step's bytes, mount, area and output: what it moves, reserves and leaves behind.
@@ -598,9 +768,19 @@ class Loader {
       } else {
         if (!kind.transfer)
           b.fail("only for kinds with a \"transfer\" (kind '" + kind.name + "' has none) and storage items");
-        ps.bytes = b.non_negative();
+        if (b.json().is_object()) {  // a size drawn per session
+          ps.bytes_dist = dist(b, "bytes");
+          ps.bytes = ps.bytes_dist->mean();
+        } else {
+          ps.bytes = b.non_negative();
+        }
       }
       ps.bytes_given = true;
+    }
+    if (const Node r = s["replicas"]; r.present()) {
+      if (kind.op != Op::data || !kind.transfer)
+        r.fail("only for data items of a kind with a \"transfer\" (its \"to\" is where they go)" + op_is);
+      ps.replicas = replicas(r, kind.transfer->to);
     }
     if (const Node o = s["output_bytes"]; o.present()) {
       if (kind.op != Op::data || ps.mount != Mount::write_global)
@@ -655,7 +835,8 @@ class Loader {
     bool temp_space = false;
     for (std::size_t i = 0; i < t.steps.size(); ++i) {
       const Op op = sc_.kinds[t.steps[i].kind].op;
-      launches += op == Op::launch, polls += op == Op::poll, deletes += op == Op::remove;
+      const bool watches_rules = op == Op::poll && sc_.kinds[t.steps[i].kind].poll->watch_rules;
+      launches += op == Op::launch, polls += op == Op::poll && !watches_rules, deletes += op == Op::remove;
       pushbacks += op == Op::pushback, cleanups += op == Op::cleanup;
       temp_space = temp_space || (op == Op::storage && t.steps[i].area >= 0 && t.steps[i].mount == Mount::write_temp);
     }

@@ -33,6 +33,16 @@ struct ClusterStats {
   std::uint64_t max_queue = 0;
 };
 
+// A network link's transfers (simulator): time integrals over the run, warm-up included.
+struct LinkStats {
+  std::uint64_t transfers = 0;
+  double bytes = 0;
+  Histogram transfer_s;  // moving: from the slot taken (at every capped link of its route) to the last byte
+  Histogram queue_s;     // waiting for a slot at this link (its max_active); 0 without a cap
+  double queued_s = 0, active_s = 0, busy_s = 0;  // ∫ waiting dt, ∫ active dt, time with one or more active
+  std::uint64_t max_queue = 0, max_active = 0;
+};
+
 // Where a started session's start-up went, along its critical path (sums over sessions):
 // pending = waiting for its cluster to admit it; wait = READY steps waiting for a thread;
 // service = threads working on its steps; other = the rest (start latency after admission,
@@ -56,6 +66,7 @@ struct RunStats {
   std::uint64_t release_failed = 0;  // a release step failed: what it held may not have come back
   StartupSplit split;                // sums over started sessions
   std::vector<ClusterStats> clusters;
+  std::vector<LinkStats> links;
   Histogram startup_s;          // started − accepted, started sessions only
   double prepare_cost_sum = 0;  // over arrived sessions: the queue-blind estimate
   std::vector<KindStats> kinds;
@@ -69,7 +80,9 @@ struct RunStats {
   std::uint64_t warmup_dropped = 0;  // sessions at the start whose statistics were discarded
   std::string warmup_reason = "off";  // why (core/warmup.hpp): off, fixed, none, transient, fell, cap
   double warmup_contrast = 0;         // auto only: WarmupCut::contrast
-  LevelSeries timeline;              // over the whole run, warm-up included; pools, then 2 per cluster
+  // Over the whole run, warm-up included: pools, then 2 per cluster, then 2 per link (queued and
+  // active transfers; throughput in MB/s and an unused level).
+  LevelSeries timeline;
 };
 
 }  // namespace stepq

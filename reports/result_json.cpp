@@ -20,6 +20,11 @@ ojson summary(const Histogram& h, bool with_p90) {
   j["max"] = h.max();
   return j;
 }
+ojson rounded3(const std::vector<double>& v) {
+  ojson a = ojson::array();
+  for (double x : v) a.push_back(std::round(x * 1000) / 1000);
+  return a;
+}
 }  // namespace
 
 ojson result_json(const Scenario& sc, const RunStats& st) {
@@ -107,15 +112,32 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
     }
     r["clusters"] = clusters;
   }
+  if (!sc.platform.links.empty() && st.links.size() == sc.platform.links.size()) {
+    ojson links = ojson::object();
+    for (std::size_t l = 0; l < sc.platform.links.size(); ++l) {
+      const LinkSpec& ls = sc.platform.links[l];
+      const LinkStats& s = st.links[l];
+      ojson j;
+      j["bandwidth_MBps"] = ls.bandwidth_Bps / 1e6;
+      j["latency_s"] = ls.latency_s;
+      if (ls.max_active > 0) j["max_active"] = ls.max_active;
+      j["transfers"] = s.transfers;
+      j["bytes"] = s.bytes;
+      j["throughput_MBps"] = T > 0 ? s.bytes / T / 1e6 : 0.0;
+      j["utilization"] = T > 0 ? s.busy_s / T : 0.0;  // the share of time it carried a transfer
+      j["transfer_s"] = summary(s.transfer_s, false);
+      j["queue_wait_s"] = summary(s.queue_s, false);
+      j["queue"] = {{"mean", T > 0 ? s.queued_s / T : 0.0}, {"max", s.max_queue}};
+      j["active"] = {{"mean", T > 0 ? s.active_s / T : 0.0}, {"max", s.max_active}};
+      links[ls.name] = j;
+    }
+    r["links"] = links;
+  }
   std::vector<std::string> pool_names;
   for (const auto& p : sc.pools) pool_names.push_back(p.name);
   r["timeline"] = timeline_json(st.timeline, "pool", pool_names);
   if (!sc.platform.clusters.empty()) {  // two series per cluster after the pools' (core/stats.hpp)
-    auto rounded = [](const std::vector<double>& v) {
-      ojson a = ojson::array();
-      for (double x : v) a.push_back(std::round(x * 1000) / 1000);
-      return a;
-    };
+    const auto& rounded = rounded3;
     ojson tc = ojson::object();
     for (std::size_t c = 0; c < sc.platform.clusters.size(); ++c) {
       const std::size_t i = sc.pools.size() + 2 * c;
@@ -126,6 +148,17 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
                                           {"refused", rounded(st.timeline.busy[i + 1])}};
     }
     r["timeline"]["clusters"] = tc;
+  }
+  if (!sc.platform.links.empty()) {  // two series per link after the clusters' (core/stats.hpp)
+    ojson tl = ojson::object();
+    for (std::size_t l = 0; l < sc.platform.links.size(); ++l) {
+      const std::size_t i = sc.pools.size() + 2 * sc.platform.clusters.size() + 2 * l;
+      if (i + 1 >= st.timeline.ready.size()) break;
+      tl[sc.platform.links[l].name] = {{"queued", rounded3(st.timeline.ready[i])},
+                                       {"active", rounded3(st.timeline.busy[i])},
+                                       {"MBps", rounded3(st.timeline.ready[i + 1])}};
+    }
+    r["timeline"]["links"] = tl;
   }
   ojson reasons = ojson::array();
   for (const auto& [why, n] : st.failure_reasons) reasons.push_back({{"reason", why}, {"sessions", n}});

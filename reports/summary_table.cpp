@@ -110,6 +110,25 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
       out << (c["utilization"]["cores"].get<double>() >= 0.8 ? style.yellow(row) : row) << "\n";
     }
   }
+  if (r.contains("links") && !r["links"].empty()) {
+    out << "\n" << style.bold("Links") << " (move = slot taken -> last byte; wait = for a slot under max_active;\n"
+           "util = share of time carrying a transfer)\n";
+    std::snprintf(line, sizeof line, "  %-14s %6s %5s %9s %8s %6s %9s %9s %9s %8s\n", "link", "MB/s", "cap", "transfers",
+                  "avg MB/s", "util", "move mean", "move p95", "wait mean", "queue");
+    out << line;
+    for (const auto& [name, l] : r["links"].items()) {
+      std::snprintf(line, sizeof line, "  %-14s %6s %5s %9llu %8s %6.2f %9s %9s %9s %8s\n", cut(name, 14).c_str(),
+                    fmt("%g", l["bandwidth_MBps"].get<double>()).c_str(),
+                    l.contains("max_active") ? std::to_string(l["max_active"].get<int>()).c_str() : "-",
+                    l["transfers"].get<unsigned long long>(), fmt("%.1f", l["throughput_MBps"].get<double>()).c_str(),
+                    l["utilization"].get<double>(), sec(l["transfer_s"]["mean"]).c_str(),
+                    sec(l["transfer_s"]["p95"]).c_str(), sec(l["queue_wait_s"]["mean"]).c_str(),
+                    fmt("%.1f", l["queue"]["mean"].get<double>()).c_str());
+      std::string row(line);
+      row.pop_back();
+      out << (l["utilization"].get<double>() >= 0.8 ? style.yellow(row) : row) << "\n";
+    }
+  }
   if (r["sessions"].contains("completed"))
     out << "\nReleased: " << r["sessions"]["completed"].get<unsigned long long>()
         << " sessions ran and gave everything back; "

@@ -1,5 +1,6 @@
 #include "timeline.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace stepq {
@@ -39,6 +40,18 @@ void Timeline::advance(double now) {
     close_bin(next_edge_);
     next_edge_ = start_ + bin_s_;  // bins close in even numbers before a merge: start_ is on the new grid
   }
+}
+
+void Timeline::spread(double now, double from, std::size_t series, Level level, double rate) {
+  if (now >= next_edge_) advance(now);
+  const std::size_t i = 2 * series + level;
+  // Closed bins all have the current width (merging keeps them equal); the open one starts at start_.
+  for (std::size_t b = starts_.size(); b-- > 0;) {
+    const double lo = std::max(from, starts_[b]), hi = std::min(now, starts_[b] + bin_s_);
+    if (hi <= from) break;
+    if (hi > lo) averages_[i][b] += rate * (hi - lo) / bin_s_;
+  }
+  if (now > start_) area_[i] += rate * (now - std::max(from, start_));
 }
 
 void Timeline::finish(double end) {

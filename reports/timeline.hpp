@@ -33,6 +33,9 @@ class Timeline {
     level_[i] += delta;
     last_[i] = now;
   }
+  // Adds `rate` to a level over [from, now] after the fact (from ≤ now, now not before the last
+  // change): a finished transfer's bytes spread evenly over the time it moved.
+  void spread(double now, double from, std::size_t series, Level level, double rate);
   // Closes the last (partial) bin at `end`.
   void finish(double end);
 

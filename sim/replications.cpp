@@ -112,6 +112,24 @@ ojson combine_replications(const std::vector<ojson>& runs) {
       average(out, runs, base / "utilization" / "cores");
       average(out, runs, base / "utilization" / "memory");
     }
+  if (out.contains("links"))
+    for (auto& [name, l] : out["links"].items()) {
+      const auto base = ojson::json_pointer("/links") / name;
+      std::uint64_t n = 0;
+      double bytes = 0;
+      for (const auto& r : runs) n += r[base / "transfers"].get<std::uint64_t>(), bytes += r[base / "bytes"].get<double>();
+      l["transfers"] = n;
+      l["bytes"] = bytes;
+      combine_summary(out, runs, base / "transfer_s");
+      combine_summary(out, runs, base / "queue_wait_s");
+      for (const char* k : {"throughput_MBps", "utilization"}) average(out, runs, base / k);
+      for (const char* k : {"queue", "active"}) {
+        average(out, runs, base / k / "mean");
+        std::uint64_t most = 0;
+        for (const auto& r : runs) most = std::max(most, r[base / k / "max"].get<std::uint64_t>());
+        l[k]["max"] = most;
+      }
+    }
   // Warm-up is decided per replication: what each dropped and why, in replication order.
   ojson& wu = out["warmup"];
   wu.erase("reason");

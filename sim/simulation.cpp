@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <map>
 
 #include "core/model_services.hpp"
 #include "core/rng.hpp"
@@ -19,38 +18,6 @@ namespace stepq::sim {
 namespace sg4 = simgrid::s4u;
 
 namespace {
-
-// Transfers move bytes over SimGrid links, so concurrent transfers share a link's bandwidth.
-class SimServices final : public ModelServices {
- public:
-  SimServices(Clock& c, Capacity& capacity, std::map<std::string, sg4::Host*> hosts)
-      : ModelServices(c, &capacity), hosts_(std::move(hosts)) {}
-
- protected:
-  void transfer(const StepContext& c, double bytes) override {
-    sg4::Comm::sendto(hosts_.at(c.kind.transfer->from), hosts_.at(c.kind.transfer->to),
-                      static_cast<std::uint64_t>(std::llround(bytes)));
-  }
-
- private:
-  std::map<std::string, sg4::Host*> hosts_;
-};
-
-// One zone: the broker host runs every actor; the scenario's hosts are joined by its links.
-std::map<std::string, sg4::Host*> build_platform(const Scenario& sc) {
-  auto* zone = sg4::create_full_zone("stepq");
-  std::map<std::string, sg4::Host*> hosts;
-  hosts["broker"] = zone->create_host("broker", "1Gf")->seal();
-  for (const auto& h : sc.platform.hosts)
-    if (!hosts.count(h)) hosts[h] = zone->create_host(h, "1Gf")->seal();
-  for (const auto& l : sc.platform.links) {
-    auto* link = zone->create_link(l.name, l.bandwidth_Bps)->set_latency(l.latency_s)->seal();
-    zone->add_route(hosts[l.from]->get_netpoint(), hosts[l.to]->get_netpoint(), nullptr, nullptr,
-                    {sg4::LinkInRoute(link)}, true);
-  }
-  zone->seal();
-  return hosts;
-}
 
 struct Run {
   const Scenario& sc;
@@ -157,8 +124,6 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
   int argc = static_cast<int>(argv.size());
   sg4::Engine engine(&argc, argv.data());
 
-  auto hosts = build_platform(sc);
-  sg4::Host* broker = hosts["broker"];
   // MSER-5 never cuts more than half the run, so only the first half's claims are remembered.
   const std::uint64_t early_limit = opt.warmup.method == Warmup::Method::fixed ? opt.warmup.sessions
                                     : opt.warmup.method == Warmup::Method::none
@@ -167,7 +132,9 @@ RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
   Progress progress("simulating", "sessions arrived", sc.sessions.value_or(0), opt.progress);
   Run run{sc, World(sc, early_limit), nullptr, {}, &progress};
   run.world.set_trace(opt.trace);
-  run.services = opt.services ? opt.services(run.world, run.world) : std::make_unique<SimServices>(run.world, run.world, hosts);
+  run.services = opt.services ? opt.services(run.world, run.world)
+                              : std::make_unique<ModelServices>(run.world, &run.world, &run.world);
+  sg4::Host* broker = run.world.broker();
 
   sg4::Actor::create("generator", broker, [&run] { run.guarded("session generator", [&] { run.generate(); }); });
   sg4::Actor::create("promoter", broker, [&run] {

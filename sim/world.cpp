@@ -47,7 +47,9 @@ World::World(const Scenario& sc, std::uint64_t early_limit)
     : sc_(sc),
       activate_(sc.dispatch.dependencies == DispatchSpec::Dependencies::activate),
       early_limit_(early_limit),
-      timeline_(sc.pools.size() + 2 * sc.platform.clusters.size(), expected_span(sc) / Timeline::kMaxBins) {
+      timeline_(sc.pools.size() + 2 * sc.platform.clusters.size() + 2 * sc.platform.links.size(),
+                expected_span(sc) / Timeline::kMaxBins),
+      net_(sc, timeline_, sc.pools.size() + 2 * sc.platform.clusters.size(), stats_.links) {
   early_waits_.resize(sc.kinds.size());
   if (sc.sessions) startup_by_index_.reserve(*sc.sessions);  // no doubling copy at the end of a long run
   stats_.kinds.resize(sc.kinds.size());
@@ -69,6 +71,7 @@ World::~World() {
   for (auto& p : pools_)
     for (auto& e : p.ready) left.insert(e.s);
   for (; !waiting_.empty(); waiting_.pop()) left.insert(waiting_.top().e.s);
+  for (Session* s : rule_holders_) left.insert(s);  // rules still moving when the run ended
   for (Session* s : left) delete s;
 }
 
@@ -430,7 +433,30 @@ void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, boo
   stats_.pools[pool].busy_s += busy_s;
 }
 
+void World::start_rule(const StepContext& c, int route, double bytes, double delay_s) {
+  auto* s = reinterpret_cast<Session*>(c.ref.id);
+  const int step = c.ref.step;
+  s->steps[step].rule = StepRt::Rule::moving;
+  s->refs++;
+  rule_holders_.insert(s);
+  // A daemon: a rule of a failed session may still be moving when every session has finished.
+  sg4::Actor::create("rule", net_.broker(), [this, s, step, route, bytes, delay_s] {
+    sg4::Actor::self()->daemonize();
+    if (delay_s > 0) sleep_for(delay_s);
+    net_.transfer(route, bytes);
+    s->steps[step].rule = StepRt::Rule::done;
+    rule_holders_.erase(rule_holders_.find(s));
+    s->refs--;
+    release(s);
+  });
+}
+
+bool World::rule_done(const StepContext& c, int step) {
+  return reinterpret_cast<Session*>(c.ref.id)->steps[step].rule != StepRt::Rule::moving;
+}
+
 void World::finish_timeline(double end) {
+  net_.finish();
   for (std::size_t c = 0; c < clusters_.size(); ++c) cluster_changed(static_cast<int>(c));  // close the integrals
   timeline_.finish(end);
   stats_.timeline = timeline_.series();

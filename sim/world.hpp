@@ -15,6 +15,7 @@
 #include <deque>
 #include <limits>
 #include <queue>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -24,11 +25,12 @@
 #include "core/scenario.hpp"
 #include "core/stats.hpp"
 #include "core/trace.hpp"
+#include "network.hpp"
 #include "reports/timeline.hpp"
 
 namespace stepq::sim {
 
-class World final : public Queue, public Clock, public Recorder, public Capacity {
+class World final : public Queue, public Clock, public Recorder, public Capacity, public Transfers {
  public:
   // Claims of sessions with index < early_limit are remembered, so that a warm-up chosen at the
   // end of the run can be taken back out of the wait statistics.
@@ -59,6 +61,12 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   bool reserve(const StepContext& c) override;
   void free_temp(const StepContext& c) override;
 
+  // Transfers: over the Network; a rule's bytes move in an actor of their own (no worker waits).
+  void transfer(const StepContext&, int route, double bytes) override { net_.transfer(route, bytes); }
+  void start_rule(const StepContext& c, int route, double bytes, double delay_s) override;
+  bool rule_done(const StepContext& c, int step) override;
+  simgrid::s4u::Host* broker() const { return net_.broker(); }
+
   // Accepts session `index` now: creates its plan DORMANT and makes the roots READY.
   void accept(std::uint64_t index);
   // The promoter actor's body: WAITING → READY when the not-before time passes.
@@ -78,6 +86,7 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
     Phase phase = Phase::DORMANT;
     unsigned short deps_left = 0;
     unsigned short attempt = 1;
+    enum class Rule : unsigned char { none, moving, done } rule = Rule::none;  // a rule this step started
     std::uint64_t fence = 0;
     double ready_at = 0, activated_at = 0, claimed_at = 0, done_at = 0;
     double wait_s = 0, service_s = 0;  // summed over its claims, those made while Pending left out
@@ -169,6 +178,8 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   std::vector<double> area_free_;  // per storage area: bytes
   TraceSink* trace_ = nullptr;
   Timeline timeline_;
+  Network net_;
+  std::unordered_multiset<Session*> rule_holders_;  // sessions whose rules are still moving bytes
 };
 
 }  // namespace stepq::sim

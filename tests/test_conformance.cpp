@@ -96,13 +96,11 @@ struct SimHarness final : Harness {
       for (auto& a : args) argv.push_back(a.data());
       int argc = static_cast<int>(argv.size());
       simgrid::s4u::Engine engine(&argc, argv.data());
-      auto* zone = simgrid::s4u::create_full_zone("zone");
-      auto* host = zone->create_host("broker", 1e9);
-      zone->seal();
       SimHarness h;
       h.sc = sc;
-      sim::World world(h.sc, 0);
+      sim::World world(h.sc, 0);  // builds the platform: its broker host runs the actors
       h.world = &world;
+      auto* host = world.broker();
       simgrid::s4u::Actor::create("promoter", host, [&] {
         simgrid::s4u::Actor::self()->daemonize();
         world.promote_forever();

@@ -287,7 +287,8 @@ TEST_CASE("kind errors", "[scenario]") {
         at + "/op: must be \"work\", \"image\", \"storage\", \"data\", \"launch\", \"poll\", \"delete\", "
                  "\"cleanup\" or \"pushback\" (got \"compute\")");
   CHECK(err({{"/kinds/work/op", "\"poll\""}}) ==
-        at + "/poll: required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} (missing)");
+        at + "/poll: required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} or "
+                    "{\"interval_s\": ..., \"watch\": \"rules\"} (missing)");
   CHECK(err({{"/kinds/work/poll", R"({"interval_s": 0, "ready_after_s": 1})"}}) ==
         at + "/poll/interval_s: must be a positive number (got 0)");
   CHECK(err({{"/kinds/work/poll", R"({"interval_s": 1})"}}) ==
@@ -444,10 +445,10 @@ TEST_CASE("unknown keys are errors with a did-you-mean hint or the allowed keys"
         "dir/t.json: /kinds/work/poll/interval: unknown key; did you mean 'interval_s'?");
   CHECK(error_of(kMinimal, {{"/templates/0/steps/0/depends_on", "[]"}}) ==
         "dir/t.json: /templates/0/steps/0/depends_on: unknown key; allowed keys: id, kind, after, service_s, bytes, "
-              "local, mount, area, output_bytes, comment");
+              "local, mount, area, output_bytes, replicas, count, comment");
   CHECK(error_of(kMinimal, {{"/kinds/work/zzzzzzzzzzzz", "1"}}) ==
         "dir/t.json: /kinds/work/zzzzzzzzzzzz: unknown key; allowed keys: op, threads, service_s, retry, poll, "
-        "transfer, prepare_cost_s, comment");
+        "transfer, rule, prepare_cost_s, comment");
   CHECK(error_of("[1, 2]") == "dir/t.json: must be a JSON object (got an array)");
 }
 
