@@ -155,6 +155,16 @@ int do_run(LiveCommands& l) {
                             ": op \"pushback\" has nowhere to push output to on the local platform (use --platform "
                             "emulated)");
   }
+  // What the live engine does not model yet (issue 16, item 7): a rule's state and a link's
+  // active transfers would have to live in the database for processes to share them.
+  for (const auto& k : sc.kinds)
+    if (k.rule)
+      throw ScenarioError(l.scenario + ": /kinds/" + k.name + "/rule: asynchronous rules are simulated only; the live "
+                          "engine keeps no rule state in its database yet (drop \"rule\" to stage synchronously)");
+  for (std::size_t i = 0; i < sc.platform.links.size(); ++i)
+    if (sc.platform.links[i].max_active > 0)
+      throw ScenarioError(l.scenario + ": /platform/links/" + std::to_string(i) + "/max_active: FTS caps are simulated "
+                          "only; live transfers take their time alone and share no link state yet (drop it to run live)");
   auto store = live::open_store(l.db, false);
   store->bind(sc, l.time_scale);
   l.opt.time_scale = l.time_scale;

@@ -26,6 +26,7 @@ Network::Network(const Scenario& sc, Timeline& timeline, std::size_t first_serie
     route_ends_[1].push_back(hosts[r.to]);
   }
   zone->seal();
+  jobs_wake_ = sg4::Semaphore::create(0);
   links_.resize(sc.platform.links.size());
   stats_.resize(sc.platform.links.size());
 }
@@ -62,9 +63,12 @@ void Network::release(int l) {
   changed(l);
   const double now = sg4::Engine::get_clock();
   if (!rt.waiting.empty()) {
-    rt.waiting.front()->release();
+    // Off the queue before the release: a release is a simcall, during which other actors run
+    // and may release this link too; they must find the next one in line.
+    const auto next = rt.waiting.front();
     rt.waiting.pop_front();
     timeline_.change(now, first_series_ + 2 * l, Timeline::ready, -1);
+    next->release();
     return;
   }
   rt.active--;
@@ -94,6 +98,35 @@ void Network::transfer(int route, double bytes) {
     st.queue_s.add(waited[i]);
     if (end > start) timeline_.spread(end, start, first_series_ + 2 * l + 1, Timeline::ready, bytes / 1e6 / (end - start));
     release(l);
+  }
+}
+
+void Network::start(double delay_s, int route, double bytes, std::function<void()> done) {
+  jobs_.push_back({delay_s, route, bytes, std::move(done)});
+  if (idle_movers_ > 0) {
+    idle_movers_--;
+    jobs_wake_->release();
+    return;
+  }
+  // A daemon: a rule of a failed session may still be moving when every session has finished.
+  sg4::Actor::create("mover", broker_, [this] {
+    sg4::Actor::self()->daemonize();
+    mover();
+  });
+}
+
+void Network::mover() {
+  for (;;) {
+    if (jobs_.empty()) {
+      idle_movers_++;
+      jobs_wake_->acquire();
+      continue;
+    }
+    Job j = std::move(jobs_.front());
+    jobs_.pop_front();
+    if (j.delay_s > 0) sg4::this_actor::sleep_for(j.delay_s);
+    transfer(j.route, j.bytes);
+    j.done();
   }
 }
 

@@ -439,11 +439,7 @@ void World::start_rule(const StepContext& c, int route, double bytes, double del
   s->steps[step].rule = StepRt::Rule::moving;
   s->refs++;
   rule_holders_.insert(s);
-  // A daemon: a rule of a failed session may still be moving when every session has finished.
-  sg4::Actor::create("rule", net_.broker(), [this, s, step, route, bytes, delay_s] {
-    sg4::Actor::self()->daemonize();
-    if (delay_s > 0) sleep_for(delay_s);
-    net_.transfer(route, bytes);
+  net_.start(delay_s, route, bytes, [this, s, step] {
     s->steps[step].rule = StepRt::Rule::done;
     rule_holders_.erase(rule_holders_.find(s));
     s->refs--;

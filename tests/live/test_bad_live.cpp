@@ -239,3 +239,20 @@ TEST_CASE("live bad input: cancel of an unknown session, cancel of an ACTIVE one
   CHECK_THAT(done.err, Catch::Contains("session 0 is already COMPLETED"));
   CHECK(db.rows("SELECT phase FROM session WHERE id = 0").at(0).at(0) == "COMPLETED");
 }
+
+TEST_CASE("live bad input: asynchronous rules and FTS caps are refused before anything runs (simulated only)") {
+  TempDir dir;
+  const std::string db = "sqlite:" + (dir / "q.db");
+  const Result srcnet = run_stepq({"live", "run", source("scenarios/srcnet-async.json"), "--db", db, "--until-idle"},
+                                  dir.path);
+  bad(srcnet, {"srcnet-async.json: /kinds/data.stage/rule: asynchronous rules are simulated only", "drop \"rule\""});
+  const std::string capped = write(dir, "capped.json", R"({"name": "capped", "sessions": 2,
+    "arrivals": {"process": "poisson", "rate_per_s": 1},
+    "platform": {"hosts": ["se", "site"],
+                 "links": [{"name": "wan", "from": "se", "to": "site", "bandwidth_MBps": 100, "max_active": 2}]},
+    "kinds": {"stage": {"op": "data", "threads": 1, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
+    "templates": [{"name": "t", "steps": [{"id": "d", "kind": "stage", "bytes": 1e6}]}]})");
+  bad(run_stepq({"live", "run", capped, "--db", db, "--until-idle"}, dir.path),
+      {"capped.json: /platform/links/0/max_active"});
+  CHECK_FALSE(std::filesystem::exists(dir / "q.db"));  // refused before the database was opened
+}
