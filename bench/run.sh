@@ -18,6 +18,14 @@ skaha=$(for i in $(seq "$R"); do
 done | median)
 echo "skaha-basic, 100k sessions: median wall ${skaha} s"
 
+# Staging as SRCNet does it (issue 16): rules that hold no thread, replicas, routes, FTS caps.
+for sc in skaha-basic srcnet-async; do
+  t=$(for i in $(seq "$R"); do
+    /usr/bin/time -f '%e %M' build/stepq simulate scenarios/$sc.json --sessions 100000 --quiet 2>&1 >/dev/null | tail -1
+  done | sort -g | awk '{w[NR]=$1; m[NR]=$2} END {i=int((NR+1)/2); print w[i], int(m[i]/1024)}')
+  echo "$sc, 100k sessions: median wall ${t% *} s, peak RSS ${t#* } MB"
+done
+
 rss=$(/usr/bin/time -f '%M' build/stepq simulate scenarios/skaha-basic.json --sessions 1000000 --quiet 2>&1 >/dev/null | tail -1)
 echo "skaha-basic, 1M sessions: peak RSS $((rss / 1024)) MB"
 

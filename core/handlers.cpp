@@ -23,6 +23,7 @@ Outcome run_handler(const StepContext& c, Services& s) {
     case Op::cleanup: r = s.cleanup(c); break;
     case Op::pushback: r = s.pushback(c); break;
     case Op::poll: r = s.poll(c); break;
+    case Op::extend: r = s.extend_lease(c); break;
   }
   // Not ready yet: go back to WAITING, holding no thread, until the next poll or try.
   if (r.ok && !r.ready) return Outcome::requeue(c.kind.poll ? c.kind.poll->interval_s : r.again_s);

@@ -72,6 +72,12 @@ class Services {
   virtual OpResult remove(const StepContext& c) = 0;
   virtual OpResult cleanup(const StepContext& c) = 0;
   virtual OpResult pushback(const StepContext& c) = 0;
+  // While a session runs: renew the lifetime of what its rules staged (a template's lease). ok
+  // and not ready: renewed, due again after the lease's every_s. Platforms without rules have
+  // no replicas to renew: the default refuses, so a scenario asking for it fails loudly.
+  virtual OpResult extend_lease(const StepContext&) {
+    return {false, false, "this platform does not stage data by rules: it has no lease to extend", 0, true};
+  }
 };
 
 // The platform's capacity behind the broker: clusters that admit and place sessions (one compute

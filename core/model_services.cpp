@@ -83,6 +83,12 @@ OpResult ModelServices::launch(const StepContext& c) {
   return r;
 }
 
+OpResult ModelServices::extend_lease(const StepContext& c) {
+  OpResult r = operate(c);  // the API call (Rucio: PUT /rules/{id} with a new lifetime)
+  if (r.ok) r.ready = false, r.again_s = c.scenario.templates[c.ref.tmpl].lease->every_s;
+  return r;
+}
+
 OpResult ModelServices::allocate_storage(const StepContext& c) {
   OpResult r = operate(c);
   if (!r.ok || c.step.area < 0 || capacity_->reserve(c)) return r;

@@ -28,6 +28,7 @@ class ModelServices : public Services {
   OpResult remove(const StepContext& c) override;
   OpResult cleanup(const StepContext& c) override;
   OpResult pushback(const StepContext& c) override { return operate(c); }
+  OpResult extend_lease(const StepContext& c) override;
 
  protected:
   Clock& clock_;

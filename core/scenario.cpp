@@ -18,6 +18,7 @@ std::string_view to_string(Op op) {
     case Op::remove: return "delete";
     case Op::cleanup: return "cleanup";
     case Op::pushback: return "pushback";
+    case Op::extend: return "extend";
   }
   return "?";
 }

@@ -16,8 +16,9 @@ namespace stepq {
 // Which handler a kind runs (DESIGN §3). `work` = the step's cost is its service time. The
 // first six prepare a session (its "steps"); delete, cleanup and pushback give back what it had
 // (its "release" steps): delete frees the cluster's cores and memory, cleanup the session's
-// WriteTemp storage, pushback moves its WriteGlobal output over the kind's transfer link.
-enum class Op { work, image, storage, data, launch, poll, remove, cleanup, pushback };
+// WriteTemp storage, pushback moves its WriteGlobal output over the kind's transfer link. extend
+// renews the lifetime of the replicas a session's rules staged, while it runs (a template's lease).
+enum class Op { work, image, storage, data, launch, poll, remove, cleanup, pushback, extend };
 std::string_view to_string(Op op);  // remove is "delete"
 bool is_release_op(Op op);          // remove, cleanup, pushback
 
@@ -144,6 +145,15 @@ struct SessionSpec {
   Dist run_s;
 };
 
+// Replicas staged by rules live `lifetime_s` (Rucio's rule lifetime); a session that runs longer
+// needs them extended. While it runs, a step of `kind` (op extend) renews them every `every_s`,
+// counted from its start; a renewal later than `lifetime_s` after the one before is late (the
+// replicas could have been deleted under the session).
+struct LeaseSpec {
+  int kind = -1;
+  double every_s = 0, lifetime_s = 0;
+};
+
 struct TemplateSpec {
   std::string name;
   double weight = 1;
@@ -154,9 +164,12 @@ struct TemplateSpec {
   Plan plan;          // the start-up DAG, over steps [0, startup_steps)
   Plan release_plan;  // the release DAG, numbered from startup_steps like `steps`
   std::optional<SessionSpec> session;
+  std::optional<LeaseSpec> lease;
+  int lease_step = -1;  // with a lease: its step, after the release steps, in neither plan
   double output_bytes = 0;  // Σ output_bytes of WriteGlobal items: what pushback steps move
   double total_prepare_cost_s = 0;
-  bool has_release() const { return static_cast<int>(steps.size()) > startup_steps; }
+  bool has_release() const { return release_end() > startup_steps; }
+  int release_end() const { return lease_step >= 0 ? lease_step : static_cast<int>(steps.size()); }
   bool clustered() const { return session && session->cluster >= 0; }
   // Step i's predecessors and successors, from the plan it belongs to.
   const std::vector<int>& preds(int i) const { return (i < startup_steps ? plan : release_plan).preds[i]; }

@@ -464,8 +464,9 @@ class Loader {
     const Node poll = n["poll"];
     if (n["op"].present()) {
       const std::string op =
-          n["op"].choice({"work", "image", "storage", "data", "launch", "poll", "delete", "cleanup", "pushback"});
-      for (Op o : {Op::work, Op::image, Op::storage, Op::data, Op::launch, Op::poll, Op::remove, Op::cleanup, Op::pushback})
+          n["op"].choice({"work", "image", "storage", "data", "launch", "poll", "delete", "cleanup", "pushback", "extend"});
+      for (Op o : {Op::work, Op::image, Op::storage, Op::data, Op::launch, Op::poll, Op::remove, Op::cleanup, Op::pushback,
+                   Op::extend})
         if (to_string(o) == op) k.op = o;
     } else {
       k.op = poll.present() ? Op::poll : Op::work;
@@ -601,7 +602,7 @@ class Loader {
   }
 
   TemplateSpec template_spec(const Node& n) const {
-    n.object({"name", "weight", "session", "steps", "release"});
+    n.object({"name", "weight", "session", "steps", "release", "lease"});
     TemplateSpec t;
     t.name = n["name"].name();
     t.weight = or_default(n["weight"], &Node::positive, t.weight);
@@ -645,6 +646,8 @@ class Loader {
                        "or \"work\"");
       if (!in_release && is_release_op(kind.op))
         s["kind"].fail(op + " gives back what a session had: put this step in \"release\"");
+      if (kind.op == Op::extend)
+        s["kind"].fail(op + " renews replicas while the session runs: name it in the template's \"lease\"");
       if (const Node after = s["after"]; after.present()) {
         for (std::size_t j = 0, m = after.array("an array of step ids"); j < m; ++j) {
           const int a = after[j].reference(ids, "step id");
@@ -693,6 +696,7 @@ class Loader {
     }
     if (const Node ss = n["session"]; ss.present()) t.session = session_spec(ss);
     lifecycle(n, t);
+    if (const Node l = n["lease"]; l.present()) lease(l, t);
     t.total_prepare_cost_s = t.plan.critical_path([&](int s) { return sc_.prepare_cost(t.steps[s]); });
     return t;
   }
@@ -827,6 +831,37 @@ class Loader {
       n.fail("a request of " + fmt(c) + " cores and " + fmt(m) + " GB fits no single node of cluster '" + cl.name +
              "': such a session could never be placed");
     return s;
+  }
+
+  // {"kind": K (op extend), "every_s": P, "lifetime_s": L}: the lease step goes after the release
+  // steps, in neither plan (the simulator makes it READY while the session runs).
+  void lease(const Node& n, TemplateSpec& t) const {
+    n.object({"kind", "every_s", "lifetime_s"});
+    std::vector<std::string> kind_names;
+    for (const auto& k : sc_.kinds) kind_names.push_back(k.name);
+    LeaseSpec l;
+    l.kind = n["kind"].reference(kind_names, "kind");
+    if (sc_.kinds[l.kind].op != Op::extend)
+      n["kind"].fail("must be a kind of op \"extend\" (kind '" + kind_names[l.kind] + "' has op \"" +
+                     std::string(to_string(sc_.kinds[l.kind].op)) + "\")");
+    l.lifetime_s = n["lifetime_s"].positive();
+    l.every_s = n["every_s"].present() ? n["every_s"].positive() : l.lifetime_s / 2;
+    if (l.every_s >= l.lifetime_s)
+      n["every_s"].fail("must be shorter than lifetime_s (" + fmt(l.lifetime_s) + "), or the replicas expire between "
+                        "renewals (got " + fmt(l.every_s) + ")");
+    bool rules = false;
+    for (int i = 0; i < t.startup_steps; ++i) rules = rules || sc_.kinds[t.steps[i].kind].rule.has_value();
+    if (!rules) n.fail("the template stages nothing by a rule (a data kind with \"rule\"): there is no lease to renew");
+    if (!t.session || !t.has_release())
+      n.fail("renewals run while a session runs: the template needs a \"session\" with \"run_s\" and \"release\" steps");
+    PlanStep ps;
+    ps.id = "lease";
+    ps.kind = l.kind;
+    t.lease_step = static_cast<int>(t.steps.size());
+    t.steps.push_back(ps);
+    t.release_plan.preds.emplace_back(), t.release_plan.succs.emplace_back();
+    t.plan.preds.emplace_back(), t.plan.succs.emplace_back();
+    t.lease = l;
   }
 
   // What a template needs so that its sessions can start and give everything back.

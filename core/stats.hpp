@@ -64,6 +64,8 @@ struct RunStats {
   std::uint64_t arrived = 0, started = 0, failed = 0;
   std::uint64_t completed = 0;       // released after they started or failed (templates with release steps)
   std::uint64_t release_failed = 0;  // a release step failed: what it held may not have come back
+  // Templates with a lease (scenario.hpp LeaseSpec): renewals made, made late, given up.
+  std::uint64_t lease_extensions = 0, lease_late = 0, lease_failed = 0;
   StartupSplit split;                // sums over started sessions
   std::vector<ClusterStats> clusters;
   std::vector<LinkStats> links;

@@ -39,6 +39,9 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
     r["sessions"]["completed"] = st.completed;
     r["sessions"]["release_failed"] = st.release_failed;
   }
+  bool leases = false;
+  for (const auto& t : sc.templates) leases = leases || t.lease.has_value();
+  if (leases) r["leases"] = {{"extensions", st.lease_extensions}, {"late", st.lease_late}, {"failed", st.lease_failed}};
   r["startup_s"] = summary(st.startup_s, true);
   r["startup_s"]["histogram"] = log_bins_json(st.startup_s);
   // Where start-up went (means over started sessions, critical path): they add up to its mean.

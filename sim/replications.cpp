@@ -86,6 +86,7 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   for (const auto& r : runs) seeds.push_back(r["seed"]);
   out["replication_seeds"] = seeds;
   sum_counts(out, runs, "/sessions"_json_pointer);
+  if (out.contains("leases")) sum_counts(out, runs, "/leases"_json_pointer);
   combine_summary(out, runs, "/startup_s"_json_pointer);
   ojson bins = runs.front()["startup_s"]["histogram"];
   for (std::size_t i = 1; i < runs.size(); ++i) bins = add_log_bins(bins, runs[i]["startup_s"]["histogram"]);

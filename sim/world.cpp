@@ -83,7 +83,7 @@ void World::set_phase(Session* s, int step, Phase to) {
 void World::accept(std::uint64_t index) {
   const int t = sc_.template_for(index);
   const TemplateSpec& tp = sc_.templates[t];
-  const int released = static_cast<int>(tp.steps.size()) - tp.startup_steps;
+  const int released = tp.release_end() - tp.startup_steps;
 
   auto* s = new Session();
   s->index = index;
@@ -226,9 +226,23 @@ bool World::finish(const StepRef& r, const Outcome& o) {
     case Outcome::Type::failed:
       set_phase(s, r.step, Phase::FAILED);
       ks.failed++;
+      if (r.step == tp.lease_step) {  // no more renewals: the session runs on, its replicas unguarded
+        stats_.lease_failed++;
+        break;
+      }
       fail_session(s, r.step, o.reason);
       break;
     case Outcome::Type::wait: {
+      if (r.step == tp.lease_step && !o.next_attempt) {  // renewed
+        stats_.lease_extensions++;
+        if (now() - st.done_at > tp.lease->lifetime_s) stats_.lease_late++;
+        st.done_at = now();
+        if (s->releasing || s->done) {  // the session ended meanwhile: nothing left to renew
+          set_phase(s, r.step, Phase::COMPLETED);
+          ks.completed++;
+          break;
+        }
+      }
       set_phase(s, r.step, Phase::WAITING);
       ks.requeues++;
       if (o.next_attempt) {
@@ -278,7 +292,12 @@ void World::startup_complete(Session* s, int last_step) {
     early_splits_.push_back({static_cast<std::uint32_t>(s->index), cluster, kept(pending), kept(wait), kept(service),
                              kept(other)});
 
+  if (tp.lease) {  // renewals while it runs, the first every_s after its start
+    s->steps[tp.lease_step].done_at = now();  // the last renewal: the replicas are fresh now
+    add_timer(now() + tp.lease->every_s, s, tp.lease_step);
+  }
   if (!tp.has_release()) {
+    end_lease(s);
     session_done(s);
     return;
   }
@@ -294,12 +313,23 @@ void World::startup_complete(Session* s, int last_step) {
 void World::start_release(Session* s) {
   const TemplateSpec& tp = sc_.templates[s->tmpl];
   s->releasing = true;
-  for (int i = tp.startup_steps; i < static_cast<int>(tp.steps.size()); ++i) s->steps[i].activated_at = now();
+  for (int i = tp.startup_steps; i < tp.release_end(); ++i) s->steps[i].activated_at = now();
+  end_lease(s);
   if (activate_) {
     for (int r : tp.release_plan.roots) make_ready(s, r);
   } else {
-    for (int i = tp.startup_steps; i < static_cast<int>(tp.steps.size()); ++i) make_ready(s, i);
+    for (int i = tp.startup_steps; i < tp.release_end(); ++i) make_ready(s, i);
   }
+}
+
+void World::end_lease(Session* s) {
+  const int l = sc_.templates[s->tmpl].lease_step;
+  if (l < 0) return;
+  const Phase p = s->steps[l].phase;
+  if (is_terminal(p) || p == Phase::RUNNING) return;  // a renewal under way completes when it finishes
+  if (p == Phase::READY) timeline_.change(now(), sc_.kinds[sc_.templates[s->tmpl].steps[l].kind].pool, Timeline::ready, -1);
+  set_phase(s, l, Phase::CANCELLED);  // its queue entry or timer stays until skipped
+  stats_.kinds[sc_.templates[s->tmpl].steps[l].kind].cancelled++;
 }
 
 void World::fail_session(Session* s, int failed_step, const std::string& reason) {
@@ -307,7 +337,7 @@ void World::fail_session(Session* s, int failed_step, const std::string& reason)
   const bool in_release = failed_step >= tp.startup_steps;
   // The failed step's own group goes: the start-up, or what is left of the release.
   const int from = in_release ? tp.startup_steps : 0;
-  const int to = in_release ? static_cast<int>(tp.steps.size()) : tp.startup_steps;
+  const int to = in_release ? tp.release_end() : tp.startup_steps;
   for (int i = from; i < to; ++i)
     if (i != failed_step && !is_terminal(s->steps[i].phase)) {
       if (s->steps[i].phase == Phase::READY)  // its queue entry stays until a claim skips it
@@ -368,7 +398,8 @@ void World::promote_forever() {
         if (!s->done) start_release(s);  // the timer's reference holds it meanwhile (simcalls)
         s->refs--;
         release(s);
-      } else if (s->steps[t.e.step].phase == Phase::WAITING) {
+      } else if (s->steps[t.e.step].phase == Phase::WAITING ||
+                 (t.e.step == sc_.templates[s->tmpl].lease_step && s->steps[t.e.step].phase == Phase::DORMANT)) {
         s->refs--;
         make_ready(s, t.e.step);
       } else {

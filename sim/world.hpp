@@ -143,6 +143,7 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   void set_phase(Session* s, int step, Phase to);
   void startup_complete(Session* s, int last_step);
   void start_release(Session* s);
+  void end_lease(Session* s);  // the session ended: no more renewals
   void session_done(Session* s);
   void check_all_finished();
   void release(Session* s);
