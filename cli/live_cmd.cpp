@@ -165,6 +165,16 @@ int do_run(LiveCommands& l) {
     if (sc.platform.links[i].max_active > 0)
       throw ScenarioError(l.scenario + ": /platform/links/" + std::to_string(i) + "/max_active: FTS caps are simulated "
                           "only; live transfers take their time alone and share no link state yet (drop it to run live)");
+  // A count's copies beyond a session's draw are skipped by the modelled platform only; a real
+  // adapter would run every copy (the same dataset, the same name) as often as the plan holds it.
+  for (std::size_t t = 0; t < sc.templates.size(); ++t)
+    for (const auto& ps : sc.templates[t].steps) {
+      const std::string adapter = platforms ? platforms->kinds[ps.kind].adapter : l.platform;
+      if (ps.first_copy >= 0 && adapter != "emulated")
+        throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) + ": step '" + ps.id + "': \"count\" is "
+                            "modelled by the emulated platform only; kind '" + sc.kinds[ps.kind].name + "' runs on the " +
+                            adapter + " adapter (write the items out one by one)");
+    }
   auto store = live::open_store(l.db, false);
   store->bind(sc, l.time_scale);
   l.opt.time_scale = l.time_scale;

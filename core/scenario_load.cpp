@@ -672,7 +672,7 @@ class Loader {
         if (in_release) c.fail("only for start-up items");
         ps.count = dist(c, "items");
         ps.first_copy = first[i];
-        if (copies[i] == 1) ps.count.reset();  // a constant 1: one ordinary step
+        if (copies[i] == 1 && ps.count->type() == Dist::Type::constant) ps.count.reset(), ps.first_copy = -1;  // plain
       }
       if (kind.op == Op::data && ps.mount == Mount::write_global) t.output_bytes += ps.output_bytes * copies[i];
       for (int c = 0; c < copies[i]; ++c) {

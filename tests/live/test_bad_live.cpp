@@ -254,5 +254,13 @@ TEST_CASE("live bad input: asynchronous rules and FTS caps are refused before an
     "templates": [{"name": "t", "steps": [{"id": "d", "kind": "stage", "bytes": 1e6}]}]})");
   bad(run_stepq({"live", "run", capped, "--db", db, "--until-idle"}, dir.path),
       {"capped.json: /platform/links/0/max_active"});
+  // A real platform would run every copy of a count: only the modelled one skips those a session lacks.
+  const std::string counted = write(dir, "counted.json", R"({"name": "counted", "sessions": 2,
+    "arrivals": {"process": "poisson", "rate_per_s": 1},
+    "kinds": {"stage": {"op": "data", "threads": 1, "service_s": 0}},
+    "templates": [{"name": "t", "steps": [{"id": "d", "kind": "stage", "count": 2,
+                                           "local": {"url": "file:/etc/hostname"}}]}]})");
+  bad(run_stepq({"live", "run", counted, "--platform", "local", "--db", db, "--until-idle"}, dir.path),
+      {"counted.json: /templates/0: step 'd#1': \"count\" is modelled by the emulated platform only"});
   CHECK_FALSE(std::filesystem::exists(dir / "q.db"));  // refused before the database was opened
 }
