@@ -120,6 +120,8 @@ class Transfers {
   // Has the rule step `step` of the context's session started finished moving its bytes? True
   // when it started none (a local replica, an absent copy).
   virtual bool rule_done(const StepContext& c, int step) = 0;
+  // The context's step found a replica at its destination: located, bind-mounted, nothing moved.
+  virtual void located(const StepContext& c) = 0;
 };
 
 // What the worker loop reports; the simulator's statistics and the live log implement it.

@@ -21,7 +21,10 @@ OpResult ModelServices::operate(const StepContext& c) {
   Scenario::Source src;
   if (c.kind.transfer && copied) {
     src = c.scenario.source(c.ref.tmpl, c.ref.step, c.session_key);
-    if (src.route < 0) done.reason = "local replica at " + src.host + ": located and bind-mounted read-only";
+    if (src.route < 0) {
+      done.reason = "local replica at " + src.host + ": located and bind-mounted read-only";
+      if (transfers_ && !fails) transfers_->located(c);
+    }
     else if (!c.kind.rule && src.bytes > 0) move(c, src.route, src.bytes);
   }
   if (fails) {

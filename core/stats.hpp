@@ -17,6 +17,7 @@ struct KindStats {
   std::uint64_t requeues = 0;   // RUNNING → WAITING (polls, re-checks, retries)
   std::uint64_t retries = 0;    // of which retries after a failed attempt
   std::uint64_t lost = 0;       // finishes dropped because the lease was lost (session cancelled)
+  std::uint64_t located = 0, copied = 0;  // transfer items: a local replica found; bytes moved (or a rule)
   Histogram wait_s;             // READY → RUNNING, per claim
   Histogram service_s;          // handler time per claim (thread held)
 };

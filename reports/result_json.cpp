@@ -79,6 +79,7 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
     j["requeues"] = s.requeues;
     j["retries"] = s.retries;
     j["lost_leases"] = s.lost;
+    if (ks.transfer) j["replicas"] = {{"local", s.located}, {"copied", s.copied}};  // local: located, nothing moved
     kinds[ks.name] = j;
   }
   r["kinds"] = kinds;

@@ -110,6 +110,13 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
       out << (c["utilization"]["cores"].get<double>() >= 0.8 ? style.yellow(row) : row) << "\n";
     }
   }
+  for (const auto& [name, k] : r["kinds"].items())
+    if (k.contains("replicas") && k["replicas"]["local"].get<unsigned long long>() > 0) {
+      std::snprintf(line, sizeof line, "\nStaging %s: %llu local replicas (located, bind-mounted, nothing moved), %llu "
+                    "copied\n", cut(name, 20).c_str(), k["replicas"]["local"].get<unsigned long long>(),
+                    k["replicas"]["copied"].get<unsigned long long>());
+      out << line;
+    }
   if (r.contains("links") && !r["links"].empty()) {
     out << "\n" << style.bold("Links") << " (move = slot taken -> last byte; wait = for a slot under max_active;\n"
            "util = share of time carrying a transfer)\n";

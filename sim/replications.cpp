@@ -147,6 +147,7 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   for (auto& [name, k] : out["kinds"].items()) {
     const auto base = ojson::json_pointer("/kinds") / name;
     sum_counts(out, runs, base);
+    if (out[base].contains("replicas")) sum_counts(out, runs, base / "replicas");
     combine_summary(out, runs, base / "wait_s");
     average(out, runs, base / "service_s" / "mean");
     average(out, runs, base / "service_s" / "p95");

@@ -468,6 +468,7 @@ void World::start_rule(const StepContext& c, int route, double bytes, double del
   auto* s = reinterpret_cast<Session*>(c.ref.id);
   const int step = c.ref.step;
   s->steps[step].rule = StepRt::Rule::moving;
+  stats_.kinds[c.ref.kind].copied++;
   s->refs++;
   rule_holders_.insert(s);
   net_.start(delay_s, route, bytes, [this, s, step] {

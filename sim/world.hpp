@@ -62,7 +62,11 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   void free_temp(const StepContext& c) override;
 
   // Transfers: over the Network; a rule's bytes move in an actor of their own (no worker waits).
-  void transfer(const StepContext&, int route, double bytes) override { net_.transfer(route, bytes); }
+  void transfer(const StepContext& c, int route, double bytes) override {
+    stats_.kinds[c.ref.kind].copied++;
+    net_.transfer(route, bytes);
+  }
+  void located(const StepContext& c) override { stats_.kinds[c.ref.kind].located++; }
   void start_rule(const StepContext& c, int route, double bytes, double delay_s) override;
   bool rule_done(const StepContext& c, int step) override;
   simgrid::s4u::Host* broker() const { return net_.broker(); }

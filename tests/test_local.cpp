@@ -156,6 +156,7 @@ OpResult run(Services& s, const Scenario& sc, const std::string& id, std::uint64
     case Op::remove: return s.remove(c);
     case Op::cleanup: return s.cleanup(c);
     case Op::pushback: return s.pushback(c);
+    case Op::extend: return s.extend_lease(c);
   }
   return {};
 }

@@ -285,7 +285,7 @@ TEST_CASE("kind errors", "[scenario]") {
   const auto err = [](const std::vector<Override>& ov) { return error_of(kMinimal, ov); };
   CHECK(err({{"/kinds/work/op", "\"compute\""}}) ==
         at + "/op: must be \"work\", \"image\", \"storage\", \"data\", \"launch\", \"poll\", \"delete\", "
-                 "\"cleanup\" or \"pushback\" (got \"compute\")");
+                 "\"cleanup\", \"pushback\" or \"extend\" (got \"compute\")");
   CHECK(err({{"/kinds/work/op", "\"poll\""}}) ==
         at + "/poll: required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} or "
                     "{\"interval_s\": ..., \"watch\": \"rules\"} (missing)");
