@@ -9,6 +9,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "analytic_links.hpp"
 #include "erlang.hpp"
 #include "rng.hpp"
 
@@ -18,11 +19,40 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kReadySamples = 2048;  // draws of a poll kind's ready_after_s (fixed seed)
+// Stratified draws of an item's count: 5040 is divisible by 1…10, 12, 14, 15 and 16, so an
+// empirical count of that many samples comes out exactly (see count_draw).
+constexpr int kCountDraws = 5040;
 
 std::string g3(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.3g", v);
   return b;
+}
+
+// The inverse of splitmix64 (rng.hpp): each step of it is a bijection of 64-bit words.
+constexpr std::uint64_t inverse_odd(std::uint64_t a) {  // a·x ≡ 1 mod 2⁶⁴ (Newton: bits double each step)
+  std::uint64_t x = a;
+  for (int i = 0; i < 6; ++i) x *= 2 - a * x;
+  return x;
+}
+constexpr std::uint64_t unsplitmix64(std::uint64_t z) {
+  z ^= (z >> 31) ^ (z >> 62);
+  z *= inverse_odd(0x94d049bb133111ebULL);
+  z ^= (z >> 27) ^ (z >> 54);
+  z *= inverse_odd(0xbf58476d1ce4e5b9ULL);
+  z ^= (z >> 30) ^ (z >> 60);
+  return z - 0x9e3779b97f4a7c15ULL;
+}
+static_assert(unsplitmix64(splitmix64(12345)) == 12345);
+
+// Draw j of N stratified draws of a count: a Stream whose first uniform() is (j + ½)/N (Stream's
+// first word is splitmix64(key + γ), inverted here). Dist does not show an empirical
+// distribution's samples, but one uniform picks one of its n samples, so for n | N each sample
+// comes up exactly N/n times: P(count > i) is exact for those, within 1/N for other counts.
+double count_draw(const Dist& count, int j, int n) {
+  const auto k = static_cast<std::uint64_t>((j + 0.5) / n * 0x1.0p53);
+  Stream s(unsplitmix64(k << 11) - 0x9e3779b97f4a7c15ULL);
+  return count.sample(s);
 }
 
 // Mean of ⌈Y⌉⁺ when only the mean y of Y is known: → y + 1/2 for large y, → 0 as y → 0.
@@ -46,8 +76,12 @@ double expected_rechecks(const WaitDistribution& v, double sure, double x, doubl
 // One template step, with what does not change between fixed-point passes.
 struct StepInfo {
   int kind = 0, pool = 0;
-  double mean = 0, second = 0;  // handler time per run: E[S], E[S²] (transfer included)
+  double mean = 0, second = 0;  // handler time per claim: E[S], E[S²] (transfer included, absent copies as 0)
+  double present = 1;           // P(this copy of an item with a count exists)
+  double attempts = 1;          // claims per step (polls aside): A_k if present, 1 (at no cost) if absent
   bool exponential = false;     // handler time is exponential (no transfer added)
+  bool watches = false;         // a poll that watches rules: `rule_ready` is its ready time
+  std::vector<double> rule_ready;  // sorted draws: its rule predecessors' delay + transfer, the largest
   int parent = -1;              // designated predecessor: the last to finish, queue-blind
   int group = -1, position = 0; // batch: steps of one pool made READY at (nearly) one instant
   std::vector<int> ahead;       // steps of the same batch queued before this one
@@ -64,12 +98,6 @@ struct KindInfo {
 struct Group {  // steps of one pool queued at (nearly) one instant, in queue order
   int pool = 0;
   std::vector<int> members;
-};
-
-struct LinkLoad {
-  std::string name;
-  double utilization = 0;  // transfer bytes per second / bandwidth
-  double bandwidth_Bps = 0;
 };
 
 // Per pool, what the next pass needs from the last one's queueing results.
@@ -113,7 +141,8 @@ struct PoolNow {  // pool statistics for the current λ
 
 class Model {
  public:
-  explicit Model(const Scenario& sc) : sc_(sc), nk_(static_cast<int>(sc.kinds.size())), np_(static_cast<int>(sc.pools.size())) {
+  explicit Model(const Scenario& sc)
+      : sc_(sc), nk_(static_cast<int>(sc.kinds.size())), np_(static_cast<int>(sc.pools.size())), links_(sc) {
     arrivals();
     const double wsum = std::accumulate(sc.templates.begin(), sc.templates.end(), 0.0,
                                         [](double s, const TemplateSpec& t) { return s + t.weight; });
@@ -140,20 +169,48 @@ class Model {
       }
     }
     const bool recheck = sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck;
-    // Links carry every transfer of every session: processor sharing, so a transfer takes its
-    // time alone on the link / (1 − the link's utilisation).
-    for (const auto& l : sc.platform.links) link_load_.push_back({l.name, 0.0, l.bandwidth_Bps});
-    auto link_of = [&](const KindSpec& ks) -> int {
-      if (!ks.transfer || ks.transfer->from.empty()) return -1;
-      const int r = sc.platform.route_between(ks.transfer->from, ks.transfer->to);
-      return r >= 0 ? sc.platform.routes[r].links.front() : -1;
+    // Links (§7): every transfer of every session loads each link of its route. The loads depend
+    // on the arrivals alone, so the link stations are solved once, before the pools.
+    auto moves = [&](const PlanStep& ps) {
+      const KindSpec& k = sc.kinds[ps.kind];
+      return k.transfer && ps.bytes > 0 && !(k.op == Op::data && ps.mount == Mount::read_only);  // ReadOnly: linked
     };
-    auto copied = [&](const PlanStep& ps) { return !(sc.kinds[ps.kind].op == Op::data && ps.mount == Mount::read_only); };
-    for (std::size_t t = 0; t < sc.templates.size(); ++t)
-      for (const PlanStep& ps : sc.templates[t].steps)
-        if (const int l = link_of(sc.kinds[ps.kind]); l >= 0 && ps.bytes > 0 && copied(ps))
-          link_load_[l].utilization +=
-              lambda0_ * weight_[t] * kinds_[ps.kind].attempts * ps.bytes / sc.platform.links[l].bandwidth_Bps;
+    std::vector<std::vector<double>> present(sc.templates.size());
+    std::vector<std::vector<std::vector<RouteShare>>> shares(sc.templates.size());
+    link_pools_.resize(sc.platform.links.size());
+    for (std::size_t t = 0; t < sc.templates.size(); ++t) {
+      const TemplateSpec& tp = sc.templates[t];
+      present[t].assign(tp.steps.size(), 1.0);
+      shares[t].resize(tp.steps.size());
+      std::vector<double> exists;  // P(count > i) of the item whose copies come next (copy 0 first)
+      for (std::size_t i = 0; i < tp.steps.size(); ++i) {
+        const PlanStep& ps = tp.steps[i];
+        const KindSpec& ks = sc.kinds[ps.kind];
+        if (ps.count) {
+          if (ps.copy == 0) exists = copies_present(*ps.count);
+          present[t][i] = ps.copy < static_cast<int>(exists.size()) ? exists[ps.copy] : 0.0;
+        }
+        if (!moves(ps)) continue;
+        shares[t][i] = route_shares(sc, ps);
+        // A synchronous attempt moves the bytes whether it then fails or not; a rule is made once,
+        // when the step succeeds.
+        const double per_step = ks.rule ? 1 - std::pow(ks.retry.failure_probability, ks.retry.max_attempts)
+                                        : kinds_[ps.kind].attempts;
+        const double rate = lambda0_ * weight_[t] * present[t][i] * per_step;
+        for (const RouteShare& sh : shares[t][i]) {
+          if (sh.route < 0) continue;
+          links_.add(sh.route, rate * sh.probability, ps.bytes, ps.bytes_dist ? &*ps.bytes_dist : nullptr,
+                     static_cast<int>(t), static_cast<int>(i), !ks.rule && kinds_[ps.kind].attempts > 1);
+          for (int l : sc.platform.routes[sh.route].links) {
+            auto& pl = link_pools_[l];
+            if (std::find(pl.begin(), pl.end(), ks.pool) == pl.end()) pl.push_back(ks.pool);
+          }
+        }
+      }
+    }
+    links_.solve();
+    for (const auto& l : links_.links()) transfers_ = transfers_ || l.rate_per_s > 0;
+
     steps_.resize(sc.templates.size());
     steps_per_session_.assign(nk_, 0);
     roots_per_session_.assign(nk_, 0);
@@ -163,25 +220,44 @@ class Model {
       for (std::size_t i = 0; i < tp.steps.size(); ++i) {
         const PlanStep& ps = tp.steps[i];
         const KindSpec& ks = sc.kinds[ps.kind];
+        const KindInfo& ki = kinds_[ps.kind];
         const Dist& d = ps.service_s ? *ps.service_s : ks.service_s;
-        double tau = 0;  // transfer time
-        if (const int l = link_of(ks); l >= 0 && ps.bytes > 0 && copied(ps)) {
-          const LinkSpec& link = sc.platform.links[l];
-          const double u = link_load_[l].utilization;
-          tau = link.latency_s + ps.bytes / link.bandwidth_Bps / (u < 1 ? 1 - u : 1);
-          if (u >= 1) overloaded_[ks.pool] = l;
+        // The transfer a thread waits for (synchronous style; a rule's bytes move with no thread):
+        // τ = FTS waits + latency + bytes × the route's time per byte, E[τ] and E[τ²] over the
+        // replica choices and the size distribution.
+        double tau1 = 0, tau2 = 0;
+        if (!ks.rule) {
+          const double b1 = ps.bytes, b2 = ps.bytes_dist ? ps.bytes_dist->second_moment() : ps.bytes * ps.bytes;
+          for (const RouteShare& sh : shares[t][i]) {
+            if (sh.route < 0) continue;
+            const double a = links_.waiting_s(sh.route) + sc.platform.routes[sh.route].latency_s;
+            const double g = links_.per_byte_s(sh.route);
+            tau1 += sh.probability * (a + g * b1);
+            tau2 += sh.probability * (a * a + 2 * a * g * b1 + g * g * b2);
+            if (const int l = links_.overloaded_link(sh.route); l >= 0) overloaded_[ks.pool] = l;
+          }
         }
         StepInfo si;
         si.kind = ps.kind;
         si.pool = ks.pool;
-        const double m1 = d.mean();
-        si.mean = m1 + tau;
-        si.second = d.second_moment() + 2 * tau * m1 + tau * tau;
-        si.exponential = d.type() == Dist::Type::exponential && tau == 0;
-        steps_[t].push_back(si);
+        si.present = present[t][i];
+        si.attempts = si.present * ki.attempts + (1 - si.present);
+        const double m1 = d.mean(), run = si.present * ki.attempts / si.attempts;  // claims that run the handler
+        si.mean = run * (m1 + tau1);
+        si.second = run * (d.second_moment() + 2 * tau1 * m1 + tau2);
+        si.exponential = d.type() == Dist::Type::exponential && tau1 == 0 && si.present == 1;
+        if (ks.poll && ks.poll->watch_rules) {
+          si.watches = true;
+          si.rule_ready = rule_ready(static_cast<int>(t), static_cast<int>(i), shares[t]);
+          for (int q : tp.preds(static_cast<int>(i)))
+            if (sc.kinds[tp.steps[q].kind].rule)
+              for (const RouteShare& sh : shares[t][q])
+                if (sh.route >= 0)
+                  if (const int l = links_.overloaded_link(sh.route); l >= 0) overloaded_[ks.pool] = l;
+        }
+        steps_[t].push_back(std::move(si));
         steps_per_session_[ps.kind] += weight_[t];
         if (tp.preds(static_cast<int>(i)).empty()) roots_per_session_[ps.kind] += weight_[t];
-        if (tau > 0) transfers_ = true;
       }
       // Queue-blind activation and finish times: the designated parent of a step is its
       // predecessor that finishes last; steps of one pool activated within a tenth of a service
@@ -195,11 +271,8 @@ class Model {
         double T = 0;
         for (int q : tp.preds(s))
           if (si.parent < 0 || blind[q] >= T) T = blind[q], si.parent = q;
-        const KindInfo& ki = kinds_[si.kind];
-        double ready = 0;
-        for (double r : ki.ready) ready += r / kReadySamples;
         activation[s] = T;
-        blind[s] = T + si.mean * ki.attempts + (ki.poll ? ready : 0);
+        blind[s] = T + si.mean * si.attempts + (kinds_[si.kind].poll ? mean_of(ready(static_cast<int>(t), s)) : 0);
       }
       // Batches: activate — the steps of one pool made READY (nearly) together, in that order;
       // recheck — every step of the session in that pool, at accept, in template order.
@@ -288,8 +361,8 @@ class Model {
     lam = traffic(ps, &r.routing, &r.external_rate_per_s);
     if (!unstable) r.startup_mean_s = ps.startup;
 
-    for (const LinkLoad& l : link_load_) r.links.push_back({l.name, l.utilization});
     fill_pools(r, ps, pools);
+    fill_links(r);
     fill_kinds(r, ps, lam, pools);
     fill_clusters(r, next_clusters);
     verdicts(r);
@@ -323,10 +396,66 @@ class Model {
     }
   }
 
-  // E[⌈(R − a)/b⌉⁺] over a poll kind's ready_after_s draws (sorted): the polls after the first.
+  // P(count > i) for each copy i of an item with a count (copies rounded as Scenario::absent does).
+  static std::vector<double> copies_present(const Dist& count) {
+    std::vector<double> p(static_cast<std::size_t>(std::max(0L, std::lround(count.upper_bound()))), 0.0);
+    for (int j = 0; j < kCountDraws; ++j) {
+      const long n = std::lround(count_draw(count, j, kCountDraws));
+      for (long i = 0; i < n && i < static_cast<long>(p.size()); ++i) p[i] += 1.0 / kCountDraws;
+    }
+    return p;
+  }
+
+  // §7: the ready time of a poll that watches rules, counted from its activation: the largest of
+  // its rule predecessors' delay + transfer (FTS waits at their means, moving time for the size
+  // drawn), drawn kReadySamples times (fixed seed). Copies of one item share one count draw.
+  std::vector<double> rule_ready(int t, int s, const std::vector<std::vector<RouteShare>>& shares) const {
+    const TemplateSpec& tp = sc_.templates[t];
+    std::vector<int> rules;
+    for (int q : tp.preds(s))
+      if (sc_.kinds[tp.steps[q].kind].rule && !shares[q].empty()) rules.push_back(q);
+    std::vector<double> out;
+    if (rules.empty()) return out;
+    Stream rng(derive(derive(0x72756c6573ULL, static_cast<std::uint64_t>(t)), static_cast<std::uint64_t>(s)));
+    std::vector<std::pair<int, long>> counts;  // (first copy, count) of this draw
+    for (int j = 0; j < kReadySamples; ++j) {
+      counts.clear();
+      double most = 0;
+      for (int q : rules) {
+        const PlanStep& ps = tp.steps[q];
+        if (ps.count) {
+          auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == ps.first_copy; });
+          if (it == counts.end()) it = counts.emplace(counts.end(), ps.first_copy, std::lround(ps.count->sample(rng)));
+          if (ps.copy >= it->second) continue;
+        }
+        const double u = rng.uniform();
+        double cum = 0;
+        int route = -1;
+        for (const RouteShare& sh : shares[q])
+          if (route = sh.route; u < (cum += sh.probability)) break;
+        if (route < 0) continue;
+        const double b = ps.bytes_dist ? ps.bytes_dist->sample(rng) : ps.bytes;
+        const double delay = sc_.kinds[ps.kind].rule->delay_s.sample(rng);
+        most = std::max(most, delay + links_.waiting_s(route) + links_.moving_s(route, b));
+      }
+      out.push_back(most);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // A poll step's ready-time draws (sorted): its kind's ready_after_s, or its rules' (above).
+  const std::vector<double>& ready(int t, int s) const {
+    const StepInfo& si = steps_[t][s];
+    return si.watches ? si.rule_ready : kinds_[si.kind].ready;
+  }
+  static double mean_of(const std::vector<double>& v) {
+    return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  }
+
+  // E[⌈(R − a)/b⌉⁺] over a poll's ready-time draws r (sorted): the polls after the first.
   // = Σ_{j ≥ 0} P(R > a + j·b), by binary search when there are fewer terms than draws.
-  static double extra_polls(const KindInfo& ki, double a, double b) {
-    const auto& r = ki.ready;
+  static double extra_polls(const std::vector<double>& r, double a, double b) {
     const double n = static_cast<double>(r.size());
     if (r.empty() || r.back() <= a) return 0;
     if ((r.back() - a) / b < n / 8) {
@@ -370,7 +499,7 @@ class Model {
       const Plan& plan = tp.plan;
       const double wt = weight_[t];
       // A poll on a cluster sees its session Running ready_after_s after admission: after the
-      // cluster's Pending wait.
+      // cluster's Pending wait (not one that watches rules: they do not wait for the cluster).
       const double pending = tp.clustered() ? cl[tp.session->cluster].pending : 0;
       for (const auto& g : groups_[t]) r.batches[g.pool][g.members.size() - 1] += wt;
       typical.assign(plan.size(), 0);
@@ -412,17 +541,17 @@ class Model {
         double end = start + si.mean, polls = 1;
         if (ki.poll) {  // ready at T (+ Pending) + ready_after; polls end at end, end + cycle, …
           const double cycle = ki.interval + W + si.mean;
-          const double extra = extra_polls(ki, end - T - pending, cycle);
+          const double extra = extra_polls(ready(static_cast<int>(t), s), end - T - (si.watches ? 0 : pending), cycle);
           polls += extra;
           end += extra * cycle;
         }
         typical[s] = end;
-        mean[s] = T_mean + (end - T) + (ki.attempts - 1) * (W + si.mean) + ki.backoff_mean;
+        mean[s] = T_mean + (end - T) + (si.attempts - 1) * (W + si.mean) + si.present * ki.backoff_mean;
         if (!release) last = std::max(last, mean[s]);
         else if (sc_.kinds[si.kind].op == Op::remove) r.release_to_delete[t] = std::max(r.release_to_delete[t], mean[s]);
         r.rechecks[t][s] = rechecks;
 
-        const double full = ki.attempts * polls;
+        const double full = si.attempts * polls;
         r.visits_full[si.kind] += wt * full;
         r.visits_recheck[si.kind] += wt * rechecks;
         r.s1[si.kind] += wt * full * si.mean;
@@ -534,10 +663,10 @@ class Model {
         const TemplateSpec& tp = sc_.templates[t];
         if (!tp.clustered() || tp.session->cluster != static_cast<int>(c)) continue;
         const SessionSpec& ss = *tp.session;
-        double ready = 0;  // the start latency: its poll kind's mean ready_after_s
+        double ready = 0;  // the start latency: its (first) cluster poll's mean ready_after_s
         for (const PlanStep& st : tp.steps)
-          if (kinds_[st.kind].poll) {
-            for (double x : kinds_[st.kind].ready) ready += x / kReadySamples;
+          if (const KindSpec& k = sc_.kinds[st.kind]; k.poll && !k.poll->watch_rules) {
+            ready = mean_of(kinds_[st.kind].ready);
             break;
           }
         const double c0 = ready + ps.release_to_delete[t], m = ss.run_s.mean();
@@ -699,7 +828,7 @@ class Model {
 
       // Why M/M/c is not exact here.
       auto& why = e.approximations;
-      bool exp_service = true, one_mean = true, internal = false, retries = false, polls = false;
+      bool exp_service = true, one_mean = true, internal = false, retries = false, polls = false, absent = false;
       double first_mean = -1;
       for (std::size_t t = 0; t < sc_.templates.size(); ++t)
         for (std::size_t s = 0; s < steps_[t].size(); ++s) {
@@ -711,6 +840,7 @@ class Model {
           else if (std::abs(si.mean - first_mean) > 1e-12 * first_mean) one_mean = false;
           if (kinds_[si.kind].attempts > 1) retries = true;
           if (kinds_[si.kind].poll) polls = true;
+          if (si.present < 1) absent = true;
         }
       if (!poisson)
         why.push_back(std::string(sc_.arrivals.process == ArrivalSpec::Process::periodic ? "periodic" : "trace") +
@@ -721,6 +851,7 @@ class Model {
       if (internal) why.push_back("steps created by other steps' completion");
       if (retries) why.push_back("retries");
       if (polls) why.push_back("polls");
+      if (absent) why.push_back("copies a session does not have (claimed at no cost)");
       if (ps.rechecked[p]) why.push_back("re-checks");
       if (poll_dispatch) why.push_back("poll dispatch delay (fitted)");
       if (claim > 0) why.push_back("claim cost");
@@ -733,6 +864,39 @@ class Model {
       if (!(poisson && m_service)) e.model += " Allen-Cunneen";
       if (poll_dispatch) e.model += " + poll delay";
       r.pools.push_back(std::move(e));
+    }
+  }
+
+  // §7: the link stations, after the pools (a pool whose threads queue shapes its transfers' arrivals).
+  void fill_links(AnalyticResult& r) const {
+    const bool poisson = sc_.arrivals.process == ArrivalSpec::Process::poisson;
+    const auto& links = links_.links();
+    for (std::size_t l = 0; l < links.size(); ++l) {
+      const LinkNetwork::Link& k = links[l];
+      LinkEstimate e;
+      e.name = k.name;
+      e.bandwidth_Bps = k.bandwidth_Bps;
+      e.max_active = k.max_active;
+      e.transfers_per_s = k.rate_per_s;
+      e.mean_bytes = k.mean_bytes();
+      e.service_s = k.station.service_s;
+      e.utilization = k.station.rho;
+      e.stable = k.station.stable;
+      if (e.stable && k.rate_per_s > 0) {
+        e.transfer_mean_s = k.moving_sum / k.rate_per_s;
+        e.queue_wait_mean_s = k.station.wait_s;
+      }
+      auto [model, why] = links_.describe(static_cast<int>(l), poisson);
+      // A pool that seldom queues passes its Poisson arrivals on almost unchanged (nothing waits:
+      // departures are arrivals shifted by independent service times, still Poisson).
+      for (int p : link_pools_[l])
+        if (r.pools[p].stable && r.pools[p].erlang_c > 0.05)
+          why.push_back("its transfers start after waits for pool " + sc_.pools[p].name + " (P(wait) " +
+                        g3(r.pools[p].erlang_c) + ")");
+      e.model = std::move(model);
+      e.approximations = std::move(why);
+      e.exact = e.approximations.empty();
+      r.links.push_back(std::move(e));
     }
   }
 
@@ -776,15 +940,16 @@ class Model {
       }
       if (busiest < 0 || e.utilization > r.pools[busiest].utilization) busiest = p;
     }
-    for (std::size_t l = 0; l < link_load_.size(); ++l) {
-      const LinkLoad& ll = link_load_[l];
-      if (ll.utilization < 1) continue;
+    for (const LinkEstimate& ll : r.links) {
+      if (ll.stable) continue;
+      const int l = static_cast<int>(&ll - r.links.data());
       std::string pools;
       for (int p = 0; p < np_; ++p)
-        if (overloaded_[p] == static_cast<int>(l)) pools += (pools.empty() ? "" : ", ") + sc_.pools[p].name;
+        if (overloaded_[p] == l) pools += (pools.empty() ? "" : ", ") + sc_.pools[p].name;
       r.verdicts.push_back("link " + ll.name + " is overloaded: transfers need " + g3(ll.utilization * ll.bandwidth_Bps / 1e6) +
                            " MB/s of its " + g3(ll.bandwidth_Bps / 1e6) + " MB/s (utilization " + g3(ll.utilization) +
-                           "); pools " + pools + " cannot keep up whatever their threads");
+                           "); " + (pools.empty() ? "its transfers" : "pools " + pools) +
+                           " cannot keep up whatever their threads");
     }
     for (std::size_t c = 0; c < r.clusters.size(); ++c) {
       const ClusterEstimate& e = r.clusters[c];
@@ -852,7 +1017,28 @@ class Model {
     if (sc_.dispatch.dependencies == DispatchSpec::Dependencies::recheck)
       r.notes.push_back("re-checks: their number is estimated from the predecessors' mean finish time");
     if (transfers_)
-      r.notes.push_back("transfers share their link as in processor sharing: time alone / (1 - link utilization)");
+      r.notes.push_back("links: every transfer present shares the bandwidth, so a link is M/M/1-like whatever its cap: "
+                        "without one, processor sharing (moving time latency + S/(1 - rho)); with an FTS cap c, FIFO "
+                        "beyond c (slot wait S rho^c/(1 - rho)); a thread waiting for a transfer holds it for both");
+    for (const LinkEstimate& l : r.links)
+      if (!l.exact && l.transfers_per_s > 0) {
+        std::string why;
+        for (const auto& a : l.approximations) why += (why.empty() ? "" : "; ") + a;
+        r.notes.push_back("link " + l.name + " (" + l.model + ") is approximate: " + why);
+      }
+    bool watches = false;
+    for (const auto& st : steps_)
+      for (const StepInfo& si : st) watches = watches || (si.watches && !si.rule_ready.empty());
+    if (watches)
+      r.notes.push_back("rules: a poll that watches them is ready after the largest rule delay + transfer of its data "
+                        "steps, counted from its activation (high when there are several: the earlier ones started "
+                        "sooner), FTS waits at their means");
+    bool counts = false;
+    for (const auto& st : steps_)
+      for (const StepInfo& si : st) counts = counts || si.present < 1;
+    if (counts)
+      r.notes.push_back("items with a count: a copy a session does not have is claimed and done at no cost; the "
+                        "others load their pools and links with the probability that they exist");
     if (sc_.dispatch.mode == DispatchSpec::Mode::poll)
       r.notes.push_back("poll dispatch: idle threads wake every poll_interval_s; the added wait is exact for "
                         "1 thread and an empirical fit for more");
@@ -867,13 +1053,14 @@ class Model {
 
   const Scenario& sc_;
   const int nk_, np_;
+  LinkNetwork links_;
+  std::vector<std::vector<int>> link_pools_;  // per link: the pools whose steps send transfers over it
   double lambda0_ = 0, ca2_ = 1;
   bool transfers_ = false;
   std::vector<double> weight_;
   std::vector<KindInfo> kinds_;
   std::vector<std::vector<StepInfo>> steps_;
   std::vector<std::vector<Group>> groups_;  // per template
-  std::vector<LinkLoad> link_load_;         // per platform link
   std::vector<int> overloaded_;             // per pool: a link its transfers overload, or −1
   std::vector<int> max_batch_;                                            // per pool
   std::vector<double> steps_per_session_, roots_per_session_;

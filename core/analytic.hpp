@@ -4,7 +4,8 @@
 // std::invalid_argument only for a trace whose arrivals all lie at t = 0 (no rate). Every pool
 // gets a stability verdict; waits are present only for stable pools. Formulas: erlang.hpp.
 // Checked against the simulator on scenarios/: mm4 exact; skaha-basic and broker-today mean
-// waits within ~10%, start-up 5–15% low (fork-join, below).
+// waits within ~10%, start-up 5–15% low (fork-join, below); skaha-basic and srcnet-async mean
+// transfer times per link within 5%, srcnet-async's rule polls per session within 2%.
 //
 // 1. Arrivals. λ = rate_per_s (poisson, periodic) or count / last time (trace). Ca² = 1 Poisson,
 //    0 periodic, the inter-arrival SCV of a trace; every pool is given the external Ca².
@@ -13,8 +14,9 @@
 //    probability w_t/Σw. A step of kind k is claimed
 //      · A_k = (1 − p^m)/(1 − p) times for its attempts (m = max_attempts, p =
 //        failure_probability; m when p = 1) — exact;
-//      · × N for a poll kind, N = 1 + E⌈(R − a)/b⌉⁺: R = ready_after_s (2048 fixed draws), a = time
-//        from activation to the end of the first poll, b = interval + wait + service (at their means);
+//      · × N for a poll kind, N = 1 + E⌈(R − a)/b⌉⁺: R = ready_after_s (2048 fixed draws; for a
+//        poll that watches rules, the rules' ready time of §7), a = time from activation to the end
+//        of the first poll, b = interval + wait + service (at their means);
 //      · + re-checks (dependencies "recheck", steps with predecessors): Σ_j P(V < T − j·(recheck_s +
 //        W)), V = the step's wait, T = its predecessors' finish, W = the mean wait (when a
 //        predecessor was queued in the same batch, the two share V: ⌈(T − first claim)/cycle⌉ at
@@ -24,13 +26,19 @@
 //    V_k claims per session: retries, polls and re-checks are self-loops), P_ij = (1 − P_ii)·m_ij/n_i
 //    where m_ij counts the steps of kind j whose designated predecessor (the one that finishes
 //    last, queue-blind) is of kind i, and γ_j = λ·(root steps of kind j per session).
+//    Copy i of an item with a count exists with probability P(count > i) (5040 stratified draws:
+//    exact for an empirical count of n | 5040 samples); an absent copy is claimed once and done
+//    at no cost, so it counts as a visit with no service.
 //    (I − Pᵀ)λ = γ is solved with Eigen (partialPivLu); its solution is λ·V_k. Sessions that fail
 //    cancel their other steps: ignored (every step counted: the load is an upper bound).
 //
 // 3. Service (thread held per claim). The step's service mean (its own service_s, else the
-//    kind's) + for transfer kinds latency + bytes/bandwidth/(1 − u), u = the link's utilisation by
-//    all transfers (processor sharing, as SimGrid shares a link), + claim_s per claim. A link with
-//    u ≥ 1 makes the pools whose transfers use it unstable (a verdict of its own). A pool serving
+//    kind's) + claim_s per claim, + for a synchronous transfer item (a kind with a transfer and
+//    no rule) the transfer over its route (§7): FTS waits + latency + bytes × the route's time
+//    per byte, E[τ] and E[τ²] over its replica choices and its size distribution. A kind with a
+//    `rule` holds its thread for the submit call only: the bytes move later and no thread waits
+//    (they load the links and delay the poll that watches the rule, §7). A link with ρ ≥ 1 makes
+//    the pools whose threads or polls wait for it unstable (a verdict of its own). A pool serving
 //    several kinds sees the λ-weighted mixture (first and second moments → Cs²).
 //
 // 4. Waits. A pool is FIFO over its kinds. a = λ_pool·E[S], ρ = a/c; stable iff ρ < 1, else
@@ -69,6 +77,29 @@
 //    refused with probability B(L, λ_c·p_u·(H + pending)), and only admitted sessions load the
 //    cluster. Stable iff λ_c·H < c; else the verdict names the nodes (of the first node group)
 //    that make it so.
+//
+// 7. Links (analytic_links.hpp). A transfer item's bytes cross every link of its route: per
+//    replica choice (probability weight/Σweights) the route fastest alone at the item's mean size,
+//    none when a replica is local (Scenario::source in expectation). Per link: λ_l = transfers
+//    per second (× attempts for synchronous items, whose failed attempts move them too; × P(a
+//    rule is made) = 1 − p^m for rules; × P(the copy exists)), S_l = mean size / bandwidth,
+//    ρ_l = λ_l·S_l. Every transfer present shares the bandwidth (SimGrid), so the number present
+//    is that of an M/M/1 queue, P(N = n) = (1 − ρ)ρⁿ, whatever the cap:
+//      no cap: processor sharing, moving time latency + S/(1 − ρ) (M/G/1-PS: insensitive to
+//           the size distribution), no wait;
+//      cap c (FTS max_active): FIFO beyond c, Wq = E[(N − c)⁺]/λ = ρ^(c+1)/((1 − ρ)λ), moving
+//           S/(1 − ρ) − Wq (+ latency); c = 1 is M/M/1 FCFS (Wq = ρS/(1 − ρ), moving S);
+//      a route of several links moves at its slowest share: latency + bytes × max_l
+//           slowdown_l/bandwidth_l (slowdown = 1/(1 − ρ) without a cap), its FTS waits summed.
+//    Exact for one link, Poisson arrivals (one transfer per session, started as the session
+//    arrives or after independent delays), exponential sizes under a cap; else marked
+//    approximate (per link: links.L.approximations). ρ_l ≥ 1: "link L is overloaded".
+//    simulate's links.L.transfer_s (slot taken → last byte, latency included) is compared with
+//    the mean moving time of the routes crossing L, its queue_wait_s with Wq_l.
+//    Rules: a poll that watches rules is ready, counted from its activation, after the largest
+//    of its rule predecessors' delay + FTS waits + moving time (2048 draws of delay, replica and
+//    size; mean waits). Approximate: the predecessors finished at different times, so the
+//    earlier rules had a head start (high), and a copy's rule is made once however many attempts.
 #pragma once
 #include <limits>
 #include <optional>
@@ -132,7 +163,19 @@ struct ClusterEstimate {
 
 struct LinkEstimate {
   std::string name;
-  double utilization = 0;  // transfer bytes per second / bandwidth (≥ 1: overloaded)
+  double bandwidth_Bps = 0;
+  int max_active = 0;            // FTS cap (0: none)
+  double transfers_per_s = 0;    // λ: transfers that cross it
+  double mean_bytes = 0;
+  double service_s = 0;          // S = mean bytes / bandwidth: a mean transfer alone, latency excluded
+  double utilization = 0;        // ρ = λ·S: bytes per second / bandwidth (≥ 1: overloaded)
+  bool stable = true;            // ρ < 1
+  // As simulate measures them (absent when unstable or nothing crosses): moving = its slot taken
+  // → last byte, the route's latency included; the wait for a slot at this link (0 without a cap).
+  std::optional<double> transfer_mean_s, queue_wait_mean_s;
+  bool exact = false;
+  std::string model;                        // "M/G/1-PS", "M/M/1 work-conserving, cap 4", …
+  std::vector<std::string> approximations;  // why not exact
 };
 
 struct AnalyticResult {

@@ -91,7 +91,23 @@ ojson analysis_json(const Scenario& sc, const AnalyticResult& r) {
   }
   j["pools"] = pools;
   ojson links = ojson::object();
-  for (const auto& l : r.links) links[l.name] = {{"utilization", l.utilization}};
+  auto opt = [](const std::optional<double>& v) { return v ? ojson(*v) : ojson(nullptr); };
+  for (const auto& l : r.links) {
+    ojson o;
+    o["bandwidth_MBps"] = l.bandwidth_Bps / 1e6;
+    if (l.max_active > 0) o["max_active"] = l.max_active;
+    o["utilization"] = l.utilization;
+    o["stable"] = l.stable;
+    o["transfers_per_s"] = l.transfers_per_s;
+    o["mean_bytes"] = l.mean_bytes;
+    o["service_s"] = l.service_s;
+    o["transfer_s"] = {{"mean", opt(l.transfer_mean_s)}};
+    o["queue_wait_s"] = {{"mean", opt(l.queue_wait_mean_s)}};
+    o["model"] = l.model;
+    o["exact"] = l.exact;
+    o["approximations"] = l.approximations;
+    links[l.name] = o;
+  }
   j["links"] = links;
   if (!r.clusters.empty()) {
     ojson clusters = ojson::object();
@@ -179,6 +195,26 @@ void print_analysis(std::ostream& out, const ojson& r) {
                   num(p["offered_load"].get<double>()).c_str(), p["utilization"].get<double>(),
                   p["erlang_c"].get<double>(), min.c_str(), cut(model, 56).c_str());
     out << line;
+  }
+
+  if (!r["links"].empty()) {
+    out << "\nLinks (util = bytes per second / bandwidth; transfer = slot taken -> last byte, latency\n"
+           "included; FTS wait = waiting for a slot)\n";
+    std::snprintf(line, sizeof line, "  %-12s %6s %10s %5s %9s %9s  %s\n", "link", "MB/s", "transfers", "util",
+                  "transfer", "FTS wait", "model");
+    out << line;
+    for (const auto& [name, l] : r["links"].items()) {
+      std::string model = l["model"].get<std::string>() + (l["exact"].get<bool>() ? " (exact)" : "");
+      const bool idle = l["transfers_per_s"].get<double>() <= 0;
+      if (!l["stable"].get<bool>()) model = "OVERLOADED";
+      auto cell = [&](const ojson& v) { return idle ? std::string("-") : sec(v); };
+      std::snprintf(line, sizeof line, "  %-12s %6s %8s/s %5.2f %9s %9s  %s\n", cut(name, 12).c_str(),
+                    fmt("%.4g", l["bandwidth_MBps"].get<double>()).c_str(),
+                    num(l["transfers_per_s"].get<double>()).c_str(),
+                    l["utilization"].get<double>(), cell(l["transfer_s"]["mean"]).c_str(),
+                    cell(l["queue_wait_s"]["mean"]).c_str(), cut(model, 40).c_str());
+      out << line;
+    }
   }
 
   if (r.contains("clusters")) {

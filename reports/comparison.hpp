@@ -9,8 +9,9 @@
 
 namespace stepq {
 
-// Adds kinds.K.analytic = {wait_s: {mean, p95}, model, exact, agrees} and pools.P.analytic =
-// {utilization, stable} to a simulate result.
+// Adds kinds.K.analytic = {wait_s: {mean, p95}, model, exact, agrees}, pools.P.analytic =
+// {utilization, stable}, clusters.C.analytic and links.L.analytic = {transfer_s: {mean},
+// queue_wait_s: {mean}, utilization, stable, model, exact, agrees} to a simulate result.
 void add_analytic(nlohmann::ordered_json& result, const Scenario& sc, const AnalyticResult& a);
 
 void print_comparison(std::ostream& out, const nlohmann::ordered_json& result, const TermStyle& style = {});

@@ -12,6 +12,8 @@
 #include "core/analytic.hpp"
 #include "core/erlang.hpp"
 #include "helpers.hpp"
+#include "reports/comparison.hpp"
+#include "sim/replications.hpp"
 
 using namespace stepq;
 
@@ -256,7 +258,7 @@ TEST_CASE("polls, periodic arrivals and poll dispatch are flagged approximate", 
 }
 
 TEST_CASE("the table fits 100 columns", "[validation][analytic]") {
-  for (const char* f : {"mm4.json", "skaha-basic.json", "skaha-busy.json", "broker-today.json"}) {
+  for (const char* f : {"mm4.json", "skaha-basic.json", "skaha-busy.json", "broker-today.json", "srcnet-async.json"}) {
     std::ostringstream out;
     print_analysis(out, analyze_json(load(f)));
     std::istringstream lines(out.str());
@@ -361,4 +363,243 @@ TEST_CASE("analyze: mixed requests count the cores of the sessions held, weighte
   CHECK(k["hold_s"]["mean"].get<double>() == Approx(200).epsilon(1e-9));
   CHECK(k["exact"] == false);
   CHECK(k["utilization"].get<double>() == Approx(0.01 * 200 / 19).epsilon(1e-9));
+}
+
+namespace {
+
+// One link "l" from se to site (100 MB/s, no latency, `cap` appended to it): sessions at `rate`/s
+// each copy one item of `size` bytes (mean 1 GB: S = 10 s alone) synchronously, so the data
+// step's thread is held for the transfer. 100 threads: the pool hardly ever queues, so transfers
+// start as the sessions arrive (Poisson).
+std::string link_json(double rate, const std::string& cap, const std::string& size) {
+  return R"({"name": "link", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": )" +
+         std::to_string(rate) + R"(},
+    "platform": {"hosts": ["se", "site"],
+      "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100, "latency_s": 0)" + cap + R"(}]},
+    "kinds": {"data": {"op": "data", "threads": 100, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
+    "templates": [{"name": "t", "steps": [{"id": "d", "kind": "data", "bytes": )" + size + "}]}]}";
+}
+const std::string kExp1GB = R"({"dist": "exponential", "mean": 1e9})";
+
+}  // namespace
+
+TEST_CASE("analyze: a link without a cap is M/M/1-PS, a transfer moves in S/(1 - rho)", "[validation][analytic]") {
+  // λ = 0.06/s, S = 1 GB / 100 MB/s = 10 s: ρ = 0.6 and a transfer moves in 10/0.4 = 25 s.
+  const auto j = analyze_json(test::scenario(link_json(0.06, "", kExp1GB)));
+  const auto& l = j["links"]["l"];
+  CHECK(l["transfers_per_s"].get<double>() == Approx(0.06).epsilon(1e-12));
+  CHECK(l["utilization"].get<double>() == Approx(0.6).epsilon(1e-12));
+  CHECK(l["transfer_s"]["mean"].get<double>() == Approx(25).epsilon(1e-12));
+  CHECK(l["queue_wait_s"]["mean"].get<double>() == 0);
+  CHECK(l["model"] == "M/M/1-PS");
+  CHECK(l["exact"] == true);
+  // The synchronous data step holds its thread for the whole transfer.
+  CHECK(j["kinds"]["data"]["service_s"]["mean"].get<double>() == Approx(25).epsilon(1e-12));
+  // Processor sharing is insensitive to the size distribution: constant sizes, the same mean.
+  const auto c = analyze_json(test::scenario(link_json(0.06, "", "1e9")));
+  CHECK(c["links"]["l"]["transfer_s"]["mean"].get<double>() == Approx(25).epsilon(1e-12));
+  CHECK(c["links"]["l"]["model"] == "M/G/1-PS");
+  CHECK(c["links"]["l"]["exact"] == true);
+}
+
+TEST_CASE("analyze: an FTS cap c keeps the M/M/1 count, those beyond c wait: cap 1 is FCFS", "[validation][analytic]") {
+  const double lambda = 0.06, S = 10, rho = lambda * S;
+  // c = 1: M/M/1 FCFS, Wq = ρS/(1 − ρ) = 15 s, then the transfer alone: S.
+  const auto one = analyze_json(test::scenario(link_json(lambda, R"(, "max_active": 1)", kExp1GB)));
+  const auto& l1 = one["links"]["l"];
+  CHECK(l1["queue_wait_s"]["mean"].get<double>() == Approx(rho * S / (1 - rho)).epsilon(1e-12));
+  CHECK(l1["queue_wait_s"]["mean"].get<double>() == Approx(15).epsilon(1e-12));
+  CHECK(l1["transfer_s"]["mean"].get<double>() == Approx(S).epsilon(1e-12));
+  CHECK(l1["model"] == "M/M/1 work-conserving, cap 1");
+  CHECK(l1["exact"] == true);
+  // The thread waits at the link too: it is held for the slot and the bytes.
+  CHECK(one["kinds"]["data"]["service_s"]["mean"].get<double>() == Approx(S / (1 - rho)).epsilon(1e-12));
+
+  // c = 3: E[(N − 3)⁺] = ρ⁴/(1 − ρ), Wq = ρ⁴/((1 − ρ)λ) = 0.1296/0.024 = 5.4 s; moving 25 − 5.4 s.
+  const auto three = analyze_json(test::scenario(link_json(lambda, R"(, "max_active": 3)", kExp1GB)));
+  const auto& l3 = three["links"]["l"];
+  const double wq = std::pow(rho, 4) / ((1 - rho) * lambda);
+  CHECK(wq == Approx(5.4).epsilon(1e-12));
+  CHECK(l3["queue_wait_s"]["mean"].get<double>() == Approx(wq).epsilon(1e-12));
+  CHECK(l3["transfer_s"]["mean"].get<double>() == Approx(S / (1 - rho) - wq).epsilon(1e-12));
+  CHECK(l3["model"] == "M/M/1 work-conserving, cap 3");
+  CHECK(l3["exact"] == true);
+
+  // Constant sizes under a cap: the same formula, no longer exact.
+  const auto d = analyze_json(test::scenario(link_json(lambda, R"(, "max_active": 3)", "1e9")));
+  CHECK(d["links"]["l"]["exact"] == false);
+  CHECK(d["links"]["l"]["approximations"][0] == "sizes not exponential under the cap");
+}
+
+TEST_CASE("analyze: replica choices weight the link load, and a set copies over its fastest route",
+          "[validation][analytic]") {
+  // A local replica for 60% of sessions (nothing moves); else at "far" (10 MB/s) and "se" (100
+  // MB/s): the copy comes from se. Link l carries 0.4 × 0.06 transfers/s, "f" none.
+  const auto j = analyze_json(test::scenario(R"({"name": "replicas", "sessions": 10,
+    "arrivals": {"process": "poisson", "rate_per_s": 0.06},
+    "platform": {"hosts": ["se", "far", "site"],
+      "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100, "latency_s": 0},
+                {"name": "f", "from": "far", "to": "site", "bandwidth_MBps": 10, "latency_s": 0}]},
+    "kinds": {"data": {"op": "data", "threads": 100, "service_s": 0,
+                       "transfer": {"to": "site", "replicas": [{"weight": 0.6, "hosts": ["site"]},
+                                                               {"weight": 0.4, "hosts": ["far", "se"]}]}}},
+    "templates": [{"name": "t", "steps": [{"id": "d", "kind": "data", "bytes": 1e9}]}]})"));
+  const double rho = 0.4 * 0.06 * 10;
+  CHECK(j["links"]["l"]["transfers_per_s"].get<double>() == Approx(0.4 * 0.06).epsilon(1e-12));
+  CHECK(j["links"]["l"]["utilization"].get<double>() == Approx(rho).epsilon(1e-12));
+  CHECK(j["links"]["l"]["transfer_s"]["mean"].get<double>() == Approx(10 / (1 - rho)).epsilon(1e-12));
+  CHECK(j["links"]["f"]["transfers_per_s"].get<double>() == 0);
+  CHECK(j["links"]["f"]["transfer_s"]["mean"].is_null());
+  // The thread moves bytes for 40% of sessions only.
+  CHECK(j["kinds"]["data"]["service_s"]["mean"].get<double>() == Approx(0.4 * 10 / (1 - rho)).epsilon(1e-12));
+}
+
+TEST_CASE("analyze: copies of an item with a count load pools and links by the chance they exist",
+          "[validation][analytic]") {
+  // Count 1 or 3 (equally likely): copy 1 always, copies 2 and 3 half the time: 2 transfers per
+  // session at 0.02/s: ρ = 0.04 × 10 = 0.4. All three copies are claimed (absent ones at no cost).
+  auto with_count = [](const std::string& count) {
+    return analyze_json(test::scenario(R"({"name": "count", "sessions": 10,
+      "arrivals": {"process": "poisson", "rate_per_s": 0.02},
+      "platform": {"hosts": ["se", "site"],
+        "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100, "latency_s": 0}]},
+      "kinds": {"data": {"op": "data", "threads": 100, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
+      "templates": [{"name": "t", "steps": [{"id": "d", "kind": "data", "bytes": 1e9, "count": )" + count + "}]}]}"));
+  };
+  const auto j = with_count(R"({"dist": "empirical", "samples": [1, 3]})");
+  CHECK(j["links"]["l"]["transfers_per_s"].get<double>() == Approx(0.04).epsilon(1e-12));
+  CHECK(j["links"]["l"]["utilization"].get<double>() == Approx(0.4).epsilon(1e-12));
+  CHECK(j["kinds"]["data"]["steps_per_session"].get<double>() == 3);
+  CHECK(j["kinds"]["data"]["visits_per_session"].get<double>() == Approx(3).epsilon(1e-12));
+  CHECK(j["kinds"]["data"]["service_s"]["mean"].get<double>() == Approx(2 * (10 / 0.6) / 3).epsilon(1e-12));
+  CHECK(j["links"]["l"]["exact"] == false);  // a session's copies arrive together
+  // 2, 3, 3 or 4: copies 1 and 2 always, 3 with probability 3/4, 4 with 1/4: 3 per session.
+  const auto k = with_count(R"({"dist": "empirical", "samples": [2, 3, 3, 4]})");
+  CHECK(k["links"]["l"]["transfers_per_s"].get<double>() == Approx(3 * 0.02).epsilon(1e-12));
+}
+
+namespace {
+
+// Asynchronous staging: the data step submits a rule (0.5 s on one thread); its 1 GB moves 30 s
+// later over link l (100 MB/s: S = 10 s), and a poll (every 5 s, no service time) watches it.
+std::string rule_json(double rate) {
+  return R"({"name": "rules", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": )" +
+         std::to_string(rate) + R"(},
+    "platform": {"hosts": ["se", "site"],
+      "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100, "latency_s": 0}]},
+    "kinds": {
+      "submit": {"op": "data", "threads": 1, "service_s": 0.5, "transfer": {"from": "se", "to": "site"},
+                 "rule": {"delay_s": 30}},
+      "ready": {"op": "poll", "threads": 1, "service_s": 0, "poll": {"interval_s": 5, "watch": "rules"}}},
+    "templates": [{"name": "t", "steps": [
+      {"id": "d", "kind": "submit", "bytes": 1e9}, {"id": "r", "kind": "ready", "after": ["d"]}]}]})";
+}
+
+}  // namespace
+
+TEST_CASE("analyze: a rule's transfer holds no thread, it delays the poll that watches it", "[validation][analytic]") {
+  const auto j = analyze_json(test::scenario(rule_json(0.01)));
+  // ρ = 0.01 × 10 = 0.1: the bytes move in 10/0.9 s.
+  const double moving = 10 / 0.9;
+  CHECK(j["links"]["l"]["transfer_s"]["mean"].get<double>() == Approx(moving).epsilon(1e-12));
+  // The submit pool is busy for the API call only: 0.01/s × 0.5 s on one thread.
+  CHECK(j["kinds"]["submit"]["service_s"]["mean"].get<double>() == Approx(0.5).epsilon(1e-12));
+  CHECK(j["pools"]["submit"]["utilization"].get<double>() == Approx(0.005).epsilon(1e-12));
+  // The poll is ready 30 + 11.1 s after its activation; polls end at 0, 5, …, 45 s: 10 of them.
+  // Without the transfer (30 s alone) it would be 1 + 6 = 7.
+  CHECK(j["kinds"]["ready"]["visits_per_session"].get<double>() == Approx(10).epsilon(1e-12));
+  const double submit_wait = j["kinds"]["submit"]["wait_s"]["mean"];
+  CHECK(j["startup_s"]["mean"].get<double>() == Approx(submit_wait + 0.5 + 45).epsilon(1e-12));
+  CHECK(j["pools"]["ready"]["utilization"].get<double>() == 0);  // polls of no service hold nothing
+  bool noted = false;
+  for (const auto& n : j["notes"]) noted = noted || n.get<std::string>().rfind("rules:", 0) == 0;
+  CHECK(noted);
+}
+
+TEST_CASE("analyze: a rule over an overloaded link: the verdict, and its watching poll never ends",
+          "[validation][analytic]") {
+  // 0.2/s × 1 GB = 200 MB/s on a 100 MB/s link.
+  const auto j = analyze_json(test::scenario(rule_json(0.2)));
+  CHECK(j["links"]["l"]["utilization"].get<double>() == Approx(2).epsilon(1e-12));
+  CHECK(j["links"]["l"]["stable"] == false);
+  CHECK(j["links"]["l"]["transfer_s"]["mean"].is_null());
+  CHECK(j["pools"]["submit"]["stable"] == true);  // the submits keep up: they move nothing
+  CHECK(j["pools"]["ready"]["stable"] == false);
+  CHECK(j["startup_s"]["mean"].is_null());
+  REQUIRE(j["verdicts"].size() == 1);
+  CHECK_THAT(j["verdicts"][0].get<std::string>(),
+             Catch::StartsWith("link l is overloaded: transfers need 200 MB/s of its 100 MB/s (utilization 2)"));
+}
+
+TEST_CASE("analyze: a route of two links moves at the slower share, bandwidth x (1 - rho)", "[validation][analytic]") {
+  // se -> site over a (100 MB/s, 10 ms) and b (1000 MB/s, 2 ms), 0.05/s × 1 GB: ρ_a = 0.5, ρ_b =
+  // 0.05. Shares 50 and 950 MB/s: a transfer takes 0.012 + 1e9/50e6 = 20.012 s on both links.
+  const auto j = analyze_json(test::scenario(R"({"name": "hops", "sessions": 10,
+    "arrivals": {"process": "poisson", "rate_per_s": 0.05},
+    "platform": {"hosts": ["se", "site"],
+      "links": [{"name": "a", "bandwidth_MBps": 100, "latency_s": 0.01},
+                {"name": "b", "bandwidth_MBps": 1000, "latency_s": 0.002}],
+      "routes": [{"from": "se", "to": "site", "links": ["a", "b"]}]},
+    "kinds": {"data": {"op": "data", "threads": 100, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
+    "templates": [{"name": "t", "steps": [{"id": "d", "kind": "data", "bytes": 1e9}]}]})"));
+  for (const char* l : {"a", "b"}) {
+    INFO("link " << l);
+    CHECK(j["links"][l]["transfer_s"]["mean"].get<double>() == Approx(0.012 + 20).epsilon(1e-12));
+    CHECK(j["links"][l]["model"] == "PS approximation, multi-hop");
+    CHECK(j["links"][l]["exact"] == false);
+  }
+  CHECK(j["links"]["a"]["utilization"].get<double>() == Approx(0.5).epsilon(1e-12));
+  CHECK(j["links"]["b"]["utilization"].get<double>() == Approx(0.05).epsilon(1e-12));
+}
+
+TEST_CASE("analyze: links beside the simulator, a cap of 2 and no cap, both within the simulated 95% interval",
+          "[analytic][sim]") {
+  // Two replica sets, equally likely, each the only one on its link: each link sees Poisson
+  // arrivals at 0.6/s of exponential 1 MB transfers at 1 MB/s (ρ = 0.6). Rules with no delay,
+  // submitted by a pool that hardly queues, so both link models are exact:
+  //   capped (c = 2): FTS wait S·ρ²/(1 − ρ) = 0.9 s, moving S·(1 − ρ²)/(1 − ρ) = 1.6 s;
+  //   shared (no cap): moving S/(1 − ρ) = 2.5 s, no wait.
+  const Scenario sc = test::scenario(R"({"name": "two-links", "seed": 7, "sessions": 40000,
+    "arrivals": {"process": "poisson", "rate_per_s": 1.2},
+    "platform": {"hosts": ["a", "b", "site"],
+      "links": [{"name": "capped", "from": "a", "to": "site", "bandwidth_MBps": 1, "latency_s": 0, "max_active": 2},
+                {"name": "shared", "from": "b", "to": "site", "bandwidth_MBps": 1, "latency_s": 0}]},
+    "kinds": {
+      "submit": {"op": "data", "threads": 1, "service_s": 0.02, "rule": {"delay_s": 0},
+                 "transfer": {"to": "site",
+                              "replicas": [{"weight": 1, "hosts": ["a"]}, {"weight": 1, "hosts": ["b"]}]}},
+      "ready": {"op": "poll", "threads": 1, "service_s": 0.01, "poll": {"interval_s": 2, "watch": "rules"}}},
+    "templates": [{"name": "t", "steps": [
+      {"id": "d", "kind": "submit", "bytes": {"dist": "exponential", "mean": 1e6}},
+      {"id": "r", "kind": "ready", "after": ["d"]}]}]})");
+  const AnalyticResult a = analyze(sc);
+  REQUIRE(a.links.size() == 2);
+  CHECK(*a.links[0].queue_wait_mean_s == Approx(0.9).epsilon(1e-12));
+  CHECK(*a.links[0].transfer_mean_s == Approx(1.6).epsilon(1e-12));
+  CHECK(*a.links[1].transfer_mean_s == Approx(2.5).epsilon(1e-12));
+  sim::SimOptions opt;
+  opt.warmup = sim::Warmup::parse("none");  // link statistics cover the whole run
+  sim::ReplicationPlan plan;
+  plan.replications = 4;
+  auto r = sim::run_replications(sc, opt, plan);
+  add_analytic(r, sc, a);
+  for (const char* l : {"capped", "shared"}) {
+    const auto& lj = r["links"][l];
+    INFO(l << ": transfer " << lj["transfer_s"]["ci95"]["mean"] << ", FTS wait " << lj["queue_wait_s"]["ci95"]["mean"]
+           << ", theory " << lj["analytic"]);
+    CHECK(lj["analytic"]["exact"] == true);
+    CHECK(lj["analytic"]["agrees"] == true);
+  }
+  std::ostringstream out;
+  print_comparison(out, r);
+  std::istringstream lines(out.str());
+  int shown = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("  capped", 0) == 0 || line.rfind("  shared", 0) == 0) {
+      INFO(line);
+      ++shown;
+      CHECK_THAT(line, Catch::Contains(line[2] == 'c' ? "M/M/1 cap 2 " : "M/M/1-PS ") && !Catch::Contains("~") &&
+                           !Catch::Contains("<- off"));
+    }
+  CHECK(shown == 2);
 }
