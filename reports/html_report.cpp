@@ -5,6 +5,7 @@
 #include "charts.hpp"
 #include "cluster_section.hpp"
 #include "html_page.hpp"
+#include "link_section.hpp"
 
 #include "reports/format.hpp"
 #include "reports/warmup_text.hpp"
@@ -87,8 +88,21 @@ void scenario_section(HtmlPage& p, const Scenario& sc) {
     std::string extra;
     if (k.retry.max_attempts > 1 || k.retry.failure_probability > 0)
       extra = fmt("fails %.3g%%", 100 * k.retry.failure_probability) + ", " + std::to_string(k.retry.max_attempts) + " attempts";
-    if (k.poll) extra += std::string(extra.empty() ? "" : "; ") + "polls every " + sec(k.poll->interval_s) + " s";
-    if (k.transfer) extra += std::string(extra.empty() ? "" : "; ") + "transfer " + esc(k.transfer->from) + " → " + esc(k.transfer->to);
+    if (k.poll)
+      extra += std::string(extra.empty() ? "" : "; ") + "polls every " + sec(k.poll->interval_s) + " s" +
+               (k.poll->watch_rules ? ", watches rules (ready when its data steps' bytes have moved)" : "");
+    if (k.transfer) {
+      const auto& tr = *k.transfer;
+      extra += std::string(extra.empty() ? "" : "; ") +
+               (tr.replicas.empty()
+                    ? "transfer " + esc(tr.from) + " → " + esc(tr.to)
+                    : "transfer → " + esc(tr.to) + " from replicas " + esc(replicas_text(tr.replicas, tr.to)));
+      // Who waits for the bytes: a rule's move holds no thread; otherwise the step's thread does.
+      if (k.rule)
+        extra += "; rule: submit, bytes move after " + esc(k.rule->delay_s.describe()) + " s (asynchronous)";
+      else if (k.op == Op::data)
+        extra += " (the thread waits for the bytes)";
+    }
     rows.push_back({esc(k.name), std::string(to_string(k.op)), esc(pool.name), std::to_string(pool.threads),
                     "<span title=\"" + esc(k.service_s.describe()) + "\">" + sec(k.service_s.mean()) + "</span>",
                     k.prepare_cost_s ? sec(*k.prepare_cost_s) : "–", extra});
@@ -100,13 +114,16 @@ void scenario_section(HtmlPage& p, const Scenario& sc) {
     // Release steps and the cluster request only where the template has them (a page without is as before).
     const std::string steps =
         tp.has_release() ? std::to_string(tp.startup_steps) + " start-up and " +
-                               std::to_string(tp.steps.size() - tp.startup_steps) + " release steps"
+                               std::to_string(tp.release_end() - tp.startup_steps) + " release steps"
                          : std::to_string(tp.steps.size()) + " steps";
     std::string request;
     if (tp.clustered())
       request = "; on cluster " + esc(sc.platform.clusters[tp.session->cluster].name) + ": cores " +
                 esc(tp.session->cores.describe()) + ", memory " + esc(tp.session->memory_GB.describe()) + " GB, runs " +
                 esc(tp.session->run_s.describe()) + " s";
+    if (tp.lease)
+      request += "; staged replicas live " + sec(tp.lease->lifetime_s) + " s, renewed by " +
+                 esc(sc.kinds[tp.lease->kind].name) + " every " + sec(tp.lease->every_s) + " s while it runs";
     t += (i ? "; " : "") + std::string("<b>") + esc(tp.name) + "</b> (weight " + fmt("%.3g", tp.weight) + ", " + steps +
          ", broker estimate " + sec(tp.total_prepare_cost_s) + " s" + request + ")";
   }
@@ -168,7 +185,7 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
     lead += " The busiest pool is <b>" + esc(busiest) + "</b>: " + pct(busiest_u) + " of its " +
             std::to_string(r["pools"][busiest]["threads"].get<int>()) + " threads' time, and its steps wait " + sec(busiest_wait) +
             " s on average for a thread.";
-  lead += pending_reading(r);
+  lead += pending_reading(r) + link_reading(r);
   p.html("<p class=\"lead\">" + lead + "</p>\n");
 
   p.html("<h2>Start-up time</h2>\n<div class=\"grid\">\n");
@@ -177,6 +194,7 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
   p.chart("startup-split", charts::startup_split(s));
   p.html("</div>\n");
   cluster_section(p, r);
+  link_section(p, sc, r);
 
   p.html("<h2>Pools and step kinds</h2>\n<div class=\"grid\">\n");
   p.chart("wait", charts::per_kind(r["kinds"], "wait_s", "Queue wait (READY → claimed), s"), "half");

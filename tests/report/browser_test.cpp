@@ -2,8 +2,9 @@
 // file:// URL with the network disabled, and the test checks that every chart drew an SVG with
 // marks in it and that the page met no error; then it saves a screenshot of each report to
 // STEPQ_ARTIFACT_DIR. One simulate report is of a scenario with clusters (tests/report/clusters.json),
-// for the start-up split and the cluster charts. Two deliberately broken pages (a chart spec Vega-Lite rejects, a
-// console.error) must be caught, so the checks are known to bite.
+// for the start-up split and the cluster charts; one of scenarios/srcnet-async.json with a narrow,
+// capped link, for the link charts with transfers waiting. Two deliberately broken pages (a chart
+// spec Vega-Lite rejects, a console.error) must be caught, so the checks are known to bite.
 //
 // Why --dump-dom rather than the DevTools protocol or puppeteer: the page itself records what
 // happened (body data-* attributes and #page-errors, reports/html_page.hpp), so the serialized
@@ -137,6 +138,11 @@ TEST_CASE("browser: every chart of the simulate, tune and live reports renders i
                        "clusters.html"},
                       d.path)
                 .status == 0);
+    REQUIRE(run_stepq({"simulate", source("scenarios/srcnet-async.json"), "--sessions", "300", "--set",
+                       "/platform/links/0/bandwidth_MBps=30", "--set", "/platform/links/0/max_active=1", "-q",
+                       "--report", "links.html"},
+                      d.path)
+                .status == 0);
     REQUIRE(run_stepq({"tune", source("scenarios/mm4.json"), "--target", "wait.p95=1", "--sessions", "3000", "--replications", "2",
                        "--verify-replications", "2", "--rates", "0.5,1,1.2", "-q", "--report", "tune.html"},
                       d.path)
@@ -158,6 +164,11 @@ TEST_CASE("browser: every chart of the simulate, tune and live reports renders i
                            "cluster-queue-over-time", "cluster-refused-over-time"})
       CHECK(specs.contains(id));
     check_report(d, "clusters.html", "report-clusters.png");
+  }
+  SECTION("simulate with links") {
+    const auto specs = embedded(slurp(d / "links.html"), "specs");
+    for (const char* id : {"link-queue-over-time", "link-throughput-over-time"}) CHECK(specs.contains(id));
+    check_report(d, "links.html", "report-links.png");
   }
   SECTION("tune") { check_report(d, "tune.html", "report-tune.png"); }
   SECTION("live status") { check_report(d, "live.html", "report-live.png"); }

@@ -123,6 +123,7 @@ TEST_CASE("terminal: every command's output fits 100 columns", "[terminal]") {
       {"simulate", source("scenarios/broker-today.json"), "--sessions", "300"},  // pools shared by kinds
       {"analyze", source("scenarios/skaha-basic.json")},
       {"validate", source("scenarios/skaha-basic.json")},
+      {"validate", source("scenarios/srcnet-async.json")},  // links, routes, replicas, counts
       {"tune", source("scenarios/skaha-basic.json"), "--target", "p95=900", "--sessions", "2000", "--replications", "1",
        "--verify-replications", "2", "--rates", "1,1.5"},
   };
