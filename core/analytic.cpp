@@ -212,6 +212,7 @@ class Model {
     for (const auto& l : links_.links()) transfers_ = transfers_ || l.rate_per_s > 0;
 
     steps_.resize(sc.templates.size());
+    lease_renewals_.assign(sc.templates.size(), 0);
     steps_per_session_.assign(nk_, 0);
     roots_per_session_.assign(nk_, 0);
     overloaded_.assign(np_, -1);
@@ -256,8 +257,20 @@ class Model {
                   if (const int l = links_.overloaded_link(sh.route); l >= 0) overloaded_[ks.pool] = l;
         }
         steps_[t].push_back(std::move(si));
-        steps_per_session_[ps.kind] += weight_[t];
-        if (tp.preds(static_cast<int>(i)).empty()) roots_per_session_[ps.kind] += weight_[t];
+        if (static_cast<int>(i) != tp.lease_step) steps_per_session_[ps.kind] += weight_[t];
+        if (static_cast<int>(i) == tp.lease_step) {
+          // Lease renewals arrive while the session runs, every every_s: E[⌊run_s / every_s⌋]
+          // per session (from the same fixed draws every run), no step of either plan.
+          Stream rng(derive(0x6c65617365ULL, t));
+          double renewals = 0;
+          for (int k = 0; k < kReadySamples; ++k)
+            renewals += std::floor(tp.session->run_s.sample(rng) / tp.lease->every_s) / kReadySamples;
+          lease_renewals_[t] = renewals;
+          steps_per_session_[ps.kind] += weight_[t] * renewals;  // each renewal claimed once
+          roots_per_session_[ps.kind] += weight_[t] * renewals;
+        } else if (tp.preds(static_cast<int>(i)).empty()) {
+          roots_per_session_[ps.kind] += weight_[t];
+        }
       }
       // Queue-blind activation and finish times: the designated parent of a step is its
       // predecessor that finishes last; steps of one pool activated within a tenth of a service
@@ -561,6 +574,13 @@ class Model {
         if (si.parent >= 0) r.spawn[static_cast<std::size_t>(steps_[t][si.parent].kind) * nk_ + si.kind] += wt;
       }
       r.startup += wt * last;
+      if (tp.lease_step >= 0) {  // renewals: visits of their own, outside both plans
+        const StepInfo& si = steps_[t][tp.lease_step];
+        const double n = lease_renewals_[t];
+        r.visits_full[si.kind] += wt * n;
+        r.s1[si.kind] += wt * n * si.mean;
+        r.s2[si.kind] += wt * n * si.second;
+      }
     }
     return r;
   }
@@ -1061,6 +1081,7 @@ class Model {
   std::vector<KindInfo> kinds_;
   std::vector<std::vector<StepInfo>> steps_;
   std::vector<std::vector<Group>> groups_;  // per template
+  std::vector<double> lease_renewals_;      // per template: renewals per session
   std::vector<int> overloaded_;             // per pool: a link its transfers overload, or −1
   std::vector<int> max_batch_;                                            // per pool
   std::vector<double> steps_per_session_, roots_per_session_;

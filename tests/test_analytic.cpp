@@ -603,3 +603,20 @@ TEST_CASE("analyze: links beside the simulator, a cap of 2 and no cap, both with
     }
   CHECK(shown == 2);
 }
+
+TEST_CASE("analyze: lease renewals arrive floor(run_s / every_s) times per session, outside both plans", "[analytic]") {
+  const Scenario sc = test::scenario(R"({"name": "lease", "sessions": 100, "arrivals": {"process": "poisson", "rate_per_s": 0.1},
+    "platform": {"hosts": ["se", "site"], "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100}]},
+    "kinds": {"stage": {"op": "data", "threads": 1, "service_s": 0.1, "transfer": {"from": "se", "to": "site"},
+                        "rule": {"delay_s": 1}},
+              "ready": {"op": "poll", "threads": 1, "poll": {"interval_s": 1, "watch": "rules"}},
+              "renew": {"op": "extend", "threads": 1, "service_s": 2},
+              "end": {"op": "work", "threads": 1, "service_s": 0}},
+    "templates": [{"name": "t", "session": {"run_s": 10000},
+      "steps": [{"id": "d", "kind": "stage", "bytes": 1e6}, {"id": "r", "kind": "ready", "after": ["d"]}],
+      "release": [{"id": "x", "kind": "end"}], "lease": {"kind": "renew", "lifetime_s": 5000, "every_s": 3000}}]})");
+  const AnalyticResult a = analyze(sc);
+  const auto& k = a.kinds[sc.kind_index("renew")];
+  CHECK(k.arrival_rate_per_s == Approx(0.1 * 3));
+  CHECK(k.utilization == Approx(0.1 * 3 * 2));
+}
