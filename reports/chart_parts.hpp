@@ -34,4 +34,14 @@ inline std::string bin_note(const ojson& tl) {
   return b;
 }
 
+// The x axis of an over-time chart: bin middles in the timeline's unit.
+inline ojson time_x(const ojson& tl, const std::string& time_title) {
+  return {{"field", "t"}, {"type", "quantitative"}, {"title", time_title + " (" + unit_name(time_unit(tl)) + ")"}};
+}
+
+// Does the result carry `key` (clusters, links) and its series under timeline.`key`?
+inline bool has_timeline(const ojson& r, const char* key) {
+  return r.contains(key) && r.contains("timeline") && r["timeline"].contains(key) && !r["timeline"]["t_s"].empty();
+}
+
 }  // namespace stepq::charts::parts

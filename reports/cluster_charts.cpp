@@ -9,16 +9,12 @@ namespace {
 
 using parts::base;
 using parts::bin_note;
+using parts::time_x;
 using parts::kSchema;
 using parts::kWide;
 using parts::ojson;
 using parts::time_unit;
 using parts::unit_name;
-
-bool has_cluster_timeline(const ojson& r) {
-  return r.contains("clusters") && r.contains("timeline") && r["timeline"].contains("clusters") &&
-         !r["timeline"]["t_s"].empty();
-}
 
 // Rows {t, cluster, value} of one level of timeline.clusters, t at the middle of its bin, in
 // unit_s (the same placing as the pools' series, so the charts line up).
@@ -32,10 +28,6 @@ void add_rows(ojson& rows, const ojson& tl, const std::string& cluster, const st
     for (const auto& [k, x] : extra.items()) row[k] = x;
     rows.push_back(row);
   }
-}
-
-ojson time_x(const ojson& tl, const std::string& time_title) {
-  return {{"field", "t"}, {"type", "quantitative"}, {"title", time_title + " (" + unit_name(time_unit(tl)) + ")"}};
 }
 
 // One line per cluster of `level`, for the clusters `keep` accepts.
@@ -67,7 +59,7 @@ ojson lines(const ojson& r, const std::string& level, const std::string& time_ti
 }  // namespace
 
 ojson cluster_usage_over_time(const ojson& r, const std::string& level, const std::string& time_title) {
-  if (!has_cluster_timeline(r)) return nullptr;
+  if (!parts::has_timeline(r, "clusters")) return nullptr;
   const ojson& tl = r["timeline"];
   const bool cores = level == "cores";
   const std::string unit = cores ? "cores" : "GB";
@@ -110,7 +102,7 @@ ojson cluster_usage_over_time(const ojson& r, const std::string& level, const st
 }
 
 ojson cluster_queue_over_time(const ojson& r, const std::string& time_title) {
-  if (!has_cluster_timeline(r)) return nullptr;
+  if (!parts::has_timeline(r, "clusters")) return nullptr;
   const ojson title = {{"text", "Sessions Pending in the admission queue, by cluster"},
                        {"subtitle", bin_note(r["timeline"]) + "; a session waits here from its launch until "
                                                               "the cluster has room for it"}};
@@ -118,7 +110,7 @@ ojson cluster_queue_over_time(const ojson& r, const std::string& time_title) {
 }
 
 ojson cluster_refused_over_time(const ojson& r, const std::string& time_title) {
-  if (!has_cluster_timeline(r)) return nullptr;
+  if (!parts::has_timeline(r, "clusters")) return nullptr;
   const ojson title = {{"text", "Launches refused by the per-user limit, cumulative"},
                        {"subtitle", "the running count since the start of the run, not per bin; " +
                                         bin_note(r["timeline"])}};

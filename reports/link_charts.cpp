@@ -9,20 +9,12 @@ namespace {
 
 using parts::base;
 using parts::bin_note;
+using parts::time_x;
 using parts::kSchema;
 using parts::kWide;
 using parts::ojson;
 using parts::time_unit;
 using parts::unit_name;
-
-bool has_link_timeline(const ojson& r) {
-  return r.contains("links") && r.contains("timeline") && r["timeline"].contains("links") &&
-         !r["timeline"]["t_s"].empty();
-}
-
-ojson time_x(const ojson& tl, const std::string& time_title) {
-  return {{"field", "t"}, {"type", "quantitative"}, {"title", time_title + " (" + unit_name(time_unit(tl)) + ")"}};
-}
 
 // Rows {t, link, value, ...extra} of one series of timeline.links, t at the middle of its bin in
 // unit_s: the same placing as the pools' and clusters' series, so the charts line up.
@@ -40,7 +32,7 @@ void add_rows(ojson& rows, const ojson& tl, const std::string& link, const std::
 }  // namespace
 
 ojson link_queue_over_time(const ojson& r, const std::string& time_title) {
-  if (!has_link_timeline(r)) return nullptr;
+  if (!parts::has_timeline(r, "links")) return nullptr;
   const ojson& tl = r["timeline"];
   ojson rows = ojson::array(), order = ojson::array();
   for (const auto& [name, l] : r["links"].items()) {
@@ -87,7 +79,7 @@ ojson link_queue_over_time(const ojson& r, const std::string& time_title) {
 }
 
 ojson link_throughput_over_time(const ojson& r, const std::string& time_title) {
-  if (!has_link_timeline(r)) return nullptr;
+  if (!parts::has_timeline(r, "links")) return nullptr;
   const ojson& tl = r["timeline"];
   ojson rows = ojson::array(), names = ojson::array();
   for (const auto& [name, l] : r["links"].items()) {
