@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "backends/live/engine.hpp"
+#include "backends/live/live_links.hpp"
 #include "backends/live/open_store.hpp"
 #include "backends/live/platforms.hpp"
 #include "cli/exit_codes.hpp"
@@ -155,16 +156,22 @@ int do_run(LiveCommands& l) {
                             ": op \"pushback\" has nowhere to push output to on the local platform (use --platform "
                             "emulated)");
   }
-  // What the live engine does not model yet (issue 16, item 7): a rule's state and a link's
-  // active transfers would have to live in the database for processes to share them.
-  for (const auto& k : sc.kinds)
-    if (k.rule)
-      throw ScenarioError(l.scenario + ": /kinds/" + k.name + "/rule: asynchronous rules are simulated only; the live "
-                          "engine keeps no rule state in its database yet (drop \"rule\" to stage synchronously)");
-  for (std::size_t i = 0; i < sc.platform.links.size(); ++i)
-    if (sc.platform.links[i].max_active > 0)
-      throw ScenarioError(l.scenario + ": /platform/links/" + std::to_string(i) + "/max_active: FTS caps are simulated "
-                          "only; live transfers take their time alone and share no link state yet (drop it to run live)");
+  // A rule's state and a link's FTS slots are the emulated platform's (live_links.hpp): a real
+  // adapter stages its own way, and would take the rule for a synchronous copy.
+  for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
+    const std::string adapter = platforms ? platforms->kinds[k].adapter : l.platform;
+    if (sc.kinds[k].rule && adapter != "emulated")
+      throw ScenarioError(l.scenario + ": /kinds/" + sc.kinds[k].name + "/rule: asynchronous rules are modelled by the "
+                          "emulated platform only; kind '" + sc.kinds[k].name + "' runs on the " + adapter +
+                          " adapter (drop \"rule\" to stage synchronously, or run the kind emulated)");
+  }
+  // A lease's step runs while its session runs, not after a predecessor: the stores have no phase
+  // for that yet, so only the simulator runs it.
+  for (std::size_t t = 0; t < sc.templates.size(); ++t)
+    if (sc.templates[t].lease)
+      throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) + "/lease: lease extension is simulated "
+                          "only; the live engine cannot yet run a step while its session runs (drop \"lease\" to run "
+                          "live)");
   // A count's copies beyond a session's draw are skipped by the modelled platform only; a real
   // adapter would run every copy (the same dataset, the same name) as often as the plan holds it.
   for (std::size_t t = 0; t < sc.templates.size(); ++t)
@@ -183,14 +190,21 @@ int do_run(LiveCommands& l) {
   l.opt.quiet = l.quiet;
   live::ServicesFactory make;
   live::LiveStore* capacity = store.get();  // the clusters and quotas live in the database
+  // So do the links: transfers of every process share them (without routes nothing moves).
+  std::unique_ptr<live::LiveLinks> links;
+  if (!sc.platform.routes.empty() && (platforms ? platforms->uses("emulated") : l.platform == "emulated"))
+    links = std::make_unique<live::LiveLinks>(*store, l.time_scale);
+  Transfers* transfers = links.get();
   if (platforms) {
     const live::Platforms& p = *platforms;
-    make = [&p, &sc, capacity](Clock& c) -> std::unique_ptr<Services> {
-      return live::route(p, std::make_unique<ModelServices>(c, capacity),
+    make = [&p, &sc, capacity, transfers](Clock& c) -> std::unique_ptr<Services> {
+      return live::route(p, std::make_unique<ModelServices>(c, capacity, transfers),
                          p.uses("local") ? std::make_unique<local::LocalServices>(sc) : nullptr);
     };
   } else if (l.platform == "emulated") {
-    make = [capacity](Clock& c) -> std::unique_ptr<Services> { return std::make_unique<ModelServices>(c, capacity); };
+    make = [capacity, transfers](Clock& c) -> std::unique_ptr<Services> {
+      return std::make_unique<ModelServices>(c, capacity, transfers);
+    };
   } else {
     make = [&sc](Clock&) -> std::unique_ptr<Services> { return std::make_unique<local::LocalServices>(sc); };
   }

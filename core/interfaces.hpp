@@ -4,7 +4,7 @@
 //   Clock    — time, sleeping, and waiting for work (simulated time, or the wall clock)
 //   Services — the external operations a handler calls (simulated costs, emulated, or real)
 //   Capacity — the clusters and storage quotas behind a modelled platform (simulator, emulated)
-//   Transfers — the network behind a modelled platform: shared links, FTS caps, async rules (simulator)
+//   Transfers — the network behind a modelled platform: shared links, FTS caps, async rules (simulator, emulated)
 //
 // Code running under SimGrid must block only through Clock, never std::mutex or
 // std::this_thread: actors share one OS thread.
@@ -108,7 +108,9 @@ class Capacity {
 
 // The network behind a modelled platform: routes of links that concurrent transfers share, each
 // link with an optional cap on active transfers (FTS's max_active; the others wait first come,
-// first served at the link). Without one, ModelServices sleeps a transfer's time alone.
+// first served at the link). The simulator runs it on SimGrid; the live emulated platform keeps it
+// in the database (backends/live/live_links.hpp). Without one, ModelServices sleeps a transfer's
+// time alone.
 class Transfers {
  public:
   virtual ~Transfers() = default;

@@ -19,6 +19,7 @@
 
 namespace stepq {
 struct Scenario;
+class FluidLinks;
 }
 
 namespace stepq::live {
@@ -130,6 +131,11 @@ class LiveStore : public Queue, public Capacity {
   // Graceful stop: this processor's RUNNING steps back to READY (same attempt). Returns how many.
   virtual int release_running() = 0;
   virtual void stop_processor(const std::string& reason) = 0;
+
+  // The emulated platform's network (core/fluid_links.hpp), shared by every process: in one write
+  // transaction, the transfers not yet done as of the network's clock go to `f` (to advance it and
+  // add to it; times are wall seconds), and what it changed is written back. Bound only.
+  virtual void with_links(const std::function<void(FluidLinks&)>& f) = 0;
 
   virtual CancelResult cancel_session(std::uint64_t id) = 0;
   virtual LiveStatus status() = 0;

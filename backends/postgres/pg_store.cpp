@@ -11,6 +11,7 @@
 #include "backends/live/lifecycle.hpp"
 #include "backends/live/template_check.hpp"
 #include "core/cluster.hpp"
+#include "core/fluid_links.hpp"
 #include "core/phase.hpp"
 #include "core/scenario.hpp"
 #include "queue_sql.hpp"
@@ -956,6 +957,76 @@ void PgStore::free_temp(const StepContext& ctx) {
           "s AS (SELECT area, sum(bytes) AS bytes FROM d GROUP BY area) "
           "UPDATE storage_area a SET free_bytes = a.free_bytes + s.bytes FROM s WHERE a.name = s.area",
           Params().add(ctx.ref.session));
+    return 0;
+  });
+}
+
+// ---- The emulated platform's network, shared by every process ---------------------------------------
+// Run again after a lost connection it repeats nothing: advancing to a later time is the same
+// advance, and adding a step's transfer again finds the one it added (or, once that is done, the
+// insert below conflicts and is dropped).
+
+void PgStore::with_links(const std::function<void(FluidLinks&)>& f) {
+  with_conn("links", [&](Conn& c, bool) {
+    Tx tx(c);
+    const double clock = c.run("link_clock", "SELECT at FROM link_clock WHERE id = 1 FOR UPDATE", Params()).f64(0, 0);
+    const std::int64_t next = c.run("link_next", "SELECT coalesce(max(id), 0) + 1 FROM transfer", Params()).i64(0, 0);
+    auto q = c.run("links_open",
+                   "SELECT id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, started_at "
+                   "FROM transfer WHERE phase < 4 ORDER BY id",
+                   Params());
+    std::vector<FluidLinks::Transfer> open;
+    for (int i = 0; i < q.rows(); ++i) {
+      FluidLinks::Transfer x;
+      x.id = q.i64(i, 0);
+      x.session = q.i64(i, 1);
+      x.step = static_cast<int>(q.i64(i, 2));
+      x.attempt = static_cast<int>(q.i64(i, 3));
+      x.route = static_cast<int>(q.i64(i, 4));
+      x.bytes = q.f64(i, 5);
+      x.left = q.f64(i, 6);
+      x.phase = static_cast<FluidLinks::Phase>(q.i64(i, 7));
+      x.at = q.f64(i, 8);
+      x.held = static_cast<int>(q.i64(i, 9));
+      x.arrived_at = q.null(i, 10) ? 0 : q.f64(i, 10);
+      x.started_at = q.null(i, 11) ? -1 : q.f64(i, 11);
+      open.push_back(x);
+    }
+    FluidLinks net(sc_->platform, scale_, clock, std::move(open), next);
+    f(net);
+    // Every changed row in one statement: arrays of columns, one round trip however many moved.
+    std::string ids, left, phase, at, held, arrived, started;
+    auto cell = [](std::string& a, const std::string& v) { a += (a.empty() ? "" : ",") + v; };
+    auto num = [](double v) {
+      char b[40];
+      std::snprintf(b, sizeof b, "%.17g", v);
+      return std::string(b);
+    };
+    for (const auto& x : net.transfers()) {
+      if (x.added)
+        c.run("link_add",
+              "INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, "
+              "started_at) VALUES ($1, $2, $3, $4, $5, $6, $6, 0, $7, 0, NULL, NULL) ON CONFLICT DO NOTHING",
+              Params().add(x.id).add(x.session).add(x.step).add(x.attempt).add(x.route).add(x.bytes).add(x.at));
+      if (!x.changed) continue;
+      cell(ids, std::to_string(x.id));
+      cell(left, num(x.left));
+      cell(phase, std::to_string(static_cast<int>(x.phase)));
+      cell(at, num(x.at));
+      cell(held, std::to_string(x.held));
+      cell(arrived, x.phase == FluidLinks::Phase::delayed ? "NULL" : num(x.arrived_at));
+      cell(started, x.started_at < 0 ? "NULL" : num(x.started_at));
+    }
+    if (ids.empty()) return 0;  // nothing moved: the transaction rolls back
+    auto arr = [](const std::string& a) { return "{" + a + "}"; };
+    c.run("links_save",
+          "UPDATE transfer t SET left_bytes = v.l, phase = v.p, at = v.a, held = v.h, arrived_at = v.r, started_at = v.s "
+          "FROM unnest($1::bigint[], $2::float8[], $3::smallint[], $4::float8[], $5::int[], $6::float8[], "
+          "$7::float8[]) AS v(id, l, p, a, h, r, s) WHERE t.id = v.id",
+          Params().add(arr(ids)).add(arr(left)).add(arr(phase)).add(arr(at)).add(arr(held)).add(arr(arrived))
+              .add(arr(started)));
+    c.run("link_clock_set", "UPDATE link_clock SET at = $1 WHERE id = 1", Params().add(net.clock()));
+    tx.commit();
     return 0;
   });
 }

@@ -216,8 +216,30 @@ BEGIN
 END $$;
 )sql";
 
+// v4 (issue 16): the emulated platform's network, as SQLite's v3 (backends/sqlite/schema.cpp).
+// Whoever advances it locks link_clock's row first, so that advances run one at a time.
+static const char* const kV4 = R"sql(
+CREATE TABLE link_clock (id int PRIMARY KEY CHECK (id = 1), at double precision NOT NULL);
+INSERT INTO link_clock VALUES (1, 0);
+CREATE TABLE transfer (
+  id bigint PRIMARY KEY,
+  session bigint NOT NULL,
+  num int NOT NULL,
+  attempt int NOT NULL,
+  route int NOT NULL,
+  bytes double precision NOT NULL,
+  left_bytes double precision NOT NULL,
+  phase smallint NOT NULL CHECK (phase BETWEEN 0 AND 4),
+  at double precision NOT NULL,
+  held int NOT NULL,
+  arrived_at double precision,
+  started_at double precision,
+  UNIQUE (session, num, attempt));
+CREATE INDEX transfer_open ON transfer(id) WHERE phase < 4;
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1, kV2, kV3};
+  static const std::vector<const char*> m{kV1, kV2, kV3, kV4};
   return m;
 }
 

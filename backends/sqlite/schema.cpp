@@ -129,8 +129,32 @@ CREATE TABLE reservation (
   PRIMARY KEY (session, num)) STRICT, WITHOUT ROWID;
 )sql";
 
+// v3 (issue 16): the emulated platform's network, shared by every process. One row per transfer
+// over the scenario's links (core/fluid_links.hpp): phase 0 delayed (a rule's delay), 1 waiting
+// for an FTS slot, 2 in its route's latency, 3 flowing, 4 done; left_bytes as of link_clock.at;
+// `at` the time its phase names (due, waiting since, bytes start, ended); `held` its slots.
+static const char* const kV3 = R"sql(
+CREATE TABLE link_clock (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL) STRICT;
+INSERT INTO link_clock VALUES (1, 0);
+CREATE TABLE transfer (
+  id INTEGER PRIMARY KEY,
+  session INTEGER NOT NULL,
+  num INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  route INTEGER NOT NULL,  -- index into the bound scenario's platform.routes
+  bytes REAL NOT NULL,
+  left_bytes REAL NOT NULL,
+  phase INTEGER NOT NULL CHECK (phase BETWEEN 0 AND 4),
+  at REAL NOT NULL,
+  held INTEGER NOT NULL,
+  arrived_at REAL,
+  started_at REAL,
+  UNIQUE (session, num, attempt)) STRICT;
+CREATE INDEX transfer_open ON transfer(id) WHERE phase < 4;
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1, kV2};
+  static const std::vector<const char*> m{kV1, kV2, kV3};
   return m;
 }
 

@@ -1,5 +1,7 @@
 #include "sqlite_store.hpp"
 
+#include "core/fluid_links.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -7,6 +9,7 @@
 #include "backends/live/lifecycle.hpp"
 #include "backends/live/template_check.hpp"
 #include "core/cluster.hpp"
+#include "core/fluid_links.hpp"
 #include "core/phase.hpp"
 #include "core/scenario.hpp"
 #include "queue_sql.hpp"
@@ -784,6 +787,61 @@ void SqliteStore::free_temp(const StepContext& c) {
               "WHERE session = ?1 AND temp = 1 AND area = storage_area.name)")
       .bind(1, c.ref.session).run();
   db_.prepare("DELETE FROM reservation WHERE session = ?1 AND temp = 1").bind(1, c.ref.session).run();
+  tx.commit();
+}
+
+// ---- The emulated platform's network, shared by every process ---------------------------------------
+
+void SqliteStore::with_links(const std::function<void(FluidLinks&)>& f) {
+  std::lock_guard lk(mu_);
+  WriteTx tx(db_);
+  auto clock = db_.prepare("SELECT at FROM link_clock WHERE id = 1");
+  clock.step();
+  auto next = db_.prepare("SELECT coalesce(max(id), 0) + 1 FROM transfer");
+  next.step();
+  std::vector<FluidLinks::Transfer> open;
+  for (auto q = db_.prepare("SELECT id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, "
+                            "started_at FROM transfer WHERE phase < 4 ORDER BY id");
+       q.step();) {
+    FluidLinks::Transfer x;
+    x.id = q.i64(0);
+    x.session = q.i64(1);
+    x.step = static_cast<int>(q.i64(2));
+    x.attempt = static_cast<int>(q.i64(3));
+    x.route = static_cast<int>(q.i64(4));
+    x.bytes = q.f64(5);
+    x.left = q.f64(6);
+    x.phase = static_cast<FluidLinks::Phase>(q.i64(7));
+    x.at = q.f64(8);
+    x.held = static_cast<int>(q.i64(9));
+    x.arrived_at = q.is_null(10) ? 0 : q.f64(10);
+    x.started_at = q.is_null(11) ? -1 : q.f64(11);
+    open.push_back(x);
+  }
+  FluidLinks net(sc_->platform, scale_, clock.f64(0), std::move(open), next.i64(0));
+  f(net);
+  // A step run again after its transaction's fate was unknown adds what is there already: ignored.
+  auto add = db_.prepare("INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, "
+                         "arrived_at, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                         "ON CONFLICT DO NOTHING");
+  auto change = db_.prepare("UPDATE transfer SET left_bytes = ?7, phase = ?8, at = ?9, held = ?10, arrived_at = ?11, "
+                            "started_at = ?12 WHERE id = ?1");
+  bool changed = false;
+  for (const auto& x : net.transfers()) {
+    if (!x.changed) continue;
+    changed = true;
+    Stmt& s = x.added ? add : change;
+    s.bind(1, x.id).bind(7, x.left).bind(8, static_cast<int>(x.phase)).bind(9, x.at).bind(10, x.held);
+    if (x.added) s.bind(2, x.session).bind(3, x.step).bind(4, x.attempt).bind(5, x.route).bind(6, x.bytes);
+    if (x.phase == FluidLinks::Phase::delayed) s.bind_null(11);
+    else s.bind(11, x.arrived_at);
+    if (x.started_at < 0) s.bind_null(12);
+    else s.bind(12, x.started_at);
+    s.run();
+    s.reset();
+  }
+  if (!changed) return;  // nothing moved: no commit, so other processes see no change to look at
+  db_.prepare("UPDATE link_clock SET at = ?1 WHERE id = 1").bind(1, net.clock()).run();
   tx.commit();
 }
 

@@ -36,6 +36,7 @@ class SqliteStore final : public live::LiveStore {
   bool idle(double lease_s) override;
   int release_running() override;
   void stop_processor(const std::string& reason) override;
+  void with_links(const std::function<void(FluidLinks&)>& f) override;
   live::CancelResult cancel_session(std::uint64_t id) override;
   live::LiveStatus status() override;
 

@@ -1,7 +1,7 @@
 // The twin test: one scenario run by the simulator and by the live engine (emulated platform,
 // real database, real threads, scaled wall-clock time) must predict the same start-up and queue
-// waits. Compiled twice: on SQLite (a file), and with STEPQ_TWIN_PG on PostgreSQL (the server of
-// CTest's `pg` fixture). Both modes draw every service time, failure and poll-ready time from the same
+// waits, and time transfers alike on the links they share under FTS caps. Compiled twice: on
+// SQLite (a file), and with STEPQ_TWIN_PG on PostgreSQL (the server of CTest's `pg` fixture). Both modes draw every service time, failure and poll-ready time from the same
 // per-session streams and the same arrival stream, so they see the same workload; what differs
 // is the engine: real claims, wake-ups, promotions, sleeps.
 #include <catch2/catch.hpp>
@@ -14,6 +14,7 @@
 #include "pg/pg_env.hpp"
 #define DB_NAME "PostgreSQL"
 #else
+#include "live/db_check.hpp"
 #define DB_NAME "SQLite"
 #endif
 
@@ -46,7 +47,7 @@ std::vector<std::string> live(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("twin: simulate and live run (emulated, " DB_NAME ") agree on start-up and waits") {
+TEST_CASE("twin: simulate and live run (emulated, " DB_NAME ") agree on start-up, waits and transfers") {
   TempDir dir;
   const std::string scenario = source("tests/live/twin.json");
 #ifdef STEPQ_TWIN_PG
@@ -108,4 +109,24 @@ TEST_CASE("twin: simulate and live run (emulated, " DB_NAME ") agree on start-up
     const std::string what = "mean wait of " + kind;
     agree(what.c_str(), k["wait_s"]["mean"], l["kinds"][kind]["wait_s"]["mean"], 0.15);
   }
+
+  // The network: the same transfers cross the same links, share them and wait for FTS slots alike.
+  // The live engine's transfers are rows of its database (route 0: se1 over wan1 and site-in;
+  // route 1: se2 over wan2, capped at one transfer, and site-in).
+#ifdef STEPQ_TWIN_PG
+  PgDb db(live({"init"}).back());
+#else
+  SqlDb db(dir / "stepq.db");
+#endif
+  auto live_mean = [&](const std::string& of, const std::string& where) {
+    return db.real("SELECT avg(" + of + ") / " + scale_s + " FROM transfer WHERE phase = 4 AND " + where);
+  };
+  const json& links = s["links"];
+  CHECK(db.count("SELECT count(*) FROM transfer WHERE phase = 4 AND route = 0") == links["wan1"]["transfers"]);
+  CHECK(db.count("SELECT count(*) FROM transfer WHERE phase = 4 AND route = 1") == links["wan2"]["transfers"]);
+  agree("transfer time, wan1", links["wan1"]["transfer_s"]["mean"], live_mean("at - started_at", "route = 0"), 0.10);
+  agree("transfer time, wan2", links["wan2"]["transfer_s"]["mean"], live_mean("at - started_at", "route = 1"), 0.10);
+  agree("transfer time, site-in", links["site-in"]["transfer_s"]["mean"], live_mean("at - started_at", "true"), 0.10);
+  agree("FTS slot wait, wan2", links["wan2"]["queue_wait_s"]["mean"], live_mean("started_at - arrived_at", "route = 1"),
+        0.15);
 }
