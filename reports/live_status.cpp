@@ -95,6 +95,16 @@ nlohmann::ordered_json live_status_json(const live::LiveStatus& st, double scale
   }
   j["failures"]["reasons"] = nlohmann::ordered_json::object();
   for (const auto& [r, n] : st.failure_reasons) j["failures"]["reasons"][r] = n;
+  if (!st.links.empty()) {  // the emulated platform moved bytes over links
+    auto& links = j["links"] = nlohmann::ordered_json::object();
+    for (const auto& l : st.links)
+      links[l.name] = {{"transfers", l.transfers},
+                       {"MB", l.bytes / 1e6},
+                       {"moving", l.moving},
+                       {"waiting", l.waiting},
+                       {"transfer_s", dist(l.transfer_s, scale)},
+                       {"slot_wait_s", dist(l.slot_wait_s, scale)}};
+  }
   j["submissions_active"] = st.submissions_active;
   j["timeline"] = timeline(st, scale);
   return j;
@@ -159,6 +169,21 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j, const
       if (p["reconnects"].get<std::uint64_t>() > 0)
         out << "      lost its database connection and reconnected " << p["reconnects"].get<std::uint64_t>() << " time"
             << (p["reconnects"].get<std::uint64_t>() == 1 ? "" : "s") << "\n";
+    }
+  }
+  if (j.contains("links")) {
+    out << "\n" << style.bold("Links") << " (transfer = slots held -> last byte; slot wait = at the links -> every FTS "
+                                           "slot held)\n";
+    std::snprintf(b, sizeof b, "  %-20s %9s %9s %9s %9s %9s %9s %8s %8s\n", "link", "transfers", "MB", "xfer mean",
+                  "xfer p95", "wait mean", "wait p95", "moving", "waiting");
+    out << b;
+    for (const auto& [name, l] : j["links"].items()) {
+      std::snprintf(b, sizeof b, "  %-20s %9llu %9.0f %9s %9s %9s %9s %8llu %8llu\n", name.substr(0, 20).c_str(),
+                    l["transfers"].get<unsigned long long>(), l["MB"].get<double>(),
+                    fmt(l["transfer_s"]["mean"]).c_str(), fmt(l["transfer_s"]["p95"]).c_str(),
+                    fmt(l["slot_wait_s"]["mean"]).c_str(), fmt(l["slot_wait_s"]["p95"]).c_str(),
+                    l["moving"].get<unsigned long long>(), l["waiting"].get<unsigned long long>());
+      out << b;
     }
   }
   if (!j["failures"]["reasons"].empty()) {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "core/fluid_links.hpp"
+#include "core/scenario.hpp"
+
 namespace stepq::live {
 
 void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at,
@@ -22,6 +25,32 @@ void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double sta
 
 void add_ready(LiveStatus& st, std::size_t kind, double ready_at) {
   st.history.push_back({kind, ready_at, std::nullopt, std::nullopt});
+}
+
+void add_transfer(LiveStatus& st, const std::string& links, int phase, double bytes, std::optional<double> arrived_at,
+                  std::optional<double> started_at, double at) {
+  std::size_t from = 0;
+  while (from <= links.size()) {
+    const std::size_t comma = std::min(links.find(',', from), links.size());
+    const std::string name = links.substr(from, comma - from);
+    from = comma + 1;
+    auto it = std::find_if(st.links.begin(), st.links.end(), [&](const auto& l) { return l.name == name; });
+    if (it == st.links.end()) it = st.links.insert(st.links.end(), LiveStatus::Link{name});
+    const auto p = static_cast<FluidLinks::Phase>(phase);
+    if (p == FluidLinks::Phase::waiting) it->waiting++;
+    if (p == FluidLinks::Phase::latency || p == FluidLinks::Phase::flowing) it->moving++;
+    if (p != FluidLinks::Phase::done || !started_at) continue;
+    it->transfers++;
+    it->bytes += bytes;
+    it->transfer_s.add(std::max(0.0, at - *started_at));
+    if (arrived_at) it->slot_wait_s.add(std::max(0.0, *started_at - *arrived_at));
+  }
+}
+
+std::string link_names(const PlatformSpec& p, int route) {
+  std::string s;
+  for (int l : p.routes[route].links) s += (s.empty() ? "" : ",") + p.links[l].name;
+  return s;
 }
 
 void drop_unused_kinds(LiveStatus& st) {

@@ -19,6 +19,7 @@
 
 namespace stepq {
 struct Scenario;
+struct PlatformSpec;
 class FluidLinks;
 }
 
@@ -67,6 +68,17 @@ struct LiveStatus {
     std::optional<double> started_at, ended_at;
   };
   std::vector<Interval> history;
+  // The emulated platform's links (live_links.hpp), by name, in the order first seen.
+  struct Link {
+    std::string name;
+    std::uint64_t transfers = 0;  // done
+    std::uint64_t moving = 0;     // now: holding their slots (in latency or flowing)
+    std::uint64_t waiting = 0;    // now: for an FTS slot on their route
+    double bytes = 0;             // done
+    Histogram transfer_s;         // done: slots held → last byte
+    Histogram slot_wait_s;        // done: reached the links → held every slot of the route
+  };
+  std::vector<Link> links;
 };
 
 // Status from the execution log, the same for every database. One execution-log row of kind
@@ -76,6 +88,12 @@ void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double sta
                    std::optional<double> ended_at, const std::string& outcome);
 // A step READY now: queue length in the history.
 void add_ready(LiveStatus& st, std::size_t kind, double ready_at);
+// A row of the transfer table: `links` its route's link names, comma-separated; phase as
+// core/fluid_links.hpp's; `at` when it ended, for a done one. Wall seconds.
+void add_transfer(LiveStatus& st, const std::string& links, int phase, double bytes, std::optional<double> arrived_at,
+                  std::optional<double> started_at, double at);
+// What the transfer table records as a route's links.
+std::string link_names(const PlatformSpec& p, int route);
 // Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table; the
 // history's kind indexes follow.
 void drop_unused_kinds(LiveStatus& st);

@@ -880,6 +880,11 @@ live::LiveStatus PgStore::status() {
     }
     q = c.exec("SELECT reason, count(*) FROM session WHERE phase = 'FAILED' GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10");
     for (int i = 0; i < q.rows(); ++i) st.failure_reasons.emplace_back(q.text(i, 0), static_cast<std::uint64_t>(q.i64(i, 1)));
+    q = c.exec("SELECT links, phase, bytes, arrived_at, started_at, at FROM transfer");
+    for (int i = 0; i < q.rows(); ++i)
+      live::add_transfer(st, q.text(i, 0), static_cast<int>(q.i64(i, 1)), q.f64(i, 2),
+                         q.null(i, 3) ? std::nullopt : std::optional<double>(q.f64(i, 3)),
+                         q.null(i, 4) ? std::nullopt : std::optional<double>(q.f64(i, 4)), q.f64(i, 5));
     st.submissions_active = static_cast<std::uint64_t>(
         c.exec("SELECT count(*) FROM submission WHERE finished_at IS NULL AND heartbeat_at > $1", Params().add(st.now - 10))
             .i64(0, 0));
@@ -1006,8 +1011,9 @@ void PgStore::with_links(const std::function<void(FluidLinks&)>& f) {
       if (x.added)
         c.run("link_add",
               "INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, "
-              "started_at) VALUES ($1, $2, $3, $4, $5, $6, $6, 0, $7, 0, NULL, NULL) ON CONFLICT DO NOTHING",
-              Params().add(x.id).add(x.session).add(x.step).add(x.attempt).add(x.route).add(x.bytes).add(x.at));
+              "started_at, links) VALUES ($1, $2, $3, $4, $5, $6, $6, 0, $7, 0, NULL, NULL, $8) ON CONFLICT DO NOTHING",
+              Params().add(x.id).add(x.session).add(x.step).add(x.attempt).add(x.route).add(x.bytes).add(x.at)
+                  .add(live::link_names(sc_->platform, x.route)));
       if (!x.changed) continue;
       cell(ids, std::to_string(x.id));
       cell(left, num(x.left));

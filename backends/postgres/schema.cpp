@@ -227,6 +227,7 @@ CREATE TABLE transfer (
   num int NOT NULL,
   attempt int NOT NULL,
   route int NOT NULL,
+  links text NOT NULL,
   bytes double precision NOT NULL,
   left_bytes double precision NOT NULL,
   phase smallint NOT NULL CHECK (phase BETWEEN 0 AND 4),

@@ -142,6 +142,7 @@ CREATE TABLE transfer (
   num INTEGER NOT NULL,
   attempt INTEGER NOT NULL,
   route INTEGER NOT NULL,  -- index into the bound scenario's platform.routes
+  links TEXT NOT NULL,     -- its links' names, comma-separated: what `live status` reports by
   bytes REAL NOT NULL,
   left_bytes REAL NOT NULL,
   phase INTEGER NOT NULL CHECK (phase BETWEEN 0 AND 4),

@@ -678,6 +678,10 @@ live::LiveStatus SqliteStore::status() {
            "SELECT reason, count(*) FROM session WHERE phase = 'FAILED' GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10");
        q.step();)
     st.failure_reasons.emplace_back(q.text(0), static_cast<std::uint64_t>(q.i64(1)));
+  for (auto q = db_.prepare("SELECT links, phase, bytes, arrived_at, started_at, at FROM transfer"); q.step();)
+    live::add_transfer(st, q.text(0), static_cast<int>(q.i64(1)), q.f64(2),
+                       q.is_null(3) ? std::nullopt : std::optional<double>(q.f64(3)),
+                       q.is_null(4) ? std::nullopt : std::optional<double>(q.f64(4)), q.f64(5));
   auto subs = db_.prepare("SELECT count(*) FROM submission WHERE finished_at IS NULL AND heartbeat_at > ?1");
   subs.bind(1, st.now - 10).step();
   st.submissions_active = static_cast<std::uint64_t>(subs.i64(0));
@@ -822,7 +826,7 @@ void SqliteStore::with_links(const std::function<void(FluidLinks&)>& f) {
   f(net);
   // A step run again after its transaction's fate was unknown adds what is there already: ignored.
   auto add = db_.prepare("INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, "
-                         "arrived_at, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                         "arrived_at, started_at, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
                          "ON CONFLICT DO NOTHING");
   auto change = db_.prepare("UPDATE transfer SET left_bytes = ?7, phase = ?8, at = ?9, held = ?10, arrived_at = ?11, "
                             "started_at = ?12 WHERE id = ?1");
@@ -832,7 +836,9 @@ void SqliteStore::with_links(const std::function<void(FluidLinks&)>& f) {
     changed = true;
     Stmt& s = x.added ? add : change;
     s.bind(1, x.id).bind(7, x.left).bind(8, static_cast<int>(x.phase)).bind(9, x.at).bind(10, x.held);
-    if (x.added) s.bind(2, x.session).bind(3, x.step).bind(4, x.attempt).bind(5, x.route).bind(6, x.bytes);
+    if (x.added)
+      s.bind(2, x.session).bind(3, x.step).bind(4, x.attempt).bind(5, x.route).bind(6, x.bytes)
+          .bind(13, live::link_names(sc_->platform, x.route));
     if (x.phase == FluidLinks::Phase::delayed) s.bind_null(11);
     else s.bind(11, x.arrived_at);
     if (x.started_at < 0) s.bind_null(12);

@@ -71,6 +71,17 @@ void two_processes_one_link(int max_active, const std::vector<std::string>& db, 
     CHECK(get("started_at", 1) == Approx(get("at", 0)).margin(1e-5));
     CHECK(get("started_at - arrived_at", 1) > 0.8);
   }
+  // `live status` reports the link from the same rows, in scenario seconds.
+  REQUIRE(run_stepq(with_db({"status", "--time-scale", "0.5", "--json", dir / "status.json", "--quiet"}), dir.path)
+              .status == 0);
+  const auto status = nlohmann::json::parse(Proc::slurp(dir / "status.json"));
+  const auto& wan = status["links"]["wan"];
+  CHECK(wan["transfers"] == 2);
+  CHECK(wan["MB"].get<double>() == Approx(200));
+  CHECK(wan["moving"] == 0);
+  CHECK(wan["transfer_s"]["mean"].get<double>() == Approx((first + second) / 2).epsilon(1e-3));
+  CHECK(wan["slot_wait_s"]["mean"].get<double>() ==
+        Approx((get("started_at - arrived_at", 0) + get("started_at - arrived_at", 1)) / 2).margin(1e-3));
   // The step held its thread for its transfer: its execution took as long (plus the engine's
   // own few milliseconds).
   const double longest = d.real("SELECT max(ended_at - started_at) / " + std::to_string(scale) + " FROM execution");
