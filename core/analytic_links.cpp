@@ -14,22 +14,8 @@ std::vector<RouteShare> route_shares(const Scenario& sc, const PlanStep& step) {
   const auto& choices = given.empty() ? only_from : given;
   double total = 0;
   for (const auto& c : choices) total += c.weight;
-  for (const auto& c : choices) {
-    int best = -1;
-    double best_s = 0;
-    bool local = false;
-    for (const auto& h : c.hosts) {
-      if (h == k.transfer->to) {
-        local = true;
-        break;
-      }
-      const int r = sc.platform.route_between(h, k.transfer->to);
-      if (r < 0) continue;  // the loader refuses it; nothing to add up here
-      const double s = sc.platform.routes[r].time_alone(step.bytes);
-      if (best < 0 || s < best_s) best = r, best_s = s;
-    }
-    out.push_back({c.weight / total, local ? -1 : best});
-  }
+  for (const auto& c : choices)
+    out.push_back({c.weight / total, sc.platform.fastest_route(c.hosts, k.transfer->to, step.bytes)});
   return out;
 }
 

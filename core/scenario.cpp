@@ -99,6 +99,26 @@ int PlatformSpec::route_between(std::string_view a, std::string_view b) const {
   return -1;
 }
 
+int PlatformSpec::fastest_route(const std::vector<std::string>& hosts, const std::string& to, double bytes,
+                                std::size_t* chosen) const {
+  int best = -1;
+  double best_s = 0;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    if (hosts[i] == to) {
+      if (chosen) *chosen = i;
+      return -1;
+    }
+    const int r = route_between(hosts[i], to);
+    if (r < 0) continue;  // the loader refuses such a replica
+    const double s = routes[r].time_alone(bytes);
+    if (best < 0 || s < best_s) {
+      best = r, best_s = s;
+      if (chosen) *chosen = i;
+    }
+  }
+  return best;
+}
+
 namespace {
 const std::vector<ReplicaChoice>& replicas_of(const KindSpec& k, const PlanStep& step) {
   return step.replicas.empty() ? k.transfer->replicas : step.replicas;
@@ -129,13 +149,9 @@ Scenario::Source Scenario::source(int tmpl, int step_no, std::uint64_t key) cons
     }
     hosts = choices[pick].hosts;
   }
-  double best = 0;
-  for (const auto& h : hosts) {
-    if (h == k.transfer->to) return {-1, h, src.bytes};  // a local replica: located, not copied
-    const int r = platform.route_between(h, k.transfer->to);
-    const double t = platform.routes[r].time_alone(src.bytes);
-    if (src.route < 0 || t < best) src.route = r, src.host = h, best = t;
-  }
+  std::size_t chosen = 0;
+  src.route = platform.fastest_route(hosts, k.transfer->to, src.bytes, &chosen);
+  src.host = hosts[chosen];
   return src;
 }
 
@@ -157,15 +173,8 @@ double Scenario::prepare_cost(const PlanStep& step) const {
     const std::vector<ReplicaChoice> only_from = {{1, {k.transfer->from}}};
     double total = 0, moved = 0;
     for (const auto& ch : choices.empty() ? only_from : choices) {
-      double best = -1;
-      for (const auto& h : ch.hosts) {
-        if (h == k.transfer->to) {
-          best = 0;
-          break;
-        }
-        const double t = platform.routes[platform.route_between(h, k.transfer->to)].time_alone(step.bytes);
-        if (best < 0 || t < best) best = t;
-      }
+      const int r = platform.fastest_route(ch.hosts, k.transfer->to, step.bytes);
+      double best = r < 0 ? 0 : platform.routes[r].time_alone(step.bytes);
       if (best > 0 && k.rule) best += k.rule->delay_s.mean();  // a rule is made only to copy
       total += ch.weight, moved += ch.weight * best;
     }

@@ -135,6 +135,12 @@ struct PlatformSpec {
   std::string local_root = "stepq-sessions";  // `local` platform: session directories go here
   int cluster_index(std::string_view name) const;  // -1 if absent
   int route_between(std::string_view a, std::string_view b) const;  // either direction; -1 if none
+  // Where a copy to `to` comes from, given the hosts holding replicas: -1 when one of them is `to`
+  // (a local replica, located and bind-mounted: nothing moves), else the route from the replica
+  // whose route is fastest for `bytes` alone (Rucio ranks sources without looking at load).
+  // `chosen`, if given, gets that host's index.
+  int fastest_route(const std::vector<std::string>& hosts, const std::string& to, double bytes,
+                    std::size_t* chosen = nullptr) const;
 };
 
 // What a session asks of its cluster and how long it runs once Running (then it ends and its
