@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "backends/live/lifecycle.hpp"
+#include "backends/live/store_status.hpp"
 #include "backends/live/template_check.hpp"
 #include "core/cluster.hpp"
 #include "core/fluid_links.hpp"
@@ -200,10 +201,7 @@ int PgStore::migrate() {
     c.exec("CREATE TABLE IF NOT EXISTS stepq_meta (version int NOT NULL)");
     auto v = c.exec("SELECT version FROM stepq_meta");
     const int have = v.rows() ? static_cast<int>(v.i64(0, 0)) : 0;
-    if (have > want)
-      throw StoreError(pool_.label() + ": the database has schema version " + std::to_string(have) +
-                       ", newer than this stepq understands (" + std::to_string(want) +
-                       "); use a newer stepq, or another database");
+    live::check_not_newer(have, want, pool_.label());
     for (int k = have; k < want; ++k) c.exec(migrations()[k]);
     if (v.rows()) c.exec("UPDATE stepq_meta SET version = " + std::to_string(want));
     else c.exec("INSERT INTO stepq_meta VALUES (" + std::to_string(want) + ")");
@@ -213,17 +211,7 @@ int PgStore::migrate() {
 }
 
 void PgStore::require_schema() {
-  const int have = schema_version();
-  const int want = static_cast<int>(migrations().size());
-  const std::string& db = pool_.label();
-  if (have == 0)
-    throw StoreError(db + ": no stepq schema in this database; create it with `stepq live init --db " + db + "`");
-  if (have > want)
-    throw StoreError(db + ": the database has schema version " + std::to_string(have) +
-                     ", newer than this stepq understands (" + std::to_string(want) + "); use a newer stepq");
-  if (have < want)
-    throw StoreError(db + ": the database has schema version " + std::to_string(have) + "; migrate it with `stepq live init --db " +
-                     db + "`");
+  live::check_schema(schema_version(), static_cast<int>(migrations().size()), pool_.label());
 }
 
 void PgStore::bind(const Scenario& sc, double time_scale) {
@@ -821,10 +809,25 @@ live::CancelResult PgStore::cancel_session(std::uint64_t id) {
   });
 }
 
+namespace {
+class ResultRows final : public live::Rows {
+ public:
+  explicit ResultRows(Result r) : r_(std::move(r)) {}
+  bool next() override { return ++row_ < r_.rows(); }
+  std::int64_t i64(int c) const override { return r_.i64(row_, c); }
+  double f64(int c) const override { return r_.f64(row_, c); }
+  bool null(int c) const override { return r_.null(row_, c); }
+  std::string text(int c) const override { return r_.text(row_, c); }
+
+ private:
+  Result r_;
+  int row_ = -1;
+};
+}  // namespace
+
 live::LiveStatus PgStore::status() {
   require_schema();
   return with_conn("status", [&](Conn& c, bool) {
-    live::LiveStatus st;
     // One snapshot for every count, so that they add up.
     c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     struct End {
@@ -836,59 +839,8 @@ live::LiveStatus PgStore::status() {
           }
       }
     } end{c};
-    st.now = c.exec("SELECT stepq_now()").f64(0, 0);
-    std::map<std::string, std::uint64_t> by_phase{{"ACTIVE", 0}, {"COMPLETED", 0}, {"FAILED", 0}, {"CANCELLED", 0}};
-    auto q = c.exec("SELECT phase, count(*) FROM session GROUP BY phase");
-    for (int i = 0; i < q.rows(); ++i) by_phase[q.text(i, 0)] = static_cast<std::uint64_t>(q.i64(i, 1));
-    for (const char* p : {"ACTIVE", "COMPLETED", "FAILED", "CANCELLED"}) st.sessions.emplace_back(p, by_phase[p]);
-
-    std::map<std::int64_t, std::size_t> kind_row;
-    q = c.exec("SELECT id, name FROM kind ORDER BY id");
-    for (int i = 0; i < q.rows(); ++i) {
-      kind_row[q.i64(i, 0)] = st.kinds.size();
-      st.kinds.push_back({});
-      st.kinds.back().name = q.text(i, 1);
-    }
-    q = c.exec("SELECT kind, phase, count(*) FROM step GROUP BY kind, phase");
-    for (int i = 0; i < q.rows(); ++i)
-      st.kinds[kind_row.at(q.i64(i, 0))].steps[static_cast<std::size_t>(q.i64(i, 1))] = static_cast<std::uint64_t>(q.i64(i, 2));
-    q = c.exec("SELECT kind, ready_at, started_at, ended_at, coalesce(outcome, '') FROM execution");
-    for (int i = 0; i < q.rows(); ++i)
-      live::add_execution(st, kind_row.at(q.i64(i, 0)), q.f64(i, 1), q.f64(i, 2),
-                          q.null(i, 3) ? std::nullopt : std::optional<double>(q.f64(i, 3)), q.text(i, 4));
-    q = c.exec("SELECT kind, ready_at FROM step WHERE phase = 2");
-    for (int i = 0; i < q.rows(); ++i) live::add_ready(st, kind_row.at(q.i64(i, 0)), q.f64(i, 1));
-    live::drop_unused_kinds(st);
-    q = c.exec("SELECT started_at - created_at FROM session WHERE started_at IS NOT NULL");
-    for (int i = 0; i < q.rows(); ++i) st.startup_s.add(std::max(0.0, q.f64(i, 0)));
-    q = c.exec(
-        "SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, coalesce(p.stop_reason, ''), "
-        "(SELECT count(*) FROM step s WHERE s.phase = 3 AND s.processor = p.id), p.reconnects FROM processor p ORDER BY p.id");
-    for (int i = 0; i < q.rows(); ++i) {
-      live::LiveStatus::Processor p;
-      p.id = q.i64(i, 0);
-      p.host = q.text(i, 1);
-      p.pid = q.i64(i, 2);
-      p.pools = q.text(i, 3);
-      p.started_at = q.f64(i, 4);
-      p.heartbeat_at = q.f64(i, 5);
-      if (!q.null(i, 6)) p.stopped_at = q.f64(i, 6);
-      p.stop_reason = q.text(i, 7);
-      p.running = static_cast<std::uint64_t>(q.i64(i, 8));
-      p.reconnects = static_cast<std::uint64_t>(q.i64(i, 9));
-      st.processors.push_back(std::move(p));
-    }
-    q = c.exec("SELECT reason, count(*) FROM session WHERE phase = 'FAILED' GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10");
-    for (int i = 0; i < q.rows(); ++i) st.failure_reasons.emplace_back(q.text(i, 0), static_cast<std::uint64_t>(q.i64(i, 1)));
-    q = c.exec("SELECT links, phase, bytes, arrived_at, started_at, at FROM transfer");
-    for (int i = 0; i < q.rows(); ++i)
-      live::add_transfer(st, q.text(i, 0), static_cast<int>(q.i64(i, 1)), q.f64(i, 2),
-                         q.null(i, 3) ? std::nullopt : std::optional<double>(q.f64(i, 3)),
-                         q.null(i, 4) ? std::nullopt : std::optional<double>(q.f64(i, 4)), q.f64(i, 5));
-    st.submissions_active = static_cast<std::uint64_t>(
-        c.exec("SELECT count(*) FROM submission WHERE finished_at IS NULL AND heartbeat_at > $1", Params().add(st.now - 10))
-            .i64(0, 0));
-    return st;
+    const double now = c.exec("SELECT stepq_now()").f64(0, 0);
+    return live::read_status([&](const std::string& sql) { return std::make_unique<ResultRows>(c.exec(sql)); }, now);
   });
 }
 

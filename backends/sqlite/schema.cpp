@@ -132,7 +132,8 @@ CREATE TABLE reservation (
 // v3 (issue 16): the emulated platform's network, shared by every process. One row per transfer
 // over the scenario's links (core/fluid_links.hpp): phase 0 delayed (a rule's delay), 1 waiting
 // for an FTS slot, 2 in its route's latency, 3 flowing, 4 done; left_bytes as of link_clock.at;
-// `at` the time its phase names (due, waiting since, bytes start, ended); `held` its slots.
+// `at` the time its phase names (due, waiting since, bytes start, ended); `held` its slots. And
+// processor.reconnects, always 0 here, so that both databases answer the same status queries.
 static const char* const kV3 = R"sql(
 CREATE TABLE link_clock (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL) STRICT;
 INSERT INTO link_clock VALUES (1, 0);
@@ -152,6 +153,10 @@ CREATE TABLE transfer (
   started_at REAL,
   UNIQUE (session, num, attempt)) STRICT;
 CREATE INDEX transfer_open ON transfer(id) WHERE phase < 4;
+
+-- An embedded database never loses its connection; the column is there so that `live status`
+-- reads the same fields from either database (backends/live/store_status.cpp).
+ALTER TABLE processor ADD COLUMN reconnects INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 const std::vector<const char*>& migrations() {

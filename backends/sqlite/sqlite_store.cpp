@@ -7,6 +7,7 @@
 #include <map>
 
 #include "backends/live/lifecycle.hpp"
+#include "backends/live/store_status.hpp"
 #include "backends/live/template_check.hpp"
 #include "core/cluster.hpp"
 #include "core/fluid_links.hpp"
@@ -40,10 +41,7 @@ int SqliteStore::schema_version() {
 int SqliteStore::migrate() {
   const int have = schema_version();
   const int want = static_cast<int>(migrations().size());
-  if (have > want)
-    throw StoreError(db_.path() + ": the database has schema version " + std::to_string(have) +
-                     ", newer than this stepq understands (" + std::to_string(want) +
-                     "); use a newer stepq, or another database file");
+  live::check_not_newer(have, want, "sqlite:" + db_.path());
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
   for (int v = have; v < want; ++v) db_.exec(migrations()[v]);
@@ -53,17 +51,7 @@ int SqliteStore::migrate() {
 }
 
 void SqliteStore::require_schema() {
-  const int have = schema_version();
-  const int want = static_cast<int>(migrations().size());
-  if (have == 0)
-    throw StoreError(db_.path() + ": no stepq schema in this database; create it with `stepq live init --db sqlite:" +
-                     db_.path() + "`");
-  if (have > want)
-    throw StoreError(db_.path() + ": the database has schema version " + std::to_string(have) +
-                     ", newer than this stepq understands (" + std::to_string(want) + "); use a newer stepq");
-  if (have < want)
-    throw StoreError(db_.path() + ": the database has schema version " + std::to_string(have) +
-                     "; migrate it with `stepq live init --db sqlite:" + db_.path() + "`");
+  live::check_schema(schema_version(), static_cast<int>(migrations().size()), "sqlite:" + db_.path());
 }
 
 std::int64_t SqliteStore::kind_id(const std::string& name) {
@@ -632,60 +620,32 @@ live::CancelResult SqliteStore::cancel_session(std::uint64_t id) {
   return r;
 }
 
+namespace {
+class StmtRows final : public live::Rows {
+ public:
+  explicit StmtRows(Stmt s) : s_(std::move(s)) {}
+  bool next() override { return s_.step(); }
+  std::int64_t i64(int c) const override { return s_.i64(c); }
+  double f64(int c) const override { return s_.f64(c); }
+  bool null(int c) const override { return s_.is_null(c); }
+  std::string text(int c) const override { return s_.text(c); }
+
+ private:
+  Stmt s_;
+};
+}  // namespace
+
 live::LiveStatus SqliteStore::status() {
   require_schema();
   std::lock_guard lk(mu_);
-  live::LiveStatus st;
-  st.now = wall_now();
-  std::map<std::string, std::uint64_t> by_phase{{"ACTIVE", 0}, {"COMPLETED", 0}, {"FAILED", 0}, {"CANCELLED", 0}};
-  for (auto q = db_.prepare("SELECT phase, count(*) FROM session GROUP BY phase"); q.step();)
-    by_phase[q.text(0)] = static_cast<std::uint64_t>(q.i64(1));
-  for (const char* p : {"ACTIVE", "COMPLETED", "FAILED", "CANCELLED"}) st.sessions.emplace_back(p, by_phase[p]);
-
-  std::map<std::int64_t, std::size_t> kind_row;
-  for (auto q = db_.prepare("SELECT id, name FROM kind ORDER BY id"); q.step();) {
-    kind_row[q.i64(0)] = st.kinds.size();
-    st.kinds.push_back({});
-    st.kinds.back().name = q.text(1);
-  }
-  for (auto q = db_.prepare("SELECT kind, phase, count(*) FROM step GROUP BY kind, phase"); q.step();)
-    st.kinds[kind_row.at(q.i64(0))].steps[static_cast<std::size_t>(q.i64(1))] = static_cast<std::uint64_t>(q.i64(2));
-  for (auto q = db_.prepare("SELECT kind, ready_at, started_at, ended_at, coalesce(outcome, '') FROM execution"); q.step();)
-    live::add_execution(st, kind_row.at(q.i64(0)), q.f64(1), q.f64(2),
-                        q.is_null(3) ? std::nullopt : std::optional<double>(q.f64(3)), q.text(4));
-  for (auto q = db_.prepare("SELECT kind, ready_at FROM step WHERE phase = 2"); q.step();)
-    live::add_ready(st, kind_row.at(q.i64(0)), q.f64(1));
-  live::drop_unused_kinds(st);
-  for (auto q = db_.prepare("SELECT started_at - created_at FROM session WHERE started_at IS NOT NULL"); q.step();)
-    st.startup_s.add(std::max(0.0, q.f64(0)));
-  for (auto q = db_.prepare(
-           "SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, coalesce(p.stop_reason, ''), "
-           "(SELECT count(*) FROM step s WHERE s.phase = 3 AND s.processor = p.id) FROM processor p ORDER BY p.id");
-       q.step();) {
-    live::LiveStatus::Processor p;
-    p.id = q.i64(0);
-    p.host = q.text(1);
-    p.pid = q.i64(2);
-    p.pools = q.text(3);
-    p.started_at = q.f64(4);
-    p.heartbeat_at = q.f64(5);
-    if (!q.is_null(6)) p.stopped_at = q.f64(6);
-    p.stop_reason = q.text(7);
-    p.running = static_cast<std::uint64_t>(q.i64(8));
-    st.processors.push_back(std::move(p));
-  }
-  for (auto q = db_.prepare(
-           "SELECT reason, count(*) FROM session WHERE phase = 'FAILED' GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10");
-       q.step();)
-    st.failure_reasons.emplace_back(q.text(0), static_cast<std::uint64_t>(q.i64(1)));
-  for (auto q = db_.prepare("SELECT links, phase, bytes, arrived_at, started_at, at FROM transfer"); q.step();)
-    live::add_transfer(st, q.text(0), static_cast<int>(q.i64(1)), q.f64(2),
-                       q.is_null(3) ? std::nullopt : std::optional<double>(q.f64(3)),
-                       q.is_null(4) ? std::nullopt : std::optional<double>(q.f64(4)), q.f64(5));
-  auto subs = db_.prepare("SELECT count(*) FROM submission WHERE finished_at IS NULL AND heartbeat_at > ?1");
-  subs.bind(1, st.now - 10).step();
-  st.submissions_active = static_cast<std::uint64_t>(subs.i64(0));
-  return st;
+  // One read transaction: every count from the same snapshot, so that they add up.
+  db_.exec("BEGIN");
+  struct End {
+    Db& db;
+    ~End() { db.exec("COMMIT"); }
+  } end{db_};
+  return live::read_status([&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); },
+                           wall_now());
 }
 
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------

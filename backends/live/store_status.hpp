@@ -1,0 +1,35 @@
+// What both databases share above their SQL dialect: a row cursor that SQLite's statement and
+// PostgreSQL's result adapt to, the status read through it (the same queries on either, so both
+// report the same fields), and the schema-version check.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "store.hpp"
+
+namespace stepq::live {
+
+class Rows {
+ public:
+  virtual ~Rows() = default;
+  virtual bool next() = 0;  // on to the next row; false after the last
+  virtual std::int64_t i64(int col) const = 0;
+  virtual double f64(int col) const = 0;
+  virtual bool null(int col) const = 0;
+  virtual std::string text(int col) const = 0;
+};
+using Query = std::function<std::unique_ptr<Rows>(const std::string& sql)>;
+
+// The status as of `now` (wall seconds) from the queries' rows. The caller runs them all in one
+// snapshot, so that the counts add up.
+LiveStatus read_status(const Query& query, double now);
+
+// StoreError unless the database's schema version `have` is this stepq's `want`; `db` names the
+// database as `--db` takes it.
+void check_schema(int have, int want, const std::string& db);
+// StoreError when the database is newer than this stepq (a migration cannot go back).
+void check_not_newer(int have, int want, const std::string& db);
+
+}  // namespace stepq::live
