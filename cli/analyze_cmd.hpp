@@ -7,7 +7,11 @@
 // An unstable pool is a result, not an error: its verdict is in a["verdicts"] and
 // a["pools"][P]["stable"] is false (see run_analyze for the exit status it gives).
 #pragma once
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -24,5 +28,10 @@ nlohmann::ordered_json analyze_json(const Scenario& sc);
 // pool is unstable (the verdict says so); 1 if the analysis or writing the file fails (the
 // message goes to `err`).
 int run_analyze(const Scenario& sc, const std::string& json_path, bool quiet, std::ostream& out, std::ostream& err);
+
+struct AnalyzeCommand;
+std::shared_ptr<AnalyzeCommand> add_analyze_command(CLI::App& app);
+// After parsing: the exit status if `analyze` was chosen, nullopt otherwise.
+std::optional<int> run_analyze_command(AnalyzeCommand& c);
 
 }  // namespace stepq

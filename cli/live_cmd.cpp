@@ -254,7 +254,7 @@ int do_cancel(LiveCommands& l) {
 
 std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
   auto l = std::make_shared<LiveCommands>();
-  l->live = app.add_subcommand("live", "Run the preparation engine for real: a step queue in SQLite, worker pools.");
+  l->live = app.add_subcommand("live", "Run the preparation engine for real: a step queue in SQLite or PostgreSQL, worker pools.");
   l->live->require_subcommand(1);
   l->live->footer(
       "A typical session:\n"

@@ -8,6 +8,21 @@
 
 namespace stepq {
 
+void add_scenario_args(CLI::App* cmd, ScenarioArgs& a) {
+  cmd->add_option("SCENARIO", a.scenario, "Scenario file (JSON; // comments allowed). See docs/scenarios.md.")
+      ->required();
+  cmd->add_option("--set", a.sets,
+                  "Override one field before checking: JSON pointer = value (JSON, or a plain string).\n"
+                  "Repeat for several. Example: --set /kinds/data.stage/threads=8")
+      ->type_name("PTR=VALUE");
+}
+
+Scenario load_scenario(const ScenarioArgs& a) {
+  std::vector<Override> ov;
+  for (const auto& s : a.sets) ov.push_back(parse_override(s));
+  return load_scenario_file(a.scenario, ov);
+}
+
 namespace {
 
 // Whole file, or an error message from errno. stdio rather than ifstream, because an ifstream

@@ -4,6 +4,8 @@
 // `path` exactly as given (so messages name the file the user typed). Files the scenario names
 // (a trace of arrivals) are read relative to the scenario file's directory.
 #pragma once
+#include <CLI/CLI.hpp>
+
 #include <string>
 #include <vector>
 
@@ -12,5 +14,13 @@
 namespace stepq {
 
 Scenario load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
+
+// SCENARIO and its --set overrides, as validate, simulate and analyze take them.
+struct ScenarioArgs {
+  std::string scenario;
+  std::vector<std::string> sets;
+};
+void add_scenario_args(CLI::App* cmd, ScenarioArgs& a);
+Scenario load_scenario(const ScenarioArgs& a);  // ScenarioError for a bad --set too
 
 }  // namespace stepq
