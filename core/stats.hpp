@@ -63,6 +63,7 @@ struct LevelSeries {
 
 struct RunStats {
   std::uint64_t arrived = 0, started = 0, failed = 0;
+  double interarrival_s_mean = 0;    // (last arrival − first) / (arrived − 1): the observed mean gap
   std::uint64_t completed = 0;       // released after they started or failed (templates with release steps)
   std::uint64_t release_failed = 0;  // a release step failed: what it held may not have come back
   // Templates with a lease (scenario.hpp LeaseSpec): renewals made, made late, given up.

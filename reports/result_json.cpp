@@ -33,6 +33,7 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
   r["seed"] = sc.seed;
   r["replications"] = 1;
   r["sessions"] = {{"arrived", st.arrived}, {"started", st.started}, {"failed", st.failed}};
+  r["sessions"]["interarrival_s_mean"] = st.interarrival_s_mean;  // observed mean gap between arrivals
   bool releases = false;
   for (const auto& t : sc.templates) releases = releases || t.has_release();
   if (releases) {  // sessions whose release steps all completed; a failed release holds what it had

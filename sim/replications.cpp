@@ -86,6 +86,7 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   for (const auto& r : runs) seeds.push_back(r["seed"]);
   out["replication_seeds"] = seeds;
   sum_counts(out, runs, "/sessions"_json_pointer);
+  average(out, runs, "/sessions/interarrival_s_mean"_json_pointer);
   if (out.contains("leases")) sum_counts(out, runs, "/leases"_json_pointer);
   combine_summary(out, runs, "/startup_s"_json_pointer);
   ojson bins = runs.front()["startup_s"]["histogram"];

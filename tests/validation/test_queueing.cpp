@@ -2,18 +2,53 @@
 //
 // Each case runs independent replications (in parallel processes) and checks the mean and p95
 // wait both ways: a confidence interval over replications contains the theoretical value, and
-// the point estimate is within 2% of it. The file makes kIntervalChecks interval checks on one
-// seed, so each interval is at level 1 − 0.05/kIntervalChecks (Bonferroni): together they miss
-// by chance at most 5% of the time, and a harmless change in how random numbers are drawn does
-// not fail the file by luck.
+// the point estimate is within 2% of it.
+//
+// Control variates (Lavenberg & Welch 1981, "A perspective on the use of control variables to
+// increase the efficiency of Monte Carlo simulations", Management Science 27(3); Law,
+// "Simulation Modeling and Analysis", §11.4). Every run reports two sample means of its own
+// inputs whose expectations are known exactly: the mean service time of its claims
+// (kinds.work.service_s.mean, expectation 1 s) and the mean gap between its arrivals
+// (sessions.interarrival_s_mean: n − 1 independent exponential gaps, expectation 1/λ). A run
+// whose customers happened to bring more work, or to come closer together, than on average waits
+// longer. The per-run estimates are regressed on their controls, and the estimate is the fitted
+// value where the controls equal their expectations: ȳ − β̂ᵀ(c̄ − μ). Why this is valid: the
+// replications are independent and identically distributed, and the controls' expectations are
+// exact, so the estimate targets the same mean as ȳ; with q controls its interval is Student t on
+// R − 1 − q degrees of freedom, exact when (y, controls) are jointly normal across replications,
+// as means and quantiles of tens of thousands of customers are (central limit theorem;
+// core/confidence.hpp).
+// With both controls the variance of a run's mean wait falls to 0.5–0.8 of its plain value and
+// that of its p95 to 0.65–0.85 (pilot runs of 200 replications per case, and these cases on three
+// seeds).
+//
+// What the controls could hide, the file checks: a generator that drew service times or gaps
+// with the wrong mean would be regressed back towards the right one, so each control's own
+// interval must contain its expectation; and each run's utilisation is compared with that run's
+// own offered load, mean service / (threads × mean gap), which the controls leave exact.
+//
+// Bonferroni: the file makes kWaitChecks interval checks of a wait and kControlChecks of a
+// control on one seed. The first share 0.045, the second 0.005, so together they miss by chance
+// at most 5% of the time, and a harmless change in how random numbers are drawn does not fail
+// the file by luck. A control needs little of it: even at its level the smallest error in an
+// input mean it can tell would move the wait by 0.4–3.3%, less than the wait's own half-width.
 //
 // Sample sizes: the relative half-width of a mean-wait estimate shrinks as 1/sqrt(customers)
 // and grows steeply with utilisation (asymptotic variance ~ 2(1+ρ)/(ρ(1−ρ)²) per unit time for
-// M/M/1, Whitt 1989). Pilot runs here gave 95% half-widths of 2.5% (M/M/1, ρ = 0.9) and 4.4%
-// (M/M/2, ρ = 0.95) at 4M customers, so the runs below are sized for a half-width near 1%,
-// where a 2% error is more than three standard errors away: the 0.95 case uses 10 × 3M customers.
+// M/M/1, Whitt 1989). Each case had 10 plain replications (20 at M/M/1 ρ = 0.5); it now has 40,
+// sized so that every interval's expected half-width is no wider than before: with
+// N customers in all, that half-width is t·√(V·r·(R − 2)/(R − q − 2)/N) for a variance V per
+// customer, the pilots' variance ratio r (rounded up) and Lavenberg & Welch's loss factor, against
+// t(9)·√(V/N₀) before. 40 plain replications alone would need about 0.63 of the customers (the
+// Bonferroni t quantile on more degrees of freedom: t(37) = 3.12 against t(9) = 3.86); with the
+// controls the cases need 0.44–0.74 of them, 0.6 in all. M/D/4's point estimate (no interval, so
+// no t) keeps its standard error. The other point estimates' standard errors grow (by up to 1.2×
+// for the p95s), since the same half-width now comes with a smaller t: the 2% checks of M/M/32
+// (intervals of ±5%) and of the M/M/8 ρ = 0.95 p95 (±4%) can fail by chance on another seed, as
+// they could before (with seed 13 the plain replications failed both).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -27,8 +62,11 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-constexpr int kIntervalChecks = 13;  // 6 M/M/c cases × (mean, p95) + M/D/1
-constexpr double kLevel = 1 - 0.05 / kIntervalChecks;
+constexpr int kWaitChecks = 13;     // 6 M/M/c cases × (mean, p95) + M/D/1
+constexpr int kControlChecks = 14;  // 6 M/M/c cases × (service, gap) + M/D/1 and M/D/4 × gap
+constexpr double kWaitLevel = 1 - 0.045 / kWaitChecks;
+constexpr double kControlLevel = 1 - 0.005 / kControlChecks;
+constexpr int kReplications = 40;
 
 std::string one_kind(int threads, double rate, const std::string& service, std::uint64_t sessions,
                      std::uint64_t seed = 11) {
@@ -58,36 +96,104 @@ std::string dropped(const std::vector<ojson>& runs) {
   return s;
 }
 
-void check_against(const std::vector<ojson>& runs, const std::string& pointer, double theory, double tolerance = 0.02) {
-  const Interval i = confidence_interval(column(runs, pointer), kLevel);
-  INFO(pointer << ": simulated " << i.mean << ", " << 100 * kLevel << "% interval [" << i.lo << ", " << i.hi
-               << "], theory " << theory << "; warm-up dropped per replication: " << dropped(runs));
+// How many replications dropped a warm-up, and the most any dropped.
+std::string dropped_summary(const std::vector<ojson>& runs) {
+  std::uint64_t in = 0, most = 0;
+  for (const auto& r : runs) {
+    const auto d = r["warmup"]["sessions_dropped"].get<std::uint64_t>();
+    in += d > 0;
+    most = std::max(most, d);
+  }
+  return std::to_string(in) + " of " + std::to_string(runs.size()) + " (at most " + std::to_string(most) + ")";
+}
+
+// A statistic of each run computed by the simulator, whose expectation is known exactly.
+struct Control {
+  std::string pointer;
+  double expectation;
+};
+
+// Service mean (exponential service of mean 1 s) and mean gap between Poisson arrivals at `rate`.
+std::vector<Control> controls(double rate, bool exponential_service = true) {
+  std::vector<Control> c;
+  if (exponential_service) c.push_back({"/kinds/work/service_s/mean", 1.0});
+  c.push_back({"/sessions/interarrival_s_mean", 1 / rate});
+  return c;
+}
+
+// The control's plain interval contains its expectation: the inputs were drawn as specified.
+void check_control(const std::vector<ojson>& runs, const Control& c) {
+  const Interval i = confidence_interval(column(runs, c.pointer), kControlLevel);
+  INFO(c.pointer << " (a control): simulated " << i.mean << ", " << 100 * kControlLevel << "% interval [" << i.lo
+                 << ", " << i.hi << "], expectation " << c.expectation);
+  CHECK(i.contains(c.expectation));
+}
+
+Interval controlled(const std::vector<ojson>& runs, const std::string& pointer, const std::vector<Control>& cs,
+                    double level) {
+  std::vector<std::vector<double>> values;
+  std::vector<double> expectations;
+  for (const auto& c : cs) values.push_back(column(runs, c.pointer)), expectations.push_back(c.expectation);
+  return control_variate_interval(column(runs, pointer), values, expectations, level);
+}
+
+void check_against(const std::vector<ojson>& runs, const std::string& pointer, double theory,
+                   const std::vector<Control>& cs, double tolerance = 0.02) {
+  const Interval i = controlled(runs, pointer, cs, kWaitLevel);
+  const Interval plain = confidence_interval(column(runs, pointer), kWaitLevel);
+  INFO(pointer << ": simulated " << i.mean << ", " << 100 * kWaitLevel << "% interval [" << i.lo << ", " << i.hi
+               << "] (±" << 100 * i.relative_half_width() << "%; without controls " << plain.mean << " ±"
+               << 100 * plain.relative_half_width() << "%), theory " << theory
+               << "; replications that dropped a warm-up: " << dropped_summary(runs));
   CHECK(i.contains(theory));
   CHECK(i.mean == Approx(theory).epsilon(tolerance));
 }
 
-void check_mmc(int c, double rho, std::uint64_t sessions, int reps) {
+// Each run's threads were busy for the work that arrived: utilisation = its own offered load,
+// mean service / (threads × mean gap), to 1% (the end of the run is the only difference).
+void check_utilization(const std::vector<ojson>& runs, int threads) {
+  for (const auto& r : runs) {
+    const double load = r["kinds"]["work"]["service_s"]["mean"].get<double>() /
+                        (threads * r["sessions"]["interarrival_s_mean"].get<double>());
+    CHECK(r["kinds"]["work"]["utilization"].get<double>() == Approx(load).epsilon(0.01));
+  }
+}
+
+void check_mmc(int c, double rho, std::uint64_t sessions) {
   const double lambda = rho * c;  // mean service 1 s
-  const auto runs = replicate(one_kind(c, lambda, R"({"dist": "exponential", "mean": 1})", sessions), reps);
-  check_against(runs, "/kinds/work/wait_s/mean", theory::mmc_wait_mean(c, lambda, 1));
-  check_against(runs, "/kinds/work/wait_s/p95", theory::mmc_wait_quantile(c, lambda, 1, 0.95));
-  for (double u : column(runs, "/kinds/work/utilization")) CHECK(u == Approx(rho).epsilon(0.01));
+  const auto runs = replicate(one_kind(c, lambda, R"({"dist": "exponential", "mean": 1})", sessions), kReplications);
+  const auto cs = controls(lambda);
+  for (const auto& k : cs) check_control(runs, k);
+  check_against(runs, "/kinds/work/wait_s/mean", theory::mmc_wait_mean(c, lambda, 1), cs);
+  check_against(runs, "/kinds/work/wait_s/p95", theory::mmc_wait_quantile(c, lambda, 1, 0.95), cs);
+  check_utilization(runs, c);
+}
+
+// Deterministic service of 1 s: its mean is no control (it does not vary), only the gaps are.
+std::vector<ojson> replicate_mdc(int c, double lambda, std::uint64_t sessions) {
+  const auto runs = replicate(one_kind(c, lambda, "1", sessions), kReplications);
+  for (double s : column(runs, "/kinds/work/service_s/mean")) CHECK(s == Approx(1).epsilon(1e-12));
+  check_control(runs, controls(lambda, false)[0]);
+  check_utilization(runs, c);
+  return runs;
 }
 
 }  // namespace
 
-TEST_CASE("M/M/1 at rho 0.5 matches theory", "[validation]") { check_mmc(1, 0.5, 500000, 20); }
-TEST_CASE("M/M/1 at rho 0.9 matches theory", "[validation][slow]") { check_mmc(1, 0.9, 2500000, 10); }
-TEST_CASE("M/M/2 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(2, 0.8, 500000, 10); }
-TEST_CASE("M/M/8 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(8, 0.8, 500000, 10); }
-TEST_CASE("M/M/32 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(32, 0.8, 500000, 10); }
-// Heavy traffic costs ~70 CPU-s a case: one c at 0.95 (M/M/2 and M/M/32 there passed too, and
+// 40 replications each (kReplications); the plain replications they replaced are in the comments.
+TEST_CASE("M/M/1 at rho 0.5 matches theory", "[validation]") { check_mmc(1, 0.5, 160000); }  // 20 × 500k
+TEST_CASE("M/M/1 at rho 0.9 matches theory", "[validation][slow]") { check_mmc(1, 0.9, 380000); }  // 10 × 2.5M
+TEST_CASE("M/M/2 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(2, 0.8, 75000); }  // 10 × 500k
+TEST_CASE("M/M/8 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(8, 0.8, 75000); }  // 10 × 500k
+TEST_CASE("M/M/32 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(32, 0.8, 75000); }  // 10 × 500k
+// Heavy traffic costs ~35 CPU-s a case: one c at 0.95 (M/M/2 and M/M/32 there passed too, and
 // the CPU went to the cluster's Erlang C check, test_capacity.cpp).
-TEST_CASE("M/M/8 at rho 0.95 matches Erlang C", "[validation][slow]") { check_mmc(8, 0.95, 3000000, 10); }
+TEST_CASE("M/M/8 at rho 0.95 matches Erlang C", "[validation][slow]") { check_mmc(8, 0.95, 430000); }  // 10 × 3M
 
 TEST_CASE("M/D/1 matches Pollaczek-Khinchine", "[validation]") {
   // rho = 0.8, deterministic service 1 s: Wq = rho / (2 mu (1 - rho)) = 2.0, half the M/M/1 value.
-  check_against(replicate(one_kind(1, 0.8, "1", 1000000), 10), "/kinds/work/wait_s/mean", 2.0);
+  const auto runs = replicate_mdc(1, 0.8, 110000);  // 10 × 1M
+  check_against(runs, "/kinds/work/wait_s/mean", 2.0, controls(0.8, false));
 }
 
 TEST_CASE("M/D/4 matches the Cosmetatos approximation within its accuracy", "[validation]") {
@@ -97,8 +203,8 @@ TEST_CASE("M/D/4 matches the Cosmetatos approximation within its accuracy", "[va
   const double rho = 0.8, lambda = rho * c;
   const double mmc = theory::mmc_wait_mean(c, lambda, 1);
   const double cosmetatos = 0.5 * mmc * (1 + (1 - rho) * (c - 1) * (std::sqrt(4.0 + 5 * c) - 2) / (16 * rho * c));
-  const auto runs = replicate(one_kind(c, lambda, "1", 1000000), 10);
-  const double sim = ci95(column(runs, "/kinds/work/wait_s/mean")).mean;
+  const auto runs = replicate_mdc(c, lambda, 185000);  // 10 × 1M
+  const double sim = controlled(runs, "/kinds/work/wait_s/mean", controls(lambda, false), 0.95).mean;
   INFO("simulated " << sim << ", Cosmetatos " << cosmetatos << ", half M/M/4 " << mmc / 2);
   CHECK(sim == Approx(cosmetatos).epsilon(0.03));
 }
