@@ -57,6 +57,7 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
   r["prepare_cost_s"] = {{"mean", st.arrived ? st.prepare_cost_sum / static_cast<double>(st.arrived) : 0.0}};
   const double T = st.simulated_s;
   std::uint64_t claims = 0;
+  const bool polling = sc.dispatch.mode == DispatchSpec::Mode::poll;
   ojson kinds = ojson::object();
   for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
     const KindSpec& ks = sc.kinds[k];
@@ -76,7 +77,9 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
     // The kind's share of its pool's thread-seconds.
     j["utilization"] = T > 0 ? s.service_s.sum() / (pool.threads * T) : 0.0;
     j["claims"] = s.claims;
-    j["empty_polls"] = ps.empty_polls;  // of the kind's pool: an empty claim belongs to no kind
+    // Of the kind's pool: an empty claim belongs to no kind. Only polling threads make them on
+    // purpose; a notified thread's one look after each step finds the queue empty as a rule.
+    if (polling) j["empty_polls"] = ps.empty_polls;
     j["requeues"] = s.requeues;
     j["retries"] = s.retries;
     j["lost_leases"] = s.lost;
@@ -88,11 +91,9 @@ ojson result_json(const Scenario& sc, const RunStats& st) {
   for (std::size_t p = 0; p < sc.pools.size(); ++p) {
     ojson kn = ojson::array();
     for (int k : sc.pools[p].kinds) kn.push_back(sc.kinds[k].name);
-    pools[sc.pools[p].name] = {{"threads", sc.pools[p].threads},
-                               {"kinds", kn},
-                               {"claims", st.pools[p].claims},
-                               {"empty_polls", st.pools[p].empty_polls},
-                               {"utilization", T > 0 ? st.pools[p].busy_s / (sc.pools[p].threads * T) : 0.0}};
+    pools[sc.pools[p].name] = {{"threads", sc.pools[p].threads}, {"kinds", kn}, {"claims", st.pools[p].claims}};
+    if (polling) pools[sc.pools[p].name]["empty_polls"] = st.pools[p].empty_polls;
+    pools[sc.pools[p].name]["utilization"] = T > 0 ? st.pools[p].busy_s / (sc.pools[p].threads * T) : 0.0;
   }
   r["pools"] = pools;
   if (!sc.platform.clusters.empty()) {

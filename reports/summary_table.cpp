@@ -68,19 +68,23 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
   // way to it, so that a line stays within 100 columns.
   const bool shared = r["pools"].size() < r["kinds"].size();
   const int kw = shared ? 16 : 20;
+  // Empty polls only where threads poll (dispatch "poll"); the JSON has them only then.
+  const bool polls = !r["kinds"].empty() && r["kinds"].begin()->contains("empty_polls");
   out << style.bold("Per step kind") << " (wait = READY -> claimed by a thread; util = busy thread-time share;\n"
-         "empty = claims that found no READY step; requeue = back to WAITING: polls, re-checks, retries)\n";
+      << (polls ? "empty = polls that found no READY step; " : "")
+      << "requeue = back to WAITING: polls, re-checks, retries)\n";
   std::snprintf(line, sizeof line, "  %-*s %-*s%4s %9s %9s %9s %5s %9s %8s %8s\n", kw, "kind", shared ? 13 : 0,
-                shared ? "pool" : "", "thr", "steps", "wait mean", "wait p95", "util", "claims", "empty", "requeue");
+                shared ? "pool" : "", "thr", "steps", "wait mean", "wait p95", "util", "claims", polls ? "empty" : "",
+                "requeue");
   out << line;
   for (const auto& [name, k] : r["kinds"].items()) {
     const std::string pool = shared ? cut(k["pool"].get<std::string>(), 12) : "";
-    std::snprintf(line, sizeof line, "  %-*s %-*s%4d %9llu %9s %9s %5.2f %9llu %8llu %8llu\n", kw,
+    const std::string empty = polls ? std::to_string(k["empty_polls"].get<unsigned long long>()) : "";
+    std::snprintf(line, sizeof line, "  %-*s %-*s%4d %9llu %9s %9s %5.2f %9llu %8s %8llu\n", kw,
                   cut(name, static_cast<std::size_t>(kw)).c_str(),
                   shared ? 13 : 0, pool.c_str(), k["threads"].get<int>(), k["steps"].get<unsigned long long>(),
                   sec(k["wait_s"]["mean"]).c_str(), sec(k["wait_s"]["p95"]).c_str(), k["utilization"].get<double>(),
-                  k["claims"].get<unsigned long long>(), k["empty_polls"].get<unsigned long long>(),
-                  k["requeues"].get<unsigned long long>());
+                  k["claims"].get<unsigned long long>(), empty.c_str(), k["requeues"].get<unsigned long long>());
     std::string row(line);
     row.pop_back();
     out << (k["utilization"].get<double>() >= 0.8 ? style.yellow(row) : row) << "\n";
@@ -88,9 +92,9 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
   if (shared) {
     out << "\nPools (threads shared by several kinds)\n";
     for (const auto& [name, p] : r["pools"].items()) {
-      std::snprintf(line, sizeof line, "  %-18s %4d threads  util %.2f  claims %llu  empty polls %llu\n",
-                    cut(name, 18).c_str(), p["threads"].get<int>(), p["utilization"].get<double>(),
-                    p["claims"].get<unsigned long long>(), p["empty_polls"].get<unsigned long long>());
+      std::snprintf(line, sizeof line, "  %-18s %4d threads  util %.2f  claims %llu%s\n", cut(name, 18).c_str(),
+                    p["threads"].get<int>(), p["utilization"].get<double>(), p["claims"].get<unsigned long long>(),
+                    polls ? ("  empty polls " + std::to_string(p["empty_polls"].get<unsigned long long>())).c_str() : "");
       out << line;
     }
   }

@@ -181,6 +181,10 @@ TEST_CASE("poll dispatch: an idle pool adds about half a poll interval to each w
   CHECK(kind(poll, "work")["wait_s"]["mean"].get<double>() == Approx(0.5).margin(0.025));
   CHECK(kind(poll, "work")["empty_polls"].get<double>() > 0.9 * poll["run"]["simulated_s"].get<double>());
   CHECK(kind(notify, "work")["wait_s"]["mean"].get<double>() < 0.001);
+  // A notified thread's look after each step is not a poll: no empty_polls where nobody polls.
+  CHECK_FALSE(kind(notify, "work").contains("empty_polls"));
+  CHECK_FALSE(notify["pools"]["work"].contains("empty_polls"));
+  CHECK(poll["pools"]["work"]["empty_polls"] == kind(poll, "work")["empty_polls"]);
 }
 
 TEST_CASE("an exception inside an actor becomes a clean error", "[sim]") {
