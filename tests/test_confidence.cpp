@@ -1,5 +1,6 @@
-// Control-variate intervals (core/confidence.hpp): data worked out by hand, an exact fit, the
-// coverage of the interval on jointly normal data, and the inputs it refuses.
+// Confidence intervals (core/confidence.hpp): Student t quantiles against printed tables, plain
+// intervals on data worked out by hand, and control-variate intervals: data worked out by hand,
+// an exact fit, the coverage of the interval on jointly normal data, and the inputs it refuses.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -70,4 +71,39 @@ TEST_CASE("control-variate interval refuses too few replications and constant or
   CHECK_THROWS_AS(control_variate_interval(y, {x, {4, 2, 8, 6}}, {0, 0}, 0.95), std::invalid_argument);
   CHECK_THROWS_AS(control_variate_interval(y, {x}, {0, 0}, 0.95), std::invalid_argument);
   CHECK_THROWS_AS(control_variate_interval(y, {{1, 2, 3}}, {0}, 0.95), std::invalid_argument);
+}
+
+TEST_CASE("Student t quantiles match the printed tables") {
+  // Two-sided 95% (t at 0.975), e.g. Montgomery & Runger, Table V.
+  CHECK(student_t975(1) == Approx(12.706).margin(0.0005));
+  CHECK(student_t975(2) == Approx(4.303).margin(0.0005));
+  CHECK(student_t975(4) == Approx(2.776).margin(0.0005));
+  CHECK(student_t975(9) == Approx(2.262).margin(0.0005));
+  CHECK(student_t975(30) == Approx(2.042).margin(0.0005));
+  CHECK(student_t975(1000000) == Approx(1.95996).margin(0.00001));  // the normal's 1.959964
+  CHECK(student_t_quantile(4, 0.995) == Approx(4.604).margin(0.0005));
+  CHECK(student_t_quantile(9, 0.05) == Approx(-1.833).margin(0.0005));
+  CHECK(std::isinf(student_t975(0)));
+}
+
+TEST_CASE("confidence intervals on data worked out by hand") {
+  // {1..5}: mean 3, s² = 2.5, s/√5 = 0.70711, t(4) = 2.77645 → half-width 1.96324.
+  const Interval a = ci95({1, 2, 3, 4, 5});
+  CHECK(a.mean == Approx(3));
+  CHECK(a.lo == Approx(3 - 1.96324).margin(1e-4));
+  CHECK(a.hi == Approx(3 + 1.96324).margin(1e-4));
+  CHECK(a.relative_half_width() == Approx(1.96324 / 3).margin(1e-4));
+  // {10, 12}: mean 11, s = √2, s/√2 = 1, t(1) = 12.7062.
+  const Interval b = ci95({10, 12});
+  CHECK(b.lo == Approx(11 - 12.7062).margin(1e-3));
+  CHECK(b.hi == Approx(11 + 12.7062).margin(1e-3));
+  // 99%: t(4, 0.995) = 4.60409 → half-width 3.25558.
+  const Interval c = confidence_interval({1, 2, 3, 4, 5}, 0.99);
+  CHECK(c.half_width() == Approx(3.25558).margin(1e-4));
+  CHECK(c.contains(0.0));
+  CHECK_FALSE(a.contains(0.0));
+  // One value: no width; none: all zero.
+  const Interval d = ci95({7});
+  CHECK((d.lo == 7 && d.hi == 7 && d.mean == 7));
+  CHECK(ci95({}).half_width() == 0);
 }
