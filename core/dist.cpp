@@ -37,6 +37,8 @@ Dist Dist::lognormal_mean_p95(double mean, double p95) {
   return lognormal_mu_sigma(std::log(mean) - sigma * sigma / 2, sigma);
 }
 Dist Dist::normal(double mean, double sd) { return {Type::normal, mean, sd}; }
+Dist Dist::gamma(double shape, double scale) { return {Type::gamma, shape, scale}; }
+Dist Dist::weibull(double shape, double scale) { return {Type::weibull, shape, scale}; }
 Dist Dist::empirical(std::vector<double> samples) {
   Dist d(Type::empirical, 0, 0);
   d.samples_ = std::move(samples);
@@ -66,6 +68,22 @@ double Dist::sample(Stream& s) const {
         if (x >= 0) return x;
       }
     }
+    case Type::gamma: {
+      // Marsaglia & Tsang (2000): a squeeze on a cubed normal, for shape ≥ 1; a smaller shape
+      // takes a draw at shape + 1 times U^(1/shape).
+      const double k = a_ < 1 ? a_ + 1 : a_, d = k - 1.0 / 3, c = 1 / std::sqrt(9 * d);
+      for (;;) {
+        const double z = std::sqrt(-2 * std::log(s.uniform())) * std::cos(2 * kPi * s.uniform());
+        const double v = std::pow(1 + c * z, 3);
+        if (v <= 0) continue;
+        const double u = s.uniform();
+        if (std::log(u) < z * z / 2 + d - d * v + d * std::log(v)) {
+          const double x = d * v * b_;
+          return a_ < 1 ? x * std::pow(s.uniform(), 1 / a_) : x;
+        }
+      }
+    }
+    case Type::weibull: return b_ * std::pow(-std::log(s.uniform()), 1 / a_);
     case Type::empirical: {
       const auto i = static_cast<std::size_t>(s.uniform() * static_cast<double>(samples_.size()));
       return samples_[std::min(i, samples_.size() - 1)];
@@ -90,6 +108,8 @@ double Dist::mean() const {
       const double alpha = -a_ / b_;
       return a_ + b_ * phi(alpha) / (1 - Phi(alpha));
     }
+    case Type::gamma: return a_ * b_;
+    case Type::weibull: return b_ * std::tgamma(1 + 1 / a_);
     case Type::empirical:
       return std::accumulate(samples_.begin(), samples_.end(), 0.0) / static_cast<double>(samples_.size());
     case Type::mixture: {
@@ -114,6 +134,8 @@ double Dist::second_moment() const {
       const double m = mean();
       return var + m * m;
     }
+    case Type::gamma: return a_ * (a_ + 1) * b_ * b_;
+    case Type::weibull: return b_ * b_ * std::tgamma(1 + 2 / a_);
     case Type::empirical: {
       double s = 0;
       for (double x : samples_) s += x * x;
@@ -141,7 +163,9 @@ double Dist::upper_bound() const {
     }
     case Type::exponential:
     case Type::lognormal:
-    case Type::normal: return std::numeric_limits<double>::infinity();
+    case Type::normal:
+    case Type::gamma:
+    case Type::weibull: return std::numeric_limits<double>::infinity();
   }
   return 0;
 }
@@ -160,6 +184,8 @@ std::string Dist::describe() const {
     case Type::uniform: o << "uniform(" << a_ << ".." << b_ << ")"; break;
     case Type::lognormal: o << "lognormal(mean=" << mean() << ")"; break;
     case Type::normal: o << "normal(" << a_ << ", sd=" << b_ << ")"; break;
+    case Type::gamma: o << "gamma(shape=" << a_ << ", scale=" << b_ << ")"; break;
+    case Type::weibull: o << "weibull(shape=" << a_ << ", scale=" << b_ << ")"; break;
     case Type::empirical: o << "empirical(n=" << samples_.size() << ", mean=" << mean() << ")"; break;
     case Type::mixture: o << "mixture(" << parts_->size() << " parts, mean=" << mean() << ")"; break;
   }

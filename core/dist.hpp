@@ -1,8 +1,9 @@
 // Service-time distributions (seconds). Sampling draws from a Stream, so it is reproducible.
 //
 // Kinds (scenario names): constant{value} exponential{mean} uniform{min,max}
-// lognormal{mean,p95} or {mu,sigma} · normal{mean,sd} truncated at 0 · empirical{samples} ·
-// mixture{components:[{weight, dist}]} (e.g. an image pull that hits the cache with p=0.8).
+// lognormal{mean,p95} or {mu,sigma} · normal{mean,sd} truncated at 0 · gamma{shape,scale} ·
+// weibull{shape,scale} · empirical{samples} · mixture{components:[{weight, dist}]} (e.g. an image
+// pull that hits the cache with p=0.8). Gamma and Weibull are what `stepq calibrate` may fit.
 #pragma once
 #include <memory>
 #include <string>
@@ -14,7 +15,7 @@ namespace stepq {
 
 class Dist {
  public:
-  enum class Type { constant, exponential, uniform, lognormal, normal, empirical, mixture };
+  enum class Type { constant, exponential, uniform, lognormal, normal, empirical, mixture, gamma, weibull };
 
   Dist() = default;  // constant 0
   static Dist constant(double v);
@@ -25,6 +26,8 @@ class Dist {
   // lognormal can take.
   static Dist lognormal_mean_p95(double mean, double p95);
   static Dist normal(double mean, double sd);
+  static Dist gamma(double shape, double scale);    // mean shape·scale
+  static Dist weibull(double shape, double scale);  // P(S > t) = exp(−(t/scale)^shape)
   static Dist empirical(std::vector<double> samples);
   static Dist mixture(std::vector<double> weights, std::vector<Dist> parts);
 
@@ -40,7 +43,9 @@ class Dist {
  private:
   Dist(Type t, double a, double b);
   Type type_ = Type::constant;
-  double a_ = 0, b_ = 0;  // constant:value · exponential:mean · uniform:min,max · lognormal:mu,sigma · normal:mean,sd
+  // constant:value · exponential:mean · uniform:min,max · lognormal:mu,sigma · normal:mean,sd ·
+  // gamma, weibull: shape,scale
+  double a_ = 0, b_ = 0;
   std::vector<double> samples_;                        // empirical; mixture: cumulative weights
   std::shared_ptr<const std::vector<Dist>> parts_;     // mixture components
 };

@@ -72,10 +72,12 @@ class Loader {
     if (!n.present() || !n.json().is_object()) n.expected(dist_what(unit));
     if (!n["dist"].present()) {
       // Check the keys first, so that a misspelt "dist" gets its hint.
-      n.object({"dist", "value", "mean", "min", "max", "p95", "mu", "sigma", "sd", "samples", "components"});
+      n.object({"dist", "value", "mean", "min", "max", "p95", "mu", "sigma", "sd", "shape", "scale", "samples",
+                "components"});
     }
     const std::string type =
-        n["dist"].choice({"constant", "exponential", "uniform", "lognormal", "normal", "empirical", "mixture"});
+        n["dist"].choice({"constant", "exponential", "uniform", "lognormal", "normal", "gamma", "weibull", "empirical",
+                          "mixture"});
     if (type == "constant") {
       n.object({"dist", "value"});
       return Dist::constant(n["value"].non_negative());
@@ -111,6 +113,11 @@ class Loader {
     if (type == "normal") {
       n.object({"dist", "mean", "sd"});
       return Dist::normal(n["mean"].non_negative(), n["sd"].non_negative());
+    }
+    if (type == "gamma" || type == "weibull") {
+      n.object({"dist", "shape", "scale"});
+      const double shape = n["shape"].positive(), scale = n["scale"].positive();
+      return type == "gamma" ? Dist::gamma(shape, scale) : Dist::weibull(shape, scale);
     }
     if (type == "empirical") {
       n.object({"dist", "samples"});
