@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/analyze_cmd.hpp"
+#include "cli/calibrate_cmd.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/live_cmd.hpp"
 #include "cli/simulate_cmd.hpp"
@@ -25,6 +26,7 @@ int run_cli(int argc, char** argv) {
       "  stepq analyze scenarios/skaha-basic.json\n"
       "  stepq tune scenarios/skaha-basic.json --target p95=300\n"
       "  stepq live --help\n"
+      "  stepq calibrate --db sqlite:stepq.db --scenario scenarios/skaha-basic.json -o fitted.json\n"
       "Run 'stepq COMMAND --help' for the options of one command.");
   // In the order `stepq --help` lists them.
   auto validate = add_validate_command(app);
@@ -32,6 +34,7 @@ int run_cli(int argc, char** argv) {
   auto analyze = add_analyze_command(app);
   auto tune = add_tune_command(app);
   auto live = add_live_commands(app);
+  auto calibrate = add_calibrate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -47,6 +50,7 @@ int run_cli(int argc, char** argv) {
   if (auto status = run_analyze_command(*analyze)) return *status;
   if (auto status = run_tune_command(*tune)) return *status;
   if (auto status = run_live_commands(*live)) return *status;
+  if (auto status = run_calibrate_command(*calibrate)) return *status;
   return kBadInput;  // require_subcommand(1) makes this unreachable
 }
 

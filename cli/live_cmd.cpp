@@ -52,8 +52,8 @@ namespace {
 
 void add_db(CLI::App* c, LiveCommands& l) {
   c->add_option("--db", l.db,
-                "The step database: sqlite:PATH (one file, several processes on one machine).\n"
-                "Default sqlite:stepq.db in the current directory.")
+                "The step database: sqlite:PATH (one file, several processes on one machine) or\n"
+                "postgresql://USER@HOST/DB (processes on many machines). Default sqlite:stepq.db.")
       ->type_name("URL");
 }
 

@@ -35,7 +35,10 @@ void add_transfer(LiveStatus& st, const std::string& links, int phase, double by
     const std::string name = links.substr(from, comma - from);
     from = comma + 1;
     auto it = std::find_if(st.links.begin(), st.links.end(), [&](const auto& l) { return l.name == name; });
-    if (it == st.links.end()) it = st.links.insert(st.links.end(), LiveStatus::Link{name});
+    if (it == st.links.end()) {
+      it = st.links.insert(st.links.end(), LiveStatus::Link{});
+      it->name = name;
+    }
     const auto p = static_cast<FluidLinks::Phase>(phase);
     if (p == FluidLinks::Phase::waiting) it->waiting++;
     if (p == FluidLinks::Phase::latency || p == FluidLinks::Phase::flowing) it->moving++;

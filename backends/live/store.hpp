@@ -98,6 +98,19 @@ std::string link_names(const PlatformSpec& p, int route);
 // history's kind indexes follow.
 void drop_unused_kinds(LiveStatus& st);
 
+// What `stepq calibrate` learns from (issue 17): the executions that ended and the sessions that
+// arrived at or after `since` (wall seconds), in wall seconds as recorded.
+struct History {
+  struct Execution {
+    std::string kind;
+    int attempt = 1;
+    double ready_at = 0, started_at = 0, ended_at = 0;
+    std::string outcome;  // completed, failed, retry, requeue, lost, reaped, released
+  };
+  std::vector<Execution> executions;
+  std::vector<double> arrivals;  // sessions' created_at, ascending
+};
+
 struct CancelResult {
   enum class What { cancelled, already_finished } what = What::cancelled;
   std::string phase;       // the session's phase after the call
@@ -157,6 +170,8 @@ class LiveStore : public Queue, public Capacity {
 
   virtual CancelResult cancel_session(std::uint64_t id) = 0;
   virtual LiveStatus status() = 0;
+  // Executions and arrivals since `since` (wall seconds), for calibration (store_status.hpp).
+  virtual History history(double since) = 0;
 
   // In-process wake-ups, called after commit: steps of `pool` became READY; a step went WAITING
   // until `due` (wall).

@@ -26,6 +26,9 @@ using Query = std::function<std::unique_ptr<Rows>(const std::string& sql)>;
 // snapshot, so that the counts add up.
 LiveStatus read_status(const Query& query, double now);
 
+// The history since `since` (store.hpp History).
+History read_history(const Query& query, double since);
+
 // StoreError unless the database's schema version `have` is this stepq's `want`; `db` names the
 // database as `--db` takes it.
 void check_schema(int have, int want, const std::string& db);

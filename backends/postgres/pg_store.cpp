@@ -810,6 +810,22 @@ live::CancelResult PgStore::cancel_session(std::uint64_t id) {
 }
 
 namespace {
+// One REPEATABLE READ READ ONLY transaction: every read in it sees one snapshot, so that counts add up.
+class Snapshot {
+ public:
+  explicit Snapshot(Conn& c) : c_(c) { c_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
+  Snapshot(const Snapshot&) = delete;
+  ~Snapshot() {
+    if (c_.ok()) try {
+        c_.exec("COMMIT");
+      } catch (...) {
+      }
+  }
+
+ private:
+  Conn& c_;
+};
+
 class ResultRows final : public live::Rows {
  public:
   explicit ResultRows(Result r) : r_(std::move(r)) {}
@@ -828,19 +844,17 @@ class ResultRows final : public live::Rows {
 live::LiveStatus PgStore::status() {
   require_schema();
   return with_conn("status", [&](Conn& c, bool) {
-    // One snapshot for every count, so that they add up.
-    c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    struct End {
-      Conn& c;
-      ~End() {
-        if (c.ok()) try {
-            c.exec("COMMIT");
-          } catch (...) {
-          }
-      }
-    } end{c};
+    Snapshot snapshot(c);
     const double now = c.exec("SELECT stepq_now()").f64(0, 0);
     return live::read_status([&](const std::string& sql) { return std::make_unique<ResultRows>(c.exec(sql)); }, now);
+  });
+}
+
+live::History PgStore::history(double since) {
+  require_schema();
+  return with_conn("history", [&](Conn& c, bool) {
+    Snapshot snapshot(c);
+    return live::read_history([&](const std::string& sql) { return std::make_unique<ResultRows>(c.exec(sql)); }, since);
   });
 }
 

@@ -621,6 +621,22 @@ live::CancelResult SqliteStore::cancel_session(std::uint64_t id) {
 }
 
 namespace {
+// One read transaction: every read in it sees one snapshot, so that counts add up.
+class Snapshot {
+ public:
+  explicit Snapshot(Db& db) : db_(db) { db_.exec("BEGIN"); }
+  Snapshot(const Snapshot&) = delete;
+  ~Snapshot() {
+    try {
+      db_.exec("COMMIT");
+    } catch (...) {  // a read-only transaction: nothing to lose
+    }
+  }
+
+ private:
+  Db& db_;
+};
+
 class StmtRows final : public live::Rows {
  public:
   explicit StmtRows(Stmt s) : s_(std::move(s)) {}
@@ -638,14 +654,17 @@ class StmtRows final : public live::Rows {
 live::LiveStatus SqliteStore::status() {
   require_schema();
   std::lock_guard lk(mu_);
-  // One read transaction: every count from the same snapshot, so that they add up.
-  db_.exec("BEGIN");
-  struct End {
-    Db& db;
-    ~End() { db.exec("COMMIT"); }
-  } end{db_};
+  Snapshot snapshot(db_);
   return live::read_status([&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); },
                            wall_now());
+}
+
+live::History SqliteStore::history(double since) {
+  require_schema();
+  std::lock_guard lk(mu_);
+  Snapshot snapshot(db_);
+  return live::read_history(
+      [&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, since);
 }
 
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------

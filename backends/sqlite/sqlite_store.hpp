@@ -39,6 +39,7 @@ class SqliteStore final : public live::LiveStore {
   void with_links(const std::function<void(FluidLinks&)>& f) override;
   live::CancelResult cancel_session(std::uint64_t id) override;
   live::LiveStatus status() override;
+  live::History history(double since) override;
 
   // Capacity
   OpResult submit(const StepContext& c) override;

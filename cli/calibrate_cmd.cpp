@@ -1,0 +1,244 @@
+#include "cli/calibrate_cmd.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "backends/live/open_store.hpp"
+#include "backends/live/store.hpp"
+#include "backends/postgres/pg.hpp"
+#include "backends/sqlite/db.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/scenario_file.hpp"
+#include "core/fit.hpp"
+
+namespace stepq {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// Below this many executions a kind keeps BASE's figures: a fit of fewer says little, and AIC
+// cannot tell the families apart.
+constexpr std::size_t kMinSamples = 30;
+
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.4g", v);
+  return b;
+}
+
+ojson dist_json(const Fit& f) {
+  if (f.family == "exponential") return {{"dist", "exponential"}, {"mean", f.params[0]}};
+  if (f.family == "lognormal") return {{"dist", "lognormal"}, {"mu", f.params[0]}, {"sigma", f.params[1]}};
+  if (f.family == "empirical") return {{"dist", "empirical"}, {"samples", f.params}};
+  return {{"dist", f.family}, {"shape", f.params[0]}, {"scale", f.params[1]}};
+}
+
+std::string describe(const Fit& f) {
+  if (f.family == "exponential") return "exponential(mean " + num(f.params[0]) + ")";
+  if (f.family == "lognormal") return "lognormal(mu " + num(f.params[0]) + ", sigma " + num(f.params[1]) + ")";
+  if (f.family == "empirical") return "empirical(" + std::to_string(f.params.size()) + " quantiles)";
+  return f.family + "(shape " + num(f.params[0]) + ", scale " + num(f.params[1]) + ")";
+}
+
+// Wilson's 95% interval for a proportion: unlike p ± 1.96·se it stays inside [0, 1] and does not
+// collapse to a point when no failure was seen.
+std::pair<double, double> wilson(std::size_t k, std::size_t n) {
+  const double z = 1.959964, p = static_cast<double>(k) / static_cast<double>(n), nn = static_cast<double>(n);
+  const double centre = (p + z * z / (2 * nn)) / (1 + z * z / nn);
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / (1 + z * z / nn);
+  return {k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
+}
+
+ojson read_document(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return ojson::parse(s.str(), nullptr, true, true);  // comments allowed, as the loader allows them
+}
+
+}  // namespace
+
+struct CalibrateCommand {
+  CLI::App* cmd = nullptr;
+  std::string db = "sqlite:stepq.db", base, out;
+  double since = 0, time_scale = 1;
+  bool quiet = false;
+};
+
+std::shared_ptr<CalibrateCommand> add_calibrate_command(CLI::App& app) {
+  auto c = std::make_shared<CalibrateCommand>();
+  c->cmd = app.add_subcommand("calibrate", "Fit service times, failures and arrivals to a live run's log.");
+  c->cmd->add_option("--db", c->db, "The live database: sqlite:PATH or postgresql://USER@HOST/DB\n(default sqlite:stepq.db).")
+      ->type_name("URL");
+  c->cmd->add_option("--scenario", c->base,
+                     "BASE: the scenario the engine ran. Its kinds, pools, templates and platform are kept;\n"
+                     "what the log shows replaces its guesses.")
+      ->required()
+      ->type_name("BASE");
+  c->cmd->add_option("-o,--output", c->out, "Write the calibrated scenario to FILE (it validates and simulates).")
+      ->required()
+      ->type_name("FILE");
+  c->cmd->add_option("--since", c->since, "Only executions that started at or after this time (Unix seconds).")
+      ->type_name("SECONDS");
+  c->cmd->add_option("--time-scale", c->time_scale,
+                     "Wall seconds per scenario second of the run (emulated platform;\ndefault 1).")
+      ->check(CLI::PositiveNumber);
+  c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors.");
+  c->cmd->footer(
+      "Per kind: the service time (claimed -> finished, every execution that ran to an end) fitted by\n"
+      "maximum likelihood as exponential, lognormal, gamma and Weibull, the least AIC chosen unless the\n"
+      "Kolmogorov-Smirnov test rejects it at 1% (then the empirical distribution); the failure\n"
+      "probability per attempt with its 95% interval. The arrival rate, with a KS test of its gaps\n"
+      "against Poisson arrivals. Each fitted part says in its \"comment\" what it was fitted from.\n"
+      "Kept from BASE, and said so: kinds with fewer than 30 executions, and poll kinds' ready times.\n"
+      "Example:\n"
+      "  stepq calibrate --db sqlite:stepq.db --scenario scenarios/skaha-basic.json -o fitted.json\n"
+      "  stepq simulate fitted.json");
+  return c;
+}
+
+std::optional<int> run_calibrate_command(CalibrateCommand& c) {
+  if (!*c.cmd) return std::nullopt;
+  try {
+    const Scenario base = load_scenario_file(c.base);
+    ojson doc = read_document(c.base);
+    auto store = live::open_store(c.db, false);
+    const live::History h = store->history(c.since);
+    const std::string window = "since " + num(c.since) + " (Unix s) in " + c.db;
+
+    std::map<std::string, std::vector<const live::History::Execution*>> by_kind;
+    for (const auto& e : h.executions) by_kind[e.kind].push_back(&e);
+    for (const auto& [name, rows] : by_kind) {
+      bool known = false;
+      for (const auto& k : base.kinds) known = known || k.name == name;
+      if (!known)
+        throw ScenarioError("--scenario " + c.base + ": the database has " + std::to_string(rows.size()) +
+                            " executions of kind '" + name + "', which this scenario lacks; give the scenario the "
+                            "engine ran");
+    }
+    if (h.executions.empty())
+      throw ScenarioError("--db " + c.db + ": no executions of kind '" + base.kinds.front().name + "' (or any other) " +
+                          window + "; run `stepq live run` first, or move --since back");
+
+    std::size_t fitted = 0;
+    std::string table;
+    for (const auto& k : base.kinds) {
+      ojson& j = doc["kinds"][k.name];
+      const auto& rows = by_kind[k.name];
+      std::vector<double> xs;
+      std::size_t attempts = 0, failures = 0;
+      for (const auto* e : rows) {
+        if (e->outcome == "reaped" || e->outcome == "released") continue;  // it did not run to an end
+        const double s = (e->ended_at - e->started_at) / c.time_scale;
+        if (s > 0) xs.push_back(s);
+        if (e->outcome == "completed" || e->outcome == "failed" || e->outcome == "retry") {
+          attempts++;
+          failures += e->outcome != "completed";
+        }
+      }
+      char line[160];
+      if (xs.size() < kMinSamples) {
+        j["comment"] = "kept from " + c.base + ": " + std::to_string(xs.size()) + " executions " + window +
+                       " (calibrate fits from " + std::to_string(kMinSamples) + ")";
+        std::snprintf(line, sizeof line, "  %-20s %8zu  kept from BASE (too few executions)\n", k.name.substr(0, 20).c_str(),
+                      xs.size());
+        table += line;
+        continue;
+      }
+      ++fitted;
+      const auto fits = fit_families(xs);
+      const Fit best = choose_fit(fits, xs);
+      j["service_s"] = dist_json(best);
+      double mean = 0;
+      for (double x : xs) mean += x;
+      mean /= static_cast<double>(xs.size());
+      std::string why = "calibrated from " + std::to_string(xs.size()) + " executions " + window + ": service " +
+                        describe(best) + ", sample mean " + num(mean) + " s; by AIC";
+      for (const auto& f : fits) why += " " + f.family + " " + num(f.aic);
+      why += "; KS of the best family D " + num(fits.front().ks) + " (p " + num(fits.front().ks_p) + ")";
+      if (best.family == "empirical") why += ", rejected at 1%: the empirical distribution instead";
+      std::string failure = "-";
+      if (!k.poll && attempts >= kMinSamples) {
+        const double p = static_cast<double>(failures) / static_cast<double>(attempts);
+        const auto [lo, hi] = wilson(failures, attempts);
+        if (p > 0 || k.retry.failure_probability > 0) j["retry"]["failure_probability"] = p;
+        why += "; failure per attempt " + num(p) + " (95% " + num(lo) + "-" + num(hi) + ", " + std::to_string(failures) +
+               " of " + std::to_string(attempts) + ")";
+        failure = num(p);
+      }
+      if (k.poll && !k.poll->watch_rules)
+        why += "; ready_after_s kept from " + c.base + " (a poll sees readiness only to its interval: not fitted yet)";
+      j["comment"] = why;
+      std::snprintf(line, sizeof line, "  %-20s %8zu  %-12s %9s %9s %8s\n", k.name.substr(0, 20).c_str(), xs.size(),
+                    best.family.c_str(), num(best.dist.mean()).c_str(),
+                    best.family == "empirical" ? "-" : num(best.ks_p).c_str(), failure.c_str());
+      table += line;
+    }
+    if (fitted == 0)
+      throw ScenarioError("--db " + c.db + ": too short a history: no kind has " + std::to_string(kMinSamples) +
+                          " executions " + window);
+
+    std::string arrivals = "kept from BASE";
+    if (h.arrivals.size() >= kMinSamples && base.arrivals.process == ArrivalSpec::Process::poisson) {
+      std::vector<double> gaps;
+      for (std::size_t i = 1; i < h.arrivals.size(); ++i) gaps.push_back((h.arrivals[i] - h.arrivals[i - 1]) / c.time_scale);
+      const double span = (h.arrivals.back() - h.arrivals.front()) / c.time_scale;
+      if (span > 0) {
+        const double rate = static_cast<double>(gaps.size()) / span;
+        std::vector<double> positive;
+        for (double g : gaps)
+          if (g > 0) positive.push_back(g);
+        std::string poisson;
+        if (positive.size() >= 2) {
+          const auto fits = fit_families(positive);
+          for (const auto& f : fits)
+            if (f.family == "exponential")
+              poisson = "; gaps against exponential: KS D " + num(f.ks) + " (p " + num(f.ks_p) + ")";
+        }
+        doc["arrivals"]["rate_per_s"] = rate;
+        doc["arrivals"]["comment"] = "calibrated from " + std::to_string(h.arrivals.size()) + " arrivals over " +
+                                     num(span) + " s " + window + ": rate " + num(rate) + "/s" + poisson;
+        arrivals = num(rate) + "/s from " + std::to_string(h.arrivals.size()) + " arrivals" + poisson;
+      }
+    }
+    doc["comment"] = "calibrated by `stepq calibrate` from " + c.db + " with " + c.base + " as the base";
+
+    std::ofstream f(c.out);
+    f << doc.dump(2) << "\n";
+    f.close();
+    if (!f) throw ScenarioError("-o " + c.out + ": cannot write the file");
+    try {
+      load_scenario_file(c.out);
+    } catch (const ScenarioError& e) {  // what calibrate wrote must load: a failure here is a bug
+      std::cerr << "error: stepq calibrate wrote a scenario that does not validate: " << e.what() << "\n";
+      return kRunFailed;
+    }
+    if (!c.quiet) {
+      std::printf("  %-20s %8s  %-12s %9s %9s %8s\n", "kind", "samples", "family", "mean s", "KS p", "fail p");
+      std::cout << table << "arrivals: " << arrivals << "\nwrote " << c.out
+                << "\n(each fitted part's \"comment\" says what it was fitted from; simulate it next)\n";
+    }
+    return kOk;
+  } catch (const ScenarioError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const live::StoreError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const sqlite::DbError& e) {
+    std::cerr << "error: stepq calibrate: " << e.what() << "\n";
+    return kBadInput;
+  } catch (const pg::PgError& e) {
+    std::cerr << "error: stepq calibrate: " << e.what() << "\n";
+    return kBadInput;
+  }
+}
+
+}  // namespace stepq

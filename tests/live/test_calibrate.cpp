@@ -1,0 +1,98 @@
+// `stepq calibrate` against a live run of a known scenario (tests/live/calibrate.json) on the
+// emulated platform: what it fits must be what generated the run, and what it writes must
+// simulate. Bad input exits 2 naming what is wrong.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "live/db_check.hpp"
+#include "live/processes.hpp"
+
+using namespace stepq::test;
+using nlohmann::json;
+
+namespace {
+
+json read_json(const std::string& f) { return json::parse(Proc::slurp(f), nullptr, true, true); }
+
+double mean_of(const json& d) {
+  const std::string t = d["dist"];
+  if (t == "exponential") return d["mean"];
+  if (t == "lognormal") return std::exp(d["mu"].get<double>() + d["sigma"].get<double>() * d["sigma"].get<double>() / 2);
+  if (t == "gamma") return d["shape"].get<double>() * d["scale"].get<double>();
+  if (t == "weibull") return d["scale"].get<double>() * std::tgamma(1 + 1 / d["shape"].get<double>());
+  double s = 0;
+  for (double x : d["samples"]) s += x;
+  return s / static_cast<double>(d["samples"].size());
+}
+
+}  // namespace
+
+TEST_CASE("calibrate: a live run's service times, failures and arrival rate are recovered, and the result simulates") {
+  TempDir dir;
+  const std::string scenario = source("tests/live/calibrate.json");
+  // 1 scenario second = 50 ms: the engine's own ~1 ms a step is 2% of a 1 s service time.
+  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
+  Proc worker(stepq::test::stepq({"live", "run", scenario, "--time-scale", "0.05", "--until-idle"}), dir.path, "run");
+  REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "1200", "--rate", "60"}, dir.path).status == 0);
+  const auto run = worker.wait(120);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+
+  const Result cal = run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.05", "-o", dir / "fitted.json"},
+                               dir.path);
+  INFO(cal.out << cal.err);
+  REQUIRE(cal.status == 0);
+  CHECK_THAT(cal.out, Catch::Contains("fetch") && Catch::Contains("lognormal"));
+  std::istringstream lines(cal.out);
+  for (std::string line; std::getline(lines, line);) CHECK(line.size() <= 100);
+  const json fitted = read_json(dir / "fitted.json");
+  const json& fetch = fitted["kinds"]["fetch"];
+  const json& build = fitted["kinds"]["build"];
+  INFO(fetch.dump() << "\n" << build.dump());
+  // 1200 draws of a lognormal with sigma 0.8: AIC tells it from every other family.
+  CHECK(fetch["service_s"]["dist"] == "lognormal");
+  CHECK(mean_of(fetch["service_s"]) == Approx(1.0).epsilon(0.05));
+  CHECK(mean_of(build["service_s"]) == Approx(1.0).epsilon(0.05));
+  // About 1330 attempts at 0.1: a standard error of 0.008.
+  CHECK(build["retry"]["failure_probability"].get<double>() == Approx(0.1).margin(0.03));
+  CHECK(build["retry"]["max_attempts"] == 4);  // kept from BASE
+  CHECK(fitted["arrivals"]["rate_per_s"].get<double>() == Approx(3).epsilon(0.1));
+  CHECK_THAT(fetch["comment"].get<std::string>(), Catch::Contains("calibrated from") && Catch::Contains("by AIC"));
+  CHECK_THAT(build["comment"].get<std::string>(), Catch::Contains("failure per attempt"));
+
+  const Result sim = run_stepq({"simulate", dir / "fitted.json", "--sessions", "2000", "--quiet", "--json",
+                                dir / "sim.json"}, dir.path);
+  INFO(sim.err);
+  CHECK(sim.status == 0);
+}
+
+TEST_CASE("calibrate bad input: an empty history, a scenario without the database's kinds, an unreadable database") {
+  TempDir dir;
+  const std::string scenario = source("tests/live/calibrate.json");
+  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
+  const Result empty = run_stepq({"calibrate", "--scenario", scenario, "-o", dir / "f.json"}, dir.path);
+  CHECK(empty.status == 2);
+  CHECK_THAT(empty.err, Catch::Contains("no executions of kind 'fetch'") && Catch::Contains("since"));
+  CHECK_FALSE(std::ifstream(dir / "f.json").good());
+
+  // A history of kinds `fetch` and `build`, against a scenario with other kinds.
+  REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "3"}, dir.path).status == 0);
+  REQUIRE(run_stepq({"live", "run", scenario, "--time-scale", "0.001", "--until-idle"}, dir.path, 60).status == 0);
+  const Result other = run_stepq({"calibrate", "--scenario", source("scenarios/mm4.json"), "-o", dir / "f.json"},
+                                 dir.path);
+  CHECK(other.status == 2);
+  CHECK_THAT(other.err, Catch::Contains("executions of kind") && Catch::Contains("which this scenario lacks"));
+  // Three sessions are too few to fit anything.
+  const Result short_run = run_stepq({"calibrate", "--scenario", scenario, "-o", dir / "f.json"}, dir.path);
+  CHECK(short_run.status == 2);
+  CHECK_THAT(short_run.err, Catch::Contains("too short a history"));
+
+  std::ofstream(dir / "notes.txt") << "not a database\n";
+  const Result unreadable =
+      run_stepq({"calibrate", "--db", "sqlite:notes.txt", "--scenario", scenario, "-o", dir / "f.json"}, dir.path);
+  CHECK(unreadable.status == 2);
+  CHECK_THAT(unreadable.err, Catch::Contains("notes.txt"));
+}
