@@ -51,9 +51,10 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "script") {
       // $n → :variables; pgbench -M prepared sends them as parameters, as libpq does for stepq.
-      std::string claim = replace_all(replace_all(replace_all(pg::sql::claim(false), "$1", ":kind"), "$2", ":proc"), "$3", ":tok");
-      std::string complete =
-          replace_all(replace_all(replace_all(pg::sql::kComplete, "$1", ":id"), "$2", ":fence"), "$3::float8", "1::float8");
+      std::string claim =
+          replace_all(replace_all(replace_all(pg::sql::claim(false), "$1", ":kind"), "$2", ":proc"), "$3", ":tok");
+      std::string complete = replace_all(replace_all(replace_all(pg::sql::kComplete, "$1", ":id"), "$2", ":fence"),
+                                         "$3::float8", "1::float8");
       std::printf("\\set proc :client_id + 1\n\\set tok random(1, 1000000000000)\n\\set kind 1\n%s \\gset\n%s;\n",
                   replace_all(claim, "\n", " ").c_str(), replace_all(complete, "\n", " ").c_str());
       return 0;
@@ -68,15 +69,23 @@ int main(int argc, char** argv) {
       pg::Conn c(url, url);
       c.exec("TRUNCATE execution, step_next, step, session, processor");
       // The same rows submit_session and a completed run leave, made in bulk.
-      c.exec("INSERT INTO session(id, template, phase, steps_left, created_at, finished_at) "
-              "SELECT g, (SELECT id FROM template WHERE name = 'one'), 'COMPLETED', 0, stepq_now() - 3600, stepq_now() - 3500 "
-              "FROM generate_series(0, " + std::to_string(finished - 1) + ") g");
-      c.exec("INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, fence, created_at, activated_at, "
-              "ready_at, claimed_at, finished_at) SELECT g + 1, g, 0, (SELECT id FROM template WHERE name = 'one'), "
-              "(SELECT id FROM kind WHERE name = 'work'), 4, 0, 1, 1, stepq_now() - 3600, stepq_now() - 3600, stepq_now() - 3600, "
-              "stepq_now() - 3550, stepq_now() - 3500 FROM generate_series(0, " + std::to_string(finished - 1) + ") g");
-      c.exec("INSERT INTO execution(step, fence, kind, attempt, processor, ready_at, started_at, ended_at, outcome) "
-              "SELECT id, 1, kind, 1, 1, ready_at, claimed_at, finished_at, 'completed' FROM step");
+      c.exec(
+          "INSERT INTO session(id, template, phase, steps_left, created_at, finished_at) "
+          "SELECT g, (SELECT id FROM template WHERE name = 'one'), 'COMPLETED', 0, stepq_now() - 3600, stepq_now() - "
+          "3500 "
+          "FROM generate_series(0, " +
+          std::to_string(finished - 1) + ") g");
+      c.exec(
+          "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, fence, created_at, "
+          "activated_at, "
+          "ready_at, claimed_at, finished_at) SELECT g + 1, g, 0, (SELECT id FROM template WHERE name = 'one'), "
+          "(SELECT id FROM kind WHERE name = 'work'), 4, 0, 1, 1, stepq_now() - 3600, stepq_now() - 3600, stepq_now() "
+          "- 3600, "
+          "stepq_now() - 3550, stepq_now() - 3500 FROM generate_series(0, " +
+          std::to_string(finished - 1) + ") g");
+      c.exec(
+          "INSERT INTO execution(step, fence, kind, attempt, processor, ready_at, started_at, ended_at, outcome) "
+          "SELECT id, 1, kind, 1, 1, ready_at, claimed_at, finished_at, 'completed' FROM step");
       c.exec("VACUUM ANALYZE");
       return 0;
     }
@@ -88,13 +97,22 @@ int main(int argc, char** argv) {
       c.exec("DELETE FROM execution WHERE step >= " + b);
       c.exec("DELETE FROM step WHERE id >= " + b);
       c.exec("DELETE FROM session WHERE id >= " + b);
-      c.exec("INSERT INTO session(id, template, phase, steps_left, created_at) "
-              "SELECT " + b + " + g, (SELECT id FROM template WHERE name = 'one'), 'ACTIVE', 1, stepq_now() "
-              "FROM generate_series(0, " + std::to_string(ready - 1) + ") g");
-      c.exec("INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, ready_at) "
-              "SELECT " + b + " + g, " + b + " + g, 0, (SELECT id FROM template WHERE name = 'one'), "
-              "(SELECT id FROM kind WHERE name = 'work'), 2, 0, 1, stepq_now(), stepq_now(), stepq_now() + g * 1e-6 "
-              "FROM generate_series(0, " + std::to_string(ready - 1) + ") g");
+      c.exec(
+          "INSERT INTO session(id, template, phase, steps_left, created_at) "
+          "SELECT " +
+          b +
+          " + g, (SELECT id FROM template WHERE name = 'one'), 'ACTIVE', 1, stepq_now() "
+          "FROM generate_series(0, " +
+          std::to_string(ready - 1) + ") g");
+      c.exec(
+          "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
+          "ready_at) "
+          "SELECT " +
+          b + " + g, " + b +
+          " + g, 0, (SELECT id FROM template WHERE name = 'one'), "
+          "(SELECT id FROM kind WHERE name = 'work'), 2, 0, 1, stepq_now(), stepq_now(), stepq_now() + g * 1e-6 "
+          "FROM generate_series(0, " +
+          std::to_string(ready - 1) + ") g");
       c.exec("VACUUM ANALYZE session");
       c.exec("VACUUM ANALYZE step");
       c.exec("VACUUM ANALYZE execution");
@@ -130,16 +148,16 @@ int main(int argc, char** argv) {
       rusage ru{};
       getrusage(RUSAGE_SELF, &ru);
       const double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-      std::printf("{\"variant\": \"stepq\", \"threads\": %d, \"cycles\": %lld, \"seconds\": %.3f, \"cycles_per_s\": %.0f, "
-                  "\"client_cpu_us_per_cycle\": %.1f}\n",
-                  threads, done, secs, done / secs, 1e6 * cpu / done);
+      std::printf(
+          "{\"variant\": \"stepq\", \"threads\": %d, \"cycles\": %lld, \"seconds\": %.3f, \"cycles_per_s\": %.0f, "
+          "\"client_cpu_us_per_cycle\": %.1f}\n",
+          threads, done, secs, done / secs, 1e6 * cpu / done);
       return empty.load() > 0 ? 4 : 0;
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pg_cycle: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr,
-               "usage: pg_cycle seed URL FINISHED | reset URL READY | script | stepq THREADS URL CYCLES\n");
+  std::fprintf(stderr, "usage: pg_cycle seed URL FINISHED | reset URL READY | script | stepq THREADS URL CYCLES\n");
   return 2;
 }

@@ -58,8 +58,8 @@ sqlite3* open(const std::string& path) {
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
     die(db, "open");
   sqlite3_busy_timeout(db, 5000);
-  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", nullptr,
-                   nullptr, nullptr) != SQLITE_OK)
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", nullptr, nullptr,
+                   nullptr) != SQLITE_OK)
     die(db, "pragmas");
   return db;
 }
@@ -198,11 +198,11 @@ double timed(int threads, const std::function<int()>& body, int& done) {
 // Every session COMPLETED, every step COMPLETED, one finished execution per step.
 bool check(const std::string& path, int cycles) {
   sqlite3* db = open(path);
-  const bool ok = scalar(db, "SELECT count(*) FROM session WHERE phase = 'COMPLETED'") == cycles &&
-                  scalar(db, "SELECT count(*) FROM step WHERE phase = 4") == cycles &&
-                  scalar(db, "SELECT count(*) FROM execution WHERE outcome = 'completed' AND ended_at IS NOT NULL") ==
-                      cycles &&
-                  scalar(db, "SELECT count(*) FROM execution") == cycles;
+  const bool ok =
+      scalar(db, "SELECT count(*) FROM session WHERE phase = 'COMPLETED'") == cycles &&
+      scalar(db, "SELECT count(*) FROM step WHERE phase = 4") == cycles &&
+      scalar(db, "SELECT count(*) FROM execution WHERE outcome = 'completed' AND ended_at IS NOT NULL") == cycles &&
+      scalar(db, "SELECT count(*) FROM execution") == cycles;
   sqlite3_close_v2(db);
   return ok;
 }
@@ -245,50 +245,61 @@ int main(int argc, char** argv) {
     store.bind(sc, 1);
     store.register_processor("bench", getpid(), "work=" + std::to_string(threads));
     cycles = static_cast<int>(scalar(store.db().handle(), count_ready));
-    seconds = timed(threads, [&] {
-      int n = 0;
-      while (auto s = store.claim(0)) {
-        store.finish(*s, Outcome::completed());
-        ++n;
-      }
-      return n;
-    }, done);
+    seconds = timed(
+        threads,
+        [&] {
+          int n = 0;
+          while (auto s = store.claim(0)) {
+            store.finish(*s, Outcome::completed());
+            ++n;
+          }
+          return n;
+        },
+        done);
   } else {
     // The processor row stepq's register_processor writes, by the same hand.
     std::int64_t proc;
     {
       Bare b(path, 0);
       cycles = static_cast<int>(scalar(b.db, count_ready));
-      if (sqlite3_exec(b.db, "INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) "
-                             "VALUES ('bench', 0, 'work', 0, 0)", nullptr, nullptr, nullptr) != SQLITE_OK)
+      if (sqlite3_exec(b.db,
+                       "INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) "
+                       "VALUES ('bench', 0, 'work', 0, 0)",
+                       nullptr, nullptr, nullptr) != SQLITE_OK)
         die(b.db, "insert processor");
       proc = sqlite3_last_insert_rowid(b.db);
     }
     if (variant == "bare") {
       Bare b(path, proc);
       std::mutex mu;
-      seconds = timed(threads, [&] {
-        int n = 0;
-        for (Bare::Claimed c;; ++n) {
-          {
-            std::lock_guard lk(mu);
-            if (!b.claim_one(c)) break;
-          }
-          std::lock_guard lk(mu);
-          b.finish_one(c);
-        }
-        return n;
-      }, done);
+      seconds = timed(
+          threads,
+          [&] {
+            int n = 0;
+            for (Bare::Claimed c;; ++n) {
+              {
+                std::lock_guard lk(mu);
+                if (!b.claim_one(c)) break;
+              }
+              std::lock_guard lk(mu);
+              b.finish_one(c);
+            }
+            return n;
+          },
+          done);
     } else {
       std::vector<std::unique_ptr<Bare>> conns;
       for (int t = 0; t < threads; ++t) conns.push_back(std::make_unique<Bare>(path, proc));
       std::atomic<int> next{0};
-      seconds = timed(threads, [&] {
-        Bare* b = conns[next++].get();
-        int n = 0;
-        for (Bare::Claimed c; b->claim_one(c); ++n) b->finish_one(c);
-        return n;
-      }, done);
+      seconds = timed(
+          threads,
+          [&] {
+            Bare* b = conns[next++].get();
+            int n = 0;
+            for (Bare::Claimed c; b->claim_one(c); ++n) b->finish_one(c);
+            return n;
+          },
+          done);
     }
   }
   const bool ok = cycles > 0 && done == cycles && check(path, cycles);

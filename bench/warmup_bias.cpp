@@ -24,8 +24,8 @@ using stepq::sim::Warmup;
 
 struct Case {
   const char* label;
-  double rate;       // M/M/4, mean service 1 s
-  int burst;         // sessions at t = 0
+  double rate;  // M/M/4, mean service 1 s
+  int burst;    // sessions at t = 0
   int sessions, replications;
 };
 
@@ -47,11 +47,20 @@ std::vector<double> means(const stepq::Scenario& sc, Warmup w, int reps, std::ve
 int main(int argc, char** argv) {
   const double scale = argc > 1 ? std::atof(argv[1]) : 1;
   const std::vector<Case> cases = {
-      {"rho 0.8", 3.2, 0, 2000, 1000},      {"rho 0.8", 3.2, 0, 20000, 200},    {"rho 0.8", 3.2, 0, 200000, 40},
-      {"rho 0.9", 3.6, 0, 2000, 1000},      {"rho 0.9", 3.6, 0, 5000, 400},     {"rho 0.9", 3.6, 0, 20000, 200},
-      {"rho 0.9", 3.6, 0, 200000, 40},      {"rho 0.95", 3.8, 0, 2000, 1000},   {"rho 0.95", 3.8, 0, 5000, 400},
-      {"rho 0.95", 3.8, 0, 20000, 200},     {"rho 0.95", 3.8, 0, 200000, 40},   {"rho 0.8 burst 30", 3.2, 30, 40000, 40},
-      {"rho 0.8 burst 100", 3.2, 100, 40000, 40}, {"rho 0.8 burst 300", 3.2, 300, 40000, 40},
+      {"rho 0.8", 3.2, 0, 2000, 1000},
+      {"rho 0.8", 3.2, 0, 20000, 200},
+      {"rho 0.8", 3.2, 0, 200000, 40},
+      {"rho 0.9", 3.6, 0, 2000, 1000},
+      {"rho 0.9", 3.6, 0, 5000, 400},
+      {"rho 0.9", 3.6, 0, 20000, 200},
+      {"rho 0.9", 3.6, 0, 200000, 40},
+      {"rho 0.95", 3.8, 0, 2000, 1000},
+      {"rho 0.95", 3.8, 0, 5000, 400},
+      {"rho 0.95", 3.8, 0, 20000, 200},
+      {"rho 0.95", 3.8, 0, 200000, 40},
+      {"rho 0.8 burst 30", 3.2, 30, 40000, 40},
+      {"rho 0.8 burst 100", 3.2, 100, 40000, 40},
+      {"rho 0.8 burst 300", 3.2, 300, 40000, 40},
       {"rho 0.8 burst 3000", 3.2, 3000, 40000, 40},
   };
   std::printf("error = mean start-up vs Erlang C's (%% of it, +- 95%% half-width); shift = paired vs none (t)\n");

@@ -75,11 +75,14 @@ struct CalibrateCommand {
 std::shared_ptr<CalibrateCommand> add_calibrate_command(CLI::App& app) {
   auto c = std::make_shared<CalibrateCommand>();
   c->cmd = app.add_subcommand("calibrate", "Fit service times, failures and arrivals to a live run's log.");
-  c->cmd->add_option("--db", c->db, "The live database: sqlite:PATH or postgresql://USER@HOST/DB\n(default sqlite:stepq.db).")
+  c->cmd
+      ->add_option("--db", c->db,
+                   "The live database: sqlite:PATH or postgresql://USER@HOST/DB\n(default sqlite:stepq.db).")
       ->type_name("URL");
-  c->cmd->add_option("--scenario", c->base,
-                     "BASE: the scenario the engine ran. Its kinds, pools, templates and platform are kept;\n"
-                     "what the log shows replaces its guesses.")
+  c->cmd
+      ->add_option("--scenario", c->base,
+                   "BASE: the scenario the engine ran. Its kinds, pools, templates and platform are kept;\n"
+                   "what the log shows replaces its guesses.")
       ->required()
       ->type_name("BASE");
   c->cmd->add_option("-o,--output", c->out, "Write the calibrated scenario to FILE (it validates and simulates).")
@@ -87,8 +90,9 @@ std::shared_ptr<CalibrateCommand> add_calibrate_command(CLI::App& app) {
       ->type_name("FILE");
   c->cmd->add_option("--since", c->since, "Only executions that started at or after this time (Unix seconds).")
       ->type_name("SECONDS");
-  c->cmd->add_option("--time-scale", c->time_scale,
-                     "Wall seconds per scenario second of the run (emulated platform;\ndefault 1).")
+  c->cmd
+      ->add_option("--time-scale", c->time_scale,
+                   "Wall seconds per scenario second of the run (emulated platform;\ndefault 1).")
       ->check(CLI::PositiveNumber);
   c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors.");
   c->cmd->footer(
@@ -120,7 +124,8 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
       for (const auto& k : base.kinds) known = known || k.name == name;
       if (!known)
         throw ScenarioError("--scenario " + c.base + ": the database has " + std::to_string(rows.size()) +
-                            " executions of kind '" + name + "', which this scenario lacks; give the scenario the "
+                            " executions of kind '" + name +
+                            "', which this scenario lacks; give the scenario the "
                             "engine ran");
     }
     if (h.executions.empty())
@@ -147,8 +152,8 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
       if (xs.size() < kMinSamples) {
         j["comment"] = "kept from " + c.base + ": " + std::to_string(xs.size()) + " executions " + window +
                        " (calibrate fits from " + std::to_string(kMinSamples) + ")";
-        std::snprintf(line, sizeof line, "  %-20s %8zu  kept from BASE (too few executions)\n", k.name.substr(0, 20).c_str(),
-                      xs.size());
+        std::snprintf(line, sizeof line, "  %-20s %8zu  kept from BASE (too few executions)\n",
+                      k.name.substr(0, 20).c_str(), xs.size());
         table += line;
         continue;
       }
@@ -169,8 +174,8 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
         const double p = static_cast<double>(failures) / static_cast<double>(attempts);
         const auto [lo, hi] = wilson(failures, attempts);
         if (p > 0 || k.retry.failure_probability > 0) j["retry"]["failure_probability"] = p;
-        why += "; failure per attempt " + num(p) + " (95% " + num(lo) + "-" + num(hi) + ", " + std::to_string(failures) +
-               " of " + std::to_string(attempts) + ")";
+        why += "; failure per attempt " + num(p) + " (95% " + num(lo) + "-" + num(hi) + ", " +
+               std::to_string(failures) + " of " + std::to_string(attempts) + ")";
         failure = num(p);
       }
       if (k.poll && !k.poll->watch_rules)
@@ -188,7 +193,8 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
     std::string arrivals = "kept from BASE";
     if (h.arrivals.size() >= kMinSamples && base.arrivals.process == ArrivalSpec::Process::poisson) {
       std::vector<double> gaps;
-      for (std::size_t i = 1; i < h.arrivals.size(); ++i) gaps.push_back((h.arrivals[i] - h.arrivals[i - 1]) / c.time_scale);
+      for (std::size_t i = 1; i < h.arrivals.size(); ++i)
+        gaps.push_back((h.arrivals[i] - h.arrivals[i - 1]) / c.time_scale);
       const double span = (h.arrivals.back() - h.arrivals.front()) / c.time_scale;
       if (span > 0) {
         const double rate = static_cast<double>(gaps.size()) / span;

@@ -28,7 +28,6 @@
 
 namespace stepq {
 
-
 struct LiveCommands {
   CLI::App* live = nullptr;
   CLI::App *init = nullptr, *submit = nullptr, *run = nullptr, *status = nullptr, *cancel = nullptr;
@@ -59,7 +58,8 @@ void add_db(CLI::App* c, LiveCommands& l) {
 
 void add_scenario(CLI::App* c, LiveCommands& l) {
   c->add_option("SCENARIO", l.scenario, "Scenario file (kinds, pools, templates; see docs/scenarios.md).")->required();
-  c->add_option("--set", l.sets, "Override one scenario field: JSON pointer = value. Repeatable.")->type_name("PTR=VALUE");
+  c->add_option("--set", l.sets, "Override one scenario field: JSON pointer = value. Repeatable.")
+      ->type_name("PTR=VALUE");
 }
 
 Scenario load(const LiveCommands& l) {
@@ -96,8 +96,8 @@ int do_submit(LiveCommands& l) {
   for (std::uint64_t i = 0; i < l.sessions; ++i) {
     if (l.rate) {
       t = periodic ? static_cast<double>(i) / *l.rate : t - std::log(arrivals.uniform()) / *l.rate;
-      std::this_thread::sleep_until(t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                             std::chrono::duration<double>(t)));
+      std::this_thread::sleep_until(
+          t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(t)));
     }
     last = store->submit_session();
     if (i == 0) first = last;
@@ -136,7 +136,8 @@ int do_run(LiveCommands& l) {
   std::optional<live::Platforms> platforms;
   if (!l.platforms.empty()) {
     if (l.platform != "emulated")
-      throw ScenarioError("--platforms " + l.platforms + ": the file names the platform; drop --platform " + l.platform);
+      throw ScenarioError("--platforms " + l.platforms + ": the file names the platform; drop --platform " +
+                          l.platform);
     platforms = live::load_platforms(l.platforms, sc, db_identity(l.db));
     l.platform = platforms->default_adapter;
   }
@@ -161,15 +162,18 @@ int do_run(LiveCommands& l) {
   for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
     const std::string adapter = platforms ? platforms->kinds[k].adapter : l.platform;
     if (sc.kinds[k].rule && adapter != "emulated")
-      throw ScenarioError(l.scenario + ": /kinds/" + sc.kinds[k].name + "/rule: asynchronous rules are modelled by the "
-                          "emulated platform only; kind '" + sc.kinds[k].name + "' runs on the " + adapter +
+      throw ScenarioError(l.scenario + ": /kinds/" + sc.kinds[k].name +
+                          "/rule: asynchronous rules are modelled by the "
+                          "emulated platform only; kind '" +
+                          sc.kinds[k].name + "' runs on the " + adapter +
                           " adapter (drop \"rule\" to stage synchronously, or run the kind emulated)");
   }
   // A lease's step runs while its session runs, not after a predecessor: the stores have no phase
   // for that yet, so only the simulator runs it.
   for (std::size_t t = 0; t < sc.templates.size(); ++t)
     if (sc.templates[t].lease)
-      throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) + "/lease: lease extension is simulated "
+      throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) +
+                          "/lease: lease extension is simulated "
                           "only; the live engine cannot yet run a step while its session runs (drop \"lease\" to run "
                           "live)");
   // A count's copies beyond a session's draw are skipped by the modelled platform only; a real
@@ -178,9 +182,11 @@ int do_run(LiveCommands& l) {
     for (const auto& ps : sc.templates[t].steps) {
       const std::string adapter = platforms ? platforms->kinds[ps.kind].adapter : l.platform;
       if (ps.first_copy >= 0 && adapter != "emulated")
-        throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) + ": step '" + ps.id + "': \"count\" is "
-                            "modelled by the emulated platform only; kind '" + sc.kinds[ps.kind].name + "' runs on the " +
-                            adapter + " adapter (write the items out one by one)");
+        throw ScenarioError(l.scenario + ": /templates/" + std::to_string(t) + ": step '" + ps.id +
+                            "': \"count\" is "
+                            "modelled by the emulated platform only; kind '" +
+                            sc.kinds[ps.kind].name + "' runs on the " + adapter +
+                            " adapter (write the items out one by one)");
     }
   auto store = live::open_store(l.db, false);
   store->bind(sc, l.time_scale);
@@ -232,7 +238,8 @@ int do_status(LiveCommands& l) {
       std::cerr << "error: " << e.what() << "\n";
       return kRunFailed;
     }
-    if (!l.quiet && l.json_out != "-") std::cout << "\nwrote " << l.report << " (open it in a browser; it needs no network)\n";
+    if (!l.quiet && l.json_out != "-")
+      std::cout << "\nwrote " << l.report << " (open it in a browser; it needs no network)\n";
   }
   return kOk;
 }
@@ -245,8 +252,8 @@ int do_cancel(LiveCommands& l) {
     return kRunFailed;
   }
   if (!l.quiet)
-    std::cout << "session " << l.session_id << " CANCELLED (" << r.steps << " unfinished step" << (r.steps == 1 ? "" : "s")
-              << " cancelled; a running one finishes but its result is dropped)\n";
+    std::cout << "session " << l.session_id << " CANCELLED (" << r.steps << " unfinished step"
+              << (r.steps == 1 ? "" : "s") << " cancelled; a running one finishes but its result is dropped)\n";
   return kOk;
 }
 
@@ -254,7 +261,8 @@ int do_cancel(LiveCommands& l) {
 
 std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
   auto l = std::make_shared<LiveCommands>();
-  l->live = app.add_subcommand("live", "Run the preparation engine for real: a step queue in SQLite or PostgreSQL, worker pools.");
+  l->live = app.add_subcommand(
+      "live", "Run the preparation engine for real: a step queue in SQLite or PostgreSQL, worker pools.");
   l->live->require_subcommand(1);
   l->live->footer(
       "A typical session:\n"
@@ -270,16 +278,21 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
   l->init->add_flag("-q,--quiet", l->quiet, "Print nothing but errors.");
   l->init->footer("Example:\n  stepq live init --db sqlite:/var/lib/stepq/steps.db");
 
-  l->submit = l->live->add_subcommand("submit", "Accept sessions: each session's plan in one transaction, roots READY.");
+  l->submit =
+      l->live->add_subcommand("submit", "Accept sessions: each session's plan in one transaction, roots READY.");
   add_db(l->submit, *l);
   add_scenario(l->submit, *l);
-  l->submit->add_option("--sessions", l->sessions, "How many sessions to submit.")->required()->check(CLI::Range(1ull, 100000000ull));
-  l->submit->add_option("--rate", l->rate,
-                        "Submit over real time, R sessions per second (the scenario's arrival process: Poisson,\n"
-                        "or periodic), instead of all at once.")
+  l->submit->add_option("--sessions", l->sessions, "How many sessions to submit.")
+      ->required()
+      ->check(CLI::Range(1ull, 100000000ull));
+  l->submit
+      ->add_option("--rate", l->rate,
+                   "Submit over real time, R sessions per second (the scenario's arrival process: Poisson,\n"
+                   "or periodic), instead of all at once.")
       ->check(CLI::PositiveNumber)
       ->type_name("R");
-  l->submit->add_flag("-q,--quiet", l->quiet, "Print nothing but errors; no progress line (shown with --rate on a terminal).");
+  l->submit->add_flag("-q,--quiet", l->quiet,
+                      "Print nothing but errors; no progress line (shown with --rate on a terminal).");
   l->submit->footer(
       "Templates are chosen per session as in `stepq simulate` (same seed, same choice).\n"
       "Example:\n  stepq live submit scenarios/skaha-basic.json --sessions 200 --rate 2");
@@ -287,31 +300,39 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
   l->run = l->live->add_subcommand("run", "Be a worker process: one thread pool per pool in the scenario.");
   add_db(l->run, *l);
   add_scenario(l->run, *l);
-  l->run->add_option("--platform", l->platform,
-                     "emulated: each operation sleeps its sampled service time (the scenario's distributions,\n"
-                     "the simulator's random streams) and fails with its failure probability.\n"
-                     "local: real work here: directories, downloads, processes (docs/scenarios.md).")
+  l->run
+      ->add_option("--platform", l->platform,
+                   "emulated: each operation sleeps its sampled service time (the scenario's distributions,\n"
+                   "the simulator's random streams) and fails with its failure probability.\n"
+                   "local: real work here: directories, downloads, processes (docs/scenarios.md).")
       ->check(CLI::IsMember({"emulated", "local"}));
-  l->run->add_option("--platforms", l->platforms,
-                     "A platforms file (JSON): the adapter of each kind, e.g. the image\n"
-                     "kind against a real OCI registry; kinds it does not list run on its\n"
-                     "\"default\" (emulated). Instead of --platform. See docs/platforms.md.")
+  l->run
+      ->add_option("--platforms", l->platforms,
+                   "A platforms file (JSON): the adapter of each kind, e.g. the image\n"
+                   "kind against a real OCI registry; kinds it does not list run on its\n"
+                   "\"default\" (emulated). Instead of --platform. See docs/platforms.md.")
       ->type_name("FILE");
-  l->run->add_option("--time-scale", l->time_scale,
-                     "Emulated platform: wall seconds per scenario second, e.g. 0.01 runs 100x faster than real.\n"
-                     "Poll intervals, back-offs and service times all scale. Default 1.")
+  l->run
+      ->add_option("--time-scale", l->time_scale,
+                   "Emulated platform: wall seconds per scenario second, e.g. 0.01 runs 100x faster than real.\n"
+                   "Poll intervals, back-offs and service times all scale. Default 1.")
       ->check(CLI::Range(1e-6, 1e6));
   auto* idle = l->run->add_flag("--until-idle", l->until_idle,
                                 "Stop once no session is unfinished and no `live submit` is still running\n"
                                 "(for one second in a row, so a submit started at the same time is seen).");
-  l->run->add_option("--for", l->for_s, "Stop after this many seconds.")->check(CLI::PositiveNumber)->type_name("SECONDS")->excludes(idle);
-  l->run->add_option("--lease", l->opt.lease_s,
-                     "A processor silent this many seconds is dead: its running steps go back to READY.")
+  l->run->add_option("--for", l->for_s, "Stop after this many seconds.")
+      ->check(CLI::PositiveNumber)
+      ->type_name("SECONDS")
+      ->excludes(idle);
+  l->run
+      ->add_option("--lease", l->opt.lease_s,
+                   "A processor silent this many seconds is dead: its running steps go back to READY.")
       ->check(CLI::Range(0.05, 86400.0));
   l->run->add_option("--heartbeat", l->opt.heartbeat_s, "Seconds between heartbeats (and reaper passes). Default 1.")
       ->check(CLI::Range(0.01, 3600.0));
-  l->run->add_option("--grace", l->opt.grace_s,
-                     "After SIGINT/SIGTERM, seconds running steps may take before they are released. Default 30.")
+  l->run
+      ->add_option("--grace", l->opt.grace_s,
+                   "After SIGINT/SIGTERM, seconds running steps may take before they are released. Default 30.")
       ->check(CLI::Range(0.0, 86400.0));
   l->run->add_flag("-q,--quiet", l->quiet, "Print nothing but errors.");
   l->run->footer(
@@ -322,16 +343,19 @@ std::shared_ptr<LiveCommands> add_live_commands(CLI::App& app) {
       "  stepq live run scenarios/local-demo.json --platform local --until-idle\n"
       "  stepq live run scenarios/skaha-basic.json --time-scale 0.01 --for 60");
 
-  l->status = l->live->add_subcommand("status", "Sessions, steps by kind and phase, observed start-up and waits, processors.");
+  l->status =
+      l->live->add_subcommand("status", "Sessions, steps by kind and phase, observed start-up and waits, processors.");
   add_db(l->status, *l);
   l->status->add_option("--json", l->json_out, "Write the status as JSON to FILE ('-' for stdout).")->type_name("FILE");
-  l->status->add_option("--time-scale", l->time_scale,
-                        "Divide durations by this (the --time-scale of an emulated run) to read them in\n"
-                        "scenario seconds, comparable with `stepq simulate`.")
+  l->status
+      ->add_option("--time-scale", l->time_scale,
+                   "Divide durations by this (the --time-scale of an emulated run) to read them in\n"
+                   "scenario seconds, comparable with `stepq simulate`.")
       ->check(CLI::Range(1e-6, 1e6));
-  l->status->add_option("--report", l->report,
-                        "Write a self-contained HTML report to FILE: start-up distribution, waits, and READY\n"
-                        "steps and busy workers over time per kind, from the execution log (opens offline).")
+  l->status
+      ->add_option("--report", l->report,
+                   "Write a self-contained HTML report to FILE: start-up distribution, waits, and READY\n"
+                   "steps and busy workers over time per kind, from the execution log (opens offline).")
       ->type_name("FILE");
   l->status->add_flag("-q,--quiet", l->quiet, "With --json FILE or --report FILE: print nothing else.");
 

@@ -65,14 +65,17 @@ struct SimulateCommand {
 
 std::shared_ptr<SimulateCommand> add_simulate_command(CLI::App& app) {
   auto c = std::make_shared<SimulateCommand>();
-  auto* simulate = c->cmd = app.add_subcommand(
-      "simulate", "Simulate a scenario (SimGrid): start-up p50/p95/p99 and per-kind queue waits.");
+  auto* simulate = c->cmd =
+      app.add_subcommand("simulate", "Simulate a scenario (SimGrid): start-up p50/p95/p99 and per-kind queue waits.");
   add_scenario_args(simulate, c->args);
-  simulate->add_option("--seed", c->seed, "Random seed (default: the scenario's \"seed\", else 1). Same seed, same result.");
-  simulate->add_option("--sessions", c->sessions, "Number of sessions to simulate (overrides \"sessions\"/\"duration_s\").")
+  simulate->add_option("--seed", c->seed,
+                       "Random seed (default: the scenario's \"seed\", else 1). Same seed, same result.");
+  simulate
+      ->add_option("--sessions", c->sessions, "Number of sessions to simulate (overrides \"sessions\"/\"duration_s\").")
       ->check(CLI::Validator(
           [](std::string& v) {
-            return v.find_first_not_of("0123456789") == std::string::npos && v.find_first_not_of('0') != std::string::npos
+            return v.find_first_not_of("0123456789") == std::string::npos &&
+                           v.find_first_not_of('0') != std::string::npos
                        ? std::string()
                        : "must be a positive integer (got " + v + ")";
           },
@@ -80,35 +83,40 @@ std::shared_ptr<SimulateCommand> add_simulate_command(CLI::App& app) {
       ->type_name("N");
   simulate->add_option("--json", c->json_out, "Write the result JSON (DESIGN section 4) to FILE; '-' for stdout.")
       ->type_name("FILE");
-  simulate->add_option("-r,--replications", c->reps.replications,
-                       "Independent replications, each in its own process, with seeds derived from --seed.\n"
-                       "Gives 95% confidence intervals (Student t). Default 1.")
+  simulate
+      ->add_option("-r,--replications", c->reps.replications,
+                   "Independent replications, each in its own process, with seeds derived from --seed.\n"
+                   "Gives 95% confidence intervals (Student t). Default 1.")
       ->check(CLI::Range(1, 100000));
   simulate->add_option("-j,--jobs", c->reps.jobs, "Replications run at a time (default: the number of cores).")
       ->check(CLI::Range(1, 1024));
-  simulate->add_option("--precision", c->reps.precision,
-                       "Add replications until the 95% interval half-width of the mean and p95 start-up\n"
-                       "is at most this fraction of the value (e.g. 0.03), or --max-replications.")
+  simulate
+      ->add_option("--precision", c->reps.precision,
+                   "Add replications until the 95% interval half-width of the mean and p95 start-up\n"
+                   "is at most this fraction of the value (e.g. 0.03), or --max-replications.")
       ->check(CLI::Range(1e-6, 1.0));
   simulate->add_option("--max-replications", c->reps.max_replications, "Upper limit for --precision (default 100).")
       ->check(CLI::Range(2, 100000));
-  simulate->add_option("--warmup", c->warmup,
-                       "Sessions left out of the statistics at the start of each run (decided per run):\n"
-                       "  auto   MSER-5's cut, kept only when the start is unlike the rest of the run, at\n"
-                       "         most half of it (default for Poisson and periodic arrivals)\n"
-                       "  mser5  MSER-5 alone, as published: cuts early high excursions of a steady run\n"
-                       "         too, so it biases means low; for comparison\n"
-                       "  none   keep everything (default for trace arrivals)\n"
-                       "  N      the first N sessions")
+  simulate
+      ->add_option("--warmup", c->warmup,
+                   "Sessions left out of the statistics at the start of each run (decided per run):\n"
+                   "  auto   MSER-5's cut, kept only when the start is unlike the rest of the run, at\n"
+                   "         most half of it (default for Poisson and periodic arrivals)\n"
+                   "  mser5  MSER-5 alone, as published: cuts early high excursions of a steady run\n"
+                   "         too, so it biases means low; for comparison\n"
+                   "  none   keep everything (default for trace arrivals)\n"
+                   "  N      the first N sessions")
       ->type_name("auto|mser5|none|N");
-  simulate->add_option("--trace", c->trace_dir,
-                       "Write DIR/sessions.csv (one row per session: arrival, start-up, outcome) and\n"
-                       "DIR/steps.csv (one row per claim: ready, claimed, finished, wait, outcome).\n"
-                       "Single runs only (not with --replications).")
+  simulate
+      ->add_option("--trace", c->trace_dir,
+                   "Write DIR/sessions.csv (one row per session: arrival, start-up, outcome) and\n"
+                   "DIR/steps.csv (one row per claim: ready, claimed, finished, wait, outcome).\n"
+                   "Single runs only (not with --replications).")
       ->type_name("DIR");
-  simulate->add_option("--report", c->report,
-                       "Write a self-contained HTML report (charts; opens offline in any browser) to FILE:\n"
-                       "start-up distribution, waits and utilization per pool, queue length over time.")
+  simulate
+      ->add_option("--report", c->report,
+                   "Write a self-contained HTML report (charts; opens offline in any browser) to FILE:\n"
+                   "start-up distribution, waits and utilization per pool, queue length over time.")
       ->type_name("FILE");
   simulate->add_flag("-q,--quiet", c->quiet,
                      "Print nothing but errors (use with --json or --report); no progress line either.\n"
@@ -155,10 +163,8 @@ std::optional<int> run_simulate_command(SimulateCommand& c) {
     }
     nlohmann::ordered_json result;
     try {
-      if (c.reps.replications == 1 && c.reps.precision == 0)
-        result = result_json(s, sim::run_simulation(s, opt));
-      else
-        result = sim::run_replications(s, opt, c.reps);
+      if (c.reps.replications == 1 && c.reps.precision == 0) result = result_json(s, sim::run_simulation(s, opt));
+      else result = sim::run_replications(s, opt, c.reps);
       if (trace) trace->close();
     } catch (const std::exception& e) {
       std::cerr << "stepq simulate: " << s.file << ": " << e.what() << "\n";

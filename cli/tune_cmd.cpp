@@ -14,7 +14,6 @@
 
 namespace stepq {
 
-
 struct TuneCommand {
   CLI::App* cmd = nullptr;
   std::string scenario, json_out, apply, weights, node_costs, rates, report;
@@ -71,7 +70,8 @@ void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& 
   const bool met = j["met"];
   const bool clusters = j.contains("clusters");
   out << style.bold(j["scenario"].get<std::string>()) << ": "
-      << (met ? style.green("targets met") + " with " : style.red("targets NOT met") + " within ") << j["total_threads"].get<int>()
+      << (met ? style.green("targets met") + " with " : style.red("targets NOT met") + " within ")
+      << j["total_threads"].get<int>()
       << (met ? " threads" : " threads (--max-threads " + std::to_string(j["max_threads"].get<int>()) + ")");
   if (clusters)
     out << " and " << j["total_nodes"].get<int>() << (j["total_nodes"].get<int>() == 1 ? " node" : " nodes")
@@ -94,10 +94,11 @@ void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& 
     }
   }
   const auto& s = j["startup_s"];
-  out << "\nStart-up predicted with fresh seeds (" << j["verified"]["replications"].get<int>() << " replications), seconds\n";
-  std::snprintf(b, sizeof b, "  p50 %.1f   p95 %.1f [95%% CI %.1f, %.1f]   p99 %.1f   mean %.1f\n", s["p50"].get<double>(),
-                s["p95"].get<double>(), s["ci95"]["p95"][0].get<double>(), s["ci95"]["p95"][1].get<double>(),
-                s["p99"].get<double>(), s["mean"].get<double>());
+  out << "\nStart-up predicted with fresh seeds (" << j["verified"]["replications"].get<int>()
+      << " replications), seconds\n";
+  std::snprintf(b, sizeof b, "  p50 %.1f   p95 %.1f [95%% CI %.1f, %.1f]   p99 %.1f   mean %.1f\n",
+                s["p50"].get<double>(), s["p95"].get<double>(), s["ci95"]["p95"][0].get<double>(),
+                s["ci95"]["p95"][1].get<double>(), s["p99"].get<double>(), s["mean"].get<double>());
   out << b;
   out << "  targets:";
   for (const auto& [name, t] : j["targets"].items())
@@ -123,7 +124,8 @@ void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& 
   // One line per step: what changed from the step before, so a line fits 100 columns however
   // many pools there are (the chosen sizes are in the pool table above).
   // With clusters a column of total nodes; nodes' changes read "+cluster(node)".
-  if (clusters) std::snprintf(b, sizeof b, "  %4s %7s %5s  %-30s %s\n", "step", "threads", "nodes", "change", "value (s)");
+  if (clusters)
+    std::snprintf(b, sizeof b, "  %4s %7s %5s  %-30s %s\n", "step", "threads", "nodes", "change", "value (s)");
   else std::snprintf(b, sizeof b, "  %4s %7s  %-30s %s\n", "step", "threads", "change", "value (s)");
   out << b;
   const nlohmann::ordered_json* prev = nullptr;
@@ -151,8 +153,8 @@ void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& 
     if (clusters) {
       int nodes = 0;
       for (const auto& [cl, n] : st["nodes"].items()) nodes += n.get<int>();
-      std::snprintf(b, sizeof b, "  %4d %7d %5d  %-30s %s\n", step++, st["total_threads"].get<int>(), nodes, change.c_str(),
-                    vals.substr(0, 49).c_str());
+      std::snprintf(b, sizeof b, "  %4d %7d %5d  %-30s %s\n", step++, st["total_threads"].get<int>(), nodes,
+                    change.c_str(), vals.substr(0, 49).c_str());
     } else {
       std::snprintf(b, sizeof b, "  %4d %7d  %-30s %s\n", step++, st["total_threads"].get<int>(), change.c_str(),
                     vals.substr(0, 55).c_str());
@@ -178,7 +180,8 @@ void print(std::ostream& out, const nlohmann::ordered_json& j, const TermStyle& 
       out << line << "\n";
     }
     const auto& m = j["max_rate_within_target"];
-    std::snprintf(b, sizeof b, "  the chosen configuration stays within target up to %.3gx the rate (%.4g sessions/s)\n",
+    std::snprintf(b, sizeof b,
+                  "  the chosen configuration stays within target up to %.3gx the rate (%.4g sessions/s)\n",
                   m["rate_factor"].get<double>(), m["rate_per_s"].get<double>());
     out << b;
   }
@@ -195,7 +198,8 @@ int run(TuneCommand& c) {
     const std::string name = t.substr(0, eq);
     const std::string q = name.rfind("wait.", 0) == 0 ? name.substr(5) : name;
     if (eq == std::string::npos || (q != "p50" && q != "p95" && q != "p99"))
-      throw ScenarioError("--target " + t + ": expected pXX=SECONDS (start-up) or wait.pXX=SECONDS (queue wait of every\n"
+      throw ScenarioError("--target " + t +
+                          ": expected pXX=SECONDS (start-up) or wait.pXX=SECONDS (queue wait of every\n"
                           "kind), with XX one of 50, 95, 99; e.g. --target p95=300");
     c.plan.targets.push_back({name, number(t.substr(eq + 1), "--target " + t)});
   }
@@ -207,7 +211,8 @@ int run(TuneCommand& c) {
   if (!c.node_costs.empty()) {
     std::vector<std::string> clusters;
     for (const auto& cl : sc.platform.clusters) clusters.push_back(cl.name);
-    c.plan.node_weights = costs(c.node_costs, "--node-cost", "CLUSTER", "a cluster", c.scenario, clusters, sim::kNodeCost);
+    c.plan.node_weights =
+        costs(c.node_costs, "--node-cost", "CLUSTER", "a cluster", c.scenario, clusters, sim::kNodeCost);
   }
   for (const auto& r : split(c.rates, ',')) c.plan.rates.push_back(number(r, "--rates " + r));
   c.plan.progress = !c.quiet;
@@ -242,7 +247,8 @@ int run(TuneCommand& c) {
       std::cerr << "error: " << e.what() << "\n";
       return kRunFailed;
     }
-    if (!c.quiet && c.json_out != "-") std::cout << "\nwrote " << c.report << " (open it in a browser; it needs no network)\n";
+    if (!c.quiet && c.json_out != "-")
+      std::cout << "\nwrote " << c.report << " (open it in a browser; it needs no network)\n";
   }
   if (apply_file.is_open()) {
     std::ifstream in(c.scenario);
@@ -262,54 +268,68 @@ int run(TuneCommand& c) {
 
 std::shared_ptr<TuneCommand> add_tune_command(CLI::App& app) {
   auto c = std::make_shared<TuneCommand>();
-  c->cmd = app.add_subcommand("tune", "Find the fewest threads per pool and nodes per cluster that meet a start-up target.");
+  c->cmd =
+      app.add_subcommand("tune", "Find the fewest threads per pool and nodes per cluster that meet a start-up target.");
   c->cmd->add_option("SCENARIO", c->scenario, "Scenario file (see docs/scenarios.md).")->required();
-  c->cmd->add_option("--target", c->targets,
-                     "Target, in seconds: p50|p95|p99=S for start-up, wait.p50|wait.p95|wait.p99=S for the\n"
-                     "queue wait of every kind. E.g. p95=300. Repeat for several; all must hold.")
+  c->cmd
+      ->add_option("--target", c->targets,
+                   "Target, in seconds: p50|p95|p99=S for start-up, wait.p50|wait.p95|wait.p99=S for the\n"
+                   "queue wait of every kind. E.g. p95=300. Repeat for several; all must hold.")
       ->required()
       ->type_name("pXX=SECONDS");
-  c->cmd->add_option("--max-threads", c->plan.max_threads,
-                     "Budget: threads over all pools (default: twice the analytic minimum + 16).")
+  c->cmd
+      ->add_option("--max-threads", c->plan.max_threads,
+                   "Budget: threads over all pools (default: twice the analytic minimum + 16).")
       ->check(CLI::Range(1, 100000));
-  c->cmd->add_option("--max-nodes", c->plan.max_nodes,
-                     "Budget: nodes over all clusters (default: twice the analytic minimum + 16). Only\n"
-                     "the first node group of each cluster is sized.")
+  c->cmd
+      ->add_option("--max-nodes", c->plan.max_nodes,
+                   "Budget: nodes over all clusters (default: twice the analytic minimum + 16). Only\n"
+                   "the first node group of each cluster is sized.")
       ->check(CLI::Range(1, 100000));
-  c->cmd->add_option("--weights", c->weights,
-                     "Cost of one thread per pool, e.g. data.stage=4,image.pull=1 (default 1 each).\n"
-                     "The search buys the thread with the best improvement per unit of cost.")
+  c->cmd
+      ->add_option("--weights", c->weights,
+                   "Cost of one thread per pool, e.g. data.stage=4,image.pull=1 (default 1 each).\n"
+                   "The search buys the thread with the best improvement per unit of cost.")
       ->type_name("POOL=COST,...");
-  c->cmd->add_option("--node-cost", c->node_costs,
-                     "Cost of one node (of a cluster's first node group) per cluster, in the units of\n"
-                     "--weights, e.g. k=20 (default 10 each: a node costs as much as 10 threads).")
+  c->cmd
+      ->add_option("--node-cost", c->node_costs,
+                   "Cost of one node (of a cluster's first node group) per cluster, in the units of\n"
+                   "--weights, e.g. k=20 (default 10 each: a node costs as much as 10 threads).")
       ->type_name("CLUSTER=COST,...");
-  c->cmd->add_option("--rates", c->rates,
-                     "Also tune at these load levels (multiples of the scenario's arrival rate), and find\n"
-                     "the highest rate the chosen configuration sustains within target. E.g. 0.5,1,2")
+  c->cmd
+      ->add_option("--rates", c->rates,
+                   "Also tune at these load levels (multiples of the scenario's arrival rate), and find\n"
+                   "the highest rate the chosen configuration sustains within target. E.g. 0.5,1,2")
       ->type_name("F,F,...");
   c->cmd->add_option("--replications", c->plan.replications, "Replications per candidate in the search (default 4).")
       ->check(CLI::Range(1, 1000));
-  c->cmd->add_option("--search-sessions", c->plan.search_sessions,
-                     "Sessions per simulation during the search (default: a quarter of the scenario's, at\n"
-                     "least 5000); "
-                     "the chosen configuration is verified with the scenario's full number.")
+  c->cmd
+      ->add_option("--search-sessions", c->plan.search_sessions,
+                   "Sessions per simulation during the search (default: a quarter of the scenario's, at\n"
+                   "least 5000); "
+                   "the chosen configuration is verified with the scenario's full number.")
       ->check(CLI::Range(10ull, 100000000ull));
-  c->cmd->add_option("--verify-replications", c->plan.verify_replications,
-                     "Replications with fresh seeds for the chosen configuration (default 8).")
+  c->cmd
+      ->add_option("--verify-replications", c->plan.verify_replications,
+                   "Replications with fresh seeds for the chosen configuration (default 8).")
       ->check(CLI::Range(2, 1000));
-  c->cmd->add_option("-j,--jobs", c->plan.jobs, "Simulations at a time (default: the number of cores).")->check(CLI::Range(1, 1024));
+  c->cmd->add_option("-j,--jobs", c->plan.jobs, "Simulations at a time (default: the number of cores).")
+      ->check(CLI::Range(1, 1024));
   c->cmd->add_option("--seed", c->seed, "Base seed of the search (default: the scenario's). Same seed, same answer.");
-  c->cmd->add_option("--sessions", c->sessions, "Sessions per simulation (default: the scenario's).")->check(CLI::Range(10ull, 100000000ull));
-  c->cmd->add_option("--set", c->sets, "Override one scenario field: JSON pointer = value. Repeatable.")->type_name("PTR=VALUE");
+  c->cmd->add_option("--sessions", c->sessions, "Sessions per simulation (default: the scenario's).")
+      ->check(CLI::Range(10ull, 100000000ull));
+  c->cmd->add_option("--set", c->sets, "Override one scenario field: JSON pointer = value. Repeatable.")
+      ->type_name("PTR=VALUE");
   c->cmd->add_option("--json", c->json_out, "Write the answer as JSON to FILE ('-' for stdout).")->type_name("FILE");
-  c->cmd->add_option("--apply", c->apply,
-                     "Write a copy of the scenario with the chosen pool sizes and first-group node\n"
-                     "counts to FILE.")
+  c->cmd
+      ->add_option("--apply", c->apply,
+                   "Write a copy of the scenario with the chosen pool sizes and first-group node\n"
+                   "counts to FILE.")
       ->type_name("FILE");
-  c->cmd->add_option("--report", c->report,
-                     "Write a self-contained HTML report (charts: search path, load levels, start-up of the\n"
-                     "chosen configuration; opens offline) to FILE.")
+  c->cmd
+      ->add_option("--report", c->report,
+                   "Write a self-contained HTML report (charts: search path, load levels, start-up of the\n"
+                   "chosen configuration; opens offline) to FILE.")
       ->type_name("FILE");
   c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors; no progress line.");
   c->cmd->footer(

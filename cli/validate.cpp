@@ -99,8 +99,7 @@ std::string transfer_text(const KindSpec& k) {
 
 void print_validation(std::ostream& out, const Scenario& sc) {
   out << sc.file << ": valid scenario '" << sc.name << "'\n";
-  out << "  sessions: "
-      << (sc.sessions ? std::to_string(*sc.sessions) : "arriving for " + num(*sc.duration_s) + " s");
+  out << "  sessions: " << (sc.sessions ? std::to_string(*sc.sessions) : "arriving for " + num(*sc.duration_s) + " s");
   switch (sc.arrivals.process) {
     case ArrivalSpec::Process::poisson: out << ", Poisson arrivals at " << num(sc.arrivals.rate_per_s) << "/s"; break;
     case ArrivalSpec::Process::periodic: out << ", periodic arrivals at " << num(sc.arrivals.rate_per_s) << "/s"; break;
@@ -111,9 +110,13 @@ void print_validation(std::ostream& out, const Scenario& sc) {
   if (const auto& u = sc.arrivals.users)
     out << "; " << u->count << " user" << (u->count == 1 ? "" : "s")
         << (u->zipf_s > 0 ? ", Zipf popularity (s = " + num(u->zipf_s) + ")" : ", equally active");
-  out << "\n  dispatch: " << (sc.dispatch.mode == DispatchSpec::Mode::notify ? "notify" : "poll every " + num(sc.dispatch.poll_interval_s) + " s")
+  out << "\n  dispatch: "
+      << (sc.dispatch.mode == DispatchSpec::Mode::notify ? "notify"
+                                                         : "poll every " + num(sc.dispatch.poll_interval_s) + " s")
       << ", claim cost " << num(sc.dispatch.claim_s) << " s, dependencies "
-      << (sc.dispatch.dependencies == DispatchSpec::Dependencies::activate ? "activate" : "recheck every " + num(sc.dispatch.recheck_s) + " s")
+      << (sc.dispatch.dependencies == DispatchSpec::Dependencies::activate
+              ? "activate"
+              : "recheck every " + num(sc.dispatch.recheck_s) + " s")
       << "\n\n  pools:\n";
   for (const auto& p : sc.pools) {
     out << "    " << p.name << ": " << p.threads << " thread" << (p.threads == 1 ? "" : "s") << " serving";
@@ -124,8 +127,8 @@ void print_validation(std::ostream& out, const Scenario& sc) {
   for (const auto& c : sc.platform.clusters) {
     out << "    " << c.name << ": " << c.node_count() << " node" << (c.node_count() == 1 ? "" : "s") << " (";
     for (std::size_t g = 0; g < c.nodes.size(); ++g)
-      out << (g ? " + " : "") << c.nodes[g].count << " x " << num(c.nodes[g].cores) << " cores/" << num(c.nodes[g].memory_GB)
-          << " GB";
+      out << (g ? " + " : "") << c.nodes[g].count << " x " << num(c.nodes[g].cores) << " cores/"
+          << num(c.nodes[g].memory_GB) << " GB";
     out << ")\n      " << num(c.total_cores()) << " cores, " << num(c.total_memory_GB()) << " GB; admission "
         << (c.admission == ClusterSpec::Admission::fifo ? "fifo" : "backfill");
     if (c.user_limit > 0) out << ", at most " << c.user_limit << " sessions per user";
@@ -134,7 +137,8 @@ void print_validation(std::ostream& out, const Scenario& sc) {
   if (!sc.platform.areas.empty()) out << "\n  storage areas:\n";
   for (const auto& a : sc.platform.areas)
     out << "    " << a.name << ": quota " << num(a.quota_bytes / 1e9) << " GB; when full "
-        << (a.when_full == StorageArea::WhenFull::fail ? "the storage step fails" : "it waits " + num(a.recheck_s) + " s and tries again")
+        << (a.when_full == StorageArea::WhenFull::fail ? "the storage step fails"
+                                                       : "it waits " + num(a.recheck_s) + " s and tries again")
         << "\n";
   if (!sc.platform.links.empty()) {
     out << "\n  links (hosts";
@@ -162,7 +166,8 @@ void print_validation(std::ostream& out, const Scenario& sc) {
     if (k.transfer) parts.push_back(transfer_text(k));
     if (k.rule) parts.push_back("rule: submit, bytes move after " + k.rule->delay_s.describe() + " (asynchronous)");
     if (k.retry.max_attempts > 1 || k.retry.failure_probability > 0)
-      parts.push_back("fails " + num(k.retry.failure_probability) + ", " + std::to_string(k.retry.max_attempts) + " attempts");
+      parts.push_back("fails " + num(k.retry.failure_probability) + ", " + std::to_string(k.retry.max_attempts) +
+                      " attempts");
     // Clauses wrap onto indented lines rather than past 100 columns.
     wrapped(out, "    " + k.name + " (" + std::string(to_string(k.op)) + "): " + parts[0],
             {parts.begin() + 1, parts.end()}, "; ", "      ");
@@ -213,8 +218,8 @@ void print_validation(std::ostream& out, const Scenario& sc) {
     if (t.session) {
       out << "    session: ";
       if (t.clustered())
-        out << "on " << sc.platform.clusters[t.session->cluster].name << ", " << t.session->cores.describe() << " cores, "
-            << t.session->memory_GB.describe() << " GB\n      ";
+        out << "on " << sc.platform.clusters[t.session->cluster].name << ", " << t.session->cores.describe()
+            << " cores, " << t.session->memory_GB.describe() << " GB\n      ";
       out << "runs " << t.session->run_s.describe() << " once Running\n";
     }
     for (int s : t.plan.topo) print_step(t, s, false);

@@ -76,20 +76,20 @@ double expected_rechecks(const WaitDistribution& v, double sure, double x, doubl
 // One template step, with what does not change between fixed-point passes.
 struct StepInfo {
   int kind = 0, pool = 0;
-  double mean = 0, second = 0;  // handler time per claim: E[S], E[S²] (transfer included, absent copies as 0)
-  double present = 1;           // P(this copy of an item with a count exists)
-  double attempts = 1;          // claims per step (polls aside): A_k if present, 1 (at no cost) if absent
-  bool exponential = false;     // handler time is exponential (no transfer added)
-  bool watches = false;         // a poll that watches rules: `rule_ready` is its ready time
+  double mean = 0, second = 0;     // handler time per claim: E[S], E[S²] (transfer included, absent copies as 0)
+  double present = 1;              // P(this copy of an item with a count exists)
+  double attempts = 1;             // claims per step (polls aside): A_k if present, 1 (at no cost) if absent
+  bool exponential = false;        // handler time is exponential (no transfer added)
+  bool watches = false;            // a poll that watches rules: `rule_ready` is its ready time
   std::vector<double> rule_ready;  // sorted draws: its rule predecessors' delay + transfer, the largest
-  int parent = -1;              // designated predecessor: the last to finish, queue-blind
-  int group = -1, position = 0; // batch: steps of one pool made READY at (nearly) one instant
-  std::vector<int> ahead;       // steps of the same batch queued before this one
+  int parent = -1;                 // designated predecessor: the last to finish, queue-blind
+  int group = -1, position = 0;    // batch: steps of one pool made READY at (nearly) one instant
+  std::vector<int> ahead;          // steps of the same batch queued before this one
 };
 
 struct KindInfo {
-  double attempts = 1;        // A_k
-  double backoff_mean = 0;    // expected total backoff per step
+  double attempts = 1;      // A_k
+  double backoff_mean = 0;  // expected total backoff per step
   bool poll = false;
   double interval = 0;
   std::vector<double> ready;  // ready_after_s draws
@@ -102,21 +102,21 @@ struct Group {  // steps of one pool queued at (nearly) one instant, in queue or
 
 // Per pool, what the next pass needs from the last one's queueing results.
 struct PoolState {
-  double single_wait = 0;       // a lone arrival's mean wait (claim and poll delay included)
-  WaitDistribution dist;        // its distribution, claim excluded
-  std::vector<double> ratio;    // [j]: share of the work ahead in its batch that position j waits for
+  double single_wait = 0;     // a lone arrival's mean wait (claim and poll delay included)
+  WaitDistribution dist;      // its distribution, claim excluded
+  std::vector<double> ratio;  // [j]: share of the work ahead in its batch that position j waits for
 };
 
 // What one pass over the templates gives for the pools' current waits.
 struct Pass {
   std::vector<double> visits_full, visits_recheck, s1, s2, position_sum;  // per kind, per session
-  std::vector<double> spawn;                                               // n×n: m_ij per session
-  std::vector<std::vector<double>> batches;  // per pool: [g−1] batches of g first visits per session
-  std::vector<double> first_visits;          // per pool, per session
-  std::vector<char> rechecked;               // per pool
-  std::vector<std::vector<double>> rechecks; // per template step: R
+  std::vector<double> spawn;                                              // n×n: m_ij per session
+  std::vector<std::vector<double>> batches;   // per pool: [g−1] batches of g first visits per session
+  std::vector<double> first_visits;           // per pool, per session
+  std::vector<char> rechecked;                // per pool
+  std::vector<std::vector<double>> rechecks;  // per template step: R
   double startup = 0;
-  std::vector<double> release_to_delete;     // per template: release start → its delete completed
+  std::vector<double> release_to_delete;  // per template: release start → its delete completed
 };
 
 // Per cluster, what the next pass needs from the last one: the mean Pending wait.
@@ -131,10 +131,10 @@ struct ClusterNow {
 
 struct PoolNow {  // pool statistics for the current λ
   double lambda = 0, es = 0, es2 = 0, cs2 = 0, a = 0, rho = 0, C = 0, ac = 1;
-  double queue_wait = 0;         // Wq of a lone arrival (no claim, no poll delay)
-  double d = 0;                  // mean poll-dispatch delay
-  WaitDistribution dist;         // of a lone arrival's wait, claim excluded
-  double mean_wait = 0;          // over all visits, claim and poll delay included
+  double queue_wait = 0;  // Wq of a lone arrival (no claim, no poll delay)
+  double d = 0;           // mean poll-dispatch delay
+  WaitDistribution dist;  // of a lone arrival's wait, claim excluded
+  double mean_wait = 0;   // over all visits, claim and poll delay included
   bool stable = true, batched = false, truncated = false;
   PoolState next;
 };
@@ -194,8 +194,8 @@ class Model {
         shares[t][i] = route_shares(sc, ps);
         // A synchronous attempt moves the bytes whether it then fails or not; a rule is made once,
         // when the step succeeds.
-        const double per_step = ks.rule ? 1 - std::pow(ks.retry.failure_probability, ks.retry.max_attempts)
-                                        : kinds_[ps.kind].attempts;
+        const double per_step =
+            ks.rule ? 1 - std::pow(ks.retry.failure_probability, ks.retry.max_attempts) : kinds_[ps.kind].attempts;
         const double rate = lambda0_ * weight_[t] * present[t][i] * per_step;
         for (const RouteShare& sh : shares[t][i]) {
           if (sh.route < 0) continue;
@@ -292,7 +292,8 @@ class Model {
       std::vector<Group> groups;
       for (int p = 0; p < np_; ++p)
         for (int part = 0; part < 2; ++part) {  // start-up, then release: READY at different times
-          const int from = part ? tp.startup_steps : 0, to = part ? static_cast<int>(tp.steps.size()) : tp.startup_steps;
+          const int from = part ? tp.startup_steps : 0,
+                    to = part ? static_cast<int>(tp.steps.size()) : tp.startup_steps;
           std::vector<int> in;
           for (int i = from; i < to; ++i)
             if (steps_[t][i].pool == p) in.push_back(i);
@@ -352,9 +353,11 @@ class Model {
       if (unstable) break;
       double delta = 0;
       for (int p = 0; p < np_; ++p)
-        delta = std::max(delta, std::abs(pools[p].next.single_wait - state[p].single_wait) / (1 + pools[p].next.single_wait));
+        delta = std::max(delta,
+                         std::abs(pools[p].next.single_wait - state[p].single_wait) / (1 + pools[p].next.single_wait));
       for (std::size_t c = 0; c < clusters.size(); ++c)
-        delta = std::max(delta, std::abs(next_clusters[c].pending - clusters[c].pending) / (1 + next_clusters[c].pending));
+        delta =
+            std::max(delta, std::abs(next_clusters[c].pending - clusters[c].pending) / (1 + next_clusters[c].pending));
       if (delta < 1e-10) break;
       // Undamped first (usually enough), then damped in case visits and waits oscillate.
       const double keep = it < 5 ? 0 : 0.5;
@@ -530,8 +533,7 @@ class Model {
         // Queued behind the earlier steps of its batch: their first visits' thread time (a
         // step re-checked at its first visit holds the thread for the claim only).
         double ahead = 0;
-        for (int i : si.ahead)
-          ahead += claim + std::max(0.0, 1 - prev_rechecks_[t][i]) * steps_[t][i].mean;
+        for (int i : si.ahead) ahead += claim + std::max(0.0, 1 - prev_rechecks_[t][i]) * steps_[t][i].mean;
         const double position = si.position > 0 ? st[si.pool].ratio[si.position] * ahead / c : 0;
         double T = 0, T_mean = 0;  // activation: the predecessors' finish
         int last_pred = -1;
@@ -546,8 +548,9 @@ class Model {
           const double cycle = sc_.dispatch.recheck_s + W;
           // A predecessor queued in the same batch shared its queueing wait: compare means.
           // Otherwise the wait is independent of T: average over its distribution.
-          rechecks = steps_[t][last_pred].group == si.group ? ceil_mean((T - first) / cycle)
-                                                             : expected_rechecks(st[si.pool].dist, sure[si.pool], T - claim - position, cycle);
+          rechecks = steps_[t][last_pred].group == si.group
+                         ? ceil_mean((T - first) / cycle)
+                         : expected_rechecks(st[si.pool].dist, sure[si.pool], T - claim - position, cycle);
           start = first + rechecks * cycle;
           if (rechecks > 0) r.rechecked[si.pool] = 1;
         }
@@ -561,7 +564,8 @@ class Model {
         typical[s] = end;
         mean[s] = T_mean + (end - T) + (si.attempts - 1) * (W + si.mean) + si.present * ki.backoff_mean;
         if (!release) last = std::max(last, mean[s]);
-        else if (sc_.kinds[si.kind].op == Op::remove) r.release_to_delete[t] = std::max(r.release_to_delete[t], mean[s]);
+        else if (sc_.kinds[si.kind].op == Op::remove)
+          r.release_to_delete[t] = std::max(r.release_to_delete[t], mean[s]);
         r.rechecks[t][s] = rechecks;
 
         const double full = si.attempts * polls;
@@ -802,7 +806,8 @@ class Model {
       if (!poisson) why.push_back("arrivals not Poisson (Ca2 " + g3(ca2_) + ")");
       if (!o.identical) why.push_back("requests of different sizes: slots from total cores and memory");
       if (std::abs(o.cs2 - 1) > 1e-9) why.push_back("hold time not exponential (Cs2 " + g3(o.cs2) + ")");
-      else if (std::abs(o.es - o.run) > 1e-9 * o.es) why.push_back("start latency and release time add to the run time");
+      else if (std::abs(o.es - o.run) > 1e-9 * o.es)
+        why.push_back("start latency and release time add to the run time");
       if (spec.user_limit > 0) why.push_back("per-user limit: refusals from Erlang B per user");
       e.exact = why.empty();
       e.model = std::string(poisson ? "M" : "G") + "/" + (e.exact ? "M" : "G") + "/c cluster slots" +
@@ -880,7 +885,11 @@ class Model {
       e.exact = why.empty();
 
       const bool m_service = exp_service && one_mean && claim == 0 && !ps.rechecked[p];
-      e.model = std::string(arrival_letter) + (o.batched ? "^X" : "") + "/" + (m_service ? "M" : o.cs2 < 1e-12 ? "D" : "G") + "/c";
+      e.model = std::string(arrival_letter) + (o.batched ? "^X" : "") + "/" +
+                (m_service       ? "M"
+                 : o.cs2 < 1e-12 ? "D"
+                                 : "G") +
+                "/c";
       if (!(poisson && m_service)) e.model += " Allen-Cunneen";
       if (poll_dispatch) e.model += " + poll delay";
       r.pools.push_back(std::move(e));
@@ -966,22 +975,21 @@ class Model {
       std::string pools;
       for (int p = 0; p < np_; ++p)
         if (overloaded_[p] == l) pools += (pools.empty() ? "" : ", ") + sc_.pools[p].name;
-      r.verdicts.push_back("link " + ll.name + " is overloaded: transfers need " + g3(ll.utilization * ll.bandwidth_Bps / 1e6) +
-                           " MB/s of its " + g3(ll.bandwidth_Bps / 1e6) + " MB/s (utilization " + g3(ll.utilization) +
-                           "); " + (pools.empty() ? "its transfers" : "pools " + pools) +
-                           " cannot keep up whatever their threads");
+      r.verdicts.push_back(
+          "link " + ll.name + " is overloaded: transfers need " + g3(ll.utilization * ll.bandwidth_Bps / 1e6) +
+          " MB/s of its " + g3(ll.bandwidth_Bps / 1e6) + " MB/s (utilization " + g3(ll.utilization) + "); " +
+          (pools.empty() ? "its transfers" : "pools " + pools) + " cannot keep up whatever their threads");
     }
     for (std::size_t c = 0; c < r.clusters.size(); ++c) {
       const ClusterEstimate& e = r.clusters[c];
       const ClusterSpec& spec = sc_.platform.clusters[c];
       if (e.stable) continue;
-      r.verdicts.push_back("cluster " + spec.name + " cannot keep up: sessions hold " + g3(e.offered_load) +
-                           " slots' worth of time (" + g3(e.arrival_rate_per_s) + "/s x " + g3(e.hold_mean_s) +
-                           " s) on " + g3(e.slots) + " slots; " +
-                           (e.nodes_needed > 0 ? "it needs at least " + std::to_string(e.nodes_needed) +
-                                                     " nodes in its first node group (has " +
-                                                     std::to_string(spec.nodes[0].count) + ")"
-                                               : "no number of its first group's nodes fits a session"));
+      r.verdicts.push_back(
+          "cluster " + spec.name + " cannot keep up: sessions hold " + g3(e.offered_load) + " slots' worth of time (" +
+          g3(e.arrival_rate_per_s) + "/s x " + g3(e.hold_mean_s) + " s) on " + g3(e.slots) + " slots; " +
+          (e.nodes_needed > 0 ? "it needs at least " + std::to_string(e.nodes_needed) +
+                                    " nodes in its first node group (has " + std::to_string(spec.nodes[0].count) + ")"
+                              : "no number of its first group's nodes fits a session"));
     }
     const bool any_unstable = !r.verdicts.empty();
     for (int p = 0; p < np_; ++p) {
@@ -997,16 +1005,17 @@ class Model {
       const ClusterEstimate& e = r.clusters[c];
       if (e.stable && e.utilization >= 0.9 && e.pending)
         r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + " runs at utilization " + g3(e.utilization) +
-                             ": sessions wait Pending " + g3(e.pending->mean) + " s on average, and Pending grows "
-                             "steeply with load; " + std::to_string(e.nodes_at_80) +
-                             " nodes in its first node group keep it at or below 0.8");
+                             ": sessions wait Pending " + g3(e.pending->mean) +
+                             " s on average, and Pending grows "
+                             "steeply with load; " +
+                             std::to_string(e.nodes_at_80) + " nodes in its first node group keep it at or below 0.8");
       else if (e.stable && e.pending)  // Pending is start-up too: say what it costs even when calm
-        r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + " runs at utilization " + g3(e.utilization) +
-                             ": sessions wait Pending " + g3(e.pending->mean) + " s on average (p95 " +
-                             g3(e.pending->p95) + " s)" +
-                             (e.utilization > 0.8 ? "; " + std::to_string(e.nodes_at_80) +
-                                                        " nodes in its first node group keep it at or below 0.8"
-                                                  : ""));
+        r.verdicts.push_back(
+            "cluster " + sc_.platform.clusters[c].name + " runs at utilization " + g3(e.utilization) +
+            ": sessions wait Pending " + g3(e.pending->mean) + " s on average (p95 " + g3(e.pending->p95) + " s)" +
+            (e.utilization > 0.8
+                 ? "; " + std::to_string(e.nodes_at_80) + " nodes in its first node group keep it at or below 0.8"
+                 : ""));
       if (e.refused_share > 0.01)
         r.verdicts.push_back("cluster " + sc_.platform.clusters[c].name + ": the per-user limit refuses " +
                              g3(100 * e.refused_share) + "% of launches");
@@ -1015,8 +1024,8 @@ class Model {
       const PoolEstimate& b = r.pools[busiest];
       r.verdicts.push_back(std::string(np_ == 1 ? "the pool is stable" : "all pools are stable") + "; the busiest is " +
                            sc_.pools[busiest].name + " at utilization " + g3(b.utilization) + " (" +
-                           std::to_string(sc_.pools[busiest].threads) + (sc_.pools[busiest].threads == 1 ? " thread" : " threads") +
-                           ", mean wait " +
+                           std::to_string(sc_.pools[busiest].threads) +
+                           (sc_.pools[busiest].threads == 1 ? " thread" : " threads") + ", mean wait " +
                            g3(b.wait ? b.wait->mean : 0) + " s)");
     }
 
@@ -1029,17 +1038,19 @@ class Model {
     for (const auto& p : r.pools)
       for (const auto& a : p.approximations) batches |= a.rfind("batches", 0) == 0;
     if (batches)
-      r.notes.push_back("batches (steps of one pool READY at the same instant): the M^X/M/c excess wait is "
-                        "added to the Allen-Cunneen wait (exact for one thread)");
+      r.notes.push_back(
+          "batches (steps of one pool READY at the same instant): the M^X/M/c excess wait is "
+          "added to the Allen-Cunneen wait (exact for one thread)");
     if (polls)
       r.notes.push_back("polls: counted from " + std::to_string(kReadySamples) +
                         " fixed draws of ready_after_s, with each poll cycle at its mean length");
     if (sc_.dispatch.dependencies == DispatchSpec::Dependencies::recheck)
       r.notes.push_back("re-checks: their number is estimated from the predecessors' mean finish time");
     if (transfers_)
-      r.notes.push_back("links: every transfer present shares the bandwidth, so a link is M/M/1-like whatever its cap: "
-                        "without one, processor sharing (moving time latency + S/(1 - rho)); with an FTS cap c, FIFO "
-                        "beyond c (slot wait S rho^c/(1 - rho)); a thread waiting for a transfer holds it for both");
+      r.notes.push_back(
+          "links: every transfer present shares the bandwidth, so a link is M/M/1-like whatever its cap: "
+          "without one, processor sharing (moving time latency + S/(1 - rho)); with an FTS cap c, FIFO "
+          "beyond c (slot wait S rho^c/(1 - rho)); a thread waiting for a transfer holds it for both");
     for (const LinkEstimate& l : r.links)
       if (!l.exact && l.transfers_per_s > 0) {
         std::string why;
@@ -1050,18 +1061,21 @@ class Model {
     for (const auto& st : steps_)
       for (const StepInfo& si : st) watches = watches || (si.watches && !si.rule_ready.empty());
     if (watches)
-      r.notes.push_back("rules: a poll that watches them is ready after the largest rule delay + transfer of its data "
-                        "steps, counted from its activation (high when there are several: the earlier ones started "
-                        "sooner), FTS waits at their means");
+      r.notes.push_back(
+          "rules: a poll that watches them is ready after the largest rule delay + transfer of its data "
+          "steps, counted from its activation (high when there are several: the earlier ones started "
+          "sooner), FTS waits at their means");
     bool counts = false;
     for (const auto& st : steps_)
       for (const StepInfo& si : st) counts = counts || si.present < 1;
     if (counts)
-      r.notes.push_back("items with a count: a copy a session does not have is claimed and done at no cost; the "
-                        "others load their pools and links with the probability that they exist");
+      r.notes.push_back(
+          "items with a count: a copy a session does not have is claimed and done at no cost; the "
+          "others load their pools and links with the probability that they exist");
     if (sc_.dispatch.mode == DispatchSpec::Mode::poll)
-      r.notes.push_back("poll dispatch: idle threads wake every poll_interval_s; the added wait is exact for "
-                        "1 thread and an empirical fit for more");
+      r.notes.push_back(
+          "poll dispatch: idle threads wake every poll_interval_s; the added wait is exact for "
+          "1 thread and an empirical fit for more");
     if (sc_.arrivals.process != ArrivalSpec::Process::poisson)
       r.notes.push_back("non-Poisson arrivals: Allen-Cunneen with the external Ca2 at every pool");
     for (int k = 0; k < nk_; ++k)
@@ -1083,7 +1097,7 @@ class Model {
   std::vector<std::vector<Group>> groups_;  // per template
   std::vector<double> lease_renewals_;      // per template: renewals per session
   std::vector<int> overloaded_;             // per pool: a link its transfers overload, or −1
-  std::vector<int> max_batch_;                                            // per pool
+  std::vector<int> max_batch_;              // per pool
   std::vector<double> steps_per_session_, roots_per_session_;
   std::vector<std::vector<double>> prev_rechecks_;  // per template step, from the last pass
 };
@@ -1119,7 +1133,9 @@ double WaitDistribution::tail(double t) const {
     static constexpr double w[8] = {0.1894506104550685, 0.1826034150449236, 0.1691565193950025, 0.1495959888165767,
                                     0.1246289712555339, 0.0951585116824928, 0.0622535239386479, 0.0271524594117541};
     const double m = std::min(t, interval), h = m / 2;
-    auto f = [&](double u) { return n / interval * std::pow(1 - u / interval, n - 1) * C * std::exp(-theta * (t - u)); };
+    auto f = [&](double u) {
+      return n / interval * std::pow(1 - u / interval, n - 1) * C * std::exp(-theta * (t - u));
+    };
     double integral = 0;
     for (int i = 0; i < 8; ++i) integral += w[i] * (f(h - h * x[i]) + f(h + h * x[i]));
     s += integral * h;

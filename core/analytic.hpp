@@ -70,13 +70,12 @@
 //    delete step completes: H = E[ready_after_s] + E[run_s] + the release path to the delete
 //    (waits and service, as in 5). With identical constant requests the cluster has
 //    c = Σ_nodes min(⌊cores/r_c⌋, ⌊memory/r_m⌋) slots, else about min(total cores/E[r_c], total
-//    memory/E[r_m]) with requests weighted by how long they are held; λ_c = the sessions' rate on it. Pending wait: Allen–Cunneen on (c, λ_c·H)
-//    with H's Cs², exact (Erlang C) for Poisson arrivals, identical requests, exponential run
-//    time and nothing else in H. It is added to the poll step of those templates (polls during
-//    Pending included). A per-user limit L makes each user an Erlang loss system: user u is
-//    refused with probability B(L, λ_c·p_u·(H + pending)), and only admitted sessions load the
-//    cluster. Stable iff λ_c·H < c; else the verdict names the nodes (of the first node group)
-//    that make it so.
+//    memory/E[r_m]) with requests weighted by how long they are held; λ_c = the sessions' rate on it. Pending wait:
+//    Allen–Cunneen on (c, λ_c·H) with H's Cs², exact (Erlang C) for Poisson arrivals, identical requests, exponential
+//    run time and nothing else in H. It is added to the poll step of those templates (polls during Pending included). A
+//    per-user limit L makes each user an Erlang loss system: user u is refused with probability B(L, λ_c·p_u·(H +
+//    pending)), and only admitted sessions load the cluster. Stable iff λ_c·H < c; else the verdict names the nodes (of
+//    the first node group) that make it so.
 //
 // 7. Links (analytic_links.hpp). A transfer item's bytes cross every link of its route: per
 //    replica choice (probability weight/Σweights) the route fastest alone at the item's mean size,
@@ -120,7 +119,7 @@ struct KindEstimate {
   double arrival_rate_per_s = 0;  // λ_k, from the traffic equations
   double service_mean_s = 0;      // handler time per visit (claim_s excluded), as simulate reports it
   double service_scv = 0;
-  double utilization = 0;         // λ_k · service_mean_s / threads: the kind's share of its pool
+  double utilization = 0;            // λ_k · service_mean_s / threads: the kind's share of its pool
   std::optional<WaitEstimate> wait;  // absent when the pool is unstable
 };
 
@@ -132,10 +131,10 @@ struct PoolEstimate {
   double offered_load = 0;        // a = λ·E[S], threads' worth of work
   double utilization = 0;         // ρ = a / threads
   bool stable = true;
-  int min_threads = 1;            // ⌊a⌋ + 1; 0 when no number helps (a link it uses is overloaded)
-  double erlang_c = 0;            // C(c, a): probability of waiting (M/M/c); 1 when unstable
-  double allen_cunneen = 1;       // (Ca² + Cs²)/2
-  double poll_delay_mean_s = 0;   // d (dispatch mode poll)
+  int min_threads = 1;           // ⌊a⌋ + 1; 0 when no number helps (a link it uses is overloaded)
+  double erlang_c = 0;           // C(c, a): probability of waiting (M/M/c); 1 when unstable
+  double allen_cunneen = 1;      // (Ca² + Cs²)/2
+  double poll_delay_mean_s = 0;  // d (dispatch mode poll)
   std::optional<WaitEstimate> wait;
   bool exact = false;
   std::string model;                        // "M/M/c", "M/G/c Allen-Cunneen", …
@@ -148,14 +147,14 @@ struct ClusterEstimate {
   double arrival_rate_per_s = 0;  // λ_c, after per-user refusals
   double hold_mean_s = 0;         // H: admission → delete completed
   double hold_scv = 0;
-  double offered_load = 0;        // λ_c·H: slots' worth of sessions
-  double utilization = 0;         // λ_c·H / c
+  double offered_load = 0;  // λ_c·H: slots' worth of sessions
+  double utilization = 0;   // λ_c·H / c
   bool stable = true;
-  double erlang_c = 0;            // C(c, a): probability of waiting Pending
+  double erlang_c = 0;                  // C(c, a): probability of waiting Pending
   std::optional<WaitEstimate> pending;  // submitted → admitted (absent when unstable)
-  double refused_share = 0;       // launches refused by the per-user limit
-  int nodes_needed = 0;           // least count of its first node group for stability (0: none helps)
-  int nodes_at_80 = 0;            // … for utilisation at or below 0.8
+  double refused_share = 0;             // launches refused by the per-user limit
+  int nodes_needed = 0;                 // least count of its first node group for stability (0: none helps)
+  int nodes_at_80 = 0;                  // … for utilisation at or below 0.8
   bool exact = false;
   std::string model;
   std::vector<std::string> approximations;
@@ -164,12 +163,12 @@ struct ClusterEstimate {
 struct LinkEstimate {
   std::string name;
   double bandwidth_Bps = 0;
-  int max_active = 0;            // FTS cap (0: none)
-  double transfers_per_s = 0;    // λ: transfers that cross it
+  int max_active = 0;          // FTS cap (0: none)
+  double transfers_per_s = 0;  // λ: transfers that cross it
   double mean_bytes = 0;
-  double service_s = 0;          // S = mean bytes / bandwidth: a mean transfer alone, latency excluded
-  double utilization = 0;        // ρ = λ·S: bytes per second / bandwidth (≥ 1: overloaded)
-  bool stable = true;            // ρ < 1
+  double service_s = 0;    // S = mean bytes / bandwidth: a mean transfer alone, latency excluded
+  double utilization = 0;  // ρ = λ·S: bytes per second / bandwidth (≥ 1: overloaded)
+  bool stable = true;      // ρ < 1
   // As simulate measures them (absent when unstable or nothing crosses): moving = its slot taken
   // → last byte, the route's latency included; the wait for a slot at this link (0 without a cap).
   std::optional<double> transfer_mean_s, queue_wait_mean_s;
@@ -181,15 +180,15 @@ struct LinkEstimate {
 struct AnalyticResult {
   double arrival_rate_per_s = 0;
   double arrival_scv = 1;
-  std::optional<double> startup_mean_s;  // absent when a pool or cluster some template uses is unstable
-  double prepare_cost_mean_s = 0;        // weighted total_prepare_cost_s: the broker's estimate
-  std::vector<KindEstimate> kinds;       // indexed like Scenario::kinds
-  std::vector<PoolEstimate> pools;       // indexed like Scenario::pools
-  std::vector<LinkEstimate> links;       // indexed like Scenario::platform.links
-  std::vector<ClusterEstimate> clusters; // indexed like Scenario::platform.clusters
-  std::vector<std::string> verdicts;     // unstable pools first, then a one-line summary
-  std::vector<std::string> notes;        // what is approximate in this scenario
-  int iterations = 0;                    // of the visits ↔ waits fixed point
+  std::optional<double> startup_mean_s;   // absent when a pool or cluster some template uses is unstable
+  double prepare_cost_mean_s = 0;         // weighted total_prepare_cost_s: the broker's estimate
+  std::vector<KindEstimate> kinds;        // indexed like Scenario::kinds
+  std::vector<PoolEstimate> pools;        // indexed like Scenario::pools
+  std::vector<LinkEstimate> links;        // indexed like Scenario::platform.links
+  std::vector<ClusterEstimate> clusters;  // indexed like Scenario::platform.clusters
+  std::vector<std::string> verdicts;      // unstable pools first, then a one-line summary
+  std::vector<std::string> notes;         // what is approximate in this scenario
+  int iterations = 0;                     // of the visits ↔ waits fixed point
   // The traffic equations as solved: routing (row-major n×n over kinds) and external rates γ.
   std::vector<double> routing, external_rate_per_s;
 };
@@ -207,8 +206,8 @@ std::vector<double> solve_traffic(const std::vector<double>& routing, const std:
 struct WaitDistribution {
   double C = 0, theta = std::numeric_limits<double>::infinity(), interval = 0, n = 1;
   double mean() const;
-  double tail(double t) const;        // P(Wq + D > t)
-  double quantile(double p) const;    // smallest t with tail(t) ≤ 1 − p (bisection)
+  double tail(double t) const;      // P(Wq + D > t)
+  double quantile(double p) const;  // smallest t with tail(t) ≤ 1 − p (bisection)
 };
 
 }  // namespace stepq

@@ -111,10 +111,8 @@ std::pair<std::string, std::vector<std::string>> LinkNetwork::describe(int link,
   std::string model;
   if (k.max_active > 0)
     model = "M/M/1 work-conserving, cap " + std::to_string(k.max_active) + (k.multi_hop ? ", multi-hop" : "");
-  else if (k.multi_hop)
-    model = "PS approximation, multi-hop";
-  else
-    model = std::string(poisson ? "M" : "G") + "/" + (k.exponential && k.rate_per_s > 0 ? "M" : "G") + "/1-PS";
+  else if (k.multi_hop) model = "PS approximation, multi-hop";
+  else model = std::string(poisson ? "M" : "G") + "/" + (k.exponential && k.rate_per_s > 0 ? "M" : "G") + "/1-PS";
   std::vector<std::string> why;
   if (!poisson) why.push_back("arrivals not Poisson");
   if (k.multi_hop) why.push_back("routes of several links: a transfer moves at its slowest link's share");

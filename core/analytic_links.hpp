@@ -55,7 +55,7 @@ class LinkNetwork {
     double rate_per_s = 0, bytes = 0, bytes2 = 0;  // λ; Σ λ·E[B], Σ λ·E[B²] (÷ λ for the moments)
     double moving_sum = 0;  // Σ λ·(mean moving time of its transfers' routes): ÷ λ for simulate's transfer_s
     bool multi_hop = false, bunched = false, repeated = false, exponential = true;
-    double exp_mean = -1;   // the one exponential mean of its sizes, while `exponential`
+    double exp_mean = -1;                    // the one exponential mean of its sizes, while `exponential`
     std::vector<std::pair<int, int>> items;  // (template, step) that cross it
     LinkStation station;
     double mean_bytes() const { return rate_per_s > 0 ? bytes / rate_per_s : 0; }

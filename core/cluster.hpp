@@ -63,10 +63,10 @@ class ClusterState {
   void place(const Request& r, int node);
 
   const ClusterSpec& spec_;
-  std::vector<Free> nodes_;                 // the node groups expanded, in order
-  std::deque<Request> queue_;               // submitted, not placed: oldest first
+  std::vector<Free> nodes_;                                            // the node groups expanded, in order
+  std::deque<Request> queue_;                                          // submitted, not placed: oldest first
   std::unordered_map<std::uint64_t, std::pair<Request, int>> placed_;  // id → (request, node)
-  std::vector<std::uint32_t> held_;         // per user, when there is a user_limit
+  std::vector<std::uint32_t> held_;                                    // per user, when there is a user_limit
   double used_cores_ = 0, used_memory_GB_ = 0;
 };
 

@@ -70,7 +70,8 @@ Interval control_variate_interval(const std::vector<double>& y, const std::vecto
   // The intercept's variance: s²(1/R + (c̄ − μ)ᵀS⁻¹(c̄ − μ)), s² on R − 1 − q degrees of freedom.
   const double rss = std::max(dy.squaredNorm() - beta.dot(s_cy), 0.0);
   const double s2 = rss / (n - static_cast<double>(q) - 1);
-  const double h = student_t_quantile(static_cast<int>(R - q - 1), (1 + level) / 2) * std::sqrt(s2 * (1 / n + d.dot(g)));
+  const double h =
+      student_t_quantile(static_cast<int>(R - q - 1), (1 + level) / 2) * std::sqrt(s2 * (1 / n + d.dot(g)));
   r.lo = r.mean - h;
   r.hi = r.mean + h;
   return r;

@@ -114,7 +114,8 @@ double Dist::mean() const {
       return std::accumulate(samples_.begin(), samples_.end(), 0.0) / static_cast<double>(samples_.size());
     case Type::mixture: {
       double m = 0, prev = 0;
-      for (std::size_t i = 0; i < parts_->size(); ++i) m += (samples_[i] - prev) * (*parts_)[i].mean(), prev = samples_[i];
+      for (std::size_t i = 0; i < parts_->size(); ++i)
+        m += (samples_[i] - prev) * (*parts_)[i].mean(), prev = samples_[i];
       return m;
     }
   }

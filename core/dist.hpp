@@ -46,8 +46,8 @@ class Dist {
   // constant:value · exponential:mean · uniform:min,max · lognormal:mu,sigma · normal:mean,sd ·
   // gamma, weibull: shape,scale
   double a_ = 0, b_ = 0;
-  std::vector<double> samples_;                        // empirical; mixture: cumulative weights
-  std::shared_ptr<const std::vector<Dist>> parts_;     // mixture components
+  std::vector<double> samples_;                     // empirical; mixture: cumulative weights
+  std::shared_ptr<const std::vector<Dist>> parts_;  // mixture components
 };
 
 }  // namespace stepq

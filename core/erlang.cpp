@@ -62,10 +62,10 @@ BatchWait mxmc_wait(int c, double batch_rate, const std::vector<double>& size_pm
   }
   std::vector<double> tail(K);  // P(X > k)
   for (int k = K - 1; k >= 0; --k) tail[k] = size_pmf[k] + (k + 1 < K ? tail[k + 1] : 0);
-  std::vector<double> low(c, 0);      // p_n for n < c, for the position excess
-  std::vector<double> ring(K, 0);     // the last K values, p_n at ring[n % K]
+  std::vector<double> low(c, 0);   // p_n for n < c, for the position excess
+  std::vector<double> ring(K, 0);  // the last K values, p_n at ring[n % K]
   double S = 0, SH = 0, SHW = 0, SL = 0, prev = kInf;
-  double p = 1;                       // p_0, unnormalised
+  double p = 1;  // p_0, unnormalised
   constexpr long kMaxStates = 20000000;
   long n = 0;
   for (;; ++n) {

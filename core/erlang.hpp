@@ -29,12 +29,12 @@ namespace stepq {
 // and, since batches see time averages (PASTA), the customer at position j (0-based) of a batch
 // that finds n in the system waits (n + j − c + 1)⁺ completions at rate cμ.
 struct BatchWait {
-  double head_wait = 0;              // mean wait of a batch's first customer (and of a lone arrival)
-  double head_wait_probability = 0;  // P(n ≥ c): the first customer waits
-  double mean_wait = 0;              // over customers
-  double queue_length = 0;           // Lq; Little: mean_wait = Lq / (batch_rate·E[X])
+  double head_wait = 0;                 // mean wait of a batch's first customer (and of a lone arrival)
+  double head_wait_probability = 0;     // P(n ≥ c): the first customer waits
+  double mean_wait = 0;                 // over customers
+  double queue_length = 0;              // Lq; Little: mean_wait = Lq / (batch_rate·E[X])
   std::vector<double> position_excess;  // [j]: mean wait of position j minus head_wait
-  bool truncated = false;            // the state space was cut off before the tail vanished
+  bool truncated = false;               // the state space was cut off before the tail vanished
 };
 // Stable systems only (λ_b·E[X]·mean_service_s < c); otherwise every wait is +infinity.
 BatchWait mxmc_wait(int c, double batch_rate, const std::vector<double>& size_pmf, double mean_service_s);

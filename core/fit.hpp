@@ -20,14 +20,14 @@
 namespace stepq {
 
 struct Fit {
-  std::string family;             // exponential, lognormal, gamma, weibull, empirical
-  Dist dist;                      // ready for a scenario
+  std::string family;  // exponential, lognormal, gamma, weibull, empirical
+  Dist dist;           // ready for a scenario
   // exponential: mean · lognormal: mu, sigma · gamma, weibull: shape, scale · empirical: its samples
   std::vector<double> params;
-  double log_likelihood = 0;      // 0 for the empirical distribution (it has no likelihood to compare)
+  double log_likelihood = 0;  // 0 for the empirical distribution (it has no likelihood to compare)
   double aic = 0;
-  double ks = 0;                  // sup |F_n(x) − F(x)|
-  double ks_p = 1;                // P(a distance this large | the fitted distribution), asymptotic
+  double ks = 0;    // sup |F_n(x) − F(x)|
+  double ks_p = 1;  // P(a distance this large | the fitted distribution), asymptotic
 };
 
 // Every family's fit, least AIC first. `xs`: positive durations, at least 2 (std::invalid_argument

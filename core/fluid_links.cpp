@@ -99,7 +99,8 @@ void FluidLinks::compute_rates() {
     int bottleneck = -1;
     double level = kInf;
     for (std::size_t l = 0; l < cap.size(); ++l)
-      if (weight[l] > 0 && std::max(cap[l], 0.0) / weight[l] < level) level = std::max(cap[l], 0.0) / weight[l], bottleneck = int(l);
+      if (weight[l] > 0 && std::max(cap[l], 0.0) / weight[l] < level)
+        level = std::max(cap[l], 0.0) / weight[l], bottleneck = int(l);
     std::vector<std::size_t> rest;
     for (std::size_t i : open) {
       const auto& links = p_.routes[t_[i].route].links;
@@ -164,7 +165,8 @@ void FluidLinks::advance(double now) {
     std::vector<Transfer*> due;
     for (Transfer& x : t_)
       if (x.phase == Phase::delayed && x.at <= te + eps) due.push_back(&x);
-    std::sort(due.begin(), due.end(), [](auto* a, auto* b) { return a->at < b->at || (a->at == b->at && a->id < b->id); });
+    std::sort(due.begin(), due.end(),
+              [](auto* a, auto* b) { return a->at < b->at || (a->at == b->at && a->id < b->id); });
     for (Transfer* x : due) {
       x->arrived_at = te;
       take_slots(*x, te);

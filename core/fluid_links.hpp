@@ -34,11 +34,11 @@ class FluidLinks {
     // delayed: when it reaches its links; waiting: since when at its current link; latency: when
     // its bytes start; done: when its last byte arrived.
     double at = 0;
-    int held = 0;             // slots held: its route's capped links, in index order, this many
-    double arrived_at = 0;    // reached its links (the rule's delay over)
-    double started_at = -1;   // held every slot (its latency began); -1: not yet
-    bool added = false;       // new in this transaction: the store inserts it
-    bool changed = false;     // the store writes it back
+    int held = 0;            // slots held: its route's capped links, in index order, this many
+    double arrived_at = 0;   // reached its links (the rule's delay over)
+    double started_at = -1;  // held every slot (its latency began); -1: not yet
+    bool added = false;      // new in this transaction: the store inserts it
+    bool changed = false;    // the store writes it back
   };
 
   // `clock`: the time the unfinished transfers' state is valid at; `next_id`: larger than every id
@@ -66,9 +66,9 @@ class FluidLinks {
 
  private:
   int waits_at(const Transfer& x) const { return caps_[x.route][x.held]; }  // x waiting: the link
-  int active(int link) const;                // transfers holding a slot there
-  void take_slots(Transfer& x, double now);  // at its next capped link onwards
-  void pass_slots(double now);               // free slots go to the oldest waiters
+  int active(int link) const;                                               // transfers holding a slot there
+  void take_slots(Transfer& x, double now);                                 // at its next capped link onwards
+  void pass_slots(double now);                                              // free slots go to the oldest waiters
   void compute_rates();
   void progress(double dt);
 
@@ -76,8 +76,8 @@ class FluidLinks {
   double scale_;
   double clock_;
   std::vector<Transfer> t_;
-  std::vector<double> rate_;     // by transfer, valid for the flowing ones
-  std::vector<double> penalty_;  // by route: CM02's sharing penalty (latency, or 1)
+  std::vector<double> rate_;            // by transfer, valid for the flowing ones
+  std::vector<double> penalty_;         // by route: CM02's sharing penalty (latency, or 1)
   std::vector<std::vector<int>> caps_;  // by route: its capped links, in index order
   std::int64_t next_id_;
 };

@@ -25,12 +25,12 @@ class Histogram {
   std::vector<std::uint64_t> bin_counts(const std::vector<double>& edges) const;
 
  private:
-  static constexpr int kSubBits = 11;             // 2048 buckets per power of two
-  static constexpr int kMinExp = -30;             // values below 2^-30 s (~1 ns) count as 0
-  static constexpr int kMaxExp = 40;              // 2^40 s: 35 000 years
+  static constexpr int kSubBits = 11;  // 2048 buckets per power of two
+  static constexpr int kMinExp = -30;  // values below 2^-30 s (~1 ns) count as 0
+  static constexpr int kMaxExp = 40;   // 2^40 s: 35 000 years
   static std::size_t bucket(double v);
   static double bucket_value(std::size_t b);
-  std::vector<std::uint32_t> counts_;             // allocated on first add
+  std::vector<std::uint32_t> counts_;  // allocated on first add
   std::uint64_t zeros_ = 0, n_ = 0;
   double sum_ = 0, min_ = 0, max_ = 0;
 };

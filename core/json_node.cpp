@@ -97,8 +97,6 @@ std::string shown(const Json& j) {
   return s;
 }
 
-
-
 // "; did you mean 'threads'?" for a likely slip, else "; <label>: a, b, c". A slip is a name the
 // word starts (or is started by) — usually a forgotten unit suffix, "interval" for "interval_s" —
 // or one within 3 edits that are at most half its length, so that "rate" does not suggest "file".
@@ -139,7 +137,6 @@ std::optional<std::uint64_t> as_uint(const Json& j) {
   }
   return std::nullopt;
 }
-
 
 const Json kMissing;
 

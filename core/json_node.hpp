@@ -141,7 +141,8 @@ class Node {
   }
   int positive_int() const {
     const auto v = present_ ? as_uint(*j_) : std::nullopt;
-    if (!v || *v < 1 || *v > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) expected("a positive integer");
+    if (!v || *v < 1 || *v > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+      expected("a positive integer");
     return static_cast<int>(*v);
   }
   std::uint64_t count(bool positive) const {

@@ -24,8 +24,7 @@ OpResult ModelServices::operate(const StepContext& c) {
     if (src.route < 0) {
       done.reason = "local replica at " + src.host + ": located and bind-mounted read-only";
       if (transfers_ && !fails) transfers_->located(c);
-    }
-    else if (!c.kind.rule && src.bytes > 0) move(c, src.route, src.bytes);
+    } else if (!c.kind.rule && src.bytes > 0) move(c, src.route, src.bytes);
   }
   if (fails) {
     char why[96];
@@ -96,10 +95,12 @@ OpResult ModelServices::allocate_storage(const StepContext& c) {
   OpResult r = operate(c);
   if (!r.ok || c.step.area < 0 || capacity_->reserve(c)) return r;
   const StorageArea& area = c.scenario.platform.areas[c.step.area];
-  if (area.when_full == StorageArea::WhenFull::fail) return {false, false, "storage area '" + area.name + "' is full", 0};
+  if (area.when_full == StorageArea::WhenFull::fail)
+    return {false, false, "storage area '" + area.name + "' is full", 0};
   if (clock_.now() - c.ref.activated_at < area.max_wait_s) return {true, false, {}, area.recheck_s};
   char why[160];
-  std::snprintf(why, sizeof why, "storage area '%s' still full after max_wait_s (%g s)", area.name.c_str(), area.max_wait_s);
+  std::snprintf(why, sizeof why, "storage area '%s' still full after max_wait_s (%g s)", area.name.c_str(),
+                area.max_wait_s);
   return {false, false, why, 0};
 }
 

@@ -14,9 +14,7 @@ enum class Phase : unsigned char { DORMANT, WAITING, READY, RUNNING, COMPLETED, 
 inline constexpr Phase kAllPhases[] = {Phase::DORMANT,   Phase::WAITING, Phase::READY,    Phase::RUNNING,
                                        Phase::COMPLETED, Phase::FAILED,  Phase::CANCELLED};
 
-constexpr bool is_terminal(Phase p) {
-  return p == Phase::COMPLETED || p == Phase::FAILED || p == Phase::CANCELLED;
-}
+constexpr bool is_terminal(Phase p) { return p == Phase::COMPLETED || p == Phase::FAILED || p == Phase::CANCELLED; }
 
 constexpr bool is_legal(Phase from, Phase to) {
   if (is_terminal(from)) return false;

@@ -14,11 +14,11 @@ namespace stepq {
 
 // What the `local` platform needs of a step (backends/local); the simulator ignores it.
 struct LocalStep {
-  std::string url;                     // data: file://, file:RELATIVE (to the scenario), http(s)://
-  std::string sha256;                  // data: expected checksum (hex), optional
-  std::optional<double> size_bytes;    // data: expected size; storage: free space required
-  std::string program;                 // image, launch: a path or a name on PATH
-  std::vector<std::string> args;       // launch
+  std::string url;                                       // data: file://, file:RELATIVE (to the scenario), http(s)://
+  std::string sha256;                                    // data: expected checksum (hex), optional
+  std::optional<double> size_bytes;                      // data: expected size; storage: free space required
+  std::string program;                                   // image, launch: a path or a name on PATH
+  std::vector<std::string> args;                         // launch
   std::vector<std::pair<std::string, std::string>> env;  // launch
 };
 
@@ -39,16 +39,16 @@ struct ReplicaChoice {
 struct PlanStep {
   std::string id;
   int kind = -1;
-  std::vector<int> after;              // predecessor step numbers
-  std::optional<Dist> service_s;       // overrides the kind's
-  double bytes = 0;                    // transfer kinds: moved; storage with an area: reserved
-  bool bytes_given = false;            // written in the scenario (a pushback's default is the output)
-  std::optional<LocalStep> local;      // the `local` platform's instructions
-  Mount mount = Mount::write_local;    // storage and data items
-  int area = -1;                       // storage: the platform's storage area it reserves `bytes` in
-  double output_bytes = 0;             // data, WriteGlobal: pushed back at release
-  std::optional<Dist> bytes_dist;      // transfer items: a size drawn per session (`bytes` is its mean)
-  std::vector<ReplicaChoice> replicas; // transfer items: overrides the kind's (scenario.hpp)
+  std::vector<int> after;               // predecessor step numbers
+  std::optional<Dist> service_s;        // overrides the kind's
+  double bytes = 0;                     // transfer kinds: moved; storage with an area: reserved
+  bool bytes_given = false;             // written in the scenario (a pushback's default is the output)
+  std::optional<LocalStep> local;       // the `local` platform's instructions
+  Mount mount = Mount::write_local;     // storage and data items
+  int area = -1;                        // storage: the platform's storage area it reserves `bytes` in
+  double output_bytes = 0;              // data, WriteGlobal: pushed back at release
+  std::optional<Dist> bytes_dist;       // transfer items: a size drawn per session (`bytes` is its mean)
+  std::vector<ReplicaChoice> replicas;  // transfer items: overrides the kind's (scenario.hpp)
   // An item written once with `"count"` is copies first_copy, first_copy + 1, …; copy ≥ the
   // count drawn for a session is absent from it (Scenario::absent).
   std::optional<Dist> count;

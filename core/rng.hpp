@@ -23,14 +23,18 @@ constexpr std::uint64_t derive(std::uint64_t key, std::uint64_t sub) {
 
 // Purposes keep independent draws of one step apart (service time vs. failure vs. poll-ready).
 enum class Purpose : std::uint64_t {
-  arrivals = 1, session = 2, step = 3, ready_after = 4, template_choice = 5,
-  user = 6,     // which user a session belongs to
-  request = 7,  // the cores and memory it asks of its cluster
-  run = 8,      // how long it runs once Running
-  bytes = 9,    // a transfer item's size, when it is a distribution
-  replica = 10, // which replica set a transfer item has
-  count = 11,   // how many copies of an item with a count a session has
-  rule = 12,    // an asynchronous rule's delay before its bytes move
+  arrivals = 1,
+  session = 2,
+  step = 3,
+  ready_after = 4,
+  template_choice = 5,
+  user = 6,      // which user a session belongs to
+  request = 7,   // the cores and memory it asks of its cluster
+  run = 8,       // how long it runs once Running
+  bytes = 9,     // a transfer item's size, when it is a distribution
+  replica = 10,  // which replica set a transfer item has
+  count = 11,    // how many copies of an item with a count a session has
+  rule = 12,     // an asynchronous rule's delay before its bytes move
 };
 
 class Stream {

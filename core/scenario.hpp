@@ -25,10 +25,10 @@ bool is_release_op(Op op);          // remove, cleanup, pushback
 std::string_view to_string(Mount m);  // Mount: plan.hpp
 
 struct RetrySpec {
-  int max_attempts = 1;             // total attempts, ≥ 1
-  double failure_probability = 0;   // per attempt, in [0, 1]
-  double backoff_s = 0;             // delay before attempt 2
-  double backoff_factor = 2;        // each later delay is this many times the previous one
+  int max_attempts = 1;                           // total attempts, ≥ 1
+  double failure_probability = 0;                 // per attempt, in [0, 1]
+  double backoff_s = 0;                           // delay before attempt 2
+  double backoff_factor = 2;                      // each later delay is this many times the previous one
   double backoff_before(int next_attempt) const;  // next_attempt ≥ 2
 };
 
@@ -86,7 +86,7 @@ struct LinkSpec {
 // exchange bytes has one: the declared routes, and a link with from/to as a route of one hop.
 struct RouteSpec {
   std::string from, to;
-  std::vector<int> links;  // indices into PlatformSpec::links
+  std::vector<int> links;     // indices into PlatformSpec::links
   double latency_s = 0;       // summed over the hops
   double bottleneck_Bps = 0;  // the slowest hop's bandwidth
   double time_alone(double bytes) const { return latency_s + bytes / bottleneck_Bps; }
@@ -132,8 +132,8 @@ struct PlatformSpec {
   std::vector<RouteSpec> routes;
   std::vector<ClusterSpec> clusters;
   std::vector<StorageArea> areas;
-  std::string local_root = "stepq-sessions";  // `local` platform: session directories go here
-  int cluster_index(std::string_view name) const;  // -1 if absent
+  std::string local_root = "stepq-sessions";                        // `local` platform: session directories go here
+  int cluster_index(std::string_view name) const;                   // -1 if absent
   int route_between(std::string_view a, std::string_view b) const;  // either direction; -1 if none
   // Where a copy to `to` comes from, given the hosts holding replicas: -1 when one of them is `to`
   // (a local replica, located and bind-mounted: nothing moves), else the route from the replica
@@ -171,7 +171,7 @@ struct TemplateSpec {
   Plan release_plan;  // the release DAG, numbered from startup_steps like `steps`
   std::optional<SessionSpec> session;
   std::optional<LeaseSpec> lease;
-  int lease_step = -1;  // with a lease: its step, after the release steps, in neither plan
+  int lease_step = -1;      // with a lease: its step, after the release steps, in neither plan
   double output_bytes = 0;  // Σ output_bytes of WriteGlobal items: what pushback steps move
   double total_prepare_cost_s = 0;
   bool has_release() const { return release_end() > startup_steps; }
@@ -186,17 +186,17 @@ struct TemplateSpec {
 // probability ∝ 1 (uniform) or ∝ rank^−zipf_s (Zipf: a few users submit most sessions).
 struct UsersSpec {
   std::uint64_t count = 1;
-  double zipf_s = 0;         // 0: uniform
-  std::vector<double> cdf;   // Zipf: cumulative probabilities by rank, built by the loader
+  double zipf_s = 0;        // 0: uniform
+  std::vector<double> cdf;  // Zipf: cumulative probabilities by rank, built by the loader
   std::uint64_t user_of(std::uint64_t seed, std::uint64_t session) const;
 };
 
 struct ArrivalSpec {
   enum class Process { poisson, periodic, trace } process = Process::poisson;
-  double rate_per_s = 1;       // poisson, periodic
-  std::vector<double> times;   // trace: arrival instants (s), sorted
+  double rate_per_s = 1;      // poisson, periodic
+  std::vector<double> times;  // trace: arrival instants (s), sorted
   std::string trace_file;
-  std::uint64_t burst = 0;     // sessions accepted at once at t = 0, before the process starts
+  std::uint64_t burst = 0;  // sessions accepted at once at t = 0, before the process starts
   std::optional<UsersSpec> users;
 };
 
@@ -221,7 +221,7 @@ struct Scenario {
   std::vector<TemplateSpec> templates;
   PlatformSpec platform;
 
-  int kind_index(std::string_view name) const;  // -1 if absent
+  int kind_index(std::string_view name) const;      // -1 if absent
   int template_index(std::string_view name) const;  // -1 if absent
   // The template session `index` uses: drawn from the session's own stream, so simulator and
   // live submit give the same session the same template.

@@ -39,9 +39,9 @@ class Loader {
 
   Scenario load(const Json& doc) {
     const Node root(doc, "", file_);
-    root.object({"name", "seed", "sessions", "duration_s", "arrivals", "dispatch", "kinds", "pools", "templates",
-                 "platform"},
-                "a JSON object");
+    root.object(
+        {"name", "seed", "sessions", "duration_s", "arrivals", "dispatch", "kinds", "pools", "templates", "platform"},
+        "a JSON object");
     sc_.file = file_;
     sc_.name = root["name"].present() ? root["name"].name() : std::filesystem::path(file_).stem().string();
     sc_.seed = root["seed"].present() ? root["seed"].count(false) : 1;
@@ -75,9 +75,8 @@ class Loader {
       n.object({"dist", "value", "mean", "min", "max", "p95", "mu", "sigma", "sd", "shape", "scale", "samples",
                 "components"});
     }
-    const std::string type =
-        n["dist"].choice({"constant", "exponential", "uniform", "lognormal", "normal", "gamma", "weibull", "empirical",
-                          "mixture"});
+    const std::string type = n["dist"].choice(
+        {"constant", "exponential", "uniform", "lognormal", "normal", "gamma", "weibull", "empirical", "mixture"});
     if (type == "constant") {
       n.object({"dist", "value"});
       return Dist::constant(n["value"].non_negative());
@@ -206,7 +205,8 @@ class Loader {
       const bool header = first && !numeric;
       first = false;
       if (header) continue;
-      if (!numeric) file.fail(where + "must be an arrival time in seconds (got \"" + std::string(v.substr(0, 40)) + "\")");
+      if (!numeric)
+        file.fail(where + "must be an arrival time in seconds (got \"" + std::string(v.substr(0, 40)) + "\")");
       if (t < 0) file.fail(where + "must be a non-negative time (got " + std::string(v) + ")");
       if (!times.empty() && t < times.back())
         file.fail(where + "times must not decrease (got " + std::string(v) + " after " + fmt(times.back()) + ")");
@@ -300,7 +300,8 @@ class Loader {
     }
     for (std::size_t i = 0, size = h.array("an array of host names"); i < size; ++i) {
       const std::string name = h[i].name();
-      if (std::find(hosts.begin(), hosts.end(), name) != hosts.end()) h[i].fail("host '" + name + "' is declared twice");
+      if (std::find(hosts.begin(), hosts.end(), name) != hosts.end())
+        h[i].fail("host '" + name + "' is declared twice");
       hosts.push_back(name);
     }
     const Node l = n["links"];
@@ -317,8 +318,9 @@ class Loader {
       for (const auto& other : sc_.platform.links)
         if (other.name == s.name) link["name"].fail("link '" + s.name + "' is declared twice");
       if (link["from"].present() != link["to"].present())
-        link.fail("give both \"from\" and \"to\" (a link that is a route of its own) or neither (a hop of "
-                  "/platform/routes)");
+        link.fail(
+            "give both \"from\" and \"to\" (a link that is a route of its own) or neither (a hop of "
+            "/platform/routes)");
       s.bandwidth_Bps = link["bandwidth_MBps"].positive() * 1e6;
       s.latency_s = or_default(link["latency_s"], &Node::non_negative, s.latency_s);
       if (const Node m = link["max_active"]; m.present()) s.max_active = m.positive_int();
@@ -346,11 +348,12 @@ class Loader {
       rs.to = hosts[route["to"].reference(hosts, "host")];
       if (rs.from == rs.to) route["to"].fail("a route joins two different hosts (got '" + rs.to + "' twice)");
       if (const int other = sc_.platform.route_between(rs.from, rs.to); other >= 0)
-        route.fail("'" + rs.from + "' and '" + rs.to + "' are already joined (" +
-                   (routes[other].links.size() == 1 && sc_.platform.links[routes[other].links[0]].from == routes[other].from
-                        ? "by link '" + sc_.platform.links[routes[other].links[0]].name + "'"
-                        : std::string("by an earlier route")) +
-                   "): a pair of hosts has one route");
+        route.fail(
+            "'" + rs.from + "' and '" + rs.to + "' are already joined (" +
+            (routes[other].links.size() == 1 && sc_.platform.links[routes[other].links[0]].from == routes[other].from
+                 ? "by link '" + sc_.platform.links[routes[other].links[0]].name + "'"
+                 : std::string("by an earlier route")) +
+            "): a pair of hosts has one route");
       const Node hops = route["links"];
       const std::size_t m = hops.array("a non-empty array of link names (/platform/links)");
       if (m == 0) hops.expected("a non-empty array of link names (/platform/links)");
@@ -368,7 +371,8 @@ class Loader {
   }
 
   void clusters(const Node& n) {
-    const std::string what = "an object of clusters, name -> {\"nodes\", \"admission\", \"user_limit\", \"max_pending_s\"}";
+    const std::string what =
+        "an object of clusters, name -> {\"nodes\", \"admission\", \"user_limit\", \"max_pending_s\"}";
     if (!n.json().is_object()) n.expected(what);
     for (const auto& name : n.names()) {
       const Node c = n[name];
@@ -413,9 +417,10 @@ class Loader {
       area.quota_bytes = a["quota_bytes"].positive();
       if (a["when_full"].present())
         area.when_full = a["when_full"].choice({"fail", "wait"}) == "fail" ? StorageArea::WhenFull::fail
-                                                                          : StorageArea::WhenFull::wait;
+                                                                           : StorageArea::WhenFull::wait;
       for (const char* k : {"recheck_s", "max_wait_s"})
-        if (a[k].present() && area.when_full != StorageArea::WhenFull::wait) a[k].fail("only with \"when_full\": \"wait\"");
+        if (a[k].present() && area.when_full != StorageArea::WhenFull::wait)
+          a[k].fail("only with \"when_full\": \"wait\"");
       area.recheck_s = or_default(a["recheck_s"], &Node::positive, area.recheck_s);
       area.max_wait_s = or_default(a["max_wait_s"], &Node::positive, area.max_wait_s);
       sc_.platform.areas.push_back(area);
@@ -434,7 +439,8 @@ class Loader {
         const std::string h = hosts[list[i].reference(hosts, "host")];
         if (std::find(out.begin(), out.end(), h) != out.end()) list[i].fail("host '" + h + "' is listed twice");
         if (h != to && sc_.platform.route_between(h, to) < 0)
-          list[i].fail("no link or route from '" + h + "' to '" + to + "' (where the data goes) in /platform/links "
+          list[i].fail("no link or route from '" + h + "' to '" + to +
+                       "' (where the data goes) in /platform/links "
                        "or /platform/routes");
         out.push_back(h);
       }
@@ -470,10 +476,10 @@ class Loader {
     k.name = name;
     const Node poll = n["poll"];
     if (n["op"].present()) {
-      const std::string op =
-          n["op"].choice({"work", "image", "storage", "data", "launch", "poll", "delete", "cleanup", "pushback", "extend"});
-      for (Op o : {Op::work, Op::image, Op::storage, Op::data, Op::launch, Op::poll, Op::remove, Op::cleanup, Op::pushback,
-                   Op::extend})
+      const std::string op = n["op"].choice(
+          {"work", "image", "storage", "data", "launch", "poll", "delete", "cleanup", "pushback", "extend"});
+      for (Op o : {Op::work, Op::image, Op::storage, Op::data, Op::launch, Op::poll, Op::remove, Op::cleanup,
+                   Op::pushback, Op::extend})
         if (to_string(o) == op) k.op = o;
     } else {
       k.op = poll.present() ? Op::poll : Op::work;
@@ -490,7 +496,8 @@ class Loader {
     if (const Node r = n["retry"]; r.present()) {
       r.object({"max_attempts", "failure_probability", "backoff_s", "backoff_factor"});
       k.retry.max_attempts = or_default(r["max_attempts"], &Node::positive_int, k.retry.max_attempts);
-      k.retry.failure_probability = or_default(r["failure_probability"], &Node::probability, k.retry.failure_probability);
+      k.retry.failure_probability =
+          or_default(r["failure_probability"], &Node::probability, k.retry.failure_probability);
       k.retry.backoff_s = or_default(r["backoff_s"], &Node::non_negative, k.retry.backoff_s);
       k.retry.backoff_factor = r["backoff_factor"].present() ? r["backoff_factor"].at_least(1) : k.retry.backoff_factor;
     }
@@ -498,8 +505,9 @@ class Loader {
     const std::string op_is = " (this kind's op is \"" + std::string(to_string(k.op)) + "\")";
     if (k.op == Op::poll) {
       if (!poll.present())
-        poll.fail("required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} or {\"interval_s\": ..., "
-                  "\"watch\": \"rules\"} (missing)");
+        poll.fail(
+            "required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} or {\"interval_s\": ..., "
+            "\"watch\": \"rules\"} (missing)");
       poll.object({"interval_s", "ready_after_s", "watch"});
       PollSpec ps{poll["interval_s"].positive(), Dist::constant(0)};
       if (const Node w = poll["watch"]; w.present()) {
@@ -516,7 +524,8 @@ class Loader {
     }
 
     if (k.op == Op::pushback && !n["transfer"].present())
-      n["transfer"].fail("required for op \"pushback\": {\"from\": HOST, \"to\": HOST}, where the output goes (missing)");
+      n["transfer"].fail(
+          "required for op \"pushback\": {\"from\": HOST, \"to\": HOST}, where the output goes (missing)");
     if (const Node t = n["transfer"]; t.present()) {
       if (k.op != Op::data && k.op != Op::work && k.op != Op::pushback)
         t.fail("only allowed with op \"data\", \"pushback\" or \"work\"" + op_is);
@@ -533,7 +542,8 @@ class Loader {
       } else {
         if (ts.from == ts.to) t["to"].fail("the same host as \"from\" ('" + ts.to + "'): nothing would move");
         if (sc_.platform.route_between(ts.from, ts.to) < 0)
-          t.fail("no link or route between '" + ts.from + "' and '" + ts.to + "' in /platform/links or /platform/routes");
+          t.fail("no link or route between '" + ts.from + "' and '" + ts.to +
+                 "' in /platform/links or /platform/routes");
       }
       k.transfer = ts;
     }
@@ -617,7 +627,8 @@ class Loader {
     const std::string what = "a non-empty array of steps {\"id\", \"kind\", ...}";
     const std::size_t size = steps.array(what);
     if (size == 0) steps.expected(what);
-    const std::size_t released = release.present() ? release.array("an array of release steps {\"id\", \"kind\", ...}") : 0;
+    const std::size_t released =
+        release.present() ? release.array("an array of release steps {\"id\", \"kind\", ...}") : 0;
     auto node_of = [&](std::size_t i) { return i < size ? steps[i] : release[i - size]; };
 
     // Ids first, so that "after" may name any step of its group, earlier or later. An item with a
@@ -627,8 +638,8 @@ class Loader {
     std::vector<int> copies(size + released, 1);
     for (std::size_t i = 0; i < size + released; ++i) {
       const Node s = node_of(i);
-      s.object({"id", "kind", "after", "service_s", "bytes", "local", "mount", "area", "output_bytes", "replicas",
-                "count"});
+      s.object(
+          {"id", "kind", "after", "service_s", "bytes", "local", "mount", "area", "output_bytes", "replicas", "count"});
       const std::string id = s["id"].name();
       if (std::find(ids.begin(), ids.end(), id) != ids.end())
         s["id"].fail("step id '" + id + "' is used twice in this template");
@@ -649,7 +660,8 @@ class Loader {
       const KindSpec& kind = sc_.kinds[ps.kind];
       const std::string op = "op \"" + std::string(to_string(kind.op)) + "\" (kind '" + kind.name + "')";
       if (in_release && kind.op != Op::work && !is_release_op(kind.op))
-        s["kind"].fail(op + " prepares a session; a release step is of op \"delete\", \"cleanup\", \"pushback\" "
+        s["kind"].fail(op +
+                       " prepares a session; a release step is of op \"delete\", \"cleanup\", \"pushback\" "
                        "or \"work\"");
       if (!in_release && is_release_op(kind.op))
         s["kind"].fail(op + " gives back what a session had: put this step in \"release\"");
@@ -659,10 +671,12 @@ class Loader {
         for (std::size_t j = 0, m = after.array("an array of step ids"); j < m; ++j) {
           const int a = after[j].reference(ids, "step id");
           if (in_release && a < static_cast<int>(size))
-            after[j].fail("'" + ids[a] + "' is a start-up step: release begins when the session ends, after all of "
+            after[j].fail("'" + ids[a] +
+                          "' is a start-up step: release begins when the session ends, after all of "
                           "them, so a release step waits only for release steps");
           if (!in_release && a >= static_cast<int>(size))
-            after[j].fail("'" + ids[a] + "' is a release step, which runs after the session: a start-up step "
+            after[j].fail("'" + ids[a] +
+                          "' is a release step, which runs after the session: a start-up step "
                           "cannot wait for it");
           if (std::find(ps.after.begin(), ps.after.end(), first[a]) != ps.after.end())
             after[j].fail("step '" + ids[a] + "' is listed twice");
@@ -674,8 +688,8 @@ class Loader {
       if (const Node l = s["local"]; l.present()) ps.local = local_step(l, kind);
       if (const Node c = s["count"]; c.present()) {
         if (kind.op != Op::data && kind.op != Op::storage)
-          c.fail("only for storage and data items (kind '" + kind.name + "' has op \"" + std::string(to_string(kind.op)) +
-                 "\")");
+          c.fail("only for storage and data items (kind '" + kind.name + "' has op \"" +
+                 std::string(to_string(kind.op)) + "\")");
         if (in_release) c.fail("only for start-up items");
         ps.count = dist(c, "items");
         ps.first_copy = first[i];
@@ -714,13 +728,15 @@ class Loader {
     constexpr double kMostCopies = 1000;
     const Dist d = dist(c, "items");
     if (d.type() == Dist::Type::normal)
-      c.fail("a normal can fall below zero (stepq truncates it there, which would skew the count): use a number, "
-             "uniform or empirical");
+      c.fail(
+          "a normal can fall below zero (stepq truncates it there, which would skew the count): use a number, "
+          "uniform or empirical");
     const double most = d.upper_bound();
     if (!std::isfinite(most) || most > kMostCopies)
-      c.fail("must be bounded, at most 1000 (a number, uniform, empirical or a mixture of those; got up to " + fmt(most) +
-             "): every copy is a step of the plan");
-    if (std::lround(most) < 1) c.fail("can never be 1 or more (got up to " + fmt(most) + "): the item would never exist");
+      c.fail("must be bounded, at most 1000 (a number, uniform, empirical or a mixture of those; got up to " +
+             fmt(most) + "): every copy is a step of the plan");
+    if (std::lround(most) < 1)
+      c.fail("can never be 1 or more (got up to " + fmt(most) + "): the item would never exist");
     return static_cast<int>(std::lround(most));
   }
 
@@ -734,16 +750,19 @@ class Loader {
         bool watched = false;
         for (int j = 0; j < t.startup_steps; ++j)
           if (const KindSpec& o = sc_.kinds[t.steps[j].kind]; o.poll && o.poll->watch_rules)
-            watched = watched || std::find(t.steps[j].after.begin(), t.steps[j].after.end(), i) != t.steps[j].after.end();
+            watched =
+                watched || std::find(t.steps[j].after.begin(), t.steps[j].after.end(), i) != t.steps[j].after.end();
         if (!watched)
-          steps.fail("step '" + ps.id + "' submits a rule (kind '" + k.name + "'), and no step of a poll kind with "
+          steps.fail("step '" + ps.id + "' submits a rule (kind '" + k.name +
+                     "'), and no step of a poll kind with "
                      "\"watch\": \"rules\" waits for it: the session would start before its data arrived");
       }
       if (k.poll && k.poll->watch_rules) {
         bool any = false;
         for (int a : ps.after) any = any || sc_.kinds[t.steps[a].kind].rule.has_value();
         if (!any)
-          steps.fail("step '" + ps.id + "' (kind '" + k.name + "') watches rules, and none of the steps it waits for "
+          steps.fail("step '" + ps.id + "' (kind '" + k.name +
+                     "') watches rules, and none of the steps it waits for "
                      "submits one: list a data step of a kind with \"rule\" in its \"after\"");
       }
     }
@@ -755,8 +774,8 @@ class Loader {
     if (const Node m = s["mount"]; m.present()) {
       if (kind.op != Op::storage && kind.op != Op::data) m.fail("only for storage and data items" + op_is);
       const std::string mode = m.choice({"ReadOnly", "WriteTemp", "WriteLocal", "WriteGlobal"});
-      ps.mount = mode == "ReadOnly"    ? Mount::read_only
-                 : mode == "WriteTemp" ? Mount::write_temp
+      ps.mount = mode == "ReadOnly"     ? Mount::read_only
+                 : mode == "WriteTemp"  ? Mount::write_temp
                  : mode == "WriteLocal" ? Mount::write_local
                                         : Mount::write_global;
       if (kind.op == Op::storage && ps.mount == Mount::read_only)
@@ -854,13 +873,16 @@ class Loader {
     l.lifetime_s = n["lifetime_s"].positive();
     l.every_s = n["every_s"].present() ? n["every_s"].positive() : l.lifetime_s / 2;
     if (l.every_s >= l.lifetime_s)
-      n["every_s"].fail("must be shorter than lifetime_s (" + fmt(l.lifetime_s) + "), or the replicas expire between "
-                        "renewals (got " + fmt(l.every_s) + ")");
+      n["every_s"].fail("must be shorter than lifetime_s (" + fmt(l.lifetime_s) +
+                        "), or the replicas expire between "
+                        "renewals (got " +
+                        fmt(l.every_s) + ")");
     bool rules = false;
     for (int i = 0; i < t.startup_steps; ++i) rules = rules || sc_.kinds[t.steps[i].kind].rule.has_value();
     if (!rules) n.fail("the template stages nothing by a rule (a data kind with \"rule\"): there is no lease to renew");
     if (!t.session || !t.has_release())
-      n.fail("renewals run while a session runs: the template needs a \"session\" with \"run_s\" and \"release\" steps");
+      n.fail(
+          "renewals run while a session runs: the template needs a \"session\" with \"run_s\" and \"release\" steps");
     PlanStep ps;
     ps.id = "lease";
     ps.kind = l.kind;
@@ -884,9 +906,11 @@ class Loader {
     }
     const Node where = t.has_release() ? n["release"] : n;
     if (t.clustered()) {
-      if (launches != 1) n["steps"].fail("a session on a cluster has exactly one step of op \"launch\" (found " +
-                                         std::to_string(launches) + ")");
-      if (polls == 0) n["steps"].fail("a session on a cluster needs a step of op \"poll\": it is Pending until admitted");
+      if (launches != 1)
+        n["steps"].fail("a session on a cluster has exactly one step of op \"launch\" (found " +
+                        std::to_string(launches) + ")");
+      if (polls == 0)
+        n["steps"].fail("a session on a cluster needs a step of op \"poll\": it is Pending until admitted");
       if (deletes == 0)
         where.fail("a session on a cluster needs a release step of op \"delete\" to give its cores back");
     }
@@ -905,9 +929,7 @@ class Loader {
 };
 
 void apply(Json& doc, const Override& o, const std::string& file) {
-  const auto fail = [&](const std::string& what) {
-    throw ScenarioError(file + ": --set " + o.pointer + ": " + what);
-  };
+  const auto fail = [&](const std::string& what) { throw ScenarioError(file + ": --set " + o.pointer + ": " + what); };
   Json::json_pointer ptr;
   try {
     ptr = Json::json_pointer(o.pointer);
@@ -929,8 +951,8 @@ void apply(Json& doc, const Override& o, const std::string& file) {
   if (parent.is_object()) {
     parent[last] = std::move(value);
   } else if (parent.is_array()) {
-    const bool digits = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos &&
-                        (last == "0" || last[0] != '0');
+    const bool digits =
+        !last.empty() && last.find_first_not_of("0123456789") == std::string::npos && (last == "0" || last[0] != '0');
     if (last == "-") {
       parent.push_back(std::move(value));
     } else if (digits && last.size() < 10 && std::stoul(last) <= parent.size()) {

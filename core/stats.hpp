@@ -11,26 +11,26 @@
 namespace stepq {
 
 struct KindStats {
-  std::uint64_t steps = 0;      // steps of this kind in arrived sessions
+  std::uint64_t steps = 0;  // steps of this kind in arrived sessions
   std::uint64_t completed = 0, failed = 0, cancelled = 0;
-  std::uint64_t claims = 0;     // times a thread took one of them
-  std::uint64_t requeues = 0;   // RUNNING → WAITING (polls, re-checks, retries)
-  std::uint64_t retries = 0;    // of which retries after a failed attempt
-  std::uint64_t lost = 0;       // finishes dropped because the lease was lost (session cancelled)
+  std::uint64_t claims = 0;               // times a thread took one of them
+  std::uint64_t requeues = 0;             // RUNNING → WAITING (polls, re-checks, retries)
+  std::uint64_t retries = 0;              // of which retries after a failed attempt
+  std::uint64_t lost = 0;                 // finishes dropped because the lease was lost (session cancelled)
   std::uint64_t located = 0, copied = 0;  // transfer items: a local replica found; bytes moved (or a rule)
-  Histogram wait_s;             // READY → RUNNING, per claim
-  Histogram service_s;          // handler time per claim (thread held)
+  Histogram wait_s;                       // READY → RUNNING, per claim
+  Histogram service_s;                    // handler time per claim (thread held)
 };
 
 struct PoolStats {
   std::uint64_t claims = 0, empty_polls = 0;
-  double busy_s = 0;            // thread-seconds spent on claimed steps
+  double busy_s = 0;  // thread-seconds spent on claimed steps
 };
 
 struct ClusterStats {
   std::uint64_t submitted = 0, admitted = 0, refused = 0;  // refused: by the per-user limit
-  Histogram pending_s;          // submitted → admitted, of the sessions that started
-  double cores_s = 0, memory_GB_s = 0, queued_s = 0;  // time integrals of what is in use or waiting
+  Histogram pending_s;                                     // submitted → admitted, of the sessions that started
+  double cores_s = 0, memory_GB_s = 0, queued_s = 0;       // time integrals of what is in use or waiting
   std::uint64_t max_queue = 0;
 };
 
@@ -57,7 +57,7 @@ struct StartupSplit {
 // running count of refused launches (filled by reports/timeline.hpp; the "over time" charts).
 struct LevelSeries {
   double bin_s = 0;
-  std::vector<double> t_s;                      // bin starts
+  std::vector<double> t_s;                       // bin starts
   std::vector<std::vector<double>> ready, busy;  // per pool, one value per bin
 };
 
@@ -68,7 +68,7 @@ struct RunStats {
   std::uint64_t release_failed = 0;  // a release step failed: what it held may not have come back
   // Templates with a lease (scenario.hpp LeaseSpec): renewals made, made late, given up.
   std::uint64_t lease_extensions = 0, lease_late = 0, lease_failed = 0;
-  StartupSplit split;                // sums over started sessions
+  StartupSplit split;  // sums over started sessions
   std::vector<ClusterStats> clusters;
   std::vector<LinkStats> links;
   Histogram startup_s;          // started − accepted, started sessions only
@@ -81,7 +81,7 @@ struct RunStats {
   void add_failure(const std::string& reason);
   double simulated_s = 0, wall_s = 0;
   std::string warmup_method = "none";
-  std::uint64_t warmup_dropped = 0;  // sessions at the start whose statistics were discarded
+  std::uint64_t warmup_dropped = 0;   // sessions at the start whose statistics were discarded
   std::string warmup_reason = "off";  // why (core/warmup.hpp): off, fixed, none, transient, fell, cap
   double warmup_contrast = 0;         // auto only: WarmupCut::contrast
   // Over the whole run, warm-up included: pools, then 2 per cluster, then 2 per link (queued and

@@ -14,17 +14,17 @@ struct StepRef {
   int tmpl = 0;               // template index
   int step = 0;               // step number in the template's plan
   int kind = 0;
-  int attempt = 1;            // 1-based; polls and re-checks do not count as attempts
-  double ready_at = 0;        // when it last became READY: wait = claimed − ready_at
-  double activated_at = 0;    // when its predecessors were all complete: a poll's external clock starts here
+  int attempt = 1;          // 1-based; polls and re-checks do not count as attempts
+  double ready_at = 0;      // when it last became READY: wait = claimed − ready_at
+  double activated_at = 0;  // when its predecessors were all complete: a poll's external clock starts here
 };
 
 struct Outcome {
   enum class Type { completed, failed, wait };
   Type type = Type::completed;
-  double delay_s = 0;          // wait: READY again no sooner than now + delay_s
-  bool next_attempt = false;   // wait after a failure (a retry) rather than a poll or re-check
-  std::string reason;          // failed / retry: why; completed: what it found, if anything
+  double delay_s = 0;         // wait: READY again no sooner than now + delay_s
+  bool next_attempt = false;  // wait after a failure (a retry) rather than a poll or re-check
+  std::string reason;         // failed / retry: why; completed: what it found, if anything
 
   static Outcome completed() { return {}; }
   static Outcome failed(std::string why) { return {Type::failed, 0, false, std::move(why)}; }

@@ -143,8 +143,8 @@ ojson analysis_json(const Scenario& sc, const AnalyticResult& r) {
 void print_analysis(std::ostream& out, const ojson& r) {
   char line[256];
   out << r["scenario"].get<std::string>() << ": analytic estimate (queueing theory), "
-      << num(r["arrival_rate_per_s"].get<double>()) << " sessions/s arriving (Ca2 " << num(r["arrival_scv"].get<double>())
-      << ")\n\n";
+      << num(r["arrival_rate_per_s"].get<double>()) << " sessions/s arriving (Ca2 "
+      << num(r["arrival_scv"].get<double>()) << ")\n\n";
 
   const auto& u = r["startup_s"];
   const double pc = r["prepare_cost_s"]["mean"];
@@ -163,8 +163,8 @@ void print_analysis(std::ostream& out, const ojson& r) {
     std::snprintf(line, sizeof line, "  %-18s %-12s %4s %7s %9s %9s %9s %9s %5s %5s\n", "kind", "pool", "thr", "visits",
                   "wait mean", "wait p95", "wait p99", "service", "util", "exact");
   else
-    std::snprintf(line, sizeof line, "  %-20s %4s %7s %9s %9s %9s %9s %9s %5s %5s\n", "kind", "thr", "visits", "claims/s",
-                  "wait mean", "wait p95", "wait p99", "service", "util", "exact");
+    std::snprintf(line, sizeof line, "  %-20s %4s %7s %9s %9s %9s %9s %9s %5s %5s\n", "kind", "thr", "visits",
+                  "claims/s", "wait mean", "wait p95", "wait p99", "service", "util", "exact");
   out << line;
   for (const auto& [name, k] : r["kinds"].items()) {
     const auto& w = k["wait_s"];
@@ -191,8 +191,8 @@ void print_analysis(std::ostream& out, const ojson& r) {
     std::string model = p["model"].get<std::string>() + (p["exact"].get<bool>() ? " (exact)" : "");
     if (!p["stable"].get<bool>()) model = "UNSTABLE";
     const std::string min = p["min_threads"].is_null() ? "-" : std::to_string(p["min_threads"].get<int>());
-    std::snprintf(line, sizeof line, "  %-18s %4d %7s %5.2f %7.3f %4s  %s\n", cut(name, 18).c_str(), p["threads"].get<int>(),
-                  num(p["offered_load"].get<double>()).c_str(), p["utilization"].get<double>(),
+    std::snprintf(line, sizeof line, "  %-18s %4d %7s %5.2f %7.3f %4s  %s\n", cut(name, 18).c_str(),
+                  p["threads"].get<int>(), num(p["offered_load"].get<double>()).c_str(), p["utilization"].get<double>(),
                   p["erlang_c"].get<double>(), min.c_str(), cut(model, 56).c_str());
     out << line;
   }
@@ -210,9 +210,9 @@ void print_analysis(std::ostream& out, const ojson& r) {
       auto cell = [&](const ojson& v) { return idle ? std::string("-") : sec(v); };
       std::snprintf(line, sizeof line, "  %-12s %6s %8s/s %5.2f %9s %9s  %s\n", cut(name, 12).c_str(),
                     fmt("%.4g", l["bandwidth_MBps"].get<double>()).c_str(),
-                    num(l["transfers_per_s"].get<double>()).c_str(),
-                    l["utilization"].get<double>(), cell(l["transfer_s"]["mean"]).c_str(),
-                    cell(l["queue_wait_s"]["mean"]).c_str(), cut(model, 40).c_str());
+                    num(l["transfers_per_s"].get<double>()).c_str(), l["utilization"].get<double>(),
+                    cell(l["transfer_s"]["mean"]).c_str(), cell(l["queue_wait_s"]["mean"]).c_str(),
+                    cut(model, 40).c_str());
       out << line;
     }
   }

@@ -9,11 +9,11 @@ namespace {
 
 using parts::base;
 using parts::bin_note;
-using parts::time_x;
 using parts::kSchema;
 using parts::kWide;
 using parts::ojson;
 using parts::time_unit;
+using parts::time_x;
 using parts::unit_name;
 
 // Rows {t, cluster, value} of one level of timeline.clusters, t at the middle of its bin, in
@@ -46,13 +46,15 @@ ojson lines(const ojson& r, const std::string& level, const std::string& time_ti
   spec["title"] = title;
   spec["data"] = {{"values", rows}};
   spec["mark"] = {{"type", "line"}, {"interpolate", "step-after"}, {"strokeWidth", 1.5}};
-  spec["encoding"] = {{"x", time_x(tl, time_title)},
-                      {"y", {{"field", "value"}, {"type", "quantitative"}, {"title", y_title}}},
-                      // every cluster in the domain, so that a cluster has one colour in every chart
-                      {"color", {{"field", "cluster"}, {"type", "nominal"}, {"title", "cluster"},
-                                 {"scale", {{"domain", names}}}}},
-                      {"tooltip", {{{"field", "cluster"}}, {{"field", "t"}, {"format", ".4~g"}},
-                                   {{"field", "value"}, {"title", y_title}, {"format", ".4~g"}}}}};
+  spec["encoding"] = {
+      {"x", time_x(tl, time_title)},
+      {"y", {{"field", "value"}, {"type", "quantitative"}, {"title", y_title}}},
+      // every cluster in the domain, so that a cluster has one colour in every chart
+      {"color", {{"field", "cluster"}, {"type", "nominal"}, {"title", "cluster"}, {"scale", {{"domain", names}}}}},
+      {"tooltip",
+       {{{"field", "cluster"}},
+        {{"field", "t"}, {"format", ".4~g"}},
+        {{"field", "value"}, {"title", y_title}, {"format", ".4~g"}}}}};
   return spec;
 }
 
@@ -79,23 +81,35 @@ ojson cluster_usage_over_time(const ojson& r, const std::string& level, const st
   const std::string what = cores ? "cores in use" : "memory in use, GB";
   ojson layer = ojson::array();
   layer.push_back(
-      {{"mark", {{"type", "area"}, {"interpolate", "step-after"}, {"color", cores ? "#9e9ac8" : "#9ecae1"},
-                 {"opacity", 0.8}}},
-       {"encoding", {{"x", time_x(tl, time_title)},
-                     {"y", {{"field", "value"}, {"type", "quantitative"}, {"title", cores ? "cores" : "GB"}}},
-                     {"tooltip", {{{"field", "cluster"}}, {{"field", "t"}, {"format", ".4~g"}},
-                                  {{"field", "value"}, {"title", what}, {"format", ".4~g"}},
-                                  {{"field", "total"}, {"title", "the cluster's " + unit}}}}}}});
+      {{"mark",
+        {{"type", "area"}, {"interpolate", "step-after"}, {"color", cores ? "#9e9ac8" : "#9ecae1"}, {"opacity", 0.8}}},
+       {"encoding",
+        {{"x", time_x(tl, time_title)},
+         {"y", {{"field", "value"}, {"type", "quantitative"}, {"title", cores ? "cores" : "GB"}}},
+         {"tooltip",
+          {{{"field", "cluster"}},
+           {{"field", "t"}, {"format", ".4~g"}},
+           {{"field", "value"}, {"title", what}, {"format", ".4~g"}},
+           {{"field", "total"}, {"title", "the cluster's " + unit}}}}}}});
   // The cluster's size: where the area meets it, sessions can only wait.
   layer.push_back({{"mark", {{"type", "rule"}, {"color", "#444"}, {"strokeDash", {4, 3}}}},
                    {"encoding", {{"y", {{"field", "total"}, {"type", "quantitative"}, {"aggregate", "max"}}}}}});
   return {{"$schema", kSchema},
-          {"title", {{"text", std::string(cores ? "Cores" : "Memory") + " in use, by cluster"},
-                     {"subtitle", bin_note(tl) + "; dashed line: the cluster's " + (cores ? "cores" : "memory")}}},
+          {"title",
+           {{"text", std::string(cores ? "Cores" : "Memory") + " in use, by cluster"},
+            {"subtitle", bin_note(tl) + "; dashed line: the cluster's " + (cores ? "cores" : "memory")}}},
           {"data", {{"values", rows}}},
-          {"facet", {{"row", {{"field", "row"}, {"type", "nominal"}, {"sort", order},
-                              {"header", {{"title", nullptr}, {"labelAngle", 0}, {"labelAlign", "left"},
-                                          {"labelOrient", "top"}, {"labelFontWeight", "bold"}}}}}}},
+          {"facet",
+           {{"row",
+             {{"field", "row"},
+              {"type", "nominal"},
+              {"sort", order},
+              {"header",
+               {{"title", nullptr},
+                {"labelAngle", 0},
+                {"labelAlign", "left"},
+                {"labelOrient", "top"},
+                {"labelFontWeight", "bold"}}}}}}},
           {"spec", {{"width", kWide}, {"height", 70}, {"layer", layer}}},
           {"resolve", {{"scale", {{"y", "independent"}}}}},
           {"spacing", 6}};
@@ -111,9 +125,9 @@ ojson cluster_queue_over_time(const ojson& r, const std::string& time_title) {
 
 ojson cluster_refused_over_time(const ojson& r, const std::string& time_title) {
   if (!parts::has_timeline(r, "clusters")) return nullptr;
-  const ojson title = {{"text", "Launches refused by the per-user limit, cumulative"},
-                       {"subtitle", "the running count since the start of the run, not per bin; " +
-                                        bin_note(r["timeline"])}};
+  const ojson title = {
+      {"text", "Launches refused by the per-user limit, cumulative"},
+      {"subtitle", "the running count since the start of the run, not per bin; " + bin_note(r["timeline"])}};
   auto refused_any = [](const ojson& v) {
     for (const auto& x : v)
       if (x.get<double>() > 0) return true;

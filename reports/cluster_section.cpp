@@ -57,9 +57,9 @@ std::string cards(const ojson& c) {
                  "sessions Pending on average; at most " + count(c["queue"]["max"]));
   const std::string admitted = count(c["admitted"]) + " admitted of " + count(c["submitted"]) + " submitted";
   h += html_card("", "launches refused", count(c["refused"]),
-                 c.contains("user_limit") ? "over the per-user limit of " + std::to_string(c["user_limit"].get<int>()) +
-                                                "; " + admitted
-                                          : "no per-user limit; " + admitted);
+                 c.contains("user_limit")
+                     ? "over the per-user limit of " + std::to_string(c["user_limit"].get<int>()) + "; " + admitted
+                     : "no per-user limit; " + admitted);
   return h + "</div>\n";
 }
 
@@ -82,16 +82,17 @@ std::string pending_reading(const ojson& r) {
   t += std::string(r["clusters"].size() > 1 ? " The fullest cluster, <b>" : " Cluster <b>") + html_escape(fullest) +
        "</b>, had " + pct(most) + " of its " + fmt("%g", c["cores"].get<double>()) + " cores in use";
   if (c["refused"].get<std::uint64_t>() > 0)
-    t += " and refused " + count(c["refused"]) + plural(c["refused"], " launch", " launches") +
-         " at its per-user limit";
+    t +=
+        " and refused " + count(c["refused"]) + plural(c["refused"], " launch", " launches") + " at its per-user limit";
   return t + ".";
 }
 
 void cluster_section(HtmlPage& p, const ojson& r) {
   if (!r.contains("clusters") || r["clusters"].empty()) return;
-  p.html("<h2>Clusters</h2>\n<p>A launch asks a cluster for its session's cores and memory. The session is Pending "
-         "in the cluster's admission queue until a node has room, and holds the room until its release gives it "
-         "back.</p>\n");
+  p.html(
+      "<h2>Clusters</h2>\n<p>A launch asks a cluster for its session's cores and memory. The session is Pending "
+      "in the cluster's admission queue until a node has room, and holds the room until its release gives it "
+      "back.</p>\n");
   for (const auto& [name, c] : r["clusters"].items())
     p.html("<h3>Cluster " + html_escape(name) + "</h3>\n<p class=\"sub\">" + html_escape(describe(c)) + ".</p>\n" +
            cards(c));

@@ -76,8 +76,8 @@ void add_analytic(nlohmann::ordered_json& r, const Scenario& sc, const AnalyticR
 void print_comparison(std::ostream& out, const nlohmann::ordered_json& r, const TermStyle& style) {
   out << "\n" << style.bold("Simulated wait beside queueing theory") << " (stepq analyze)\n";
   char line[200];
-  std::snprintf(line, sizeof line, "  %-20s %-24s %10s %10s %10s %10s\n", "kind", "model", "sim mean", "theory", "sim p95",
-                "theory");
+  std::snprintf(line, sizeof line, "  %-20s %-24s %10s %10s %10s %10s\n", "kind", "model", "sim mean", "theory",
+                "sim p95", "theory");
   out << line;
   bool flagged = false;
   for (const auto& [name, k] : r["kinds"].items()) {
@@ -91,8 +91,8 @@ void print_comparison(std::ostream& out, const nlohmann::ordered_json& r, const 
     } else {
       const bool off = a.contains("agrees") && !a["agrees"].get<bool>();
       flagged |= off;
-      std::snprintf(line, sizeof line, "  %-20s %-24s %10.4g %10.4g %10.4g %10.4g", name.substr(0, 20).c_str(), model.c_str(),
-                    k["wait_s"]["mean"].get<double>(), a["wait_s"]["mean"].get<double>(),
+      std::snprintf(line, sizeof line, "  %-20s %-24s %10.4g %10.4g %10.4g %10.4g", name.substr(0, 20).c_str(),
+                    model.c_str(), k["wait_s"]["mean"].get<double>(), a["wait_s"]["mean"].get<double>(),
                     k["wait_s"]["p95"].get<double>(), a["wait_s"]["p95"].get<double>());
       out << line << (off ? style.red("  <- off") : "") << "\n";
       continue;
@@ -151,10 +151,12 @@ void print_comparison(std::ostream& out, const nlohmann::ordered_json& r, const 
     }
   }
   out << "  (~ = approximate model";
-  if (!r.contains("replications") || r["replications"].get<int>() < 2) out << "; run with --replications to test agreement";
+  if (!r.contains("replications") || r["replications"].get<int>() < 2)
+    out << "; run with --replications to test agreement";
   out << ")\n";
   if (flagged)
-    out << style.red("  <- off: theory is outside the simulated 95% interval.") << " An exact model that disagrees means\n"
+    out << style.red("  <- off: theory is outside the simulated 95% interval.")
+        << " An exact model that disagrees means\n"
            "  a bug; an approximate one, its limits.\n";
 }
 

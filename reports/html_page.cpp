@@ -143,12 +143,14 @@ std::string html_card(const std::string& cls, const std::string& label, const st
 bool charts_available(std::string* why) {
   if (chart_libraries().size() == 3) return true;
   if (why)
-    *why = "this stepq was built without the chart libraries (reports/web/node_modules was missing): run "
-           "scripts/setup.sh, which runs `npm ci` in reports/web, then build again";
+    *why =
+        "this stepq was built without the chart libraries (reports/web/node_modules was missing): run "
+        "scripts/setup.sh, which runs `npm ci` in reports/web, then build again";
   return false;
 }
 
-HtmlPage::HtmlPage(std::string title, nlohmann::ordered_json result) : title_(std::move(title)), result_(std::move(result)) {}
+HtmlPage::HtmlPage(std::string title, nlohmann::ordered_json result)
+    : title_(std::move(title)), result_(std::move(result)) {}
 
 void HtmlPage::chart(const std::string& id, const nlohmann::ordered_json& spec, const std::string& size) {
   if (spec.is_null()) return;
@@ -169,11 +171,13 @@ std::string HtmlPage::render() const {
   h += "<title>" + html_escape(title_) + "</title>\n<style>" + kStyle + "</style>\n";
   h += "<script>" + std::string(kErrorCapture) + "</script>\n";
   for (const auto& lib : chart_libraries())
-    h += "<script>/* " + std::string(lib.name) + " " + std::string(lib.version) + " */\n" + script_code(lib.code) + "\n</script>\n";
+    h += "<script>/* " + std::string(lib.name) + " " + std::string(lib.version) + " */\n" + script_code(lib.code) +
+         "\n</script>\n";
   h += "</head>\n<body>\n<main>\n<pre id=\"page-errors\" hidden></pre>\n";
   h += body_;
   std::string libs;
-  for (const auto& lib : chart_libraries()) libs += (libs.empty() ? "" : ", ") + std::string(lib.name) + " " + std::string(lib.version);
+  for (const auto& lib : chart_libraries())
+    libs += (libs.empty() ? "" : ", ") + std::string(lib.name) + " " + std::string(lib.version);
   h += "<footer>Made by stepq. Charts: " + html_escape(libs) +
        " (inlined: this file opens offline). The numbers are the run's result JSON, embedded below the charts "
        "(element <code>#result</code>).</footer>\n</main>\n";

@@ -30,7 +30,9 @@ void heading(HtmlPage& p, const std::string& title, const std::string& subtitle)
 std::string quantile_cards(const ojson& s) {
   std::string h;
   for (const char* q : {"p50", "p95", "p99"}) {
-    std::string note = q[1] == '5' ? "half the sessions ready within" : q[2] == '5' ? "19 in 20 ready within" : "99 in 100 ready within";
+    std::string note = q[1] == '5'   ? "half the sessions ready within"
+                       : q[2] == '5' ? "19 in 20 ready within"
+                                     : "99 in 100 ready within";
     if (s.contains("ci95") && s["ci95"].contains(q))
       note += "<br>95% interval " + sec(s["ci95"][q][0]) + " – " + sec(s["ci95"][q][1]) + " s";
     h += html_card(q, std::string("start-up ") + q, sec(s[q]) + " <small>s</small>", note);
@@ -42,11 +44,13 @@ std::string quantile_cards(const ojson& s) {
 void table(HtmlPage& p, const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows,
            std::size_t text_from = SIZE_MAX) {
   std::string h = "<table>\n<tr>";
-  for (std::size_t i = 0; i < head.size(); ++i) h += std::string(i >= text_from ? "<th class=\"text\">" : "<th>") + head[i] + "</th>";
+  for (std::size_t i = 0; i < head.size(); ++i)
+    h += std::string(i >= text_from ? "<th class=\"text\">" : "<th>") + head[i] + "</th>";
   h += "</tr>\n";
   for (const auto& r : rows) {
     h += "<tr>";
-    for (std::size_t i = 0; i < r.size(); ++i) h += std::string(i >= text_from ? "<td class=\"text\">" : "<td>") + r[i] + "</td>";
+    for (std::size_t i = 0; i < r.size(); ++i)
+      h += std::string(i >= text_from ? "<td class=\"text\">" : "<td>") + r[i] + "</td>";
     h += "</tr>\n";
   }
   p.html(h + "</table>\n");
@@ -57,11 +61,10 @@ std::string arrivals_text(const Scenario& sc) {
   std::string t;
   switch (a.process) {
     case ArrivalSpec::Process::poisson:
-      t = "Poisson arrivals, " + fmt("%.4g", a.rate_per_s) + " sessions/s (one every " + sec(1 / a.rate_per_s) + " s on average)";
+      t = "Poisson arrivals, " + fmt("%.4g", a.rate_per_s) + " sessions/s (one every " + sec(1 / a.rate_per_s) +
+          " s on average)";
       break;
-    case ArrivalSpec::Process::periodic:
-      t = "periodic arrivals, one every " + sec(1 / a.rate_per_s) + " s";
-      break;
+    case ArrivalSpec::Process::periodic: t = "periodic arrivals, one every " + sec(1 / a.rate_per_s) + " s"; break;
     case ArrivalSpec::Process::trace:
       t = "arrivals replayed from " + esc(a.trace_file) + " (" + count(a.times.size()) + " instants)";
       break;
@@ -87,7 +90,8 @@ void scenario_section(HtmlPage& p, const Scenario& sc) {
     const auto& pool = sc.pools[k.pool];
     std::string extra;
     if (k.retry.max_attempts > 1 || k.retry.failure_probability > 0)
-      extra = fmt("fails %.3g%%", 100 * k.retry.failure_probability) + ", " + std::to_string(k.retry.max_attempts) + " attempts";
+      extra = fmt("fails %.3g%%", 100 * k.retry.failure_probability) + ", " + std::to_string(k.retry.max_attempts) +
+              " attempts";
     if (k.poll)
       extra += std::string(extra.empty() ? "" : "; ") + "polls every " + sec(k.poll->interval_s) + " s" +
                (k.poll->watch_rules ? ", watches rules (ready when its data steps' bytes have moved)" : "");
@@ -98,24 +102,23 @@ void scenario_section(HtmlPage& p, const Scenario& sc) {
                     ? "transfer " + esc(tr.from) + " → " + esc(tr.to)
                     : "transfer → " + esc(tr.to) + " from replicas " + esc(replicas_text(tr.replicas, tr.to)));
       // Who waits for the bytes: a rule's move holds no thread; otherwise the step's thread does.
-      if (k.rule)
-        extra += "; rule: submit, bytes move after " + esc(k.rule->delay_s.describe()) + " s (asynchronous)";
-      else if (k.op == Op::data)
-        extra += " (the thread waits for the bytes)";
+      if (k.rule) extra += "; rule: submit, bytes move after " + esc(k.rule->delay_s.describe()) + " s (asynchronous)";
+      else if (k.op == Op::data) extra += " (the thread waits for the bytes)";
     }
     rows.push_back({esc(k.name), std::string(to_string(k.op)), esc(pool.name), std::to_string(pool.threads),
                     "<span title=\"" + esc(k.service_s.describe()) + "\">" + sec(k.service_s.mean()) + "</span>",
                     k.prepare_cost_s ? sec(*k.prepare_cost_s) : "–", extra});
   }
-  table(p, {"kind", "op", "pool", "threads", "service mean, s", "broker's cost, s", "retries, polls, transfers"}, rows, 6);
+  table(p, {"kind", "op", "pool", "threads", "service mean, s", "broker's cost, s", "retries, polls, transfers"}, rows,
+        6);
   std::string t = "<p>Templates: ";
   for (std::size_t i = 0; i < sc.templates.size(); ++i) {
     const auto& tp = sc.templates[i];
     // Release steps and the cluster request only where the template has them (a page without is as before).
-    const std::string steps =
-        tp.has_release() ? std::to_string(tp.startup_steps) + " start-up and " +
-                               std::to_string(tp.release_end() - tp.startup_steps) + " release steps"
-                         : std::to_string(tp.steps.size()) + " steps";
+    const std::string steps = tp.has_release()
+                                  ? std::to_string(tp.startup_steps) + " start-up and " +
+                                        std::to_string(tp.release_end() - tp.startup_steps) + " release steps"
+                                  : std::to_string(tp.steps.size()) + " steps";
     std::string request;
     if (tp.clustered())
       request = "; on cluster " + esc(sc.platform.clusters[tp.session->cluster].name) + ": cores " +
@@ -152,9 +155,9 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
   const auto& n = r["sessions"];
   const int reps = r["replications"].get<int>();
   std::string sub = "stepq simulate · seed " + std::to_string(r["seed"].get<std::uint64_t>()) + " · " +
-                    count(n["arrived"].get<std::uint64_t>()) + " sessions (" + count(n["started"].get<std::uint64_t>()) +
-                    " started, " + count(n["failed"].get<std::uint64_t>()) + " failed)" +
-                    (reps > 1 ? " over " + std::to_string(reps) + " replications" : "") + " · " +
+                    count(n["arrived"].get<std::uint64_t>()) + " sessions (" +
+                    count(n["started"].get<std::uint64_t>()) + " started, " + count(n["failed"].get<std::uint64_t>()) +
+                    " failed)" + (reps > 1 ? " over " + std::to_string(reps) + " replications" : "") + " · " +
                     sec(r["run"]["simulated_s"]) + " s simulated";
   sub += " · " + esc(warmup_text(r).front());
   if (reps == 1) sub += " · one run (--replications R gives 95% intervals)";
@@ -162,8 +165,7 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
 
   const double estimate = r["prepare_cost_s"]["mean"];
   const double mean = s["mean"];
-  p.html("<div class=\"cards\">\n" +
-         quantile_cards(s) +
+  p.html("<div class=\"cards\">\n" + quantile_cards(s) +
          html_card("estimate", "broker's estimate", sec(estimate) + " <small>s</small>",
                    "queue-blind mean" +
                        (estimate > 0 ? "; simulated mean " + sec(mean) + " s is " + fmt("%.2g", mean / estimate) + "×"
@@ -178,13 +180,13 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
   double busiest_wait = 0;
   for (const auto& [name, k] : r["kinds"].items())
     if (k["pool"] == busiest) busiest_wait = std::max(busiest_wait, k["wait_s"]["mean"].get<double>());
-  std::string lead = "Half the sessions were ready within <b>" + sec(s["p50"]) + " s</b>, 19 in 20 within <b>" + sec(s["p95"]) +
-                     " s</b> and 99 in 100 within <b>" + sec(s["p99"]) + " s</b>.";
+  std::string lead = "Half the sessions were ready within <b>" + sec(s["p50"]) + " s</b>, 19 in 20 within <b>" +
+                     sec(s["p95"]) + " s</b> and 99 in 100 within <b>" + sec(s["p99"]) + " s</b>.";
   if (estimate > 0) lead += " The broker's queue-blind estimate is " + sec(estimate) + " s.";
   if (!busiest.empty())
     lead += " The busiest pool is <b>" + esc(busiest) + "</b>: " + pct(busiest_u) + " of its " +
-            std::to_string(r["pools"][busiest]["threads"].get<int>()) + " threads' time, and its steps wait " + sec(busiest_wait) +
-            " s on average for a thread.";
+            std::to_string(r["pools"][busiest]["threads"].get<int>()) + " threads' time, and its steps wait " +
+            sec(busiest_wait) + " s on average for a thread.";
   lead += pending_reading(r) + link_reading(r);
   p.html("<p class=\"lead\">" + lead + "</p>\n");
 
@@ -207,16 +209,17 @@ void write_simulation_report(const std::string& path, const Scenario& sc, const 
     const bool theory = k.contains("analytic") && k["analytic"]["wait_s"].is_object();
     std::vector<std::string> row = {esc(name)};
     if (shared) row.push_back(esc(k["pool"].get<std::string>()));
-    for (const auto& c : {std::to_string(k["threads"].get<int>()), count(k["steps"].get<std::uint64_t>()), sec(k["wait_s"]["mean"]),
-                          sec(k["wait_s"]["p95"]), theory ? sec(k["analytic"]["wait_s"]["mean"]) : std::string("–"),
-                          sec(k["service_s"]["mean"]), sec(k["service_s"]["p95"]), pct(k["utilization"]),
-                          count(k["requeues"].get<std::uint64_t>())})
+    for (const auto& c : {std::to_string(k["threads"].get<int>()), count(k["steps"].get<std::uint64_t>()),
+                          sec(k["wait_s"]["mean"]), sec(k["wait_s"]["p95"]),
+                          theory ? sec(k["analytic"]["wait_s"]["mean"]) : std::string("–"), sec(k["service_s"]["mean"]),
+                          sec(k["service_s"]["p95"]), pct(k["utilization"]), count(k["requeues"].get<std::uint64_t>())})
       row.push_back(c);
     rows.push_back(row);
   }
   std::vector<std::string> head = {"kind"};
   if (shared) head.push_back("pool");
-  for (const char* c : {"threads", "steps", "wait mean, s", "wait p95", "theory mean", "service mean", "service p95", "util", "requeues"})
+  for (const char* c : {"threads", "steps", "wait mean, s", "wait p95", "theory mean", "service mean", "service p95",
+                        "util", "requeues"})
     head.push_back(c);
   table(p, head, rows);
 
@@ -239,10 +242,12 @@ void write_tune_report(const std::string& path, const Scenario& sc, const ojson&
   HtmlPage p("stepq tune: " + sc.name, t);
   const bool met = t["met"];
   std::string targets;
-  for (const auto& [name, v] : t["targets"].items()) targets += (targets.empty() ? "" : ", ") + name + " ≤ " + sec(v) + " s";
+  for (const auto& [name, v] : t["targets"].items())
+    targets += (targets.empty() ? "" : ", ") + name + " ≤ " + sec(v) + " s";
   heading(p, "Pool sizes for " + sc.name,
           "stepq tune · targets " + esc(targets) + " · " + std::to_string(t["search"]["evaluations"].get<int>()) +
-              " configurations simulated (" + std::to_string(t["search"]["replications"].get<int>()) + " replications each)");
+              " configurations simulated (" + std::to_string(t["search"]["replications"].get<int>()) +
+              " replications each)");
   const auto& s = t["startup_s"];
   ojson chosen_threads = ojson::object();
   for (const auto& [name, pool] : t["pools"].items()) chosen_threads[name] = pool["threads"];
@@ -251,19 +256,21 @@ void write_tune_report(const std::string& path, const Scenario& sc, const ojson&
          html_card("", met ? "targets met with" : "targets NOT met within",
                    std::to_string(t["total_threads"].get<int>()) + " <small>threads</small>", config) +
          quantile_cards(s) + "</div>\n");
-  std::string lead = met ? "<span class=\"good\">Every target holds</span>" : "<span class=\"bad\">The targets cannot be met</span>";
-  lead += " with " + config + " (" + std::to_string(t["total_threads"].get<int>()) +
-          " threads, cost " + fmt("%.4g", t["cost"].get<double>()) + "). Checked with " +
+  std::string lead =
+      met ? "<span class=\"good\">Every target holds</span>" : "<span class=\"bad\">The targets cannot be met</span>";
+  lead += " with " + config + " (" + std::to_string(t["total_threads"].get<int>()) + " threads, cost " +
+          fmt("%.4g", t["cost"].get<double>()) + "). Checked with " +
           std::to_string(t["verified"]["replications"].get<int>()) + " replications on fresh seeds:";
   for (const auto& [name, v] : t["verified_values"].items())
-    lead += " " + esc(name) + " " + sec(v) + " s" + (v.get<double>() <= t["targets"][name].get<double>() ? " (met)" : " (missed)");
+    lead += " " + esc(name) + " " + sec(v) + " s" +
+            (v.get<double>() <= t["targets"][name].get<double>() ? " (met)" : " (missed)");
   lead += ". The search stopped: " + esc(t["search"]["stopped"].get<std::string>()) + ".";
   p.html("<p class=\"lead\">" + lead + "</p>\n");
 
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, pool] : t["pools"].items())
-    rows.push_back({esc(name), std::to_string(pool["threads"].get<int>()), fmt("%.3g", pool["cost_per_thread"].get<double>()),
-                    pct(pool["utilization"].get<double>())});
+    rows.push_back({esc(name), std::to_string(pool["threads"].get<int>()),
+                    fmt("%.3g", pool["cost_per_thread"].get<double>()), pct(pool["utilization"].get<double>())});
   p.html("<h2>Chosen configuration</h2>\n");
   table(p, {"pool", "threads", "cost per thread", "utilization"}, rows);
 
@@ -276,7 +283,8 @@ void write_tune_report(const std::string& path, const Scenario& sc, const ojson&
   const auto& path_steps = t["search"]["path"];
   for (std::size_t i = 0; i < path_steps.size(); ++i) {
     std::string vals;
-    for (const auto& [name, v] : path_steps[i]["values"].items()) vals += (vals.empty() ? "" : ", ") + name + " " + sec(v);
+    for (const auto& [name, v] : path_steps[i]["values"].items())
+      vals += (vals.empty() ? "" : ", ") + name + " " + sec(v);
     rows.push_back({std::to_string(i), std::to_string(path_steps[i]["total_threads"].get<int>()), vals,
                     esc(path_steps[i]["action"].get<std::string>()), esc(threads_text(path_steps[i]["threads"]))});
   }
@@ -303,7 +311,8 @@ void write_live_report(const std::string& path, const std::string& db, const ojs
   const double scale = st["time_scale"];
   heading(p, "Live engine: " + db,
           "stepq live status" + esc(phases) +
-              (scale != 1 ? " · durations in model seconds (÷ time scale " + fmt("%g", scale) + ")" : " · durations in wall seconds"));
+              (scale != 1 ? " · durations in model seconds (÷ time scale " + fmt("%g", scale) + ")"
+                          : " · durations in wall seconds"));
   const auto& s = st["startup_s"];
   const auto completed = s["count"].get<std::uint64_t>();
   p.html("<div class=\"cards\">\n" + quantile_cards(s) +
@@ -317,7 +326,8 @@ void write_live_report(const std::string& path, const std::string& db, const ojs
   p.chart("service", charts::per_kind(st["kinds"], "service_s", "Service time (claimed → finished), s"), "half");
   p.html("</div>\n<h2>Over time (from the execution log)</h2>\n<div class=\"grid\">\n");
   p.chart("ready-over-time", charts::ready_over_time(st["timeline"], "time since the first step was READY"));
-  p.chart("busy-over-time", charts::busy_over_time(st["timeline"], ojson::object(), "time since the first step was READY"));
+  p.chart("busy-over-time",
+          charts::busy_over_time(st["timeline"], ojson::object(), "time since the first step was READY"));
   p.html("</div>\n");
 
   std::vector<std::vector<std::string>> rows;

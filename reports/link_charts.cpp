@@ -9,11 +9,11 @@ namespace {
 
 using parts::base;
 using parts::bin_note;
-using parts::time_x;
 using parts::kSchema;
 using parts::kWide;
 using parts::ojson;
 using parts::time_unit;
+using parts::time_x;
 using parts::unit_name;
 
 // Rows {t, link, value, ...extra} of one series of timeline.links, t at the middle of its bin in
@@ -38,11 +38,10 @@ ojson link_queue_over_time(const ojson& r, const std::string& time_title) {
   for (const auto& [name, l] : r["links"].items()) {
     if (!tl["links"].contains(name)) continue;
     const bool capped = l.contains("max_active");
-    const std::string row =
-        name + ": " +
-        (capped ? "at most " + std::to_string(l["max_active"].get<int>()) + " active, " +
-                      format::fmt("%.3g", l["queue"]["mean"].get<double>()) + " waiting on average"
-                : std::string("no cap, none waits"));
+    const std::string row = name + ": " +
+                            (capped ? "at most " + std::to_string(l["max_active"].get<int>()) + " active, " +
+                                          format::fmt("%.3g", l["queue"]["mean"].get<double>()) + " waiting on average"
+                                    : std::string("no cap, none waits"));
     order.push_back(row);
     const ojson cap = capped ? ojson(l["max_active"]) : ojson(nullptr);
     // `stack` puts the moving transfers at the bottom, where the cap's rule measures them.
@@ -56,23 +55,37 @@ ojson link_queue_over_time(const ojson& r, const std::string& time_title) {
        {"encoding",
         {{"x", time_x(tl, time_title)},
          {"y", {{"field", "value"}, {"type", "quantitative"}, {"stack", "zero"}, {"title", "transfers"}}},
-         {"color", {{"field", "state"}, {"type", "nominal"}, {"title", nullptr},
-                    {"scale", {{"domain", {"active (moving)", "waiting for a slot"}},
-                               {"range", {"#6baed6", "#fd8d3c"}}}}}},
+         {"color",
+          {{"field", "state"},
+           {"type", "nominal"},
+           {"title", nullptr},
+           {"scale", {{"domain", {"active (moving)", "waiting for a slot"}}, {"range", {"#6baed6", "#fd8d3c"}}}}}},
          {"order", {{"field", "stack"}, {"type", "quantitative"}}},
-         {"tooltip", {{{"field", "link"}}, {{"field", "state"}}, {{"field", "t"}, {"format", ".4~g"}},
-                      {{"field", "value"}, {"title", "transfers (mean)"}, {"format", ".4~g"}}}}}}});
+         {"tooltip",
+          {{{"field", "link"}},
+           {{"field", "state"}},
+           {{"field", "t"}, {"format", ".4~g"}},
+           {{"field", "value"}, {"title", "transfers (mean)"}, {"format", ".4~g"}}}}}}});
   // FTS's max_active: where the active band meets it, newcomers queue.
   layer.push_back({{"transform", {{{"filter", "isValid(datum.cap)"}}}},
                    {"mark", {{"type", "rule"}, {"color", "#444"}, {"strokeDash", {4, 3}}}},
                    {"encoding", {{"y", {{"field", "cap"}, {"type", "quantitative"}, {"aggregate", "max"}}}}}});
   return {{"$schema", kSchema},
-          {"title", {{"text", "Transfers active and waiting for an FTS slot, by link"},
-                     {"subtitle", bin_note(tl) + "; dashed line: the link's max_active"}}},
+          {"title",
+           {{"text", "Transfers active and waiting for an FTS slot, by link"},
+            {"subtitle", bin_note(tl) + "; dashed line: the link's max_active"}}},
           {"data", {{"values", rows}}},
-          {"facet", {{"row", {{"field", "row"}, {"type", "nominal"}, {"sort", order},
-                              {"header", {{"title", nullptr}, {"labelAngle", 0}, {"labelAlign", "left"},
-                                          {"labelOrient", "top"}, {"labelFontWeight", "bold"}}}}}}},
+          {"facet",
+           {{"row",
+             {{"field", "row"},
+              {"type", "nominal"},
+              {"sort", order},
+              {"header",
+               {{"title", nullptr},
+                {"labelAngle", 0},
+                {"labelAlign", "left"},
+                {"labelOrient", "top"},
+                {"labelFontWeight", "bold"}}}}}}},
           {"spec", {{"width", kWide}, {"height", 70}, {"layer", layer}}},
           {"resolve", {{"scale", {{"y", "independent"}}}}},
           {"spacing", 6}};
@@ -92,14 +105,16 @@ ojson link_throughput_over_time(const ojson& r, const std::string& time_title) {
                    {"subtitle", bin_note(tl) + "; a transfer's bytes count evenly over the time they moved"}};
   spec["data"] = {{"values", rows}};
   spec["mark"] = {{"type", "line"}, {"interpolate", "step-after"}, {"strokeWidth", 1.5}};
-  spec["encoding"] = {{"x", time_x(tl, time_title)},
-                      {"y", {{"field", "value"}, {"type", "quantitative"}, {"title", "MB/s (mean)"}}},
-                      // every link in the domain, so that a link has one colour whatever it carried
-                      {"color", {{"field", "link"}, {"type", "nominal"}, {"title", "link"},
-                                 {"scale", {{"domain", names}}}}},
-                      {"tooltip", {{{"field", "link"}}, {{"field", "t"}, {"format", ".4~g"}},
-                                   {{"field", "value"}, {"title", "MB/s"}, {"format", ".4~g"}},
-                                   {{"field", "bandwidth"}, {"title", "the link's MB/s"}}}}};
+  spec["encoding"] = {
+      {"x", time_x(tl, time_title)},
+      {"y", {{"field", "value"}, {"type", "quantitative"}, {"title", "MB/s (mean)"}}},
+      // every link in the domain, so that a link has one colour whatever it carried
+      {"color", {{"field", "link"}, {"type", "nominal"}, {"title", "link"}, {"scale", {{"domain", names}}}}},
+      {"tooltip",
+       {{{"field", "link"}},
+        {{"field", "t"}, {"format", ".4~g"}},
+        {{"field", "value"}, {"title", "MB/s"}, {"format", ".4~g"}},
+        {{"field", "bandwidth"}, {"title", "the link's MB/s"}}}}};
   return spec;
 }
 

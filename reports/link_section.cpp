@@ -68,8 +68,7 @@ std::string link_reading(const ojson& r) {
   if (longest > 0)
     t += " Transfers waited " + sec(longest) + " s on average (p95 " + sec(r["links"][slowest]["queue_wait_s"]["p95"]) +
          " s) for an FTS slot on <b>" + esc(slowest) + "</b>.";
-  else if (capped)
-    t += " No transfer waited for an FTS slot.";
+  else if (capped) t += " No transfer waited for an FTS slot.";
   return t;
 }
 
@@ -90,25 +89,29 @@ void link_section(HtmlPage& p, const Scenario& sc, const ojson& r) {
   h += "</tr>\n";
   for (const auto& [name, l] : r["links"].items()) {
     h += "<tr>";
-    for (const auto& c : {esc(name), fmt("%g", l["bandwidth_MBps"].get<double>()),
-                          l.contains("max_active") ? std::to_string(l["max_active"].get<int>()) : std::string("–"),
-                          count(l["transfers"]), fmt("%.3g", l["throughput_MBps"].get<double>()),
-                          pct(l["utilization"].get<double>()),
-                          sec(l["transfer_s"]["mean"]) + " / " + sec(l["transfer_s"]["p95"]),
-                          sec(l["queue_wait_s"]["mean"]) + " / " + sec(l["queue_wait_s"]["p95"]),
-                          fmt("%.3g", l["queue"]["mean"].get<double>()) + " / " + count(l["queue"]["max"])})
+    for (const auto& c :
+         {esc(name), fmt("%g", l["bandwidth_MBps"].get<double>()),
+          l.contains("max_active") ? std::to_string(l["max_active"].get<int>()) : std::string("–"),
+          count(l["transfers"]), fmt("%.3g", l["throughput_MBps"].get<double>()), pct(l["utilization"].get<double>()),
+          sec(l["transfer_s"]["mean"]) + " / " + sec(l["transfer_s"]["p95"]),
+          sec(l["queue_wait_s"]["mean"]) + " / " + sec(l["queue_wait_s"]["p95"]),
+          fmt("%.3g", l["queue"]["mean"].get<double>()) + " / " + count(l["queue"]["max"])})
       h += "<td>" + c + "</td>";
     h += "</tr>\n";
   }
-  p.html(h + "</table>\n<p class=\"sub\">transfer: from the slot taken to the last byte; FTS wait: for a slot "
-             "under max_active; util: the share of time the link carried a transfer; queue: transfers waiting for "
-             "a slot.</p>\n");
+  p.html(h +
+         "</table>\n<p class=\"sub\">transfer: from the slot taken to the last byte; FTS wait: for a slot "
+         "under max_active; util: the share of time the link carried a transfer; queue: transfers waiting for "
+         "a slot.</p>\n");
 
   if (r.contains("leases")) {
     const ojson& ls = r["leases"];
     p.html("<p>Leases: " + count(ls["extensions"]) + " renewals of staged replicas while sessions ran; " +
-           count(ls["late"]) + " late (more than the replicas' lifetime after the one before: they could have been "
-           "deleted under the session); " + count(ls["failed"]) + " failed (the renewals stop, the session goes on)."
+           count(ls["late"]) +
+           " late (more than the replicas' lifetime after the one before: they could have been "
+           "deleted under the session); " +
+           count(ls["failed"]) +
+           " failed (the renewals stop, the session goes on)."
            "</p>\n");
   }
   if (r["timeline"].contains("replication"))

@@ -124,13 +124,12 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j, const
     out << "start-up" << (j["time_scale"].get<double>() != 1 ? " (model s)" : " (s)") << ":  p50 " << fmt(s["p50"])
         << "  p95 " << fmt(s["p95"]) << "  p99 " << fmt(s["p99"]) << "  mean " << fmt(s["mean"]) << "  over "
         << s["count"].get<std::uint64_t>() << " completed sessions\n";
-  else
-    out << "start-up: no session has completed yet\n";
+  else out << "start-up: no session has completed yet\n";
 
   // Two tables, steps by phase and then timing, so that each fits 100 columns.
   out << "\n" << style.bold("Steps by phase") << "\n";
-  std::snprintf(b, sizeof b, "  %-20s %8s %8s %8s %8s %10s %8s %10s\n", "kind", "DORMANT", "WAITING", "READY", "RUNNING",
-                "COMPLETED", "FAILED", "CANCELLED");
+  std::snprintf(b, sizeof b, "  %-20s %8s %8s %8s %8s %10s %8s %10s\n", "kind", "DORMANT", "WAITING", "READY",
+                "RUNNING", "COMPLETED", "FAILED", "CANCELLED");
   out << b;
   for (const auto& [name, k] : j["kinds"].items()) {
     const auto& st = k["steps"];
@@ -147,16 +146,16 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j, const
   out << b;
   for (const auto& [name, k] : j["kinds"].items()) {
     std::snprintf(b, sizeof b, "  %-20s %9s %9s %9s %9s %10llu %7llu %6llu %6llu\n", name.substr(0, 20).c_str(),
-                  fmt(k["wait_s"]["mean"]).c_str(), fmt(k["wait_s"]["p95"]).c_str(), fmt(k["service_s"]["mean"]).c_str(),
-                  fmt(k["service_s"]["p95"]).c_str(), k["executions"].get<unsigned long long>(),
-                  k["retries"].get<unsigned long long>(), k["lost"].get<unsigned long long>(),
-                  k["reaped"].get<unsigned long long>());
+                  fmt(k["wait_s"]["mean"]).c_str(), fmt(k["wait_s"]["p95"]).c_str(),
+                  fmt(k["service_s"]["mean"]).c_str(), fmt(k["service_s"]["p95"]).c_str(),
+                  k["executions"].get<unsigned long long>(), k["retries"].get<unsigned long long>(),
+                  k["lost"].get<unsigned long long>(), k["reaped"].get<unsigned long long>());
     out << b;
   }
   if (!j["processors"].empty()) {
     out << "\n";
-    std::snprintf(b, sizeof b, "%-5s %-20s %8s %-9s %13s %7s  %s\n", "proc", "host", "pid", "state", "heartbeat", "running",
-                  "pools");
+    std::snprintf(b, sizeof b, "%-5s %-20s %8s %-9s %13s %7s  %s\n", "proc", "host", "pid", "state", "heartbeat",
+                  "running", "pools");
     out << b;
     for (const auto& p : j["processors"]) {
       std::string pools = p["pools"].get<std::string>();
@@ -172,8 +171,10 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j, const
     }
   }
   if (j.contains("links")) {
-    out << "\n" << style.bold("Links") << " (transfer = slots held -> last byte; slot wait = at the links -> every FTS "
-                                           "slot held)\n";
+    out << "\n"
+        << style.bold("Links")
+        << " (transfer = slots held -> last byte; slot wait = at the links -> every FTS "
+           "slot held)\n";
     std::snprintf(b, sizeof b, "  %-20s %9s %9s %9s %9s %9s %9s %8s %8s\n", "link", "transfers", "MB", "xfer mean",
                   "xfer p95", "wait mean", "wait p95", "moving", "waiting");
     out << b;

@@ -7,8 +7,8 @@
 namespace stepq {
 
 namespace {
-constexpr double kR20[20] = {1.0, 1.12, 1.25, 1.4, 1.6, 1.8, 2.0, 2.24, 2.5, 2.8,
-                             3.15, 3.55, 4.0, 4.5, 5.0, 5.6, 6.3, 7.1, 8.0, 9.0};
+constexpr double kR20[20] = {1.0,  1.12, 1.25, 1.4, 1.6, 1.8, 2.0, 2.24, 2.5, 2.8,
+                             3.15, 3.55, 4.0,  4.5, 5.0, 5.6, 6.3, 7.1,  8.0, 9.0};
 
 // Computed from integers, so that 112 s is 112 and not 112.00000000000001 in the JSON.
 double edge(int k) {
@@ -27,7 +27,8 @@ int floor_index(double v) {
 }  // namespace
 
 nlohmann::ordered_json log_bins_json(const Histogram& h) {
-  nlohmann::ordered_json j = {{"edges_s", nlohmann::ordered_json::array()}, {"sessions", nlohmann::ordered_json::array()}};
+  nlohmann::ordered_json j = {{"edges_s", nlohmann::ordered_json::array()},
+                              {"sessions", nlohmann::ordered_json::array()}};
   if (h.count() == 0) return j;
   const int lo = floor_index(std::max(h.min(), 1e-3)), hi = floor_index(std::max(h.max(), 1e-3)) + 1;
   std::vector<double> edges;
@@ -46,7 +47,8 @@ nlohmann::ordered_json add_log_bins(const nlohmann::ordered_json& a, const nlohm
     const auto& c = (*x)["sessions"];
     for (std::size_t i = 0; i < c.size(); ++i) bins[index_of_edge(e[i].get<double>())] += c[i].get<std::uint64_t>();
   }
-  nlohmann::ordered_json j = {{"edges_s", nlohmann::ordered_json::array()}, {"sessions", nlohmann::ordered_json::array()}};
+  nlohmann::ordered_json j = {{"edges_s", nlohmann::ordered_json::array()},
+                              {"sessions", nlohmann::ordered_json::array()}};
   if (bins.empty()) return j;
   const int lo = bins.begin()->first, hi = bins.rbegin()->first;
   for (int k = lo; k <= hi + 1; ++k) j["edges_s"].push_back(edge(k));

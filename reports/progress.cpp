@@ -24,8 +24,12 @@ std::string human_duration(double s) {
 }
 
 Progress::Progress(std::string label, std::string unit, std::uint64_t total, bool enabled)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(total), on_(enabled && ::isatty(2)),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+    : label_(std::move(label)),
+      unit_(std::move(unit)),
+      total_(total),
+      on_(enabled && ::isatty(2)),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {
   if (on_) draw(0, "");
 }
 
@@ -54,8 +58,8 @@ void Progress::draw(std::uint64_t done, const std::string& detail) {
   std::string line = "  " + label_;
   char b[160];
   if (total_) {
-    std::snprintf(b, sizeof b, "  %3d%%  %s/%s %s", static_cast<int>(100.0 * static_cast<double>(std::min(done, total_)) /
-                                                                      static_cast<double>(total_)),
+    std::snprintf(b, sizeof b, "  %3d%%  %s/%s %s",
+                  static_cast<int>(100.0 * static_cast<double>(std::min(done, total_)) / static_cast<double>(total_)),
                   grouped(done).c_str(), grouped(total_).c_str(), unit_.c_str());
   } else {
     std::snprintf(b, sizeof b, "  %s %s", grouped(done).c_str(), unit_.c_str());

@@ -18,11 +18,11 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
   const auto& s = r["sessions"];
   const auto& run = r["run"];
   char line[256];
-  std::snprintf(line, sizeof line, "%s: %llu sessions (%llu started, %llu failed), seed %llu; %s s simulated in %.2f s\n",
-                r["scenario"].get<std::string>().c_str(), s["arrived"].get<unsigned long long>(),
-                s["started"].get<unsigned long long>(), s["failed"].get<unsigned long long>(),
-                r["seed"].get<unsigned long long>(), sec(run["simulated_s"].get<double>()).c_str(),
-                run["wall_s"].get<double>());
+  std::snprintf(
+      line, sizeof line, "%s: %llu sessions (%llu started, %llu failed), seed %llu; %s s simulated in %.2f s\n",
+      r["scenario"].get<std::string>().c_str(), s["arrived"].get<unsigned long long>(),
+      s["started"].get<unsigned long long>(), s["failed"].get<unsigned long long>(),
+      r["seed"].get<unsigned long long>(), sec(run["simulated_s"].get<double>()).c_str(), run["wall_s"].get<double>());
   std::string first(line);
   first.pop_back();  // the newline stays outside the colour codes
   out << style.bold(first) << "\n\n";
@@ -81,9 +81,9 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
     const std::string pool = shared ? cut(k["pool"].get<std::string>(), 12) : "";
     const std::string empty = polls ? std::to_string(k["empty_polls"].get<unsigned long long>()) : "";
     std::snprintf(line, sizeof line, "  %-*s %-*s%4d %9llu %9s %9s %5.2f %9llu %8s %8llu\n", kw,
-                  cut(name, static_cast<std::size_t>(kw)).c_str(),
-                  shared ? 13 : 0, pool.c_str(), k["threads"].get<int>(), k["steps"].get<unsigned long long>(),
-                  sec(k["wait_s"]["mean"]).c_str(), sec(k["wait_s"]["p95"]).c_str(), k["utilization"].get<double>(),
+                  cut(name, static_cast<std::size_t>(kw)).c_str(), shared ? 13 : 0, pool.c_str(),
+                  k["threads"].get<int>(), k["steps"].get<unsigned long long>(), sec(k["wait_s"]["mean"]).c_str(),
+                  sec(k["wait_s"]["p95"]).c_str(), k["utilization"].get<double>(),
                   k["claims"].get<unsigned long long>(), empty.c_str(), k["requeues"].get<unsigned long long>());
     std::string row(line);
     row.pop_back();
@@ -92,9 +92,10 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
   if (shared) {
     out << "\nPools (threads shared by several kinds)\n";
     for (const auto& [name, p] : r["pools"].items()) {
-      std::snprintf(line, sizeof line, "  %-18s %4d threads  util %.2f  claims %llu%s\n", cut(name, 18).c_str(),
-                    p["threads"].get<int>(), p["utilization"].get<double>(), p["claims"].get<unsigned long long>(),
-                    polls ? ("  empty polls " + std::to_string(p["empty_polls"].get<unsigned long long>())).c_str() : "");
+      std::snprintf(
+          line, sizeof line, "  %-18s %4d threads  util %.2f  claims %llu%s\n", cut(name, 18).c_str(),
+          p["threads"].get<int>(), p["utilization"].get<double>(), p["claims"].get<unsigned long long>(),
+          polls ? ("  empty polls " + std::to_string(p["empty_polls"].get<unsigned long long>())).c_str() : "");
       out << line;
     }
   }
@@ -105,10 +106,11 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
     out << line;
     for (const auto& [name, c] : r["clusters"].items()) {
       std::snprintf(line, sizeof line, "  %-14s %6d %8s %6.2f %6.2f %9s %9s %8s %9llu %8llu\n", cut(name, 14).c_str(),
-                    c["nodes"].get<int>(), sec(c["cores"].get<double>()).c_str(), c["utilization"]["cores"].get<double>(),
-                    c["utilization"]["memory"].get<double>(), sec(c["pending_s"]["mean"]).c_str(),
-                    sec(c["pending_s"]["p95"]).c_str(), fmt("%.1f", c["queue"]["mean"].get<double>()).c_str(),
-                    c["admitted"].get<unsigned long long>(), c["refused"].get<unsigned long long>());
+                    c["nodes"].get<int>(), sec(c["cores"].get<double>()).c_str(),
+                    c["utilization"]["cores"].get<double>(), c["utilization"]["memory"].get<double>(),
+                    sec(c["pending_s"]["mean"]).c_str(), sec(c["pending_s"]["p95"]).c_str(),
+                    fmt("%.1f", c["queue"]["mean"].get<double>()).c_str(), c["admitted"].get<unsigned long long>(),
+                    c["refused"].get<unsigned long long>());
       std::string row(line);
       row.pop_back();
       out << (c["utilization"]["cores"].get<double>() >= 0.8 ? style.yellow(row) : row) << "\n";
@@ -116,16 +118,20 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
   }
   for (const auto& [name, k] : r["kinds"].items())
     if (k.contains("replicas") && k["replicas"]["local"].get<unsigned long long>() > 0) {
-      std::snprintf(line, sizeof line, "\nStaging %s: %llu local replicas (located, bind-mounted, nothing moved), %llu "
-                    "copied\n", cut(name, 20).c_str(), k["replicas"]["local"].get<unsigned long long>(),
+      std::snprintf(line, sizeof line,
+                    "\nStaging %s: %llu local replicas (located, bind-mounted, nothing moved), %llu "
+                    "copied\n",
+                    cut(name, 20).c_str(), k["replicas"]["local"].get<unsigned long long>(),
                     k["replicas"]["copied"].get<unsigned long long>());
       out << line;
     }
   if (r.contains("links") && !r["links"].empty()) {
-    out << "\n" << style.bold("Links") << " (move = slot taken -> last byte; wait = for a slot under max_active;\n"
+    out << "\n"
+        << style.bold("Links")
+        << " (move = slot taken -> last byte; wait = for a slot under max_active;\n"
            "util = share of time carrying a transfer)\n";
-    std::snprintf(line, sizeof line, "  %-14s %6s %5s %9s %8s %6s %9s %9s %9s %8s\n", "link", "MB/s", "cap", "transfers",
-                  "avg MB/s", "util", "move mean", "move p95", "wait mean", "queue");
+    std::snprintf(line, sizeof line, "  %-14s %6s %5s %9s %8s %6s %9s %9s %9s %8s\n", "link", "MB/s", "cap",
+                  "transfers", "avg MB/s", "util", "move mean", "move p95", "wait mean", "queue");
     out << line;
     for (const auto& [name, l] : r["links"].items()) {
       std::snprintf(line, sizeof line, "  %-14s %6s %5s %9llu %8s %6.2f %9s %9s %9s %8s\n", cut(name, 14).c_str(),
@@ -142,9 +148,8 @@ void print_summary(std::ostream& out, const nlohmann::ordered_json& r, const Ter
   }
   if (r["sessions"].contains("completed"))
     out << "\nReleased: " << r["sessions"]["completed"].get<unsigned long long>()
-        << " sessions ran and gave everything back; "
-        << r["sessions"]["release_failed"].get<unsigned long long>() << " release" 
-        << (r["sessions"]["release_failed"].get<unsigned long long>() == 1 ? "" : "s") << " failed\n";
+        << " sessions ran and gave everything back; " << r["sessions"]["release_failed"].get<unsigned long long>()
+        << " release" << (r["sessions"]["release_failed"].get<unsigned long long>() == 1 ? "" : "s") << " failed\n";
   const auto& f = r["failures"];
   if (f["count"].get<unsigned long long>() > 0) {
     out << "\n" << style.red("Failed sessions:") << " " << f["count"].get<unsigned long long>() << "\n";

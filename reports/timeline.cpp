@@ -72,7 +72,8 @@ LevelSeries Timeline::series() const {
   return t;
 }
 
-nlohmann::ordered_json timeline_json(const LevelSeries& t, const std::string& by, const std::vector<std::string>& names) {
+nlohmann::ordered_json timeline_json(const LevelSeries& t, const std::string& by,
+                                     const std::vector<std::string>& names) {
   auto rounded = [](const std::vector<double>& v) {
     nlohmann::ordered_json a = nlohmann::ordered_json::array();
     for (double x : v) a.push_back(std::round(x * 1000) / 1000);

@@ -55,6 +55,7 @@ class Timeline {
 
 // {"bin_s", "t_s": [bin starts], "by": by, "series": {names[i]: {"ready": [...], "busy": [...]}}},
 // values rounded to 0.001 (a chart needs no more, and the JSON stays readable).
-nlohmann::ordered_json timeline_json(const LevelSeries& t, const std::string& by, const std::vector<std::string>& names);
+nlohmann::ordered_json timeline_json(const LevelSeries& t, const std::string& by,
+                                     const std::vector<std::string>& names);
 
 }  // namespace stepq

@@ -36,7 +36,8 @@ CsvTrace::CsvTrace(const std::string& dir, const Scenario& sc) : sc_(sc), dir_(d
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(dir + ": cannot create the trace directory: " + ec.message());
-  sessions_ = open_csv(dir + "/sessions.csv", "session,template,arrival_s,finished_s,startup_s,outcome,prepare_cost_s\n");
+  sessions_ =
+      open_csv(dir + "/sessions.csv", "session,template,arrival_s,finished_s,startup_s,outcome,prepare_cost_s\n");
   steps_ = open_csv(dir + "/steps.csv",
                     "session,template,step,kind,pool,attempt,ready_s,claimed_s,finished_s,wait_s,service_s,outcome\n");
 }
@@ -47,9 +48,10 @@ CsvTrace::~CsvTrace() {
 }
 
 void CsvTrace::claim(const ClaimRecord& r) {
-  std::fprintf(steps_, "%llu,%s,%s,%s,%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.*s\n", static_cast<unsigned long long>(r.session),
-               templates_[r.tmpl].c_str(), step_ids_[r.tmpl][r.step].c_str(), kinds_[r.kind].c_str(), pools_[r.pool].c_str(),
-               r.attempt, r.ready_s, r.claimed_s, r.finished_s, r.claimed_s - r.ready_s, r.finished_s - r.claimed_s,
+  std::fprintf(steps_, "%llu,%s,%s,%s,%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.*s\n",
+               static_cast<unsigned long long>(r.session), templates_[r.tmpl].c_str(),
+               step_ids_[r.tmpl][r.step].c_str(), kinds_[r.kind].c_str(), pools_[r.pool].c_str(), r.attempt, r.ready_s,
+               r.claimed_s, r.finished_s, r.claimed_s - r.ready_s, r.finished_s - r.claimed_s,
                static_cast<int>(r.outcome.size()), r.outcome.data());
 }
 
@@ -57,7 +59,8 @@ void CsvTrace::session(const SessionRecord& r) {
   const auto& t = sc_.templates[r.tmpl];
   if (r.started)
     std::fprintf(sessions_, "%llu,%s,%.9g,%.9g,%.9g,started,%.9g\n", static_cast<unsigned long long>(r.session),
-                 templates_[r.tmpl].c_str(), r.accepted_s, r.finished_s, r.finished_s - r.accepted_s, t.total_prepare_cost_s);
+                 templates_[r.tmpl].c_str(), r.accepted_s, r.finished_s, r.finished_s - r.accepted_s,
+                 t.total_prepare_cost_s);
   else
     std::fprintf(sessions_, "%llu,%s,%.9g,%.9g,,failed,%.9g\n", static_cast<unsigned long long>(r.session),
                  templates_[r.tmpl].c_str(), r.accepted_s, r.finished_s, t.total_prepare_cost_s);

@@ -16,14 +16,16 @@ std::string why(const std::string& method, const std::string& reason) {
   if (reason == "unsteady") return "no steady part found within the run: run more sessions";
   if (reason == "fell") return "the MSER-5 statistic fell";
   if (reason == "fixed") return "a fixed number, --warmup N";
-  if (reason == "none") return method == "auto" ? "the start is like the rest of the run" : "the MSER-5 statistic fell nowhere";
+  if (reason == "none")
+    return method == "auto" ? "the start is like the rest of the run" : "the MSER-5 statistic fell nowhere";
   return "--warmup none";
 }
 
 std::string contrast_note(const nlohmann::ordered_json& c) {
   if (c.is_null()) return "the rest of the run is constant";
   const double x = c.get<double>();
-  return "its mean is " + format::fmt(x >= 10 ? "%.0f" : "%.1f", x) + "x as far from the kept mean as any later stretch's";
+  return "its mean is " + format::fmt(x >= 10 ? "%.0f" : "%.1f", x) +
+         "x as far from the kept mean as any later stretch's";
 }
 }  // namespace
 
@@ -34,7 +36,8 @@ std::vector<std::string> warmup_text(const nlohmann::ordered_json& r) {
   const auto dropped = w["sessions_dropped"].get<std::uint64_t>();
   if (!w.contains("per_replication")) {
     const std::string reason = w["reason"];
-    std::string line = head + (dropped ? grouped(dropped) + " sessions dropped, " : "nothing dropped, ") + why(method, reason);
+    std::string line =
+        head + (dropped ? grouped(dropped) + " sessions dropped, " : "nothing dropped, ") + why(method, reason);
     std::vector<std::string> out{line};
     if (reason == "transient" && w.contains("contrast")) out.push_back(contrast_note(w["contrast"]));
     return out;

@@ -96,7 +96,8 @@ void Network::transfer(int route, double bytes) {
     st.bytes += bytes;
     st.transfer_s.add(end - start);
     st.queue_s.add(waited[i]);
-    if (end > start) timeline_.spread(end, start, first_series_ + 2 * l + 1, Timeline::ready, bytes / 1e6 / (end - start));
+    if (end > start)
+      timeline_.spread(end, start, first_series_ + 2 * l + 1, Timeline::ready, bytes / 1e6 / (end - start));
     release(l);
   }
 }

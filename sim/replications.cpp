@@ -119,7 +119,8 @@ ojson combine_replications(const std::vector<ojson>& runs) {
       const auto base = ojson::json_pointer("/links") / name;
       std::uint64_t n = 0;
       double bytes = 0;
-      for (const auto& r : runs) n += r[base / "transfers"].get<std::uint64_t>(), bytes += r[base / "bytes"].get<double>();
+      for (const auto& r : runs)
+        n += r[base / "transfers"].get<std::uint64_t>(), bytes += r[base / "bytes"].get<double>();
       l["transfers"] = n;
       l["bytes"] = bytes;
       combine_summary(out, runs, base / "transfer_s");
@@ -139,7 +140,8 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   wu["sessions_dropped"] = 0;
   for (const char* k : {"per_replication", "reasons", "contrasts"}) wu[k] = ojson::array();
   for (const auto& r : runs) {
-    wu["sessions_dropped"] = wu["sessions_dropped"].get<std::uint64_t>() + r["warmup"]["sessions_dropped"].get<std::uint64_t>();
+    wu["sessions_dropped"] =
+        wu["sessions_dropped"].get<std::uint64_t>() + r["warmup"]["sessions_dropped"].get<std::uint64_t>();
     wu["per_replication"].push_back(r["warmup"]["sessions_dropped"]);
     wu["reasons"].push_back(r["warmup"]["reason"]);
     if (r["warmup"].contains("contrast")) wu["contrasts"].push_back(r["warmup"]["contrast"]);
@@ -165,8 +167,10 @@ ojson combine_replications(const std::vector<ojson>& runs) {
   for (const auto& r : runs) {
     count += r["failures"]["count"].get<std::uint64_t>();
     for (const auto& e : r["failures"]["reasons"]) {
-      auto it = std::find_if(reasons.begin(), reasons.end(), [&](const ojson& x) { return x["reason"] == e["reason"]; });
-      if (it != reasons.end()) (*it)["sessions"] = (*it)["sessions"].get<std::uint64_t>() + e["sessions"].get<std::uint64_t>();
+      auto it =
+          std::find_if(reasons.begin(), reasons.end(), [&](const ojson& x) { return x["reason"] == e["reason"]; });
+      if (it != reasons.end())
+        (*it)["sessions"] = (*it)["sessions"].get<std::uint64_t>() + e["sessions"].get<std::uint64_t>();
       else if (reasons.size() < 5) reasons.push_back(e);
     }
   }
@@ -209,7 +213,8 @@ Replications run_each(const Scenario& sc, const SimOptions& opt, const Replicati
             progress.update(static_cast<std::uint64_t>(++done));
           } catch (const std::exception& e) {
             std::lock_guard<std::mutex> l(mu);
-            if (error.empty()) error = "replication " + std::to_string(r) + " (seed " + std::to_string(one.seed) + "): " + e.what();
+            if (error.empty())
+              error = "replication " + std::to_string(r) + " (seed " + std::to_string(one.seed) + "): " + e.what();
           }
         }
       });
@@ -258,12 +263,12 @@ Replications run_each(const Scenario& sc, const SimOptions& opt, const Replicati
   for (int i = 0; i < used; ++i) out.runs.push_back(*results[i]);
   if (adaptive) {
     out.stopping = {{"rule", "precision"},
-                       {"target", plan.precision},
-                       {"met", met},
-                       {"relative_half_width", relative_width(used)},
-                       {"max_replications", most},
-                       {"reason", met ? "the 95% intervals of the mean and p95 start-up reached the target"
-                                      : "max_replications reached before the target precision"}};
+                    {"target", plan.precision},
+                    {"met", met},
+                    {"relative_half_width", relative_width(used)},
+                    {"max_replications", most},
+                    {"reason", met ? "the 95% intervals of the mean and p95 start-up reached the target"
+                                   : "max_replications reached before the target precision"}};
   }
   return out;
 }

@@ -12,10 +12,10 @@
 namespace stepq::sim {
 
 struct ReplicationPlan {
-  int replications = 1;       // at least this many
-  int jobs = 0;               // processes at a time; 0 = one per core
-  double precision = 0;       // > 0: add replications until the relative half-width of the mean
-                              // and p95 start-up is at most this, or max_replications is reached
+  int replications = 1;  // at least this many
+  int jobs = 0;          // processes at a time; 0 = one per core
+  double precision = 0;  // > 0: add replications until the relative half-width of the mean
+                         // and p95 start-up is at most this, or max_replications is reached
   int max_replications = 100;
 };
 
@@ -23,7 +23,7 @@ std::uint64_t replication_seed(std::uint64_t base, int r);
 
 struct Replications {
   std::vector<nlohmann::ordered_json> runs;  // each replication's result JSON, in order
-  nlohmann::ordered_json stopping;            // with a precision target: the stopping rule's outcome
+  nlohmann::ordered_json stopping;           // with a precision target: the stopping rule's outcome
 };
 
 // Throws std::runtime_error if any replication failed.

@@ -31,7 +31,7 @@ struct Warmup {
 struct SimOptions {
   Warmup warmup;
   TraceSink* trace = nullptr;            // --trace: every claim and session, as they happen
-  bool progress = false;               // a progress line on stderr (only when it is a terminal)
+  bool progress = false;                 // a progress line on stderr (only when it is a terminal)
   std::vector<std::string> simgrid_cfg;  // extra --cfg=name:value settings
   // Tests replace the platform's services (e.g. to throw inside an actor).
   std::function<std::unique_ptr<Services>(Clock&, Capacity&)> services;

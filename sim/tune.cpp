@@ -30,9 +30,9 @@ std::uint64_t search_sessions(const Scenario& sc, const TunePlan& plan) {
 }
 
 struct Eval {
-  double metric = INFINITY;     // max over targets of quantile / target
-  std::vector<double> values;   // per target
-  ojson result;                 // combined replications
+  double metric = INFINITY;    // max over targets of quantile / target
+  std::vector<double> values;  // per target
+  ojson result;                // combined replications
 };
 
 // The search vector: pools' threads (indexed like Scenario::pools), then per cluster the count
@@ -103,7 +103,9 @@ class Search {
   std::map<Sizes, Eval> cache_;
 };
 
-int total_threads(const Scenario& sc, const Sizes& t) { return std::accumulate(t.begin(), t.begin() + sc.pools.size(), 0); }
+int total_threads(const Scenario& sc, const Sizes& t) {
+  return std::accumulate(t.begin(), t.begin() + sc.pools.size(), 0);
+}
 int total_nodes(const Scenario& sc, const Sizes& t) { return std::accumulate(t.begin() + sc.pools.size(), t.end(), 0); }
 std::vector<int> threads_of(const Scenario& sc, const Sizes& t) { return {t.begin(), t.begin() + sc.pools.size()}; }
 std::vector<int> nodes_of(const Scenario& sc, const Sizes& t) { return {t.begin() + sc.pools.size(), t.end()}; }
@@ -116,7 +118,8 @@ ojson threads_json(const Scenario& sc, const Sizes& t) {
 
 ojson nodes_json(const Scenario& sc, const Sizes& t) {
   ojson j = ojson::object();
-  for (std::size_t c = 0; c < sc.platform.clusters.size(); ++c) j[sc.platform.clusters[c].name] = t[sc.pools.size() + c];
+  for (std::size_t c = 0; c < sc.platform.clusters.size(); ++c)
+    j[sc.platform.clusters[c].name] = t[sc.pools.size() + c];
   return j;
 }
 
@@ -140,9 +143,10 @@ Sizes analytic_start(const Scenario& sc) {
     for (std::size_t c = 0; c < nc; ++c) {
       const ClusterEstimate& e = a.clusters[c];
       if (!e.stable && e.nodes_needed == 0)
-        throw std::invalid_argument("cluster " + sc.platform.clusters[c].name +
-                                    ": no number of nodes in its first node group keeps it stable (they fit no session; "
-                                    "see `stepq analyze`)");
+        throw std::invalid_argument(
+            "cluster " + sc.platform.clusters[c].name +
+            ": no number of nodes in its first node group keeps it stable (they fit no session; "
+            "see `stepq analyze`)");
       t[np + c] = std::max(1, e.nodes_needed);
       at.platform.clusters[c].nodes[0].count = t[np + c];
     }
@@ -188,7 +192,8 @@ Chosen search(const Scenario& sc, const TunePlan& plan, Search& s, int max_threa
     if (nodes) return std::string("the node budget (--max-nodes) is spent");
     return std::string();
   };
-  step(clusters ? "start: analytic least threads and nodes for stability" : "start: analytic least threads for stability",
+  step(clusters ? "start: analytic least threads and nodes for stability"
+                : "start: analytic least threads for stability",
        cur);
   // Greedy: the single thread or node with the best reduction of the metric per unit of cost.
   c.stopped = "targets met";
@@ -211,9 +216,10 @@ Chosen search(const Scenario& sc, const TunePlan& plan, Search& s, int max_threa
     }
     // Nothing buys even 0.1%: what is left is service time, not queueing; more only costs.
     if (best < 0 || best_gain * s.weights()[best] < 1e-3 * m) {
-      c.stopped = clusters ? "no single thread or node lowers the metric by 0.1% any more: the rest is service time, "
-                             "not queueing"
-                           : "no single thread lowers the metric by 0.1% any more: the rest is service time, not queueing";
+      c.stopped = clusters
+                      ? "no single thread or node lowers the metric by 0.1% any more: the rest is service time, "
+                        "not queueing"
+                      : "no single thread lowers the metric by 0.1% any more: the rest is service time, not queueing";
       if (const std::string why = spent(cur); !why.empty()) c.stopped += " (" + why + ")";
       break;
     }
@@ -259,7 +265,8 @@ Scenario at_rate(const Scenario& sc, double factor) {
 double TuneTarget::value(const ojson& result) const {
   if (name.rfind("wait.", 0) != 0) return result["startup_s"][name].get<double>();
   double worst = 0;
-  for (const auto& [kind, k] : result["kinds"].items()) worst = std::max(worst, k["wait_s"][name.substr(5)].get<double>());
+  for (const auto& [kind, k] : result["kinds"].items())
+    worst = std::max(worst, k["wait_s"][name.substr(5)].get<double>());
   return worst;
 }
 
@@ -278,10 +285,12 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
   const int max_threads = plan.max_threads > 0 ? plan.max_threads : 2 * start_total + 16;
   if (max_threads < start_total)
     throw std::invalid_argument("--max-threads " + std::to_string(max_threads) + ": below the " +
-                                std::to_string(start_total) + " threads the pools need just to keep up (see `stepq analyze`)");
+                                std::to_string(start_total) +
+                                " threads the pools need just to keep up (see `stepq analyze`)");
   const int max_nodes = plan.max_nodes > 0 ? plan.max_nodes : 2 * start_nodes + 16;
   if (clusters && max_nodes < start_nodes)
-    throw std::invalid_argument("--max-nodes " + std::to_string(max_nodes) + ": below the " + std::to_string(start_nodes) +
+    throw std::invalid_argument("--max-nodes " + std::to_string(max_nodes) + ": below the " +
+                                std::to_string(start_nodes) +
                                 " nodes the clusters need just to keep up (see `stepq analyze`)");
 
   // How many configurations the search will try is not known in advance: the line counts them.
@@ -328,19 +337,22 @@ TuneResult tune(const Scenario& sc, const TunePlan& plan) {
   j["cost"] = s.cost(c.sizes);
   j["startup_s"] = verified["startup_s"];
   for (const auto& t : plan.targets) j["verified_values"][t.name] = t.value(verified);
-  j["verified"] = {{"seed", v.seed}, {"replications", plan.verify_replications},
-                   {"met", [&] {
-                      for (const auto& t : plan.targets)
-                        if (t.value(verified) > t.seconds) return false;
-                      return true;
-                    }()}};
+  j["verified"] = {{"seed", v.seed}, {"replications", plan.verify_replications}, {"met", [&] {
+                                                                                    for (const auto& t : plan.targets)
+                                                                                      if (t.value(verified) > t.seconds)
+                                                                                        return false;
+                                                                                    return true;
+                                                                                  }()}};
   if (!c.met) {
     j["best_reachable"] = ojson::object();
     for (std::size_t i = 0; i < plan.targets.size(); ++i) j["best_reachable"][plan.targets[i].name] = c.values[i];
   }
-  j["search"] = {{"seed", sc.seed}, {"replications", plan.replications},
+  j["search"] = {{"seed", sc.seed},
+                 {"replications", plan.replications},
                  {"sessions", sc.sessions ? ojson(search_sessions(sc, plan)) : ojson("duration_s")},
-                 {"evaluations", s.evaluations()}, {"stopped", c.stopped}, {"path", c.path}};
+                 {"evaluations", s.evaluations()},
+                 {"stopped", c.stopped},
+                 {"path", c.path}};
 
   if (!plan.rates.empty()) {
     ojson levels = ojson::array();
@@ -407,11 +419,13 @@ std::string apply_threads(const std::string& text, const std::string& file, cons
     else j["kinds"][name]["threads"] = threads[p];  // without "pools", each kind is its own pool
   }
   // Only the first node group is sized: the others stay as written.
-  for (std::size_t c = 0; c < nodes.size(); ++c) j["platform"]["clusters"][sc.platform.clusters[c].name]["nodes"][0]["count"] = nodes[c];
+  for (std::size_t c = 0; c < nodes.size(); ++c)
+    j["platform"]["clusters"][sc.platform.clusters[c].name]["nodes"][0]["count"] = nodes[c];
   std::string head = "// " + file + " with the pool sizes chosen by `stepq tune`:";
   for (std::size_t p = 0; p < threads.size(); ++p) head += " " + sc.pools[p].name + "=" + std::to_string(threads[p]);
   if (!nodes.empty()) head += "; first-group nodes:";
-  for (std::size_t c = 0; c < nodes.size(); ++c) head += " " + sc.platform.clusters[c].name + "=" + std::to_string(nodes[c]);
+  for (std::size_t c = 0; c < nodes.size(); ++c)
+    head += " " + sc.platform.clusters[c].name + "=" + std::to_string(nodes[c]);
   return head + "\n" + j.dump(2) + "\n";
 }
 

@@ -39,23 +39,23 @@ inline constexpr double kNodeCost = 10;
 
 struct TunePlan {
   std::vector<TuneTarget> targets;
-  int max_threads = 0;             // total over pools; 0 = twice the analytic start + 16
-  int max_nodes = 0;               // total over clusters' first groups; 0 = twice the analytic start + 16
-  std::vector<double> weights;     // cost of one thread, per pool; empty = 1 each
-  std::vector<double> node_weights;  // cost of one node, per cluster; empty = kNodeCost each
-  int replications = 4;            // per candidate in the search
+  int max_threads = 0;                // total over pools; 0 = twice the analytic start + 16
+  int max_nodes = 0;                  // total over clusters' first groups; 0 = twice the analytic start + 16
+  std::vector<double> weights;        // cost of one thread, per pool; empty = 1 each
+  std::vector<double> node_weights;   // cost of one node, per cluster; empty = kNodeCost each
+  int replications = 4;               // per candidate in the search
   std::uint64_t search_sessions = 0;  // sessions per candidate; 0 = a quarter of the scenario's, ≥ 5000
-  int verify_replications = 8;     // fresh seeds for the chosen configuration
-  int jobs = 0;                    // processes at a time; 0 = one per core
-  std::vector<double> rates;       // --rates: load levels, multiples of the scenario's arrival rate
+  int verify_replications = 8;        // fresh seeds for the chosen configuration
+  int jobs = 0;                       // processes at a time; 0 = one per core
+  std::vector<double> rates;          // --rates: load levels, multiples of the scenario's arrival rate
   bool progress = false;
 };
 
 struct TuneResult {
-  std::vector<int> threads;        // chosen, per pool
-  std::vector<int> nodes;          // chosen first-group count, per cluster
+  std::vector<int> threads;  // chosen, per pool
+  std::vector<int> nodes;    // chosen first-group count, per cluster
   bool met = false;
-  nlohmann::ordered_json json;     // the whole answer (keys in tune_json's comment)
+  nlohmann::ordered_json json;  // the whole answer (keys in tune_json's comment)
 };
 
 // Throws std::invalid_argument for a plan that cannot be searched (no target, trace arrivals

@@ -289,10 +289,10 @@ void World::startup_complete(Session* s, int last_step) {
   stats_.split.pending += pending, stats_.split.wait += wait, stats_.split.service += service;
   stats_.split.other += other;
   if (s->index < early_limit_)
-    early_splits_.push_back({static_cast<std::uint32_t>(s->index), cluster, kept(pending), kept(wait), kept(service),
-                             kept(other)});
+    early_splits_.push_back(
+        {static_cast<std::uint32_t>(s->index), cluster, kept(pending), kept(wait), kept(service), kept(other)});
 
-  if (tp.lease) {  // renewals while it runs, the first every_s after its start
+  if (tp.lease) {                             // renewals while it runs, the first every_s after its start
     s->steps[tp.lease_step].done_at = now();  // the last renewal: the replicas are fresh now
     add_timer(now() + tp.lease->every_s, s, tp.lease_step);
   }
@@ -327,7 +327,8 @@ void World::end_lease(Session* s) {
   if (l < 0) return;
   const Phase p = s->steps[l].phase;
   if (is_terminal(p) || p == Phase::RUNNING) return;  // a renewal under way completes when it finishes
-  if (p == Phase::READY) timeline_.change(now(), sc_.kinds[sc_.templates[s->tmpl].steps[l].kind].pool, Timeline::ready, -1);
+  if (p == Phase::READY)
+    timeline_.change(now(), sc_.kinds[sc_.templates[s->tmpl].steps[l].kind].pool, Timeline::ready, -1);
   set_phase(s, l, Phase::CANCELLED);  // its queue entry or timer stays until skipped
   stats_.kinds[sc_.templates[s->tmpl].steps[l].kind].cancelled++;
 }

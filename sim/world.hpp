@@ -109,7 +109,7 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
     double accepted = 0;
     int remaining = 0;     // start-up steps not yet COMPLETED
     int release_left = 0;  // release steps not yet COMPLETED
-    int refs = 0;      // queue entries, running claims, timers and admission queues that point here
+    int refs = 0;          // queue entries, running claims, timers and admission queues that point here
     bool done = false, releasing = false, failed = false;
     std::vector<StepRt> steps;
     Compute compute;

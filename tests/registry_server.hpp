@@ -53,8 +53,9 @@ struct Registry {
   Registry() {
     const int port = registry_free_port();
     url = "http://127.0.0.1:" + std::to_string(port);
-    std::ofstream(dir / "config.yml") << "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "
-                                      << dir / "data" << "\nhttp:\n  addr: 127.0.0.1:" << port << "\n";
+    std::ofstream(dir / "config.yml")
+        << "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: " << dir / "data"
+        << "\nhttp:\n  addr: 127.0.0.1:" << port << "\n";
     proc = std::make_unique<Proc>(std::vector<std::string>{"/usr/bin/docker-registry", "serve", dir / "config.yml"},
                                   dir.path, "registry");
     http::Request ping;
@@ -97,13 +98,19 @@ struct Registry {
   }
   // A small image (a config and one layer of `layer_bytes`) under name:tag; returns its manifest.
   std::string push_image(const std::string& name, const std::string& tag, std::size_t layer_bytes = 1000) const {
-    const std::string config = R"({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})";
+    const std::string config =
+        R"({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})";
     const std::string layer(layer_bytes, 'x');
-    nlohmann::json m = {{"schemaVersion", 2}, {"mediaType", kOciManifest},
-                        {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-                                    {"digest", push_blob(name, config)}, {"size", config.size()}}},
-                        {"layers", {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
-                                     {"digest", push_blob(name, layer)}, {"size", layer.size()}}}}};
+    nlohmann::json m = {{"schemaVersion", 2},
+                        {"mediaType", kOciManifest},
+                        {"config",
+                         {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                          {"digest", push_blob(name, config)},
+                          {"size", config.size()}}},
+                        {"layers",
+                         {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                           {"digest", push_blob(name, layer)},
+                           {"size", layer.size()}}}}};
     push_manifest(name, tag, m.dump(), kOciManifest);
     return m.dump();
   }

@@ -37,7 +37,9 @@ long double erlang_c_reference(int c, long double a) {
 
 double rel(double x, double ref) { return std::abs(x - ref) / std::abs(ref); }
 
-Scenario load(const std::string& name) { return load_scenario_file(std::string(STEPQ_SOURCE_DIR) + "/scenarios/" + name); }
+Scenario load(const std::string& name) {
+  return load_scenario_file(std::string(STEPQ_SOURCE_DIR) + "/scenarios/" + name);
+}
 
 }  // namespace
 
@@ -97,13 +99,14 @@ TEST_CASE("Allen-Cunneen: scv 0 halves the wait, M/D/1 is exactly half M/M/1 (Po
   CHECK(allen_cunneen_factor(1, 0) == 0.5);
   CHECK(allen_cunneen_factor(1, 1) == 1.0);
   const double lambda = 0.7, es = 1.0, rho = lambda * es;
-  const double mm1 = rho / (1 / es - lambda);             // M/M/1
-  const double md1 = rho / (2 * (1 / es) * (1 - rho));   // P–K with Cs² = 0
+  const double mm1 = rho / (1 / es - lambda);           // M/M/1
+  const double md1 = rho / (2 * (1 / es) * (1 - rho));  // P–K with Cs² = 0
   CHECK(ggc_mean_wait(1, lambda, es, 1, 0) == Approx(md1).epsilon(1e-12));
   CHECK(md1 == Approx(mm1 / 2).epsilon(1e-12));
 
   // Through analyze: constant service 1 s, Poisson 0.7/s, one thread.
-  const Scenario sc = test::scenario(R"({"name": "md1", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.7},
+  const Scenario sc =
+      test::scenario(R"({"name": "md1", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.7},
     "kinds": {"work": {"threads": 1, "service_s": {"dist": "constant", "value": 1}}},
     "templates": [{"name": "t", "steps": [{"id": "w", "kind": "work"}]}]})");
   const AnalyticResult r = analyze(sc);
@@ -114,7 +117,8 @@ TEST_CASE("Allen-Cunneen: scv 0 halves the wait, M/D/1 is exactly half M/M/1 (Po
   CHECK(r.pools[0].model == "M/D/c Allen-Cunneen");
 
   // M/G/1 with uniform(0, 2) service: P–K, λE[S²]/(2(1−ρ)), E[S²] = 4/3.
-  const Scenario mg1 = test::scenario(R"({"name": "mg1", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.7},
+  const Scenario mg1 =
+      test::scenario(R"({"name": "mg1", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.7},
     "kinds": {"work": {"threads": 1, "service_s": {"dist": "uniform", "min": 0, "max": 2}}},
     "templates": [{"name": "t", "steps": [{"id": "w", "kind": "work"}]}]})");
   CHECK(analyze(mg1).kinds[0].wait->mean == Approx(0.7 * (4.0 / 3) / (2 * 0.3)).epsilon(1e-12));
@@ -213,8 +217,9 @@ TEST_CASE("an unstable pool: the verdict names it and the threads it needs", "[v
   CHECK_FALSE(j["kinds"]["image.pull"]["wait_s"]["mean"].is_null());  // the other pool is fine
   REQUIRE(j["verdicts"].size() >= 1);
   const std::string v = j["verdicts"][0];
-  CHECK(v == "pool data.stage is unstable: offered load 7.3 threads' worth of work on 6 threads "
-             "(utilization 1.22); it needs at least 8 threads");
+  CHECK(v ==
+        "pool data.stage is unstable: offered load 7.3 threads' worth of work on 6 threads "
+        "(utilization 1.22); it needs at least 8 threads");
   // With 8 threads it is stable.
   const auto fixed = analyze_json(test::scenario(R"({"name": "overload", "sessions": 10,
     "arrivals": {"process": "poisson", "rate_per_s": 0.73},
@@ -278,7 +283,8 @@ namespace {
 std::string cluster_json(int nodes, double rate) {
   return R"({"name": "slots", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": )" +
          std::to_string(rate) + R"(},
-    "platform": {"clusters": {"k": {"nodes": [{"count": )" + std::to_string(nodes) +
+    "platform": {"clusters": {"k": {"nodes": [{"count": )" +
+         std::to_string(nodes) +
          R"(, "cores": 8, "memory_GB": 64}]}}},
     "dispatch": {"claim_s": 0},
     "kinds": {"launch": {"op": "launch", "threads": 64, "service_s": 0},
@@ -309,15 +315,15 @@ TEST_CASE("analyze: identical requests make a cluster an exact M/M/c of slots, a
   CHECK(k["pending_s"]["mean"].get<double>() == Approx(c / (0.8 - 0.7)).epsilon(1e-9));
   // P(W > t) = C e^{-(cμ - λ)t}: the p95 is ln(C / 0.05) / 0.1.
   CHECK(k["pending_s"]["p95"].get<double>() == Approx(std::log(c / 0.05) / 0.1).epsilon(1e-6));
-  CHECK(k["nodes_needed"] == 2);               // 8 slots > 7; 4 would not be
-  CHECK(k["nodes_at_utilization_0_8"] == 3);   // 7 / 0.8 = 8.75 slots: 12
+  CHECK(k["nodes_needed"] == 2);              // 8 slots > 7; 4 would not be
+  CHECK(k["nodes_at_utilization_0_8"] == 3);  // 7 / 0.8 = 8.75 slots: 12
   bool named = false;
   for (const auto& v : j["verdicts"]) {
     const std::string s = v;
     if (s.rfind("cluster k", 0) == 0) {
       named = true;
-      CHECK_THAT(s, Catch::Contains("utilization 0.875") && Catch::Contains("Pending 6.35 s") &&
-                        Catch::Contains("3 nodes"));
+      CHECK_THAT(
+          s, Catch::Contains("utilization 0.875") && Catch::Contains("Pending 6.35 s") && Catch::Contains("3 nodes"));
     }
   }
   CHECK(named);
@@ -335,8 +341,7 @@ TEST_CASE("analyze: an overloaded cluster is unstable and the verdict says how m
   REQUIRE(j["verdicts"].size() >= 1);
   const std::string v = j["verdicts"][0];
   CHECK_THAT(v, Catch::StartsWith("cluster k cannot keep up") && Catch::Contains("7 slots' worth") &&
-                    Catch::Contains("on 4 slots") && Catch::Contains("at least 2 nodes") &&
-                    Catch::Contains("(has 1)"));
+                    Catch::Contains("on 4 slots") && Catch::Contains("at least 2 nodes") && Catch::Contains("(has 1)"));
 }
 
 TEST_CASE("analyze: mixed requests count the cores of the sessions held, weighted by how long they are held",
@@ -375,9 +380,11 @@ std::string link_json(double rate, const std::string& cap, const std::string& si
   return R"({"name": "link", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": )" +
          std::to_string(rate) + R"(},
     "platform": {"hosts": ["se", "site"],
-      "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100, "latency_s": 0)" + cap + R"(}]},
+      "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100, "latency_s": 0)" +
+         cap + R"(}]},
     "kinds": {"data": {"op": "data", "threads": 100, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
-    "templates": [{"name": "t", "steps": [{"id": "d", "kind": "data", "bytes": )" + size + "}]}]}";
+    "templates": [{"name": "t", "steps": [{"id": "d", "kind": "data", "bytes": )" +
+         size + "}]}]}";
 }
 const std::string kExp1GB = R"({"dist": "exponential", "mean": 1e9})";
 
@@ -464,7 +471,8 @@ TEST_CASE("analyze: copies of an item with a count load pools and links by the c
       "platform": {"hosts": ["se", "site"],
         "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100, "latency_s": 0}]},
       "kinds": {"data": {"op": "data", "threads": 100, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
-      "templates": [{"name": "t", "steps": [{"id": "d", "kind": "data", "bytes": 1e9, "count": )" + count + "}]}]}"));
+      "templates": [{"name": "t", "steps": [{"id": "d", "kind": "data", "bytes": 1e9, "count": )" +
+                                       count + "}]}]}"));
   };
   const auto j = with_count(R"({"dist": "empirical", "samples": [1, 3]})");
   CHECK(j["links"]["l"]["transfers_per_s"].get<double>() == Approx(0.04).epsilon(1e-12));
@@ -605,7 +613,8 @@ TEST_CASE("analyze: links beside the simulator, a cap of 2 and no cap, both with
 }
 
 TEST_CASE("analyze: lease renewals arrive floor(run_s / every_s) times per session, outside both plans", "[analytic]") {
-  const Scenario sc = test::scenario(R"({"name": "lease", "sessions": 100, "arrivals": {"process": "poisson", "rate_per_s": 0.1},
+  const Scenario sc =
+      test::scenario(R"({"name": "lease", "sessions": 100, "arrivals": {"process": "poisson", "rate_per_s": 0.1},
     "platform": {"hosts": ["se", "site"], "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 100}]},
     "kinds": {"stage": {"op": "data", "threads": 1, "service_s": 0.1, "transfer": {"from": "se", "to": "site"},
                         "rule": {"delay_s": 1}},

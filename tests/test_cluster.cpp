@@ -95,9 +95,9 @@ TEST_CASE("cluster: a user holds at most user_limit requests, queued or placed")
   const ClusterSpec s = spec({{1, 1, 1}}, ClusterSpec::Admission::fifo, 2);
   ClusterState c(s, 3);
   CHECK(c.submit({1, 1, 1, 0}));
-  CHECK(c.submit({2, 1, 1, 0}));      // queued: still held
+  CHECK(c.submit({2, 1, 1, 0}));        // queued: still held
   CHECK_FALSE(c.submit({3, 1, 1, 0}));  // a third is refused
-  CHECK(c.submit({4, 1, 1, 1}));      // another user is not
+  CHECK(c.submit({4, 1, 1, 1}));        // another user is not
   CHECK(c.held_by(0) == 2);
   CHECK(placed(c.admit()) == P{{1, 0}});
   CHECK(c.release(2) == ClusterState::Released::queued);

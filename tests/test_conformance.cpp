@@ -196,15 +196,15 @@ void require_step(const std::optional<StepRef>& r, std::uint64_t session, int st
 }  // namespace
 
 #ifdef STEPQ_CONFORMANCE_PG
-#define QUEUE_CASE(name, title, recheck)                                                                       \
-  static void name(Harness& h);                                                                                \
-  TEST_CASE("queue conformance (postgres): " title) { run_live_store(conformance_scenario(recheck), name); }  \
-  static void name(Harness& h)
-#else
 #define QUEUE_CASE(name, title, recheck)                                                                     \
   static void name(Harness& h);                                                                              \
-  TEST_CASE("queue conformance (simulator): " title) { run_sim(conformance_scenario(recheck), name); }       \
-  TEST_CASE("queue conformance (sqlite): " title) { run_live_store(conformance_scenario(recheck), name); }   \
+  TEST_CASE("queue conformance (postgres): " title) { run_live_store(conformance_scenario(recheck), name); } \
+  static void name(Harness& h)
+#else
+#define QUEUE_CASE(name, title, recheck)                                                                   \
+  static void name(Harness& h);                                                                            \
+  TEST_CASE("queue conformance (simulator): " title) { run_sim(conformance_scenario(recheck), name); }     \
+  TEST_CASE("queue conformance (sqlite): " title) { run_live_store(conformance_scenario(recheck), name); } \
   static void name(Harness& h)
 #endif
 
@@ -264,7 +264,8 @@ QUEUE_CASE(fencing, "a final failure cancels the session, a running step of it l
   REQUIRE_FALSE(h.q().claim(front));
 }
 
-QUEUE_CASE(promotion, "a step sent back to WAITING is READY again when due: requeue keeps the attempt, retry counts one", false) {
+QUEUE_CASE(promotion,
+           "a step sent back to WAITING is READY again when due: requeue keeps the attempt, retry counts one", false) {
   const int front = h.pool("front");
   h.submit();
   const auto x = h.q().claim(front);
@@ -278,10 +279,10 @@ QUEUE_CASE(promotion, "a step sent back to WAITING is READY again when due: requ
   h.advance(6);
   const auto again = h.q().claim(front);
   require_step(again, 0, X);
-  REQUIRE(again->attempt == 1);                                // a poll is not an attempt
-  REQUIRE(again->ready_at == Approx(t0 + 10).margin(0.5));     // READY from when it was due
+  REQUIRE(again->attempt == 1);                             // a poll is not an attempt
+  REQUIRE(again->ready_at == Approx(t0 + 10).margin(0.5));  // READY from when it was due
   REQUIRE(again->fence != x->fence);
-  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));       // the old claim's lease is gone
+  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));  // the old claim's lease is gone
   REQUIRE(h.q().finish(*again, Outcome::retry(10, "flaky")));
   h.advance(11);
   const auto third = h.q().claim(front);
@@ -324,7 +325,8 @@ TEST_CASE("queue conformance (" STORE_NAME "): an operator's cancel ends the ses
   REQUIRE_THROWS_AS(h.store->cancel_session(99), live::StoreError);
 }
 
-TEST_CASE("queue conformance (" STORE_NAME "): the reaper returns a dead processor's steps as a new attempt, then fails them") {
+TEST_CASE("queue conformance (" STORE_NAME
+          "): the reaper returns a dead processor's steps as a new attempt, then fails them") {
   LiveStoreHarness h(conformance_scenario());
   const int front = h.pool("front"), back = h.pool("back");
   h.submit();
@@ -341,9 +343,9 @@ TEST_CASE("queue conformance (" STORE_NAME "): the reaper returns a dead process
   REQUIRE(b->reap(lease) == 2);
   const auto x2 = b->claim(front);
   require_step(x2, 0, X);
-  REQUIRE(x2->attempt == 2);                               // the lost run counted as an attempt
-  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));   // A's late finish is fenced off
-  REQUIRE_FALSE(h.store->heartbeat());                     // A learns it was declared dead
+  REQUIRE(x2->attempt == 2);                              // the lost run counted as an attempt
+  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));  // A's late finish is fenced off
+  REQUIRE_FALSE(h.store->heartbeat());                    // A learns it was declared dead
 
   // B dies too while running x's attempt 2 of 2: x FAILED, the session FAILED, y (READY again)
   // and z CANCELLED.
@@ -449,7 +451,8 @@ TEST_CASE("capacity conformance (" STORE_NAME "): launches and deletes admit ses
   }
 }
 
-TEST_CASE("lifecycle conformance (" STORE_NAME "): release steps start when the run is over, give back, then end the session") {
+TEST_CASE("lifecycle conformance (" STORE_NAME
+          "): release steps start when the run is over, give back, then end the session") {
   LiveStoreHarness h(cluster_scenario("fifo"));
   const Scenario& sc = h.sc;
   const int store = 0, launch = 1, poll = 2, del = 3, clean = 4;  // pools: one per kind

@@ -39,6 +39,6 @@ TEST_CASE("lognormal from mean and p95 reproduces its p95") {
   for (int i = 0; i < 200000; ++i) v.push_back(d.sample(rng));
   std::sort(v.begin(), v.end());
   CHECK(v[static_cast<std::size_t>(0.95 * v.size())] == Approx(5).epsilon(0.02));
-  CHECK_THROWS(Dist::lognormal_mean_p95(5, 2));     // p95 below the mean
-  CHECK_THROWS(Dist::lognormal_mean_p95(1, 100));   // beyond what a lognormal can do
+  CHECK_THROWS(Dist::lognormal_mean_p95(5, 2));    // p95 below the mean
+  CHECK_THROWS(Dist::lognormal_mean_p95(1, 100));  // beyond what a lognormal can do
 }

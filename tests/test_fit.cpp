@@ -38,7 +38,8 @@ TEST_CASE("fit: each family is recovered from 20,000 of its own draws, and ranke
     const auto fits = fit_families(xs);
     INFO(c.family << ": ranked first " << fits.front().family << " (AIC " << fits.front().aic << ")");
     REQUIRE(fits.front().family == c.family);
-    for (std::size_t i = 0; i < c.params.size(); ++i) CHECK(fits.front().params[i] == Approx(c.params[i]).epsilon(0.04));
+    for (std::size_t i = 0; i < c.params.size(); ++i)
+      CHECK(fits.front().params[i] == Approx(c.params[i]).epsilon(0.04));
     CHECK(fits.front().dist.mean() == Approx(c.dist.mean()).epsilon(0.02));
     CHECK(fits.front().ks_p > 0.01);
     CHECK(choose_fit(fits, xs).family == c.family);

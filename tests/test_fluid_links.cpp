@@ -16,9 +16,10 @@ Scenario two_routes(double lb_s = 0.05, int cap = 0) {
   return test::scenario(R"({"name": "n", "sessions": 1, "arrivals": {"process": "poisson", "rate_per_s": 1},
     "platform": {"hosts": ["a", "b", "c"],
       "links": [{"name": "L", "bandwidth_MBps": 100, "latency_s": 0)" +
-                (cap ? ", \"max_active\": " + std::to_string(cap) : std::string()) + R"(},
+                        (cap ? ", \"max_active\": " + std::to_string(cap) : std::string()) + R"(},
                 {"name": "la", "bandwidth_MBps": 1e6, "latency_s": 0.5},
-                {"name": "lb", "bandwidth_MBps": 1e6, "latency_s": )" + std::to_string(lb_s) + R"(}],
+                {"name": "lb", "bandwidth_MBps": 1e6, "latency_s": )" +
+                        std::to_string(lb_s) + R"(}],
       "routes": [{"from": "a", "to": "c", "links": ["la", "L"]}, {"from": "b", "to": "c", "links": ["lb", "L"]}]},
     "kinds": {"k": {"threads": 1, "service_s": 0}},
     "templates": [{"name": "t", "steps": [{"id": "s", "kind": "k"}]}]})");

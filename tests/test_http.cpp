@@ -66,7 +66,8 @@ TEST_CASE("http: what is sent arrives: method, headers, a JSON body and a form b
   CHECK(head.response.body.empty());
 }
 
-TEST_CASE("http: 5xx and 429 are retried, with the server's Retry-After, and other 4xx fail with its message", "[http]") {
+TEST_CASE("http: 5xx and 429 are retried, with the server's Retry-After, and other 4xx fail with its message",
+          "[http]") {
   FaultServer s;
   for (int code : {500, 502, 503, 504}) {
     INFO(code);

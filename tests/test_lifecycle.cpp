@@ -47,11 +47,12 @@ TEST_CASE("mounts: a ReadOnly data item is linked, not copied: no transfer in th
 }
 
 TEST_CASE("mounts: WriteGlobal output is pushed back at release over the pushback kind's link", "[sim]") {
-  std::string json = staged("WriteGlobal", R"("session": {"run_s": 30}, )", R"(, "release": [{"id": "p", "kind": "push"}])");
+  std::string json =
+      staged("WriteGlobal", R"("session": {"run_s": 30}, )", R"(, "release": [{"id": "p", "kind": "push"}])");
   json.replace(json.find(R"("mount": "WriteGlobal")"), 22, R"("mount": "WriteGlobal", "output_bytes": 2e9)");
   const Scenario sc = test::scenario(json);
   CHECK(sc.templates[0].output_bytes == 2e9);
-  CHECK(sc.templates[0].steps[2].bytes == 2e9);  // the pushback moves the output
+  CHECK(sc.templates[0].steps[2].bytes == 2e9);               // the pushback moves the output
   CHECK(sc.templates[0].total_prepare_cost_s == Approx(13));  // release is not start-up
   const auto r = test::simulate(sc);
   // 1 s of service + 2e9 B / 50 MB/s = 40 s, after each session's 30 s run.
@@ -74,7 +75,8 @@ TEST_CASE("storage quotas: WriteTemp space comes back at cleanup, and a full are
       "templates": [{"name": "t", "session": {"run_s": 25},
         "steps": [{"id": "s", "kind": "storage", "area": "cavern", "bytes": 4e9, "mount": ")" +
            (cleanup ? "WriteTemp" : "WriteLocal") + R"("}],
-        "release": [{"id": "c", "kind": ")" + (cleanup ? "clean" : "work") + R"("}]}]})";
+        "release": [{"id": "c", "kind": ")" +
+           (cleanup ? "clean" : "work") + R"("}]}]})";
   };
   const auto fails = test::simulate(test::scenario(scenario("fail", true)));
   const auto waits = test::simulate(test::scenario(scenario("wait", true)));
@@ -138,7 +140,8 @@ TEST_CASE("clusters: a starved release pool holds capacity, and sessions wait Pe
   // thread taking 1.5 s (utilisation 0.75 of its own) each is held ~1.5 s longer plus its queue.
   const auto quick = test::simulate(test::scenario(one_node(4, 4, 0.3)));
   const auto slow = test::simulate(test::scenario(one_node(4, 1, 1.5)));
-  const double p_quick = quick["clusters"]["k"]["pending_s"]["mean"], p_slow = slow["clusters"]["k"]["pending_s"]["mean"];
+  const double p_quick = quick["clusters"]["k"]["pending_s"]["mean"],
+               p_slow = slow["clusters"]["k"]["pending_s"]["mean"];
   INFO("pending mean: quick delete " << p_quick << " s, starved delete " << p_slow << " s");
   CHECK(p_slow > 2 * p_quick);
   CHECK(slow["clusters"]["k"]["utilization"]["cores"].get<double>() >

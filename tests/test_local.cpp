@@ -116,7 +116,8 @@ Scenario scenario(const fs::path& root, const std::string& steps, const std::str
   return parse_scenario(R"({
     "name": "local-test", "seed": 1, "sessions": 1,
     "arrivals": {"process": "poisson", "rate_per_s": 1},
-    "platform": {"local": {"root": ")" + root.string() + R"("}, "hosts": ["site", "wan"],
+    "platform": {"local": {"root": ")" +
+                            root.string() + R"("}, "hosts": ["site", "wan"],
                  "links": [{"name": "out", "from": "site", "to": "wan", "bandwidth_MBps": 100}]},
     "kinds": {
       "image": {"op": "image", "threads": 1, "service_s": 0},
@@ -127,8 +128,10 @@ Scenario scenario(const fs::path& root, const std::string& steps, const std::str
       "cleanup": {"op": "cleanup", "threads": 1, "service_s": 0},
       "pushback": {"op": "pushback", "threads": 1, "service_s": 0, "transfer": {"from": "site", "to": "wan"}}
     },
-    "templates": [{"name": "t", "steps": )" + steps + (release.empty() ? "" : ", \"release\": " + release) + R"(}]
-  })", file);
+    "templates": [{"name": "t", "steps": )" +
+                            steps + (release.empty() ? "" : ", \"release\": " + release) + R"(}]
+  })",
+                        file);
 }
 
 int step_index(const Scenario& sc, const std::string& id) {
@@ -230,14 +233,21 @@ TEST_CASE("local: data over real HTTP from 127.0.0.1, size and sha256 checked, n
   wrong[10] = wrong[10] == '0' ? '1' : '0';
   HttpServer http(served);
   const std::string closed_url = "http://127.0.0.1:" + std::to_string(free_port()) + "/x.bin";
-  const Scenario sc = scenario(tmp.path / "root", R"([
+  const Scenario sc =
+      scenario(tmp.path / "root", R"([
     {"id": "home", "kind": "storage"},
-    {"id": "good", "kind": "data", "local": {"url": ")" + http.url("ms.bin?v=1") + R"(", "size_bytes": 300000, "sha256": ")" + sum + R"("}},
-    {"id": "badsum", "kind": "data", "local": {"url": ")" + http.url("ms.bin") + R"(", "sha256": ")" + wrong + R"("}},
-    {"id": "toobig", "kind": "data", "local": {"url": ")" + http.url("ms.bin") + R"(", "size_bytes": 299999}},
-    {"id": "toosmall", "kind": "data", "local": {"url": ")" + http.url("ms.bin") + R"(", "size_bytes": 300001}},
-    {"id": "gone", "kind": "data", "local": {"url": ")" + http.url("missing.bin") + R"("}},
-    {"id": "closed", "kind": "data", "local": {"url": ")" + closed_url + R"("}}])");
+    {"id": "good", "kind": "data", "local": {"url": ")" +
+                                      http.url("ms.bin?v=1") + R"(", "size_bytes": 300000, "sha256": ")" + sum + R"("}},
+    {"id": "badsum", "kind": "data", "local": {"url": ")" +
+                                      http.url("ms.bin") + R"(", "sha256": ")" + wrong + R"("}},
+    {"id": "toobig", "kind": "data", "local": {"url": ")" +
+                                      http.url("ms.bin") + R"(", "size_bytes": 299999}},
+    {"id": "toosmall", "kind": "data", "local": {"url": ")" +
+                                      http.url("ms.bin") + R"(", "size_bytes": 300001}},
+    {"id": "gone", "kind": "data", "local": {"url": ")" +
+                                      http.url("missing.bin") + R"("}},
+    {"id": "closed", "kind": "data", "local": {"url": ")" +
+                                      closed_url + R"("}}])");
   local::LocalServices s(sc);
   REQUIRE(run(s, sc, "home").ok);
   const auto dir = tmp.path / "root" / "session-7";
@@ -286,9 +296,12 @@ TEST_CASE("local: file: URLs, relative ones against the scenario file's director
   write_file(scen_dir / "data" / "in put.txt", "hello, local\n");
   write_file(tmp.path / "abs.txt", "absolute\n");
   const std::string sum = sha256sum(scen_dir / "data" / "in put.txt");
-  const Scenario sc = scenario(tmp.path / "root", R"([
-    {"id": "rel", "kind": "data", "local": {"url": "file:data/in put.txt", "size_bytes": 13, "sha256": ")" + sum + R"("}},
-    {"id": "abs", "kind": "data", "local": {"url": "file://)" + (tmp.path / "abs.txt").string() + R"("}},
+  const Scenario sc = scenario(tmp.path / "root",
+                               R"([
+    {"id": "rel", "kind": "data", "local": {"url": "file:data/in put.txt", "size_bytes": 13, "sha256": ")" +
+                                   sum + R"("}},
+    {"id": "abs", "kind": "data", "local": {"url": "file://)" +
+                                   (tmp.path / "abs.txt").string() + R"("}},
     {"id": "nofile", "kind": "data", "local": {"url": "file:data/nothing.txt"}}])",
                                (scen_dir / "s.json").string());
   local::LocalServices s(sc);
@@ -311,8 +324,10 @@ TEST_CASE("local: the image step resolves a program by path or on PATH, and name
     {"id": "byname", "kind": "image", "local": {"program": "sh"}},
     {"id": "bypath", "kind": "image", "local": {"program": "/bin/sh"}},
     {"id": "nosuch", "kind": "image", "local": {"program": "no-such-program-for-stepq"}},
-    {"id": "nopath", "kind": "image", "local": {"program": ")" + (tmp.path / "nothing").string() + R"("}},
-    {"id": "noexec", "kind": "image", "local": {"program": ")" + (tmp.path / "plain.txt").string() + R"("}},
+    {"id": "nopath", "kind": "image", "local": {"program": ")" +
+                                                      (tmp.path / "nothing").string() + R"("}},
+    {"id": "noexec", "kind": "image", "local": {"program": ")" +
+                                                      (tmp.path / "plain.txt").string() + R"("}},
     {"id": "unsaid", "kind": "image"}])");
   local::LocalServices s(sc);
   CHECK(run(s, sc, "byname").ok);
@@ -356,7 +371,7 @@ TEST_CASE("local: a launched program's exit status and stderr are recorded, poll
     REQUIRE(run(s, sc, "ok").ok);  // a second launch (a re-run after a crash) starts nothing new
     const OpResult first = run(s, sc, "wait_ok");
     CHECK(first.ok);
-    CHECK_FALSE(first.ready);  // it sleeps 0.3 s
+    CHECK_FALSE(first.ready);        // it sleeps 0.3 s
     local::LocalServices other(sc);  // another worker process: the state is in files
     const OpResult done = poll_until_done(other, sc, "wait_ok");
     INFO(done.reason);
@@ -499,9 +514,11 @@ TEST_CASE("local: many threads launch, poll and fetch at once") {
   TempDir tmp;
   write_file(tmp.path / "in.txt", std::string(100000, 'a'));
   const std::string sum = sha256sum(tmp.path / "in.txt");
-  const Scenario sc = scenario(tmp.path / "root", R"([
+  const Scenario sc =
+      scenario(tmp.path / "root", R"([
     {"id": "home", "kind": "storage"},
-    {"id": "get", "kind": "data", "local": {"url": "file://)" + (tmp.path / "in.txt").string() + R"(", "sha256": ")" + sum + R"("}},
+    {"id": "get", "kind": "data", "local": {"url": "file://)" +
+                                      (tmp.path / "in.txt").string() + R"(", "sha256": ")" + sum + R"("}},
     {"id": "run", "kind": "launch", "local": {"program": "sh", "args": ["-c", "wc -c < in.txt > count.txt"]}},
     {"id": "wait", "kind": "poll", "after": ["run"]}])");
   local::LocalServices s(sc);
@@ -580,13 +597,15 @@ TEST_CASE("local: scenario keys are read per op and checked") {
              Catch::Contains("/local/arg: unknown key; did you mean 'args'?"));
 }
 
-TEST_CASE("local: release stops what the session's launches started, cleanup empties a WriteTemp directory", "[local]") {
+TEST_CASE("local: release stops what the session's launches started, cleanup empties a WriteTemp directory",
+          "[local]") {
   TempDir tmp;
-  const Scenario sc = scenario(tmp.path / "root",
-                               R"([{"id": "home", "kind": "storage", "mount": "WriteTemp"},
+  const Scenario sc =
+      scenario(tmp.path / "root",
+               R"([{"id": "home", "kind": "storage", "mount": "WriteTemp"},
                                    {"id": "in", "kind": "data", "after": ["home"], "local": {"url": "file:in.txt"}},
                                    {"id": "l", "kind": "launch", "after": ["in"], "local": {"program": "sleep", "args": ["30"]}}])",
-                               (tmp.path / "s.json").string(), R"([{"id": "c", "kind": "cleanup"}, {"id": "p", "kind": "pushback"}])");
+               (tmp.path / "s.json").string(), R"([{"id": "c", "kind": "cleanup"}, {"id": "p", "kind": "pushback"}])");
   write_file(tmp.path / "in.txt", "input");
   local::LocalServices svc(sc);
   REQUIRE(run(svc, sc, "home").ok);

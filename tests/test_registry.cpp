@@ -20,15 +20,20 @@ using Verdict = http::Outcome::Verdict;
 TEST_CASE("registry: a real registry's image has the digest of its manifest and the size of its config and layers",
           "[registry]") {
   Registry r;
-  const std::string config = R"({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})";
+  const std::string config =
+      R"({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})";
   const std::string layer1(1500, 'a'), layer2(2700, 'b');
-  nlohmann::json m = {{"schemaVersion", 2}, {"mediaType", kOciManifest},
-                      {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-                                  {"digest", r.push_blob("skaha/notebook", config)}, {"size", config.size()}}},
+  nlohmann::json m = {{"schemaVersion", 2},
+                      {"mediaType", kOciManifest},
+                      {"config",
+                       {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                        {"digest", r.push_blob("skaha/notebook", config)},
+                        {"size", config.size()}}},
                       {"layers", nlohmann::json::array()}};
   for (const std::string* l : {&layer1, &layer2})
     m["layers"].push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
-                           {"digest", r.push_blob("skaha/notebook", *l)}, {"size", l->size()}});
+                           {"digest", r.push_blob("skaha/notebook", *l)},
+                           {"size", l->size()}});
   const std::string manifest = m.dump();
   r.push_manifest("skaha/notebook", "1.0", manifest, kOciManifest);
 
@@ -48,10 +53,13 @@ TEST_CASE("registry: a real registry's image has the digest of its manifest and 
   CHECK(pinned.image->digest == sha256(manifest));
 
   // An index: the linux/amd64 entry's image is the one measured.
-  nlohmann::json index = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"},
-                          {"manifests", {{{"mediaType", kOciManifest}, {"digest", sha256(manifest)},
-                                          {"size", manifest.size()},
-                                          {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}}}}};
+  nlohmann::json index = {{"schemaVersion", 2},
+                          {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                          {"manifests",
+                           {{{"mediaType", kOciManifest},
+                             {"digest", sha256(manifest)},
+                             {"size", manifest.size()},
+                             {"platform", {{"os", "linux"}, {"architecture", "amd64"}}}}}}};
   r.push_manifest("skaha/notebook", "multi", index.dump(), "application/vnd.oci.image.index.v1+json");
   const auto multi = registry::inspect(s, "skaha/notebook", "multi");
   INFO(multi.outcome.error);
@@ -60,11 +68,13 @@ TEST_CASE("registry: a real registry's image has the digest of its manifest and 
   CHECK(multi.image->image_bytes == config.size() + 1500 + 2700);
 
   // No such tag, no such repository: the step fails (asking again will not help) and says so.
-  for (const auto& [name, tag] : {std::pair<std::string, std::string>{"skaha/notebook", "9.9"}, {"skaha/nosuch", "1.0"}}) {
+  for (const auto& [name, tag] :
+       {std::pair<std::string, std::string>{"skaha/notebook", "9.9"}, {"skaha/nosuch", "1.0"}}) {
     const auto missing = registry::inspect(s, name, tag);
     CHECK(missing.outcome.verdict == Verdict::fail);
     CHECK_FALSE(missing.image);
-    CHECK_THAT(missing.outcome.error, Catch::Contains("HTTP 404") && Catch::Contains("no such image: " + name + ":" + tag));
+    CHECK_THAT(missing.outcome.error,
+               Catch::Contains("HTTP 404") && Catch::Contains("no such image: " + name + ":" + tag));
   }
   // The registry gone: a retry.
   r.proc.reset();
@@ -73,7 +83,8 @@ TEST_CASE("registry: a real registry's image has the digest of its manifest and 
   CHECK_THAT(down.outcome.error, Catch::Contains("no answer"));
 }
 
-TEST_CASE("registry: Harbor's Bearer challenge is answered from the token realm, with Basic credentials", "[registry]") {
+TEST_CASE("registry: Harbor's Bearer challenge is answered from the token realm, with Basic credentials",
+          "[registry]") {
   const FaultServer server;
   const std::string& url = server.base;
 

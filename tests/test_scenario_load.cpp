@@ -119,7 +119,8 @@ TEST_CASE("top-level fields, arrivals and dispatch are read", "[scenario]") {
 }
 
 TEST_CASE("a partial dispatch or retry object keeps the other defaults", "[scenario]") {
-  const Scenario sc = load(kMinimal, {{"/dispatch", R"({"mode": "poll"})"}, {"/kinds/work/retry", R"({"backoff_s": 3})"}});
+  const Scenario sc =
+      load(kMinimal, {{"/dispatch", R"({"mode": "poll"})"}, {"/kinds/work/retry", R"({"backoff_s": 3})"}});
   CHECK(sc.dispatch.mode == DispatchSpec::Mode::poll);
   CHECK(sc.dispatch.poll_interval_s == 1);
   CHECK(sc.dispatch.claim_s == 0);
@@ -212,18 +213,22 @@ TEST_CASE("distribution errors name the nested pointer", "[scenario][dist]") {
         at + "/p95: p95 must be greater than mean (got p95 2, mean 2)");
   CHECK_THAT(err(R"({"dist": "lognormal", "mean": 1, "p95": 100})"),
              Catch::StartsWith(at + "/p95: p95 can be at most 3.8") && Catch::Contains("(got p95 100, mean 1)"));
-  CHECK_THAT(err(R"({"dist": "lognormal", "mean": 1, "p95": 2, "sigma": 1})"), Catch::StartsWith(at + "/sigma: cannot be combined"));
+  CHECK_THAT(err(R"({"dist": "lognormal", "mean": 1, "p95": 2, "sigma": 1})"),
+             Catch::StartsWith(at + "/sigma: cannot be combined"));
   CHECK_THAT(err(R"({"dist": "lognormal"})"), Catch::StartsWith(at + ": a lognormal needs"));
   CHECK(err(R"({"dist": "lognormal", "mu": 0, "sigma": 0})") == at + "/sigma: must be a positive number (got 0)");
   CHECK(err(R"({"dist": "normal", "mean": 1, "sd": -1})") == at + "/sd: must be a non-negative number (got -1)");
-  CHECK(err(R"({"dist": "empirical", "samples": []})") == at + "/samples: must be a non-empty array of seconds (got [])");
-  CHECK(err(R"({"dist": "empirical", "samples": [1, -2]})") == at + "/samples/1: must be a non-negative number (got -2)");
+  CHECK(err(R"({"dist": "empirical", "samples": []})") ==
+        at + "/samples: must be a non-empty array of seconds (got [])");
+  CHECK(err(R"({"dist": "empirical", "samples": [1, -2]})") ==
+        at + "/samples/1: must be a non-negative number (got -2)");
   CHECK(err(R"({"dist": "mixture", "components": []})") ==
         at + "/components: must be a non-empty array of {\"weight\", \"dist\"} (got [])");
   CHECK(err(R"({"dist": "mixture", "components": [{"weight": 0, "dist": 1}]})") ==
         at + "/components/0/weight: must be a positive number (got 0)");
-  CHECK(err(R"({"dist": "mixture", "components": [{"weight": 1, "dist": {"dist": "mixture", "components": [{"weight": 1, "dist": {"dist": "normal", "mean": 1}}]}}]})") ==
-        at + "/components/0/dist/components/0/dist/sd: must be a non-negative number (missing)");
+  CHECK(
+      err(R"({"dist": "mixture", "components": [{"weight": 1, "dist": {"dist": "mixture", "components": [{"weight": 1, "dist": {"dist": "normal", "mean": 1}}]}}]})") ==
+      at + "/components/0/dist/components/0/dist/sd: must be a non-negative number (missing)");
 }
 
 TEST_CASE("kinds: op, retry, poll, transfer, prepare cost", "[scenario]") {
@@ -263,7 +268,7 @@ TEST_CASE("kinds: op, retry, poll, transfer, prepare cost", "[scenario]") {
   CHECK(sc.platform.hosts == std::vector<std::string>{"rucio", "cavern"});
 
   const KindSpec& poll = sc.kinds[2];
-  CHECK(poll.op == Op::poll);  // implied by the "poll" object
+  CHECK(poll.op == Op::poll);         // implied by the "poll" object
   CHECK(poll.service_s.mean() == 0);  // the status call is free unless given
   REQUIRE(poll.poll);
   CHECK(poll.poll->interval_s == 5);
@@ -285,10 +290,10 @@ TEST_CASE("kind errors", "[scenario]") {
   const auto err = [](const std::vector<Override>& ov) { return error_of(kMinimal, ov); };
   CHECK(err({{"/kinds/work/op", "\"compute\""}}) ==
         at + "/op: must be \"work\", \"image\", \"storage\", \"data\", \"launch\", \"poll\", \"delete\", "
-                 "\"cleanup\", \"pushback\" or \"extend\" (got \"compute\")");
+             "\"cleanup\", \"pushback\" or \"extend\" (got \"compute\")");
   CHECK(err({{"/kinds/work/op", "\"poll\""}}) ==
         at + "/poll: required for op \"poll\": {\"interval_s\": ..., \"ready_after_s\": ...} or "
-                    "{\"interval_s\": ..., \"watch\": \"rules\"} (missing)");
+             "{\"interval_s\": ..., \"watch\": \"rules\"} (missing)");
   CHECK(err({{"/kinds/work/poll", R"({"interval_s": 0, "ready_after_s": 1})"}}) ==
         at + "/poll/interval_s: must be a positive number (got 0)");
   CHECK(err({{"/kinds/work/poll", R"({"interval_s": 1})"}}) ==
@@ -304,8 +309,7 @@ TEST_CASE("kind errors", "[scenario]") {
         at + "/retry/backoff_factor: must be a number >= 1 (got 0.5)");
   CHECK(err({{"/kinds/work/retry", R"({"max_attemps": 2})"}}) ==
         at + "/retry/max_attemps: unknown key; did you mean 'max_attempts'?");
-  CHECK(err({{"/kinds/work/prepare_cost_s", "-1"}}) ==
-        at + "/prepare_cost_s: must be a non-negative number (got -1)");
+  CHECK(err({{"/kinds/work/prepare_cost_s", "-1"}}) == at + "/prepare_cost_s: must be a non-negative number (got -1)");
   CHECK(err({{"/kinds", "{}"}}) ==
         "dir/t.json: /kinds: must be an object of step kinds, name -> {\"service_s\", ...} (got {})");
 }
@@ -364,7 +368,8 @@ TEST_CASE("pools: kinds join the pool that lists them, file order is kept", "[sc
   CHECK(error_of(pooled, {{"/kinds/late", R"({"service_s": 1})"}}) ==
         "dir/t.json: /kinds/late: is in no pool: list it in the \"kinds\" of one pool (pools: main, aux)");
   CHECK(error_of(pooled, {{"/kinds/mid/threads", "2"}}) ==
-        "dir/t.json: /kinds/mid/threads: not allowed when \"pools\" is given: set the threads of the kind's pool (got 2)");
+        "dir/t.json: /kinds/mid/threads: not allowed when \"pools\" is given: set the threads of the kind's pool (got "
+        "2)");
   CHECK_THAT(error_of(pooled, {{"/pools", "{}"}}), Catch::StartsWith("dir/t.json: /pools: must be an object of pools"));
 }
 
@@ -413,7 +418,8 @@ TEST_CASE("template errors", "[scenario][plan]") {
   const std::string at = "dir/t.json: /templates/0";
   CHECK(error_of(two, {{"/templates/0/steps/1/id", "\"a\""}}) ==
         at + "/steps/1/id: step id 'a' is used twice in this template");
-  CHECK(error_of(two, {{"/templates/0/steps/1/after", R"(["a", "a"])"}}) == at + "/steps/1/after/1: step 'a' is listed twice");
+  CHECK(error_of(two, {{"/templates/0/steps/1/after", R"(["a", "a"])"}}) ==
+        at + "/steps/1/after/1: step 'a' is listed twice");
   CHECK(error_of(two, {{"/templates/0/steps/1/after", R"(["b"])"}}) == at + "/steps: steps form a cycle through 'b'");
   CHECK(error_of(two, {{"/templates/0/steps/1/after", "\"a\""}}) ==
         at + "/steps/1/after: must be an array of step ids (got \"a\")");
@@ -438,14 +444,15 @@ TEST_CASE("unknown keys are errors with a did-you-mean hint or the allowed keys"
   CHECK(error_of(kMinimal, {{"/sesions", "5"}}) == "dir/t.json: /sesions: unknown key; did you mean 'sessions'?");
   CHECK(error_of(kMinimal, {{"/kinds/work/thread", "5"}}) ==
         "dir/t.json: /kinds/work/thread: unknown key; did you mean 'threads'?");
-  CHECK(error_of(kMinimal, {{"/arrivals/rate", "5"}}) == "dir/t.json: /arrivals/rate: unknown key; did you mean 'rate_per_s'?");
+  CHECK(error_of(kMinimal, {{"/arrivals/rate", "5"}}) ==
+        "dir/t.json: /arrivals/rate: unknown key; did you mean 'rate_per_s'?");
   CHECK(error_of(kMinimal, {{"/arrivals/ratee", "5"}}) ==
         "dir/t.json: /arrivals/ratee: unknown key; allowed keys: process, rate_per_s, file, burst, users, comment");
   CHECK(error_of(kMinimal, {{"/kinds/work/poll", R"({"interval": 5, "ready_after_s": 1})"}}) ==
         "dir/t.json: /kinds/work/poll/interval: unknown key; did you mean 'interval_s'?");
   CHECK(error_of(kMinimal, {{"/templates/0/steps/0/depends_on", "[]"}}) ==
         "dir/t.json: /templates/0/steps/0/depends_on: unknown key; allowed keys: id, kind, after, service_s, bytes, "
-              "local, mount, area, output_bytes, replicas, count, comment");
+        "local, mount, area, output_bytes, replicas, count, comment");
   CHECK(error_of(kMinimal, {{"/kinds/work/zzzzzzzzzzzz", "1"}}) ==
         "dir/t.json: /kinds/work/zzzzzzzzzzzz: unknown key; allowed keys: op, threads, service_s, retry, poll, "
         "transfer, rule, prepare_cost_s, comment");
@@ -483,7 +490,8 @@ TEST_CASE("trace arrivals are read through the file reader", "[scenario][trace]"
   CHECK(error_of(trace_scenario("down.csv"), {}, fs.reader()) ==
         at + "down.csv line 4: times must not decrease (got 1.5 after 2)");
   fs.files["neg.csv"] = "-1\n";
-  CHECK(error_of(trace_scenario("neg.csv"), {}, fs.reader()) == at + "neg.csv line 1: must be a non-negative time (got -1)");
+  CHECK(error_of(trace_scenario("neg.csv"), {}, fs.reader()) ==
+        at + "neg.csv line 1: must be a non-negative time (got -1)");
   fs.files["text.csv"] = "time\n1\nsoon\n";
   CHECK(error_of(trace_scenario("text.csv"), {}, fs.reader()) ==
         at + "text.csv line 3: must be an arrival time in seconds (got \"soon\")");
@@ -511,14 +519,16 @@ TEST_CASE("comments: // and /* */ in the text, and a \"comment\" key in any obje
   CHECK(sc.kinds[0].service_s.mean() == 1);
   CHECK(sc.kinds[0].retry.max_attempts == 1);
   CHECK(error_of(kMinimal, {{"/kinds/comment", "{}"}}) == "dir/t.json: /kinds/comment: must be a string (got {})");
-  CHECK(error_of(kMinimal, {{"/kinds/work/comment", "3"}}) == "dir/t.json: /kinds/work/comment: must be a string (got 3)");
+  CHECK(error_of(kMinimal, {{"/kinds/work/comment", "3"}}) ==
+        "dir/t.json: /kinds/work/comment: must be a string (got 3)");
   CHECK(error_of(kMinimal, {{"/kinds/work/comments", "\"x\""}}) ==
         "dir/t.json: /kinds/work/comments: unknown key; did you mean 'comment'?");
 }
 
 TEST_CASE("syntax errors give the line and column", "[scenario]") {
-  CHECK(error_of("{\n  \"sessions\": 1,\n  \"kinds\": {\"a\": 1,}\n}") ==
-        "dir/t.json: line 3, column 20: syntax error while parsing object key - unexpected '}'; expected string literal");
+  CHECK(
+      error_of("{\n  \"sessions\": 1,\n  \"kinds\": {\"a\": 1,}\n}") ==
+      "dir/t.json: line 3, column 20: syntax error while parsing object key - unexpected '}'; expected string literal");
   CHECK_THAT(error_of("// only a comment\n"), Catch::StartsWith("dir/t.json: line 2, column 1: "));
   CHECK_THAT(error_of("{\"sessions\": 1"), Catch::StartsWith("dir/t.json: line 1, column 15: "));
 }
@@ -572,7 +582,8 @@ TEST_CASE("set overrides (--set) are applied before validation", "[scenario][ove
   CHECK(error_of(kMinimal, {{"/kinds/work/threads", "many"}}) ==
         "dir/t.json: /kinds/work/threads: must be a positive integer (got \"many\")");
   // Where the override cannot go.
-  CHECK(error_of(kMinimal, {{"/kinds/wrk/threads", "3"}}) == "dir/t.json: --set /kinds/wrk/threads: /kinds/wrk does not exist");
+  CHECK(error_of(kMinimal, {{"/kinds/wrk/threads", "3"}}) ==
+        "dir/t.json: --set /kinds/wrk/threads: /kinds/wrk does not exist");
   CHECK(error_of(kMinimal, {{"/a/b/c", "3"}}) == "dir/t.json: --set /a/b/c: /a/b does not exist");
   CHECK(error_of(kMinimal, {{"/sessions/x", "3"}}) ==
         "dir/t.json: --set /sessions/x: /sessions is 10, not an object or an array");
@@ -601,11 +612,12 @@ TEST_CASE("load_scenario_file reads the file and resolves trace files beside it"
   CHECK_THROWS_WITH(load_scenario_file(bad, {{"/kinds/work/threads", "0"}}),
                     bad + ": /kinds/work/threads: must be a positive integer (got 0)");
   const std::string missing = (dir / "nope.json").string();
-  CHECK_THROWS_WITH(load_scenario_file(missing), missing + ": cannot read the scenario file: No such file or directory");
+  CHECK_THROWS_WITH(load_scenario_file(missing),
+                    missing + ": cannot read the scenario file: No such file or directory");
   CHECK_THROWS_WITH(load_scenario_file(dir.string()), dir.string() + ": cannot read the scenario file: Is a directory");
   fs::remove(dir / "sub" / "trace.csv");
-  CHECK_THROWS_WITH(load_scenario_file(path), path + ": /arrivals/file: cannot read " + (dir / "sub" / "trace.csv").string() +
-                                                  ": No such file or directory");
+  CHECK_THROWS_WITH(load_scenario_file(path), path + ": /arrivals/file: cannot read " +
+                                                  (dir / "sub" / "trace.csv").string() + ": No such file or directory");
   fs::remove_all(dir);
 }
 

@@ -45,14 +45,24 @@ const char* kBroker = R"({
 class OrderChecker : public ModelServices {
  public:
   using ModelServices::ModelServices;
-  OpResult pull_image(const StepContext& c) override { return wrap(c, [&] { return ModelServices::pull_image(c); }); }
+  OpResult pull_image(const StepContext& c) override {
+    return wrap(c, [&] { return ModelServices::pull_image(c); });
+  }
   OpResult allocate_storage(const StepContext& c) override {
     return wrap(c, [&] { return ModelServices::allocate_storage(c); });
   }
-  OpResult stage_data(const StepContext& c) override { return wrap(c, [&] { return ModelServices::stage_data(c); }); }
-  OpResult launch(const StepContext& c) override { return wrap(c, [&] { return ModelServices::launch(c); }); }
-  OpResult poll(const StepContext& c) override { return wrap(c, [&] { return ModelServices::poll(c); }); }
-  OpResult work(const StepContext& c) override { return wrap(c, [&] { return ModelServices::work(c); }); }
+  OpResult stage_data(const StepContext& c) override {
+    return wrap(c, [&] { return ModelServices::stage_data(c); });
+  }
+  OpResult launch(const StepContext& c) override {
+    return wrap(c, [&] { return ModelServices::launch(c); });
+  }
+  OpResult poll(const StepContext& c) override {
+    return wrap(c, [&] { return ModelServices::poll(c); });
+  }
+  OpResult work(const StepContext& c) override {
+    return wrap(c, [&] { return ModelServices::work(c); });
+  }
 
  private:
   template <class Op>
@@ -145,12 +155,12 @@ TEST_CASE("a step that always fails, 3 attempts: session fails after exactly 3 a
   })"));
   CHECK(r["sessions"]["failed"] == 200);
   CHECK(r["sessions"]["started"] == 0);
-  CHECK(kind(r, "flaky")["claims"] == 600);   // exactly 3 attempts each
+  CHECK(kind(r, "flaky")["claims"] == 600);  // exactly 3 attempts each
   CHECK(kind(r, "flaky")["retries"] == 400);
   CHECK(kind(r, "flaky")["failed"] == 200);
-  CHECK(kind(r, "after")["claims"] == 0);     // never activated
+  CHECK(kind(r, "after")["claims"] == 0);  // never activated
   CHECK(kind(r, "after")["cancelled"] == 200);
-  CHECK(kind(r, "slow")["cancelled"] == 200);  // cancelled while RUNNING ...
+  CHECK(kind(r, "slow")["cancelled"] == 200);    // cancelled while RUNNING ...
   CHECK(kind(r, "slow")["lost_leases"] == 200);  // ... so its finish was fenced off
   CHECK(kind(r, "slow")["completed"] == 0);
   CHECK(r["failures"]["reasons"][0]["reason"].get<std::string>().find("after 3 attempts") != std::string::npos);
@@ -210,8 +220,8 @@ TEST_CASE("replications: intervals, summed counts, unchanged settings, same outp
   plan.jobs = 3;
   auto three = sim::run_replications(sc, {}, plan);
   CHECK(one["replications"] == 4);
-  CHECK(kind(one, "work")["threads"] == 4);          // a setting, not a count
-  CHECK(one["sessions"]["arrived"] == 4 * 20000);    // a count
+  CHECK(kind(one, "work")["threads"] == 4);        // a setting, not a count
+  CHECK(one["sessions"]["arrived"] == 4 * 20000);  // a count
   const auto& ci = one["startup_s"]["ci95"]["mean"];
   CHECK(ci[0].get<double>() < one["startup_s"]["mean"].get<double>());
   CHECK(one["startup_s"]["mean"].get<double>() < ci[1].get<double>());

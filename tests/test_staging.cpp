@@ -26,10 +26,13 @@ std::string staged(const std::string& replicas, const std::string& extra_kinds =
          extra_kinds + R"(},
     "templates": [{"name": "t", "steps": [
       {"id": "d", "kind": "stage", "bytes": 1e6},
-      {"id": "r", "kind": "ready", "after": ["d"]}])" + tmpl + R"(}]})";
+      {"id": "r", "kind": "ready", "after": ["d"]}])" +
+         tmpl + R"(}]})";
 }
 
-double link_transfers(const nlohmann::ordered_json& r, const char* l) { return r["links"][l]["transfers"].get<double>(); }
+double link_transfers(const nlohmann::ordered_json& r, const char* l) {
+  return r["links"][l]["transfers"].get<double>();
+}
 
 }  // namespace
 
@@ -56,7 +59,8 @@ TEST_CASE("replicas: a local one moves nothing, else the fastest route copies", 
 TEST_CASE("a rule holds the submitting thread only for its call", "[sim][staging]") {
   const auto r = test::simulate(test::scenario(staged(R"(["near"])")));
   const double T = r["run"]["simulated_s"];
-  CHECK(r["pools"]["stage"]["utilization"].get<double>() == Approx(r["pools"]["stage"]["claims"].get<double>() * 0.1 / T));
+  CHECK(r["pools"]["stage"]["utilization"].get<double>() ==
+        Approx(r["pools"]["stage"]["claims"].get<double>() * 0.1 / T));
   // The synchronous style (no rule, no poll) holds it for the call, the delay it now sleeps, and
   // the transfer: the same kind with the rule's delay as its service time.
   const auto sync = test::simulate(test::scenario(R"({"name": "sync", "seed": 4, "sessions": 2000,
@@ -98,7 +102,8 @@ TEST_CASE("a lease renews staged replicas while the session runs, late when its 
   CHECK(r["kinds"]["lease"]["cancelled"] == 2000);  // at the session's end: nothing left to renew
   // A renewal that takes 400 s on one thread, ~3 sessions starting every 30 s: it falls behind.
   const auto slow = test::simulate(test::scenario(staged(R"(["near"])", R"(, "lease": {"op": "extend", "threads": 1,
-    "service_s": 400})" + end_kind, tmpl)));
+    "service_s": 400})" + end_kind,
+                                                         tmpl)));
   // A renewal that waits for its thread longer than lifetime − every_s = 2000 s is late.
   CHECK(slow["kinds"]["lease"]["wait_s"]["mean"].get<double>() > 2000);
   CHECK(slow["leases"]["late"].get<double>() > 0);

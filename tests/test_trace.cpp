@@ -32,8 +32,8 @@ TEST_CASE("trace: --trace writes one row per session whose start-up reproduces t
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string cmd = std::string(STEPQ_BINARY) + " simulate " + STEPQ_SOURCE_DIR +
-                          "/scenarios/skaha-basic.json --sessions 3000 --warmup none -q --trace " + (dir / "t").string() +
-                          " --json " + (dir / "r.json").string();
+                          "/scenarios/skaha-basic.json --sessions 3000 --warmup none -q --trace " +
+                          (dir / "t").string() + " --json " + (dir / "r.json").string();
   REQUIRE(std::system(cmd.c_str()) == 0);
   const auto result = nlohmann::json::parse(std::ifstream(dir / "r.json"));
   const auto sessions = read_csv(dir / "t" / "sessions.csv");
@@ -58,7 +58,8 @@ TEST_CASE("trace: --trace writes one row per session whose start-up reproduces t
 }
 
 TEST_CASE("trace: --trace refuses replications and unwritable places with exit status 2", "[trace]") {
-  const std::string base = std::string(STEPQ_BINARY) + " simulate " + STEPQ_SOURCE_DIR + "/scenarios/mm4.json --sessions 10 -q";
+  const std::string base =
+      std::string(STEPQ_BINARY) + " simulate " + STEPQ_SOURCE_DIR + "/scenarios/mm4.json --sessions 10 -q";
   CHECK(WEXITSTATUS(std::system((base + " -r 2 --trace /tmp/x 2>/dev/null").c_str())) == 2);
   CHECK(WEXITSTATUS(std::system((base + " --trace /proc/no/such 2>/dev/null").c_str())) == 2);
 }

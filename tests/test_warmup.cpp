@@ -50,8 +50,8 @@ TEST_CASE("warm-up: a stationary heavy-traffic queue keeps its start, where MSER
   }
   INFO("MSER-5 cut " << mser_cuts << " of 40 runs, mean shift " << 100 * mser_shift / 40 << "%; checked cut "
                      << checked_cuts);
-  CHECK(mser_cuts >= 8);              // the defect: early high excursions are cut …
-  CHECK(mser_shift / 40 < -0.005);    // … and that pulls the mean down
+  CHECK(mser_cuts >= 8);            // the defect: early high excursions are cut …
+  CHECK(mser_shift / 40 < -0.005);  // … and that pulls the mean down
   CHECK(checked_cuts <= 1);
 }
 

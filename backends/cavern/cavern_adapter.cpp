@@ -48,8 +48,9 @@ class CavernServices final : public live::AdapterServices {
     const auto quota = number(*node, kQuota);
     const double used = number(*node, kLength).value_or(0);
     if (c.step.bytes > 0 && quota && *quota - used < c.step.bytes)
-      return {false, false, "quota: " + whole(std::max(0.0, *quota - used)) + " bytes free in " + path +
-                                ", step asks for " + whole(c.step.bytes)};
+      return {false, false,
+              "quota: " + whole(std::max(0.0, *quota - used)) + " bytes free in " + path + ", step asks for " +
+                  whole(c.step.bytes)};
     return {};
   }
 
@@ -76,8 +77,7 @@ std::unique_ptr<Services> make_adapter(const live::AdapterConfig& cfg) {
   s.url = cfg.url();
   const auto auth = cfg["authority_uri"];
   // A missing key is named at the kind's entry: its own pointer would lead to /adapters/cavern.
-  if (!auth.present())
-    cfg.fail("authority_uri is required: vos://AUTHORITY~NAME, how node URIs start");
+  if (!auth.present()) cfg.fail("authority_uri is required: vos://AUTHORITY~NAME, how node URIs start");
   s.authority_uri = auth.name();
   while (!s.authority_uri.empty() && s.authority_uri.back() == '/') s.authority_uri.pop_back();
   if (s.authority_uri.rfind("vos://", 0) != 0 || s.authority_uri.size() == 6 ||
@@ -93,8 +93,7 @@ std::unique_ptr<Services> make_adapter(const live::AdapterConfig& cfg) {
     base_node.fail("must be a path such as home/USER, without empty, '.' or '..' parts (got \"" + base_node.name() +
                    "\")");
   s.token = cfg.secret("token");
-  if (s.token.empty())
-    cfg.fail("token_env or token_file is required: where the bearer token comes from");
+  if (s.token.empty()) cfg.fail("token_env or token_file is required: where the bearer token comes from");
   s.connect_timeout_s = cfg.seconds("connect_timeout_s", s.connect_timeout_s);
   s.total_timeout_s = cfg.seconds("total_timeout_s", s.total_timeout_s);
   xmlInitParser();  // once, before worker threads parse

@@ -106,8 +106,8 @@ http::Outcome delete_at(const Settings& s, const std::string& path, int depth) {
     if (d.response.status == 404) return done(std::move(d));
     if (!not_empty(d)) return d;
     if (depth >= 32 || round >= 100) {
-      const std::string why = d.error + " (still not empty after deleting what it held " + std::to_string(round) +
-                              " times)";
+      const std::string why =
+          d.error + " (still not empty after deleting what it held " + std::to_string(round) + " times)";
       return failed(std::move(d), why);
     }
     http::Outcome g = get_node(s, path, "max");
@@ -120,8 +120,8 @@ http::Outcome delete_at(const Settings& s, const std::string& path, int depth) {
       const std::string cp = path_of(child);
       // Never follow a listing out of the container being deleted.
       if (cp.size() <= path.size() + 1 || cp.compare(0, path.size() + 1, path + "/") != 0)
-        return failed(std::move(g), "GET " + http::redacted(s.url) + "/nodes/" + path + ": child " + child +
-                                        " is not inside it");
+        return failed(std::move(g),
+                      "GET " + http::redacted(s.url) + "/nodes/" + path + ": child " + child + " is not inside it");
       http::Outcome c = delete_at(s, cp, depth + 1);
       if (c.verdict != http::Outcome::Verdict::ok) return c;
     }

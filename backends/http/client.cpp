@@ -58,7 +58,8 @@ std::string server_message(const std::string& body) {
     // OCI distribution: {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "…"}]}
     if (j.contains("errors") && j["errors"].is_array() && !j["errors"].empty() && j["errors"][0].is_object()) {
       const auto& e = j["errors"][0];
-      text = e.value("code", "") + (e.contains("message") && e["message"].is_string() ? ": " + e["message"].get<std::string>() : "");
+      text = e.value("code", "") +
+             (e.contains("message") && e["message"].is_string() ? ": " + e["message"].get<std::string>() : "");
     }
   }
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -170,7 +171,8 @@ Outcome call(const Request& r) {
     // No answer: the server may be restarting or the network gone for a moment. libcurl's own
     // text names the host and port, never a header.
     o.verdict = Outcome::Verdict::retry;
-    o.error = what + ": " + (rc == CURLE_OPERATION_TIMEDOUT ? "timed out (" : "no answer (") + (*err ? err : curl_easy_strerror(rc)) + ")";
+    o.error = what + ": " + (rc == CURLE_OPERATION_TIMEDOUT ? "timed out (" : "no answer (") +
+              (*err ? err : curl_easy_strerror(rc)) + ")";
     return o;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &o.response.status);

@@ -43,7 +43,7 @@ Request& form_body(Request& r, const Fields& fields);
 struct Response {
   long status = 0;  // 0: no answer
   std::string body;
-  Fields headers;   // names in lower case, in the order received (the last response's, after redirects)
+  Fields headers;  // names in lower case, in the order received (the last response's, after redirects)
   // The value of the first header of this name (case-insensitive), or nullopt.
   std::optional<std::string> header(const std::string& name) const;
 };
@@ -51,8 +51,8 @@ struct Response {
 struct Outcome {
   enum class Verdict { ok, retry, fail } verdict = Verdict::ok;
   Response response;
-  std::string error;                   // empty when ok: what went wrong, for a step's reason
-  std::optional<double> retry_after_s; // 503/429 with Retry-After (seconds or an HTTP date)
+  std::string error;                    // empty when ok: what went wrong, for a step's reason
+  std::optional<double> retry_after_s;  // 503/429 with Retry-After (seconds or an HTTP date)
 };
 
 Outcome call(const Request& r);

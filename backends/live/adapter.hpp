@@ -25,7 +25,11 @@ class AdapterConfig {
  public:
   AdapterConfig(jsonc::Node kind_entry, jsonc::Node shared, const Scenario& sc, int kind, std::string adapter,
                 std::string instance)
-      : entry_(std::move(kind_entry)), shared_(std::move(shared)), sc_(sc), kind_(kind), adapter_(std::move(adapter)),
+      : entry_(std::move(kind_entry)),
+        shared_(std::move(shared)),
+        sc_(sc),
+        kind_(kind),
+        adapter_(std::move(adapter)),
         instance_(std::move(instance)) {}
 
   // The kind's own value of `key`, else the shared entry's; `present()` false when neither has it.

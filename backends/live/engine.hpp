@@ -20,14 +20,14 @@ struct Scenario;
 namespace stepq::live {
 
 struct LiveOptions {
-  double time_scale = 1;          // wall seconds per model second (emulated platform)
-  bool until_idle = false;        // stop when no session is unfinished and no submission is running
-  double idle_s = 1;              // … for this many wall seconds in a row
-  std::optional<double> for_s;    // stop after this many wall seconds
+  double time_scale = 1;        // wall seconds per model second (emulated platform)
+  bool until_idle = false;      // stop when no session is unfinished and no submission is running
+  double idle_s = 1;            // … for this many wall seconds in a row
+  std::optional<double> for_s;  // stop after this many wall seconds
   double heartbeat_s = 1;
-  double lease_s = 5;             // a processor silent this long is dead: its steps are reaped
-  double grace_s = 30;            // after a stop signal, how long running steps may take
-  double fallback_poll_s = 0.1;   // idle workers look at the database at least this often
+  double lease_s = 5;            // a processor silent this long is dead: its steps are reaped
+  double grace_s = 30;           // after a stop signal, how long running steps may take
+  double fallback_poll_s = 0.1;  // idle workers look at the database at least this often
   bool quiet = false;
 };
 

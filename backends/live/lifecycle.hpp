@@ -12,10 +12,10 @@ struct Scenario;
 namespace stepq::live {
 
 struct SessionDraws {
-  std::string cluster;        // empty: none
+  std::string cluster;  // empty: none
   double cores = 0, memory_GB = 0;
-  std::uint64_t owner = 0;    // the user it belongs to
-  double run_s = 0;           // scenario seconds it runs once Running
+  std::uint64_t owner = 0;  // the user it belongs to
+  double run_s = 0;         // scenario seconds it runs once Running
 };
 SessionDraws draw_session(const Scenario& sc, int tmpl, std::uint64_t index);
 

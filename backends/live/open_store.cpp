@@ -14,7 +14,8 @@ std::unique_ptr<LiveStore> open_store(const std::string& url, bool create) {
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
     return std::make_unique<pg::PgStore>(url, create);
-  throw StoreError("--db " + url + ": expected sqlite:PATH (e.g. sqlite:stepq.db) or postgresql://USER@HOST:PORT/DATABASE");
+  throw StoreError("--db " + url +
+                   ": expected sqlite:PATH (e.g. sqlite:stepq.db) or postgresql://USER@HOST:PORT/DATABASE");
 }
 
 }  // namespace stepq::live

@@ -26,12 +26,8 @@ struct Entry {
 };
 const std::vector<Entry>& table() {
   static const std::vector<Entry> t = {
-      {"cavern", &cavern::make_adapter},
-      {"podman", &podman::make_adapter},
-      {"registry", &registry::make_adapter},
-      {"rucio", &rucio::make_adapter},
-      {"skaha", &skaha::make_adapter},
-      {"srcnet", &srcnet::make_adapter},
+      {"cavern", &cavern::make_adapter}, {"podman", &podman::make_adapter}, {"registry", &registry::make_adapter},
+      {"rucio", &rucio::make_adapter},   {"skaha", &skaha::make_adapter},   {"srcnet", &srcnet::make_adapter},
   };
   return t;
 }
@@ -117,8 +113,9 @@ Platforms load_platforms(const std::string& file, const Scenario& sc, const std:
     if (!n.json().is_object()) n.expected("an object such as {\"adapter\": \"registry\", …}");
     k.adapter = n["adapter"].choice(adapter_names());
     if (k.adapter == "local" && p.default_adapter != "local")
-      n["adapter"].fail("\"local\" runs whole sessions on this machine (its poll watches its own launches): set it "
-                        "as /default instead");
+      n["adapter"].fail(
+          "\"local\" runs whole sessions on this machine (its poll watches its own launches): set it "
+          "as /default instead");
     const auto e = std::find_if(table().begin(), table().end(), [&](const Entry& x) { return k.adapter == x.name; });
     if (e == table().end()) {
       n.object({"adapter"}, "{\"adapter\": \"" + k.adapter + "\"} (the " + k.adapter + " adapter takes no settings)");

@@ -7,8 +7,8 @@
 
 namespace stepq::live {
 
-void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at,
-                   std::optional<double> ended_at, const std::string& outcome) {
+void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at, std::optional<double> ended_at,
+                   const std::string& outcome) {
   st.history.push_back({kind, ready_at, started_at, ended_at});
   if (!ended_at) return;  // running: no wait or service to count yet
   auto& k = st.kinds[kind];

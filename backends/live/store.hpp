@@ -21,7 +21,7 @@ namespace stepq {
 struct Scenario;
 struct PlatformSpec;
 class FluidLinks;
-}
+}  // namespace stepq
 
 namespace stepq::live {
 
@@ -42,7 +42,7 @@ struct LiveStatus {
   struct Kind {
     std::string name;
     std::array<std::uint64_t, 7> steps{};  // by Phase
-    Histogram wait_s, service_s;          // from the execution log (finished executions)
+    Histogram wait_s, service_s;           // from the execution log (finished executions)
     std::uint64_t executions = 0, lost = 0, reaped = 0, retries = 0;
   };
   std::vector<Kind> kinds;
@@ -84,8 +84,8 @@ struct LiveStatus {
 // Status from the execution log, the same for every database. One execution-log row of kind
 // `kind` (an index into st.kinds): its interval goes into the history and, once it ended, its
 // wait (started − ready) and service (ended − started) into the kind's statistics.
-void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at,
-                   std::optional<double> ended_at, const std::string& outcome);
+void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at, std::optional<double> ended_at,
+                   const std::string& outcome);
 // A step READY now: queue length in the history.
 void add_ready(LiveStatus& st, std::size_t kind, double ready_at);
 // A row of the transfer table: `links` its route's link names, comma-separated; phase as
@@ -113,8 +113,8 @@ struct History {
 
 struct CancelResult {
   enum class What { cancelled, already_finished } what = What::cancelled;
-  std::string phase;       // the session's phase after the call
-  std::uint64_t steps = 0; // steps cancelled
+  std::string phase;        // the session's phase after the call
+  std::uint64_t steps = 0;  // steps cancelled
 };
 
 // Capacity: the clusters and storage areas of the scenario, kept in the database so that every
@@ -153,8 +153,8 @@ class LiveStore : public Queue, public Capacity {
   // every pool with READY steps, and WAITING steps may have changed.
   struct Elsewhere {
     bool any = false;
-    bool waiting = false;      // look again for the next due WAITING step
-    std::vector<bool> ready;   // by bound pool: may have READY steps
+    bool waiting = false;     // look again for the next due WAITING step
+    std::vector<bool> ready;  // by bound pool: may have READY steps
   };
   virtual Elsewhere changes_elsewhere() = 0;
   // No ACTIVE session and no live submission.

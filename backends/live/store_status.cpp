@@ -35,9 +35,10 @@ LiveStatus read_status(const Query& query, double now) {
   drop_unused_kinds(st);
   for (auto q = query("SELECT started_at - created_at FROM session WHERE started_at IS NOT NULL"); q->next();)
     st.startup_s.add(std::max(0.0, q->f64(0)));
-  for (auto q = query("SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, "
-                      "coalesce(p.stop_reason, ''), (SELECT count(*) FROM step s WHERE s.phase = " +
-                      phase_sql(Phase::RUNNING) + " AND s.processor = p.id), p.reconnects FROM processor p ORDER BY p.id");
+  for (auto q =
+           query("SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, "
+                 "coalesce(p.stop_reason, ''), (SELECT count(*) FROM step s WHERE s.phase = " +
+                 phase_sql(Phase::RUNNING) + " AND s.processor = p.id), p.reconnects FROM processor p ORDER BY p.id");
        q->next();) {
     LiveStatus::Processor p;
     p.id = q->i64(0);
@@ -70,11 +71,12 @@ History read_history(const Query& query, double since) {
   History h;
   const std::string from = std::to_string(since);
   for (auto q = query("SELECT k.name, e.attempt, e.ready_at, e.started_at, e.ended_at, e.outcome FROM execution e "
-                      "JOIN kind k ON k.id = e.kind WHERE e.ended_at IS NOT NULL AND e.started_at >= " + from +
-                      " ORDER BY e.started_at");
+                      "JOIN kind k ON k.id = e.kind WHERE e.ended_at IS NOT NULL AND e.started_at >= " +
+                      from + " ORDER BY e.started_at");
        q->next();)
     h.executions.push_back({q->text(0), static_cast<int>(q->i64(1)), q->f64(2), q->f64(3), q->f64(4), q->text(5)});
-  for (auto q = query("SELECT created_at FROM session WHERE created_at >= " + from + " ORDER BY created_at"); q->next();)
+  for (auto q = query("SELECT created_at FROM session WHERE created_at >= " + from + " ORDER BY created_at");
+       q->next();)
     h.arrivals.push_back(q->f64(0));
   return h;
 }
@@ -87,7 +89,8 @@ void check_not_newer(int have, int want, const std::string& db) {
 }
 
 void check_schema(int have, int want, const std::string& db) {
-  if (have == 0) throw StoreError(db + ": no stepq schema in this database; create it with `stepq live init --db " + db + "`");
+  if (have == 0)
+    throw StoreError(db + ": no stepq schema in this database; create it with `stepq live init --db " + db + "`");
   check_not_newer(have, want, db);
   if (have < want)
     throw StoreError(db + ": the database has schema version " + std::to_string(have) +

@@ -38,12 +38,13 @@ void check_template(const Scenario& sc, const std::string& db, StoredTemplate st
       if (!std::binary_search(in.begin(), in.end(), e)) return e;
     return from.front();  // not reached: sorted, unequal, and each has one the other lacks
   };
-  const bool in_db =
-      std::any_of(have.begin(), have.end(), [&](const auto& e) { return !std::binary_search(want.begin(), want.end(), e); });
+  const bool in_db = std::any_of(have.begin(), have.end(),
+                                 [&](const auto& e) { return !std::binary_search(want.begin(), want.end(), e); });
   const auto [step, pred] = in_db ? missing_from(have, want) : missing_from(want, have);
   auto named = [&](int k) { return "step " + std::to_string(k) + " ('" + tp.steps[k].id + "')"; };
-  throw StoreError(where + ", in which " + named(step) + (in_db ? " runs after " : " does not run after ") + named(pred) +
-                   "; in " + sc.file + " it " + (in_db ? "does not" : "does") + " (the dependencies differ)" + hint);
+  throw StoreError(where + ", in which " + named(step) + (in_db ? " runs after " : " does not run after ") +
+                   named(pred) + "; in " + sc.file + " it " + (in_db ? "does not" : "does") +
+                   " (the dependencies differ)" + hint);
 }
 
 }  // namespace stepq::live

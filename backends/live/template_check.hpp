@@ -13,9 +13,9 @@ namespace stepq::live {
 
 struct StoredTemplate {
   std::string name;
-  long long example_session = 0;                // one unfinished session using it, for messages
-  std::vector<std::string> step_kinds;          // by step number
-  std::vector<std::pair<int, int>> edges;       // (step, a step it runs after)
+  long long example_session = 0;           // one unfinished session using it, for messages
+  std::vector<std::string> step_kinds;     // by step number
+  std::vector<std::pair<int, int>> edges;  // (step, a step it runs after)
 };
 
 // Throws StoreError naming `db` (the file or URL) and the first difference.

@@ -66,7 +66,8 @@ OpResult fetch(const std::string& url, const std::filesystem::path& dest, std::o
   // concurrent fetches of the same file never share one, and readers never see a partial file.
   std::string part = dest.string() + ".part-XXXXXX";
   const int fd = ::mkostemp(part.data(), O_CLOEXEC);
-  if (fd < 0) return {false, false, "cannot create a file in " + dest.parent_path().string() + ": " + std::strerror(errno)};
+  if (fd < 0)
+    return {false, false, "cannot create a file in " + dest.parent_path().string() + ": " + std::strerror(errno)};
   ::fchmod(fd, 0644);
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   Sink sink{fd, md.get(), size};
@@ -106,7 +107,8 @@ OpResult fetch(const std::string& url, const std::filesystem::path& dest, std::o
   unsigned len = 0;
   EVP_DigestFinal_ex(md.get(), digest, &len);
   const std::string got = hex(digest, len);
-  if (!sha256.empty() && got != sha256) return fail("fetching " + url + ": sha256 mismatch: got " + got + ", expected " + sha256);
+  if (!sha256.empty() && got != sha256)
+    return fail("fetching " + url + ": sha256 mismatch: got " + got + ", expected " + sha256);
   std::filesystem::rename(part, dest, ec);
   if (ec) return fail("renaming " + part + " to " + dest.string() + ": " + ec.message());
   return {};

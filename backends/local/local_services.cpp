@@ -13,7 +13,8 @@
 namespace stepq::local {
 
 OpResult start_detached(const std::filesystem::path& dir, const std::string& id, const std::string& program,
-                        const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env);
+                        const std::vector<std::string>& args,
+                        const std::vector<std::pair<std::string, std::string>>& env);
 OpResult check_finished(const std::filesystem::path& dir, const std::string& id, const std::string& program);
 OpResult stop_launched(const std::filesystem::path& dir, const std::string& id);
 
@@ -102,7 +103,9 @@ std::filesystem::path session_dir(const std::filesystem::path& root, std::uint64
   return root / ("session-" + std::to_string(session));
 }
 
-std::filesystem::path LocalServices::session_dir(std::uint64_t session) const { return local::session_dir(root_, session); }
+std::filesystem::path LocalServices::session_dir(std::uint64_t session) const {
+  return local::session_dir(root_, session);
+}
 
 OpResult LocalServices::pull_image(const StepContext& c) {
   return guarded(c, [&]() -> OpResult {
@@ -126,7 +129,8 @@ OpResult LocalServices::allocate_storage(const StepContext& c) {
       if (free < *l->size_bytes)
         return {false, false,
                 "only " + std::to_string(static_cast<std::uint64_t>(free)) + " bytes free under " + root_.string() +
-                    "; step '" + c.step.id + "' asks for " + std::to_string(static_cast<std::uint64_t>(*l->size_bytes))};
+                    "; step '" + c.step.id + "' asks for " +
+                    std::to_string(static_cast<std::uint64_t>(*l->size_bytes))};
     }
     std::filesystem::create_directories(session_dir(c.ref.session), ec);
     if (ec) return {false, false, "cannot create " + session_dir(c.ref.session).string() + ": " + ec.message()};
@@ -144,7 +148,8 @@ OpResult LocalServices::stage_data(const StepContext& c) {
     // The file keeps the name of the URL's last path segment (query and fragment dropped).
     const std::string path = url.substr(0, url.find_first_of("?#"));
     std::string name = percent_decoded(path.substr(path.find_last_of('/') + 1));
-    if (name.empty() || name == "." || name == ".." || name == ".stepq" || name.find_first_of(std::string("/\0", 2)) != std::string::npos)
+    if (name.empty() || name == "." || name == ".." || name == ".stepq" ||
+        name.find_first_of(std::string("/\0", 2)) != std::string::npos)
       name = c.step.id;
     return fetch(url, session_dir(c.ref.session) / name, l->size_bytes, l->sha256);
   });

@@ -51,7 +51,8 @@ void write_str(int fd, const char* s) { write_all(fd, s, std::strlen(s)); }
 std::size_t put_uint(char* out, unsigned long v) {
   char digits[24];
   int d = 0;
-  do digits[d++] = static_cast<char>('0' + v % 10); while ((v /= 10) > 0);
+  do digits[d++] = static_cast<char>('0' + v % 10);
+  while ((v /= 10) > 0);
   std::size_t n = 0;
   while (d > 0) out[n++] = digits[--d];
   return n;
@@ -105,7 +106,8 @@ std::string hostname() {
 }  // namespace
 
 OpResult start_detached(const std::filesystem::path& dir, const std::string& id, const std::string& program,
-                        const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env) {
+                        const std::vector<std::string>& args,
+                        const std::vector<std::pair<std::string, std::string>>& env) {
   const std::filesystem::path state = dir / ".stepq";
   std::error_code ec;
   std::filesystem::create_directories(state, ec);
@@ -253,13 +255,14 @@ OpResult check_finished(const std::filesystem::path& dir, const std::string& id,
     if (host == hostname() && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH &&
         !read_exit(word, value))
       return {false, false,
-              "the monitor of " + what + " (pid " + std::to_string(pid) + ") is gone without recording an exit status in " +
-                  state.string()};
+              "the monitor of " + what + " (pid " + std::to_string(pid) +
+                  ") is gone without recording an exit status in " + state.string()};
     if (word.empty()) return {true, false, {}};  // still running
   }
   if (word == "exit" && value == 0) return {};
-  std::string reason = what + ": " + (word == "signal" ? "killed by signal " + std::to_string(value) + signal_name(value)
-                                                       : "exit status " + std::to_string(value));
+  std::string reason = what + ": " +
+                       (word == "signal" ? "killed by signal " + std::to_string(value) + signal_name(value)
+                                         : "exit status " + std::to_string(value));
   const std::string err = tail(state / (id + ".stderr"));
   if (!err.empty()) return {false, false, reason + "; stderr: " + err};
   return {false, false, reason + "; stderr empty; stdout: " + tail(state / (id + ".stdout"))};
@@ -279,7 +282,8 @@ OpResult stop_launched(const std::filesystem::path& dir, const std::string& id) 
   // The monitor and the program share the process group the launch made (setsid): end both.
   const pid_t group = ::getpgid(static_cast<pid_t>(pid));
   if (group > 0 && ::kill(-group, SIGTERM) != 0 && errno != ESRCH)
-    return {false, false, "cannot stop step '" + id + "' (process group " + std::to_string(group) + "): " + std::strerror(errno)};
+    return {false, false,
+            "cannot stop step '" + id + "' (process group " + std::to_string(group) + "): " + std::strerror(errno)};
   return {};
 }
 

@@ -36,8 +36,14 @@ class PodmanServices final : public live::AdapterServices {
   PodmanServices(Connection conn, PullOptions pull, std::vector<Template> templates,
                  std::vector<std::pair<std::string, std::string>> env, std::string mount_at, int stop_timeout_s,
                  std::filesystem::path root, std::string instance)
-      : AdapterServices("podman"), conn_(std::move(conn)), pull_(std::move(pull)), templates_(std::move(templates)),
-        env_(std::move(env)), mount_at_(std::move(mount_at)), stop_timeout_s_(stop_timeout_s), root_(std::move(root)),
+      : AdapterServices("podman"),
+        conn_(std::move(conn)),
+        pull_(std::move(pull)),
+        templates_(std::move(templates)),
+        env_(std::move(env)),
+        mount_at_(std::move(mount_at)),
+        stop_timeout_s_(stop_timeout_s),
+        root_(std::move(root)),
         instance_(std::move(instance)) {}
 
   OpResult pull_image(const StepContext& c) override {
@@ -59,8 +65,8 @@ class PodmanServices final : public live::AdapterServices {
       spec.image = templates_[c.ref.tmpl].image;
       spec.command = templates_[c.ref.tmpl].command;
       spec.env = env_;
-      spec.labels = {{"stepq.instance", instance_}, {"stepq.session", std::to_string(c.ref.session)},
-                     {"stepq.step", c.step.id}};
+      spec.labels = {
+          {"stepq.instance", instance_}, {"stepq.session", std::to_string(c.ref.session)}, {"stepq.step", c.step.id}};
       spec.mounts = {{dir.string(), mount_at_}};
       const Created made = create(conn_, spec);
       if (made.outcome.verdict != http::Outcome::Verdict::ok) return http::as_op_result(made.outcome);
@@ -80,7 +86,7 @@ class PodmanServices final : public live::AdapterServices {
         started.response.status == 500 && body.find("OCI ") != std::string::npos) {
       const int code = body.find("not found") != std::string::npos           ? 127
                        : body.find("permission denied") != std::string::npos ? 126
-                                                                              : 125;
+                                                                             : 125;
       return {false, false,
               "container " + name + " could not start (exit status " + std::to_string(code) + "): " + started.error, 0,
               true};
@@ -176,8 +182,8 @@ std::string registry_auth(const std::string& user, const std::string& password, 
 
 std::unique_ptr<Services> make_adapter(const live::AdapterConfig& cfg) {
   cfg.keys({"socket", "image", "images", "command", "commands", "env", "mount_at", "tls_verify", "registry_username",
-            "registry_password_env", "registry_password_file", "stop_timeout_s", "connect_timeout_s",
-            "total_timeout_s", "pull_timeout_s"});
+            "registry_password_env", "registry_password_file", "stop_timeout_s", "connect_timeout_s", "total_timeout_s",
+            "pull_timeout_s"});
   cfg.ops({Op::image, Op::launch, Op::poll, Op::remove});
   Connection conn;
   const Node socket = cfg["socket"];
@@ -220,10 +226,9 @@ std::unique_ptr<Services> make_adapter(const live::AdapterConfig& cfg) {
     if (mount_at[0] != '/' || mount_at == "/") n.fail("must be an absolute path inside the container, not /");
   }
   const int stop_timeout = static_cast<int>(cfg.seconds("stop_timeout_s", 10));
-  return std::make_unique<PodmanServices>(std::move(conn), std::move(pull), std::move(templates), std::move(env),
-                                          std::move(mount_at), stop_timeout,
-                                          std::filesystem::absolute(cfg.scenario().platform.local_root),
-                                          cfg.instance());
+  return std::make_unique<PodmanServices>(
+      std::move(conn), std::move(pull), std::move(templates), std::move(env), std::move(mount_at), stop_timeout,
+      std::filesystem::absolute(cfg.scenario().platform.local_root), cfg.instance());
 }
 
 }  // namespace stepq::podman

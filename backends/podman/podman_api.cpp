@@ -72,7 +72,8 @@ Created create(const Connection& c, const CreateSpec& s) {
   } else if (st == 500 && out.outcome.response.body.find("image not known") != std::string::npos) {
     // Asking again will not pull it: this is a missing image step, not a passing fault.
     out.outcome.verdict = http::Outcome::Verdict::fail;
-    out.outcome.error = "image " + s.image + " is not on the Podman host (give the template an image step on the "
+    out.outcome.error = "image " + s.image +
+                        " is not on the Podman host (give the template an image step on the "
                         "podman adapter before its launch)";
   }
   return out;

@@ -52,7 +52,8 @@ Conn::Conn(const std::string& url, const std::string& label) : label_(label) {
     throw ConnLost(label_ + ": cannot connect: " + msg, "08001");
   }
   // Server messages at NOTICE level (e.g. "relation already exists, skipping") are not for users.
-  PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c_, [](void*, const char*) {}, nullptr);
   // stepq's statements look rows up by key; a custom plan per execution would only re-plan the
   // same thing (the completion CTE takes ~1 ms to plan, longer than it takes to run). run()
   // re-plans as the tables grow.

@@ -72,7 +72,7 @@ class Conn {
   Conn(const Conn&) = delete;
   ~Conn() { PQfinish(c_); }
 
-  Result exec(const std::string& sql);                // simple protocol, may hold several statements
+  Result exec(const std::string& sql);                   // simple protocol, may hold several statements
   Result exec(const std::string& sql, const Params& p);  // one statement, unnamed
   // Prepares `sql` under `name` on first use on this connection, and again at its 64th, 256th…
   // execution (see run()).

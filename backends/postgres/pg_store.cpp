@@ -173,7 +173,8 @@ auto PgStore::with_conn(const char* what, F&& f) {
       in_doubt = true;
       lost(e.what());
       if (wall_now() - start > reconnect_limit_s)
-        throw StoreError(std::string(what) + ": no database connection for " + num(reconnect_limit_s) + " s: " + e.what());
+        throw StoreError(std::string(what) + ": no database connection for " + num(reconnect_limit_s) +
+                         " s: " + e.what());
     } catch (const Retry&) {
       // Deadlock (e.g. a session failing while another of its steps completes): PostgreSQL rolled
       // one back; run it again after a moment.
@@ -229,16 +230,20 @@ void PgStore::bind(const Scenario& sc, double time_scale) {
       kind_sc_[kind_db_.back()] = static_cast<int>(k);
     }
     auto active = c.exec(
-        "SELECT t.name, min(s.id) FROM session s JOIN template t ON t.id = s.template WHERE s.phase = 'ACTIVE' GROUP BY t.name");
+        "SELECT t.name, min(s.id) FROM session s JOIN template t ON t.id = s.template WHERE s.phase = 'ACTIVE' GROUP "
+        "BY t.name");
     for (int i = 0; i < active.rows(); ++i) {
       live::StoredTemplate st;
       st.name = active.text(i, 0);
       st.example_session = active.i64(i, 1);
       const Params p = Params().add(active.i64(i, 1));
-      auto steps = c.exec("SELECT k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = $1 ORDER BY st.num", p);
+      auto steps =
+          c.exec("SELECT k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = $1 ORDER BY st.num", p);
       for (int r = 0; r < steps.rows(); ++r) st.step_kinds.push_back(steps.text(r, 0));
       auto edges = c.exec(
-          "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE a.session = $1", p);
+          "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE "
+          "a.session = $1",
+          p);
       for (int r = 0; r < edges.rows(); ++r)
         st.edges.emplace_back(static_cast<int>(edges.i64(r, 0)), static_cast<int>(edges.i64(r, 1)));
       live::check_template(sc, pool_.label(), std::move(st));
@@ -277,11 +282,13 @@ void PgStore::seed_capacity(Conn& c, const Scenario& sc) {
     for (const auto& g : cl.nodes)
       for (int i = 0; i < g.count; ++i) want.emplace_back(g.cores, g.memory_GB);
     std::vector<std::pair<double, double>> have;
-    auto r = c.exec("SELECT cores, memory_gb FROM cluster_node WHERE cluster = $1 ORDER BY node FOR UPDATE", Params().add(cl.name));
+    auto r = c.exec("SELECT cores, memory_gb FROM cluster_node WHERE cluster = $1 ORDER BY node FOR UPDATE",
+                    Params().add(cl.name));
     for (int i = 0; i < r.rows(); ++i) have.emplace_back(r.f64(i, 0), r.f64(i, 1));
     if (have == want) continue;
     const auto held = c.exec("SELECT count(*) FROM session WHERE cluster = $1 AND compute IN ('queued', 'placed')",
-                             Params().add(cl.name)).i64(0, 0);
+                             Params().add(cl.name))
+                          .i64(0, 0);
     if (held > 0)
       throw StoreError(pool_.label() + ": cluster '" + cl.name + "' has " + std::to_string(have.size()) +
                        " nodes here, sized otherwise than in " + sc.file + ", and " + std::to_string(held) +
@@ -291,9 +298,11 @@ void PgStore::seed_capacity(Conn& c, const Scenario& sc) {
     std::string rows;
     for (std::size_t n = 0; n < want.size(); ++n)
       rows += (n ? ",(" : "(") + std::to_string(n) + "," + num(want[n].first) + "," + num(want[n].second) + ")";
-    c.exec("INSERT INTO cluster_node(cluster, node, cores, memory_gb, free_cores, free_memory_gb) "
-           "SELECT $1, v.node, v.cores, v.mem, v.cores, v.mem FROM (VALUES " + rows + ") AS v(node, cores, mem)",
-           Params().add(cl.name));
+    c.exec(
+        "INSERT INTO cluster_node(cluster, node, cores, memory_gb, free_cores, free_memory_gb) "
+        "SELECT $1, v.node, v.cores, v.mem, v.cores, v.mem FROM (VALUES " +
+            rows + ") AS v(node, cores, mem)",
+        Params().add(cl.name));
   }
   for (const StorageArea& a : sc.platform.areas) {
     auto r = c.exec("SELECT quota_bytes FROM storage_area WHERE name = $1 FOR UPDATE", Params().add(a.name));
@@ -301,9 +310,10 @@ void PgStore::seed_capacity(Conn& c, const Scenario& sc) {
     if (c.exec("SELECT count(*) FROM reservation WHERE area = $1", Params().add(a.name)).i64(0, 0) > 0)
       throw StoreError(pool_.label() + ": storage area '" + a.name + "' has another quota here than in " + sc.file +
                        ", and reservations in it; use the scenario they were made with");
-    c.exec("INSERT INTO storage_area(name, quota_bytes, free_bytes) VALUES ($1, $2, $2) "
-           "ON CONFLICT (name) DO UPDATE SET quota_bytes = $2, free_bytes = $2",
-           Params().add(a.name).add(a.quota_bytes));
+    c.exec(
+        "INSERT INTO storage_area(name, quota_bytes, free_bytes) VALUES ($1, $2, $2) "
+        "ON CONFLICT (name) DO UPDATE SET quota_bytes = $2, free_bytes = $2",
+        Params().add(a.name).add(a.quota_bytes));
   }
 }
 
@@ -354,8 +364,9 @@ std::uint64_t PgStore::submit_session() {
     // so one submitter at a time (an advisory lock). Times are the transaction's start: one
     // value for the session and its steps, as SQLite's submit reads the clock once.
     Tx tx(c);
-    auto ids = c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockSubmit) +
-                      "); SELECT (SELECT coalesce(max(id) + 1, 0) FROM session), (SELECT coalesce(max(id), 0) + 1 FROM step)");
+    auto ids =
+        c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockSubmit) +
+               "); SELECT (SELECT coalesce(max(id) + 1, 0) FROM session), (SELECT coalesce(max(id), 0) + 1 FROM step)");
     const auto sid = static_cast<std::uint64_t>(ids.i64(0, 0));
     const std::int64_t base = ids.i64(0, 1);
     const int t = sc.template_for(sid);
@@ -363,14 +374,16 @@ std::uint64_t PgStore::submit_session() {
     const std::string now = "date_part('epoch', now())";
     const live::SessionDraws d = live::draw_session(sc, t, sid);
     std::string sql =
-        "INSERT INTO session(id, template, phase, steps_left, release_left, release_from, release_all, created_at, token, "
+        "INSERT INTO session(id, template, phase, steps_left, release_left, release_from, release_all, created_at, "
+        "token, "
         "run_s, owner, cluster, cores, memory_gb) VALUES (" +
-        std::to_string(sid) + "," + std::to_string(tmpl_db_[t]) + ",'ACTIVE'," + std::to_string(tp.startup_steps) + "," +
-        std::to_string(tp.steps.size() - tp.startup_steps) + "," +
+        std::to_string(sid) + "," + std::to_string(tmpl_db_[t]) + ",'ACTIVE'," + std::to_string(tp.startup_steps) +
+        "," + std::to_string(tp.steps.size() - tp.startup_steps) + "," +
         (tp.has_release() ? std::to_string(tp.startup_steps) : "NULL") + "," +
         (sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck ? "true" : "false") + "," + now + "," +
         std::to_string(token) + "," + num(d.run_s) + "," + std::to_string(d.owner) + "," +
-        (d.cluster.empty() ? std::string("NULL") : literal(c, d.cluster)) + "," + num(d.cores) + "," + num(d.memory_GB) + ");";
+        (d.cluster.empty() ? std::string("NULL") : literal(c, d.cluster)) + "," + num(d.cores) + "," +
+        num(d.memory_GB) + ");";
     const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
     std::string rows, edges;
     std::vector<std::int64_t> ready_kinds;
@@ -378,12 +391,14 @@ std::uint64_t PgStore::submit_session() {
       const int kind = tp.steps[i].kind;
       const bool startup = static_cast<int>(i) < tp.startup_steps;  // release steps wait for the session's end
       const bool root = tp.preds(static_cast<int>(i)).empty();
-      const bool is_ready = startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
+      const bool is_ready =
+          startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
       rows += (i ? ",(" : "(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," + std::to_string(sid) + "," +
               std::to_string(i) + "," + std::to_string(tmpl_db_[t]) + "," + std::to_string(kind_db_[kind]) + "," +
-              std::to_string(is_ready ? kReady : kDormant) + "," + std::to_string(tp.preds(static_cast<int>(i)).size()) + "," +
-              std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (root && startup ? now : "NULL") + "," +
-              (is_ready ? now : "NULL") + ")";
+              std::to_string(is_ready ? kReady : kDormant) + "," +
+              std::to_string(tp.preds(static_cast<int>(i)).size()) + "," +
+              std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (root && startup ? now : "NULL") +
+              "," + (is_ready ? now : "NULL") + ")";
       if (is_ready) {
         ready.push_back(sc.kinds[kind].pool);
         ready_kinds.push_back(kind_db_[kind]);
@@ -392,8 +407,10 @@ std::uint64_t PgStore::submit_session() {
         edges += (edges.empty() ? "(" : ",(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," +
                  std::to_string(base + n) + ")";
     }
-    sql += "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
-           "ready_at) VALUES " + rows + ";";
+    sql +=
+        "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
+        "ready_at) VALUES " +
+        rows + ";";
     if (!edges.empty()) sql += "INSERT INTO step_next(step, next) VALUES " + edges + ";";
     std::sort(ready_kinds.begin(), ready_kinds.end());
     ready_kinds.erase(std::unique(ready_kinds.begin(), ready_kinds.end()), ready_kinds.end());
@@ -411,17 +428,21 @@ std::uint64_t PgStore::submit_session() {
 
 std::int64_t PgStore::begin_submission(std::uint64_t planned) {
   return with_conn("submit", [&](Conn& c, bool) {
-    return c.exec("INSERT INTO submission(planned, started_at, heartbeat_at) VALUES ($1, stepq_now(), stepq_now()) RETURNING id",
-                  Params().add(planned))
+    return c
+        .exec(
+            "INSERT INTO submission(planned, started_at, heartbeat_at) VALUES ($1, stepq_now(), stepq_now()) RETURNING "
+            "id",
+            Params().add(planned))
         .i64(0, 0);
   });
 }
 
 void PgStore::submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) {
   with_conn("submit", [&](Conn& c, bool) {
-    c.exec("UPDATE submission SET submitted = $2, heartbeat_at = stepq_now(), "
-           "finished_at = CASE WHEN $3 THEN stepq_now() END WHERE id = $1",
-           Params().add(id).add(submitted).add(finished ? "true" : "false"));
+    c.exec(
+        "UPDATE submission SET submitted = $2, heartbeat_at = stepq_now(), "
+        "finished_at = CASE WHEN $3 THEN stepq_now() END WHERE id = $1",
+        Params().add(id).add(submitted).add(finished ? "true" : "false"));
     return 0;
   });
 }
@@ -467,16 +488,18 @@ bool PgStore::predecessors_done(const StepRef& s) {
 
 std::uint64_t PgStore::end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason,
                                    std::vector<std::int64_t>& kinds) {
-  auto q = c.run("session_release", "SELECT release_from, outcome IS NOT NULL FROM session WHERE id = $1 AND phase = 'ACTIVE'",
+  auto q = c.run("session_release",
+                 "SELECT release_from, outcome IS NOT NULL FROM session WHERE id = $1 AND phase = 'ACTIVE'",
                  Params().add(session));
   if (!q.rows()) return 0;
   const bool releases = !q.null(0, 0);
   const std::int64_t first_release = releases ? q.i64(0, 0) : 2147483647;
   const bool releasing = q.text(0, 1) == "t";  // its start-up is over: what fails now is a release step
   // The failed step's own group goes: the start-up, or what is left of the release.
-  const auto n = c.run("cancel_rest", sql::kCancelRest,
-                       Params().add(session).add(releasing ? first_release : 0).add(releasing ? 2147483647 : first_release))
-                     .affected();
+  const auto n =
+      c.run("cancel_rest", sql::kCancelRest,
+            Params().add(session).add(releasing ? first_release : 0).add(releasing ? 2147483647 : first_release))
+          .affected();
   if (!releases || releasing) {
     c.run("end_session", sql::kEndSession,
           Params().add(session).add(releasing ? "FAILED" : phase).add(releasing ? "release: " + reason : reason));
@@ -507,7 +530,8 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
     switch (o.type) {
       case Outcome::Type::completed: {
         Params p = Params().add(s.id).add(s.fence).add(scale_);
-        if (reason.empty()) p.null(); else p.add(reason);
+        if (reason.empty()) p.null();
+        else p.add(reason);
         auto r = c.run("complete", sql::kComplete, p);
         ready = made_ready(kinds_in(r, 1));
         if (r.rows() > 0 && !r.null(0, 2)) waiting_until = r.f64(0, 2);  // a release waits for the session's end
@@ -520,7 +544,8 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
         std::vector<std::int64_t> kinds;
         if (ok) end_session(c, r.i64(0, 0), "FAILED", reason, kinds);
         Params p = Params().add(s.id).add(s.fence).add(ok ? "failed" : "lost");
-        if (reason.empty()) p.null(); else p.add(reason);
+        if (reason.empty()) p.null();
+        else p.add(reason);
         c.run("end_execution", sql::kEndExecution, p);
         tx.commit();
         ready = made_ready(kinds);
@@ -528,7 +553,8 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
       }
       case Outcome::Type::wait: {
         Params p = Params().add(s.id).add(s.fence).add(o.delay_s * scale_).add(o.next_attempt ? 1 : 0);
-        if (reason.empty()) p.null(); else p.add(reason);
+        if (reason.empty()) p.null();
+        else p.add(reason);
         p.add(o.next_attempt ? "retry" : "requeue");
         auto r = c.run("wait", sql::kWait, p);
         if (r.rows() && !r.null(0, 0)) {
@@ -548,9 +574,12 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
 // ---- processors, reaper, promoter ----------------------------------------------------------------
 
 std::int64_t PgStore::insert_processor(Conn& c) {
-  return c.exec("INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) VALUES ($1, $2, $3, stepq_now(), stepq_now()) "
-                "RETURNING id",
-                Params().add(host_).add(pid_).add(pools_))
+  return c
+      .exec(
+          "INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) VALUES ($1, $2, $3, stepq_now(), "
+          "stepq_now()) "
+          "RETURNING id",
+          Params().add(host_).add(pid_).add(pools_))
       .i64(0, 0);
 }
 
@@ -628,10 +657,11 @@ int PgStore::reap(double lease_s) {
     // Executions of processors found dead just now whose steps were CANCELLED while they ran
     // them: no finish will come to close them.
     for (int i = 0; i < died.rows(); ++i)
-      c.exec("UPDATE execution SET ended_at = stepq_now(), outcome = 'reaped', "
-             "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
-             "WHERE ended_at IS NULL AND processor = $1",
-             Params().add(died.i64(i, 0)));
+      c.exec(
+          "UPDATE execution SET ended_at = stepq_now(), outcome = 'reaped', "
+          "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
+          "WHERE ended_at IS NULL AND processor = $1",
+          Params().add(died.i64(i, 0)));
     ready = made_ready(kinds);
     tx.commit();
     return count;
@@ -708,14 +738,14 @@ live::LiveStore::Elsewhere PgStore::changes_elsewhere() {
   if (everything) {
     e.any = e.waiting = true;
     with_conn("promoter", [&](Conn& c, bool) {
-        for (std::size_t p = 0; p < pool_kinds_.size(); ++p)
-          if (c.run(("has_ready" + std::to_string(p)).c_str(),
-                    "SELECT EXISTS (SELECT 1 FROM step WHERE phase = 2 AND kind = ANY($1::int[]))",
-                    Params().add(pool_kinds_[p]))
-                  .text(0, 0) == "t")
-            e.ready[p] = true;
-        return 0;
-      });
+      for (std::size_t p = 0; p < pool_kinds_.size(); ++p)
+        if (c.run(("has_ready" + std::to_string(p)).c_str(),
+                  "SELECT EXISTS (SELECT 1 FROM step WHERE phase = 2 AND kind = ANY($1::int[]))",
+                  Params().add(pool_kinds_[p]))
+                .text(0, 0) == "t")
+          e.ready[p] = true;
+      return 0;
+    });
   }
   return e;
 }
@@ -755,17 +785,20 @@ int PgStore::release_running() {
   return with_conn("release", [&](Conn& c, bool) {
     Tx tx(c);
     const Params me = Params().add(processor_.load());
-    c.exec("UPDATE execution SET ended_at = stepq_now(), outcome = 'released', reason = 'graceful stop' "
-           "WHERE ended_at IS NULL AND (step, fence) IN (SELECT id, fence FROM step WHERE phase = 3 AND processor = $1)",
-           me);
-    const int n = static_cast<int>(
-        c.exec("UPDATE step SET phase = 2, processor = NULL, token = NULL, ready_at = stepq_now() "
-               "WHERE phase = 3 AND processor = $1 RETURNING kind",
-               me)
-            .rows());
-    c.exec("UPDATE execution SET ended_at = stepq_now(), outcome = 'lost', reason = 'graceful stop; the step had been cancelled' "
-           "WHERE ended_at IS NULL AND processor = $1",
-           me);
+    c.exec(
+        "UPDATE execution SET ended_at = stepq_now(), outcome = 'released', reason = 'graceful stop' "
+        "WHERE ended_at IS NULL AND (step, fence) IN (SELECT id, fence FROM step WHERE phase = 3 AND processor = $1)",
+        me);
+    const int n =
+        static_cast<int>(c.exec("UPDATE step SET phase = 2, processor = NULL, token = NULL, ready_at = stepq_now() "
+                                "WHERE phase = 3 AND processor = $1 RETURNING kind",
+                                me)
+                             .rows());
+    c.exec(
+        "UPDATE execution SET ended_at = stepq_now(), outcome = 'lost', reason = 'graceful stop; the step had been "
+        "cancelled' "
+        "WHERE ended_at IS NULL AND processor = $1",
+        me);
     if (n > 0) c.exec("SELECT pg_notify('stepq_ready', id::text) FROM kind");
     tx.commit();
     return n;
@@ -787,7 +820,8 @@ live::CancelResult PgStore::cancel_session(std::uint64_t id) {
   return with_conn("cancel", [&](Conn& c, bool) {
     Tx tx(c);
     auto q = c.exec("SELECT phase FROM session WHERE id = $1 FOR UPDATE", Params().add(id));
-    if (!q.rows()) throw StoreError(pool_.label() + ": no session " + std::to_string(id) + " (see `stepq live status`)");
+    if (!q.rows())
+      throw StoreError(pool_.label() + ": no session " + std::to_string(id) + " (see `stepq live status`)");
     live::CancelResult r;
     r.phase = q.text(0, 0);
     if (r.phase != "ACTIVE") {
@@ -877,7 +911,8 @@ OpResult PgStore::submit(const StepContext& ctx) {
 
 Capacity::Compute PgStore::compute(const StepContext& ctx) {
   return with_conn("poll compute", [&](Conn& c, bool) {
-    auto q = c.run("compute", "SELECT compute, submitted_at, admitted_at FROM session WHERE id = $1", Params().add(ctx.ref.session));
+    auto q = c.run("compute", "SELECT compute, submitted_at, admitted_at FROM session WHERE id = $1",
+                   Params().add(ctx.ref.session));
     Compute r;
     if (!q.rows() || q.null(0, 0)) return r;
     r.submitted = true;
@@ -909,14 +944,19 @@ void PgStore::release_compute(const StepContext& ctx) {
 bool PgStore::reserve(const StepContext& ctx) {
   const StorageArea& area = sc_->platform.areas[ctx.step.area];
   return with_conn("reserve", [&](Conn& c, bool) {
-    return c.run("reserve",
-                 "WITH have AS (SELECT 1 FROM reservation WHERE session = $1 AND num = $2), "
-                 "take AS (UPDATE storage_area SET free_bytes = free_bytes - $4 "
-                 "  WHERE name = $3 AND free_bytes + 1e-9 >= $4 AND NOT EXISTS (SELECT 1 FROM have) RETURNING 1), "
-                 "ins AS (INSERT INTO reservation(session, num, area, bytes, temp) SELECT $1, $2, $3, $4, $5 FROM take) "
-                 "SELECT EXISTS (SELECT 1 FROM have) OR EXISTS (SELECT 1 FROM take)",
-                 Params().add(ctx.ref.session).add(ctx.ref.step).add(area.name).add(ctx.step.bytes)
-                     .add(ctx.step.mount == Mount::write_temp ? "true" : "false"))
+    return c.run(
+                "reserve",
+                "WITH have AS (SELECT 1 FROM reservation WHERE session = $1 AND num = $2), "
+                "take AS (UPDATE storage_area SET free_bytes = free_bytes - $4 "
+                "  WHERE name = $3 AND free_bytes + 1e-9 >= $4 AND NOT EXISTS (SELECT 1 FROM have) RETURNING 1), "
+                "ins AS (INSERT INTO reservation(session, num, area, bytes, temp) SELECT $1, $2, $3, $4, $5 FROM take) "
+                "SELECT EXISTS (SELECT 1 FROM have) OR EXISTS (SELECT 1 FROM take)",
+                Params()
+                    .add(ctx.ref.session)
+                    .add(ctx.ref.step)
+                    .add(area.name)
+                    .add(ctx.step.bytes)
+                    .add(ctx.step.mount == Mount::write_temp ? "true" : "false"))
                .text(0, 0) == "t";
   });
 }
@@ -942,10 +982,11 @@ void PgStore::with_links(const std::function<void(FluidLinks&)>& f) {
     Tx tx(c);
     const double clock = c.run("link_clock", "SELECT at FROM link_clock WHERE id = 1 FOR UPDATE", Params()).f64(0, 0);
     const std::int64_t next = c.run("link_next", "SELECT coalesce(max(id), 0) + 1 FROM transfer", Params()).i64(0, 0);
-    auto q = c.run("links_open",
-                   "SELECT id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, started_at "
-                   "FROM transfer WHERE phase < 4 ORDER BY id",
-                   Params());
+    auto q =
+        c.run("links_open",
+              "SELECT id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, started_at "
+              "FROM transfer WHERE phase < 4 ORDER BY id",
+              Params());
     std::vector<FluidLinks::Transfer> open;
     for (int i = 0; i < q.rows(); ++i) {
       FluidLinks::Transfer x;
@@ -978,8 +1019,8 @@ void PgStore::with_links(const std::function<void(FluidLinks&)>& f) {
         c.run("link_add",
               "INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, "
               "started_at, links) VALUES ($1, $2, $3, $4, $5, $6, $6, 0, $7, 0, NULL, NULL, $8) ON CONFLICT DO NOTHING",
-              Params().add(x.id).add(x.session).add(x.step).add(x.attempt).add(x.route).add(x.bytes).add(x.at)
-                  .add(live::link_names(sc_->platform, x.route)));
+              Params().add(x.id).add(x.session).add(x.step).add(x.attempt).add(x.route).add(x.bytes).add(x.at).add(
+                  live::link_names(sc_->platform, x.route)));
       if (!x.changed) continue;
       cell(ids, std::to_string(x.id));
       cell(left, num(x.left));
@@ -991,12 +1032,19 @@ void PgStore::with_links(const std::function<void(FluidLinks&)>& f) {
     }
     if (ids.empty()) return 0;  // nothing moved: the transaction rolls back
     auto arr = [](const std::string& a) { return "{" + a + "}"; };
-    c.run("links_save",
-          "UPDATE transfer t SET left_bytes = v.l, phase = v.p, at = v.a, held = v.h, arrived_at = v.r, started_at = v.s "
-          "FROM unnest($1::bigint[], $2::float8[], $3::smallint[], $4::float8[], $5::int[], $6::float8[], "
-          "$7::float8[]) AS v(id, l, p, a, h, r, s) WHERE t.id = v.id",
-          Params().add(arr(ids)).add(arr(left)).add(arr(phase)).add(arr(at)).add(arr(held)).add(arr(arrived))
-              .add(arr(started)));
+    c.run(
+        "links_save",
+        "UPDATE transfer t SET left_bytes = v.l, phase = v.p, at = v.a, held = v.h, arrived_at = v.r, started_at = v.s "
+        "FROM unnest($1::bigint[], $2::float8[], $3::smallint[], $4::float8[], $5::int[], $6::float8[], "
+        "$7::float8[]) AS v(id, l, p, a, h, r, s) WHERE t.id = v.id",
+        Params()
+            .add(arr(ids))
+            .add(arr(left))
+            .add(arr(phase))
+            .add(arr(at))
+            .add(arr(held))
+            .add(arr(arrived))
+            .add(arr(started)));
     c.run("link_clock_set", "UPDATE link_clock SET at = $1 WHERE id = 1", Params().add(net.clock()));
     tx.commit();
     return 0;

@@ -87,10 +87,10 @@ class PgStore final : public live::LiveStore {
   // Bound scenario.
   const Scenario* sc_ = nullptr;
   double scale_ = 1;
-  std::vector<std::int64_t> kind_db_, tmpl_db_;                 // scenario index → db id
-  std::unordered_map<std::int64_t, int> kind_sc_, tmpl_sc_;     // db id → scenario index
-  std::vector<std::string> pool_kinds_;                         // per pool: '{1,2}'
-  std::vector<std::string> pool_claim_, claim_sql_;             // per pool: its claim's $1 and SQL
+  std::vector<std::int64_t> kind_db_, tmpl_db_;              // scenario index → db id
+  std::unordered_map<std::int64_t, int> kind_sc_, tmpl_sc_;  // db id → scenario index
+  std::vector<std::string> pool_kinds_;                      // per pool: '{1,2}'
+  std::vector<std::string> pool_claim_, claim_sql_;          // per pool: its claim's $1 and SQL
 
   // This process as a processor.
   std::atomic<std::int64_t> processor_{0};

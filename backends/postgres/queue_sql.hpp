@@ -27,11 +27,13 @@ inline std::string claim(bool several_kinds) {
                       "AND phase = 2 ORDER BY ready_at, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"
                     : "SELECT id FROM step WHERE phase = 2 AND kind = $1::int "
                       "ORDER BY ready_at, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED";
-  return "WITH c AS MATERIALIZED (" + pick + "),\n"
+  return "WITH c AS MATERIALIZED (" + pick +
+         "),\n"
          "u AS (\n"
          "  UPDATE step s SET phase = 3, processor = $2, token = $3, fence = s.fence + 1, claimed_at = stepq_now()\n"
          "  FROM c WHERE s.id = c.id\n"
-         "  RETURNING s.id, s.fence, s.session, s.num, s.tmpl, s.kind, s.attempt, s.ready_at, s.activated_at, s.claimed_at),\n"
+         "  RETURNING s.id, s.fence, s.session, s.num, s.tmpl, s.kind, s.attempt, s.ready_at, s.activated_at, "
+         "s.claimed_at),\n"
          "e AS (\n"
          "  INSERT INTO execution(step, fence, kind, attempt, processor, ready_at, started_at)\n"
          "  SELECT id, fence, kind, attempt, $2, ready_at, claimed_at FROM u)\n"

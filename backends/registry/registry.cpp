@@ -82,7 +82,8 @@ struct Session {
     const auto param = [&](const char* key, const std::string& otherwise) {
       return http::url_encode(challenge.count(key) ? challenge.at(key) : otherwise);
     };
-    t.url = challenge.at("realm") + "?service=" + param("service", "") + "&scope=" + param("scope", "repository:" + name + ":pull");
+    t.url = challenge.at("realm") + "?service=" + param("service", "") +
+            "&scope=" + param("scope", "repository:" + name + ":pull");
     if (!s.username.empty()) t.headers.emplace_back("Authorization", "Basic " + base64(s.username + ":" + s.password));
     t.connect_timeout_s = s.connect_timeout_s;
     t.total_timeout_s = s.total_timeout_s;
@@ -108,7 +109,8 @@ struct Session {
 
 std::uint64_t size_of(const nlohmann::json& manifest) {
   std::uint64_t n = 0;
-  if (manifest.contains("config") && manifest["config"].contains("size")) n += manifest["config"]["size"].get<std::uint64_t>();
+  if (manifest.contains("config") && manifest["config"].contains("size"))
+    n += manifest["config"]["size"].get<std::uint64_t>();
   if (manifest.contains("layers"))
     for (const auto& l : manifest["layers"]) n += l.value("size", std::uint64_t{0});
   return n;

@@ -19,21 +19,21 @@
 namespace stepq::registry {
 
 struct Settings {
-  std::string url;  // the registry's base, e.g. https://images.canfar.net or http://127.0.0.1:5000
+  std::string url;                 // the registry's base, e.g. https://images.canfar.net or http://127.0.0.1:5000
   std::string username, password;  // for the token realm; empty: anonymous
   double connect_timeout_s = 10, total_timeout_s = 30;
 };
 
 struct Image {
-  std::string digest;       // sha256:…
-  std::string media_type;   // of the manifest HEAD answered for
+  std::string digest;      // sha256:…
+  std::string media_type;  // of the manifest HEAD answered for
   std::uint64_t manifest_bytes = 0;
   std::uint64_t image_bytes = 0;  // config and layers: what a pull moves at most
 };
 
 struct Inspected {
-  http::Outcome outcome;        // not ok: why (the step's reason), and whether to retry
-  std::optional<Image> image;   // when ok
+  http::Outcome outcome;       // not ok: why (the step's reason), and whether to retry
+  std::optional<Image> image;  // when ok
 };
 
 // `name` as in the registry (`skaha/notebook`), `reference` a tag or a digest.

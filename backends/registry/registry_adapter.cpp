@@ -28,8 +28,8 @@ class RegistryServices final : public live::AdapterServices {
 }  // namespace
 
 std::unique_ptr<Services> make_adapter(const live::AdapterConfig& cfg) {
-  cfg.keys({"url", "image", "images", "username", "password_env", "password_file", "connect_timeout_s",
-            "total_timeout_s"});
+  cfg.keys(
+      {"url", "image", "images", "username", "password_env", "password_file", "connect_timeout_s", "total_timeout_s"});
   cfg.ops({Op::image});
   Settings s;
   s.url = cfg.url();

@@ -155,8 +155,8 @@ http::Outcome Client::rules_on(const Did& did, const std::string& rse_expression
       return o;
     }
     // The server filters; checked again, as a rule of another key must never be taken for ours.
-    if (text(j, "scope") == did.scope && text(j, "name") == did.name &&
-        text(j, "rse_expression") == rse_expression && text(j, "account") == s_.account)
+    if (text(j, "scope") == did.scope && text(j, "name") == did.name && text(j, "rse_expression") == rse_expression &&
+        text(j, "account") == s_.account)
       out.push_back(std::move(j));
   }
   return o;

@@ -139,10 +139,8 @@ std::string RuleOps::remembered(const std::string& name) {
 
 void RuleOps::remember(const std::string& name, const std::string& id) {
   std::lock_guard lk(m_);
-  if (id.empty())
-    ids_.erase(name);
-  else
-    ids_[name] = id;
+  if (id.empty()) ids_.erase(name);
+  else ids_[name] = id;
 }
 
 double RuleOps::waited(const std::string& name, bool done) {
@@ -273,10 +271,8 @@ OpResult RuleOps::release(const StepContext& c) {
         o = client_.remove(id_of(r));
         if (o.verdict != Verdict::ok) break;
       }
-    if (o.verdict != Verdict::ok && o.response.status != 404)
-      res = failed(o);  // 404: already gone
-    else
-      remember(name, "");
+    if (o.verdict != Verdict::ok && o.response.status != 404) res = failed(o);  // 404: already gone
+    else remember(name, "");
     return res.ok && res.ready;
   });
   return res;

@@ -119,10 +119,8 @@ std::unique_ptr<Services> make_adapter(const live::AdapterConfig& cfg) {
           "\"/data/locate/{namespace}/{name}\"");
   }
   l.sort = cfg["sort"].present() ? cfg["sort"].string() : "nearest_by_ip";
-  if (const auto n = cfg["local_rse"]; n.present())
-    l.local_rse = n.name();
-  else if (data)
-    cfg.fail("missing \"local_rse\": the RSE of this site, whose replicas are mounted without a rule");
+  if (const auto n = cfg["local_rse"]; n.present()) l.local_rse = n.name();
+  else if (data) cfg.fail("missing \"local_rse\": the RSE of this site, whose replicas are mounted without a rule");
   l.connect_timeout_s = cfg.seconds("connect_timeout_s", 10);
   l.total_timeout_s = cfg.seconds("total_timeout_s", 30);
   rucio::Dids d = rucio::read_dids(cfg, data);

@@ -79,7 +79,10 @@ OpResult final_failure(std::string reason) { return {false, false, std::move(rea
 class SkahaServices final : public live::AdapterServices {
  public:
   SkahaServices(Settings s, std::string instance, LaunchSettings l, std::vector<std::string> images)
-      : AdapterServices("skaha"), client_(std::move(s)), instance_(std::move(instance)), l_(std::move(l)),
+      : AdapterServices("skaha"),
+        client_(std::move(s)),
+        instance_(std::move(instance)),
+        l_(std::move(l)),
         images_(std::move(images)) {}
 
   OpResult pull_image(const StepContext& c) override {

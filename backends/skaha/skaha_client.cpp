@@ -66,8 +66,8 @@ http::Request Client::request(const std::string& method, const std::string& path
 
 http::Outcome Client::create(const Launch& l, std::string& id) const {
   // Query parameters, as the OpenAPI file declares them and the Python client sends them.
-  std::string q = "?name=" + http::url_encode(l.name) + "&image=" + http::url_encode(l.image) +
-                  "&type=" + http::url_encode(l.type);
+  std::string q =
+      "?name=" + http::url_encode(l.name) + "&image=" + http::url_encode(l.image) + "&type=" + http::url_encode(l.type);
   if (l.cores) q += "&cores=" + number(*l.cores);
   if (l.ram) q += "&ram=" + number(*l.ram);
   if (!l.cmd.empty()) q += "&cmd=" + http::url_encode(l.cmd);

@@ -100,8 +100,8 @@ Db::Db(const std::string& path, bool create) : path_(path) {
   if (create) sqlite3_exec(h_, "PRAGMA page_size = 1024", nullptr, nullptr, nullptr);
   // The first statement that reads the file tells a corrupt or foreign file apart.
   char* err = nullptr;
-  rc = sqlite3_exec(h_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", nullptr,
-                    nullptr, &err);
+  rc = sqlite3_exec(h_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", nullptr, nullptr,
+                    &err);
   if (rc != SQLITE_OK) {
     const std::string why = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);

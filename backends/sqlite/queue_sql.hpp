@@ -18,8 +18,8 @@ inline std::string claim(const std::vector<std::int64_t>& kinds) {
   };
   std::string pick;
   if (kinds.size() == 1) {
-    pick = "SELECT id FROM step WHERE phase = 2 AND kind = " + std::to_string(kinds[0]) +
-           " ORDER BY ready_at, id LIMIT 1";
+    pick =
+        "SELECT id FROM step WHERE phase = 2 AND kind = " + std::to_string(kinds[0]) + " ORDER BY ready_at, id LIMIT 1";
   } else {
     pick = "SELECT id FROM (";
     for (std::size_t i = 0; i < kinds.size(); ++i)

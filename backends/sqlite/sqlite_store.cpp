@@ -81,10 +81,12 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
     live::StoredTemplate st;
     st.name = active.text(1);
     st.example_session = active.i64(2);
-    auto steps = db_.prepare("SELECT k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = ?1 ORDER BY st.num");
+    auto steps =
+        db_.prepare("SELECT k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = ?1 ORDER BY st.num");
     for (steps.bind(1, active.i64(2)); steps.step();) st.step_kinds.push_back(steps.text(0));
     auto edges = db_.prepare(
-        "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE a.session = ?1");
+        "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE "
+        "a.session = ?1");
     for (edges.bind(1, active.i64(2)); edges.step();)
       st.edges.emplace_back(static_cast<int>(edges.i64(0)), static_cast<int>(edges.i64(1)));
     live::check_template(sc, db_.path(), std::move(st));
@@ -150,7 +152,8 @@ void SqliteStore::seed_capacity(const Scenario& sc) {
                        "or cancel them");
     db_.prepare("DELETE FROM cluster_node WHERE cluster = ?1").bind(1, c.name).run();
     auto ins = db_.prepare(
-        "INSERT INTO cluster_node(cluster, node, cores, memory_GB, free_cores, free_memory_GB) VALUES (?1, ?2, ?3, ?4, ?3, ?4)");
+        "INSERT INTO cluster_node(cluster, node, cores, memory_GB, free_cores, free_memory_GB) VALUES (?1, ?2, ?3, ?4, "
+        "?3, ?4)");
     for (std::size_t n = 0; n < want.size(); ++n)
       ins.bind(1, c.name).bind(2, static_cast<std::int64_t>(n)).bind(3, want[n].first).bind(4, want[n].second).run();
   }
@@ -160,11 +163,15 @@ void SqliteStore::seed_capacity(const Scenario& sc) {
     auto held = db_.prepare("SELECT count(*) FROM reservation WHERE area = ?1");
     held.bind(1, a.name).step();
     if (held.i64(0) > 0)
-      throw StoreError(db_.path() + ": storage area '" + a.name + "' has another quota here than in " + sc.file + ", and " +
-                       std::to_string(held.i64(0)) + " reservations in it; use the scenario they were made with");
-    db_.prepare("INSERT INTO storage_area(name, quota_bytes, free_bytes) VALUES (?1, ?2, ?2) "
-                "ON CONFLICT(name) DO UPDATE SET quota_bytes = ?2, free_bytes = ?2")
-        .bind(1, a.name).bind(2, a.quota_bytes).run();
+      throw StoreError(db_.path() + ": storage area '" + a.name + "' has another quota here than in " + sc.file +
+                       ", and " + std::to_string(held.i64(0)) +
+                       " reservations in it; use the scenario they were made with");
+    db_.prepare(
+           "INSERT INTO storage_area(name, quota_bytes, free_bytes) VALUES (?1, ?2, ?2) "
+           "ON CONFLICT(name) DO UPDATE SET quota_bytes = ?2, free_bytes = ?2")
+        .bind(1, a.name)
+        .bind(2, a.quota_bytes)
+        .run();
   }
 }
 
@@ -194,7 +201,8 @@ std::uint64_t SqliteStore::submit_session() {
     const TemplateSpec& tp = sc.templates[t];
     const live::SessionDraws d = live::draw_session(sc, t, id);
     auto ses = db_.prepare(
-        "INSERT INTO session(id, template, phase, steps_left, release_left, created_at, run_s, owner, cluster, cores, memory_GB, "
+        "INSERT INTO session(id, template, phase, steps_left, release_left, created_at, run_s, owner, cluster, cores, "
+        "memory_GB, "
         "release_from, release_all) VALUES (?1, ?2, 'ACTIVE', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     ses.bind(1, id)
         .bind(2, tmpl_db_[t])
@@ -206,18 +214,22 @@ std::uint64_t SqliteStore::submit_session() {
         .bind(9, d.cores)
         .bind(10, d.memory_GB)
         .bind(12, sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck ? 1 : 0);
-    if (d.cluster.empty()) ses.bind_null(8); else ses.bind(8, d.cluster);
-    if (tp.has_release()) ses.bind(11, static_cast<std::int64_t>(tp.startup_steps)); else ses.bind_null(11);
+    if (d.cluster.empty()) ses.bind_null(8);
+    else ses.bind(8, d.cluster);
+    if (tp.has_release()) ses.bind(11, static_cast<std::int64_t>(tp.startup_steps));
+    else ses.bind_null(11);
     ses.run();
     const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
     auto ins = db_.prepare(
-        "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, ready_at) "
+        "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
+        "ready_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     for (std::size_t i = 0; i < tp.steps.size(); ++i) {
       const int kind = tp.steps[i].kind;
       const bool startup = static_cast<int>(i) < tp.startup_steps;  // release steps wait for the session's end
       const bool root = tp.preds(static_cast<int>(i)).empty();
-      const bool is_ready = startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
+      const bool is_ready =
+          startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
       ins.bind(1, base + static_cast<std::int64_t>(i))
           .bind(2, id)
           .bind(3, static_cast<std::int64_t>(i))
@@ -227,14 +239,17 @@ std::uint64_t SqliteStore::submit_session() {
           .bind(7, static_cast<std::int64_t>(tp.preds(static_cast<int>(i)).size()))
           .bind(8, sc.kinds[kind].retry.max_attempts)
           .bind(9, now);
-      if (root && startup) ins.bind(10, now); else ins.bind_null(10);
-      if (is_ready) ins.bind(11, now); else ins.bind_null(11);
+      if (root && startup) ins.bind(10, now);
+      else ins.bind_null(10);
+      if (is_ready) ins.bind(11, now);
+      else ins.bind_null(11);
       ins.run();
       if (is_ready) ready.push_back(sc.kinds[kind].pool);
     }
     auto edge = db_.prepare("INSERT INTO step_next(step, next) VALUES (?1, ?2)");
     for (std::size_t i = 0; i < tp.steps.size(); ++i)
-      for (int n : tp.succs(static_cast<int>(i))) edge.bind(1, base + static_cast<std::int64_t>(i)).bind(2, base + n).run();
+      for (int n : tp.succs(static_cast<int>(i)))
+        edge.bind(1, base + static_cast<std::int64_t>(i)).bind(2, base + n).run();
     tx.commit();
   }
   std::sort(ready.begin(), ready.end());
@@ -247,7 +262,10 @@ std::int64_t SqliteStore::begin_submission(std::uint64_t planned) {
   std::lock_guard lk(mu_);
   const double now = wall_now();
   WriteTx tx(db_);
-  db_.prepare("INSERT INTO submission(planned, started_at, heartbeat_at) VALUES (?1, ?2, ?2)").bind(1, planned).bind(2, now).run();
+  db_.prepare("INSERT INTO submission(planned, started_at, heartbeat_at) VALUES (?1, ?2, ?2)")
+      .bind(1, planned)
+      .bind(2, now)
+      .run();
   const auto id = sqlite3_last_insert_rowid(db_.handle());
   tx.commit();
   return id;
@@ -259,7 +277,8 @@ void SqliteStore::submission_progress(std::int64_t id, std::uint64_t submitted, 
   WriteTx tx(db_);
   auto s = db_.prepare("UPDATE submission SET submitted = ?2, heartbeat_at = ?3, finished_at = ?4 WHERE id = ?1");
   s.bind(1, id).bind(2, submitted).bind(3, now);
-  if (finished) s.bind(4, now); else s.bind_null(4);
+  if (finished) s.bind(4, now);
+  else s.bind_null(4);
   s.run();
   tx.commit();
 }
@@ -294,8 +313,14 @@ std::optional<StepRef> SqliteStore::claim(int pool) {
   while (c.step()) {
   }
   c.reset();
-  insert_execution_.bind(1, r.id).bind(2, r.fence).bind(3, kind).bind(4, r.attempt).bind(5, processor_)
-      .bind(6, ready_at).bind(7, now).run();
+  insert_execution_.bind(1, r.id)
+      .bind(2, r.fence)
+      .bind(3, kind)
+      .bind(4, r.attempt)
+      .bind(5, processor_)
+      .bind(6, ready_at)
+      .bind(7, now)
+      .run();
   tx.commit();
   return r;
 }
@@ -316,8 +341,9 @@ std::uint64_t SqliteStore::end_session(std::int64_t session, const char* phase, 
   const std::int64_t first_release = releases ? q.i64(0) : INT64_MAX;
   const bool releasing = q.i64(1) != 0;  // its start-up is over: what fails now is a release step
   // The failed step's own group goes: the start-up, or what is left of the release.
-  auto cancel = db_.prepare("UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND "
-                            "phase IN (0, 1, 2, 3) AND num >= ?3 AND num < ?4");
+  auto cancel = db_.prepare(
+      "UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND "
+      "phase IN (0, 1, 2, 3) AND num >= ?3 AND num < ?4");
   cancel.bind(1, session).bind(2, now);
   if (releasing) cancel.bind(3, first_release).bind(4, INT64_MAX);
   else cancel.bind(3, 0).bind(4, first_release);
@@ -325,13 +351,19 @@ std::uint64_t SqliteStore::end_session(std::int64_t session, const char* phase, 
   if (!releases || releasing) {
     // Prepared here, not at bind: `live cancel` runs unbound.
     db_.prepare("UPDATE session SET phase = ?2, finished_at = ?3, reason = ?4 WHERE id = ?1 AND phase = 'ACTIVE'")
-        .bind(1, session).bind(2, std::string(releasing ? "FAILED" : phase)).bind(3, now)
-        .bind(4, releasing ? "release: " + reason : reason).run();
+        .bind(1, session)
+        .bind(2, std::string(releasing ? "FAILED" : phase))
+        .bind(3, now)
+        .bind(4, releasing ? "release: " + reason : reason)
+        .run();
     return n;
   }
   // It gives back what it had, by its release steps, and ends when they are done.
-  db_.prepare("UPDATE session SET outcome = ?2, reason = ?3 WHERE id = ?1").bind(1, session).bind(2, std::string(phase))
-      .bind(3, reason).run();
+  db_.prepare("UPDATE session SET outcome = ?2, reason = ?3 WHERE id = ?1")
+      .bind(1, session)
+      .bind(2, std::string(phase))
+      .bind(3, reason)
+      .run();
   start_release(session, now, now, ready);
   return n;
 }
@@ -400,14 +432,16 @@ bool SqliteStore::finish(const StepRef& s, const Outcome& o) {
         outcome = o.next_attempt ? "retry" : "requeue";
         const double due = now + o.delay_s * scale_;
         finish_wait_.bind(1, s.id).bind(2, s.fence).bind(3, due).bind(4, o.next_attempt ? 1 : 0);
-        if (o.reason.empty()) finish_wait_.bind_null(5); else finish_wait_.bind(5, o.reason);
+        if (o.reason.empty()) finish_wait_.bind_null(5);
+        else finish_wait_.bind(5, o.reason);
         applied = finish_wait_.run() == 1;
         if (applied) waiting_until = due;
         break;
       }
     }
     end_execution_.bind(1, s.id).bind(2, s.fence).bind(3, now).bind(4, std::string(applied ? outcome : "lost"));
-    if (o.reason.empty()) end_execution_.bind_null(5); else end_execution_.bind(5, o.reason);
+    if (o.reason.empty()) end_execution_.bind_null(5);
+    else end_execution_.bind(5, o.reason);
     end_execution_.run();
     tx.commit();
   }
@@ -421,7 +455,11 @@ bool SqliteStore::finish(const StepRef& s, const Outcome& o) {
 std::int64_t SqliteStore::insert_processor() {
   const double now = wall_now();
   db_.prepare("INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?4)")
-      .bind(1, host_).bind(2, pid_).bind(3, pools_).bind(4, now).run();
+      .bind(1, host_)
+      .bind(2, pid_)
+      .bind(3, pools_)
+      .bind(4, now)
+      .run();
   return sqlite3_last_insert_rowid(db_.handle());
 }
 
@@ -440,7 +478,9 @@ bool SqliteStore::heartbeat() {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
   const bool alive = db_.prepare("UPDATE processor SET heartbeat_at = ?2 WHERE id = ?1 AND stopped_at IS NULL")
-                         .bind(1, processor_).bind(2, wall_now()).run() == 1;
+                         .bind(1, processor_)
+                         .bind(2, wall_now())
+                         .run() == 1;
   if (!alive) processor_ = insert_processor();  // declared dead: our old claims are fenced off
   tx.commit();
   return alive;
@@ -455,9 +495,13 @@ int SqliteStore::reap(double lease_s) {
     WriteTx tx(db_);
     char why[80];
     std::snprintf(why, sizeof why, "no heartbeat for %g s", lease_s);
-    const int died =
-        db_.prepare("UPDATE processor SET stopped_at = ?1, stop_reason = ?2 WHERE stopped_at IS NULL AND heartbeat_at < ?1 - ?3")
-            .bind(1, now).bind(2, std::string(why)).bind(3, lease_s).run();
+    const int died = db_.prepare(
+                            "UPDATE processor SET stopped_at = ?1, stop_reason = ?2 WHERE stopped_at IS NULL AND "
+                            "heartbeat_at < ?1 - ?3")
+                         .bind(1, now)
+                         .bind(2, std::string(why))
+                         .bind(3, lease_s)
+                         .run();
     auto orphans = db_.prepare(
         "SELECT s.id, s.fence, s.attempt, s.max_attempts, s.session, s.kind, p.id, p.host, p.pid FROM step s "
         "JOIN processor p ON p.id = s.processor WHERE s.phase = 3 AND p.stopped_at IS NOT NULL");
@@ -476,13 +520,22 @@ int SqliteStore::reap(double lease_s) {
       // Only a step still RUNNING moves: reaping an earlier orphan of the same session may have
       // failed the session and CANCELLED this one, and CANCELLED is final.
       if (o.attempt >= o.max_attempts) {
-        const std::string final_reason = reason + "; no attempts left (max_attempts " + std::to_string(o.max_attempts) + ")";
-        if (db_.prepare("UPDATE step SET phase = 5, processor = NULL, finished_at = ?2, reason = ?3 WHERE id = ?1 AND phase = 3")
-                .bind(1, o.id).bind(2, now).bind(3, final_reason).run() == 1)
+        const std::string final_reason =
+            reason + "; no attempts left (max_attempts " + std::to_string(o.max_attempts) + ")";
+        if (db_.prepare("UPDATE step SET phase = 5, processor = NULL, finished_at = ?2, reason = ?3 WHERE id = ?1 AND "
+                        "phase = 3")
+                .bind(1, o.id)
+                .bind(2, now)
+                .bind(3, final_reason)
+                .run() == 1)
           end_session(o.session, "FAILED", final_reason, now, ready);
-      } else if (db_.prepare("UPDATE step SET phase = 2, processor = NULL, attempt = attempt + 1, ready_at = ?2, reason = ?3 "
+      } else if (db_.prepare("UPDATE step SET phase = 2, processor = NULL, attempt = attempt + 1, ready_at = ?2, "
+                             "reason = ?3 "
                              "WHERE id = ?1 AND phase = 3")
-                         .bind(1, o.id).bind(2, now).bind(3, reason).run() == 1) {
+                     .bind(1, o.id)
+                     .bind(2, now)
+                     .bind(3, reason)
+                     .run() == 1) {
         if (sc_) {
           auto k = kind_sc_.find(o.kind);
           if (k != kind_sc_.end()) ready.push_back(sc_->kinds[k->second].pool);
@@ -494,10 +547,12 @@ int SqliteStore::reap(double lease_s) {
     // them (their session failed or was cancelled): no finish will come to close them. A scan of
     // the execution log, but only when a processor has died.
     if (died > 0)
-      db_.prepare("UPDATE execution SET ended_at = ?1, outcome = 'reaped', "
-                  "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
-                  "WHERE ended_at IS NULL AND processor IN (SELECT id FROM processor WHERE stopped_at = ?1)")
-          .bind(1, now).run();
+      db_.prepare(
+             "UPDATE execution SET ended_at = ?1, outcome = 'reaped', "
+             "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
+             "WHERE ended_at IS NULL AND processor IN (SELECT id FROM processor WHERE stopped_at = ?1)")
+          .bind(1, now)
+          .run();
     tx.commit();
   }
   notify(ready);
@@ -566,15 +621,22 @@ int SqliteStore::release_running() {
   db_.prepare(
          "UPDATE execution SET ended_at = ?2, outcome = 'released', reason = 'graceful stop' "
          "WHERE ended_at IS NULL AND (step, fence) IN (SELECT id, fence FROM step WHERE phase = 3 AND processor = ?1)")
-      .bind(1, processor_).bind(2, now).run();
-  const int n = db_.prepare("UPDATE step SET phase = 2, processor = NULL, ready_at = ?2 WHERE phase = 3 AND processor = ?1")
-                    .bind(1, processor_).bind(2, now).run();
+      .bind(1, processor_)
+      .bind(2, now)
+      .run();
+  const int n =
+      db_.prepare("UPDATE step SET phase = 2, processor = NULL, ready_at = ?2 WHERE phase = 3 AND processor = ?1")
+          .bind(1, processor_)
+          .bind(2, now)
+          .run();
   // Steps CANCELLED while this processor ran them (their session failed or was cancelled): their
   // finish, which would have recorded the dropped result as 'lost', will not come now.
   db_.prepare(
          "UPDATE execution SET ended_at = ?2, outcome = 'lost', reason = 'graceful stop; the step had been cancelled' "
          "WHERE ended_at IS NULL AND processor = ?1")
-      .bind(1, processor_).bind(2, now).run();
+      .bind(1, processor_)
+      .bind(2, now)
+      .run();
   tx.commit();
   return n;
 }
@@ -583,7 +645,10 @@ void SqliteStore::stop_processor(const std::string& reason) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
   db_.prepare("UPDATE processor SET stopped_at = ?2, stop_reason = ?3 WHERE id = ?1 AND stopped_at IS NULL")
-      .bind(1, processor_).bind(2, wall_now()).bind(3, reason).run();
+      .bind(1, processor_)
+      .bind(2, wall_now())
+      .bind(3, reason)
+      .run();
   tx.commit();
 }
 
@@ -676,8 +741,9 @@ void SqliteStore::admit(const std::string& cluster, double now) {
   auto nodes = db_.prepare("SELECT free_cores, free_memory_GB FROM cluster_node WHERE cluster = ?1 ORDER BY node");
   for (nodes.bind(1, cluster); nodes.step();) free.emplace_back(nodes.f64(0), nodes.f64(1));
   std::vector<ClusterState::Request> queue;
-  auto q = db_.prepare("SELECT id, cores, memory_GB, owner FROM session WHERE cluster = ?1 AND compute = 'queued' "
-                       "ORDER BY submitted_at, id");
+  auto q = db_.prepare(
+      "SELECT id, cores, memory_GB, owner FROM session WHERE cluster = ?1 AND compute = 'queued' "
+      "ORDER BY submitted_at, id");
   for (q.bind(1, cluster); q.step();)
     queue.push_back({static_cast<std::uint64_t>(q.i64(0)), q.f64(1), q.f64(2), static_cast<std::uint64_t>(q.i64(3))});
   if (queue.empty()) return;
@@ -686,11 +752,16 @@ void SqliteStore::admit(const std::string& cluster, double now) {
   if (placed.empty()) return;
   auto place = db_.prepare("UPDATE session SET compute = 'placed', node = ?2, admitted_at = ?3 WHERE id = ?1");
   for (const auto& p : placed) place.bind(1, p.id).bind(2, p.node).bind(3, now).run();
-  auto node = db_.prepare("UPDATE cluster_node SET free_cores = ?3, free_memory_GB = ?4 WHERE cluster = ?1 AND node = ?2");
+  auto node =
+      db_.prepare("UPDATE cluster_node SET free_cores = ?3, free_memory_GB = ?4 WHERE cluster = ?1 AND node = ?2");
   for (std::size_t n = 0; n < state.nodes(); ++n)
-    if (state.free_cores(static_cast<int>(n)) != free[n].first || state.free_memory_GB(static_cast<int>(n)) != free[n].second)
-      node.bind(1, cluster).bind(2, static_cast<std::int64_t>(n)).bind(3, state.free_cores(static_cast<int>(n)))
-          .bind(4, state.free_memory_GB(static_cast<int>(n))).run();
+    if (state.free_cores(static_cast<int>(n)) != free[n].first ||
+        state.free_memory_GB(static_cast<int>(n)) != free[n].second)
+      node.bind(1, cluster)
+          .bind(2, static_cast<std::int64_t>(n))
+          .bind(3, state.free_cores(static_cast<int>(n)))
+          .bind(4, state.free_memory_GB(static_cast<int>(n)))
+          .run();
 }
 
 OpResult SqliteStore::submit(const StepContext& c) {
@@ -703,11 +774,15 @@ OpResult SqliteStore::submit(const StepContext& c) {
   const std::int64_t owner = q.i64(2);
   const ClusterSpec& spec = sc_->platform.clusters[sc_->platform.cluster_index(cluster)];
   if (spec.user_limit > 0) {
-    auto held = db_.prepare("SELECT count(*) FROM session WHERE cluster = ?1 AND owner = ?2 AND compute IN ('queued', 'placed')");
+    auto held = db_.prepare(
+        "SELECT count(*) FROM session WHERE cluster = ?1 AND owner = ?2 AND compute IN ('queued', 'placed')");
     held.bind(1, cluster).bind(2, owner).step();
     if (held.i64(0) >= spec.user_limit) return {false, false, user_limit_refusal(spec), 0};
   }
-  db_.prepare("UPDATE session SET compute = 'queued', submitted_at = ?2 WHERE id = ?1").bind(1, c.ref.session).bind(2, now).run();
+  db_.prepare("UPDATE session SET compute = 'queued', submitted_at = ?2 WHERE id = ?1")
+      .bind(1, c.ref.session)
+      .bind(2, now)
+      .run();
   admit(cluster, now);
   tx.commit();
   return {};
@@ -727,8 +802,10 @@ Capacity::Compute SqliteStore::compute(const StepContext& c) {
 void SqliteStore::running(const StepContext& c, double at) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  db_.prepare("UPDATE session SET running_at = ?2 WHERE id = ?1 AND running_at IS NULL").bind(1, c.ref.session)
-      .bind(2, at * scale_).run();
+  db_.prepare("UPDATE session SET running_at = ?2 WHERE id = ?1 AND running_at IS NULL")
+      .bind(1, c.ref.session)
+      .bind(2, at * scale_)
+      .run();
   tx.commit();
 }
 
@@ -739,9 +816,14 @@ void SqliteStore::release_compute(const StepContext& c) {
   if (!q.bind(1, c.ref.session).step() || q.is_null(0) || q.text(0) == "released") return;
   const std::string cluster = q.text(1);
   if (q.text(0) == "placed")
-    db_.prepare("UPDATE cluster_node SET free_cores = free_cores + ?3, free_memory_GB = free_memory_GB + ?4 "
-                "WHERE cluster = ?1 AND node = ?2")
-        .bind(1, cluster).bind(2, q.i64(2)).bind(3, q.f64(3)).bind(4, q.f64(4)).run();
+    db_.prepare(
+           "UPDATE cluster_node SET free_cores = free_cores + ?3, free_memory_GB = free_memory_GB + ?4 "
+           "WHERE cluster = ?1 AND node = ?2")
+        .bind(1, cluster)
+        .bind(2, q.i64(2))
+        .bind(3, q.f64(3))
+        .bind(4, q.f64(4))
+        .run();
   db_.prepare("UPDATE session SET compute = 'released' WHERE id = ?1").bind(1, c.ref.session).run();
   admit(cluster, wall_now());
   tx.commit();
@@ -754,11 +836,17 @@ bool SqliteStore::reserve(const StepContext& c) {
   if (have.bind(1, c.ref.session).bind(2, c.ref.step).step()) return true;  // reserved before (a repeated step)
   const StorageArea& area = sc_->platform.areas[c.step.area];
   if (db_.prepare("UPDATE storage_area SET free_bytes = free_bytes - ?2 WHERE name = ?1 AND free_bytes + 1e-9 >= ?2")
-          .bind(1, area.name).bind(2, c.step.bytes).run() == 0)
+          .bind(1, area.name)
+          .bind(2, c.step.bytes)
+          .run() == 0)
     return false;
   db_.prepare("INSERT INTO reservation(session, num, area, bytes, temp) VALUES (?1, ?2, ?3, ?4, ?5)")
-      .bind(1, c.ref.session).bind(2, c.ref.step).bind(3, area.name).bind(4, c.step.bytes)
-      .bind(5, c.step.mount == Mount::write_temp ? 1 : 0).run();
+      .bind(1, c.ref.session)
+      .bind(2, c.ref.step)
+      .bind(3, area.name)
+      .bind(4, c.step.bytes)
+      .bind(5, c.step.mount == Mount::write_temp ? 1 : 0)
+      .run();
   tx.commit();
   return true;
 }
@@ -766,9 +854,11 @@ bool SqliteStore::reserve(const StepContext& c) {
 void SqliteStore::free_temp(const StepContext& c) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  db_.prepare("UPDATE storage_area SET free_bytes = free_bytes + (SELECT coalesce(sum(bytes), 0) FROM reservation "
-              "WHERE session = ?1 AND temp = 1 AND area = storage_area.name)")
-      .bind(1, c.ref.session).run();
+  db_.prepare(
+         "UPDATE storage_area SET free_bytes = free_bytes + (SELECT coalesce(sum(bytes), 0) FROM reservation "
+         "WHERE session = ?1 AND temp = 1 AND area = storage_area.name)")
+      .bind(1, c.ref.session)
+      .run();
   db_.prepare("DELETE FROM reservation WHERE session = ?1 AND temp = 1").bind(1, c.ref.session).run();
   tx.commit();
 }
@@ -804,11 +894,13 @@ void SqliteStore::with_links(const std::function<void(FluidLinks&)>& f) {
   FluidLinks net(sc_->platform, scale_, clock.f64(0), std::move(open), next.i64(0));
   f(net);
   // A step run again after its transaction's fate was unknown adds what is there already: ignored.
-  auto add = db_.prepare("INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, "
-                         "arrived_at, started_at, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-                         "ON CONFLICT DO NOTHING");
-  auto change = db_.prepare("UPDATE transfer SET left_bytes = ?7, phase = ?8, at = ?9, held = ?10, arrived_at = ?11, "
-                            "started_at = ?12 WHERE id = ?1");
+  auto add = db_.prepare(
+      "INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, "
+      "arrived_at, started_at, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+      "ON CONFLICT DO NOTHING");
+  auto change = db_.prepare(
+      "UPDATE transfer SET left_bytes = ?7, phase = ?8, at = ?9, held = ?10, arrived_at = ?11, "
+      "started_at = ?12 WHERE id = ?1");
   bool changed = false;
   for (const auto& x : net.transfers()) {
     if (!x.changed) continue;
@@ -816,7 +908,11 @@ void SqliteStore::with_links(const std::function<void(FluidLinks&)>& f) {
     Stmt& s = x.added ? add : change;
     s.bind(1, x.id).bind(7, x.left).bind(8, static_cast<int>(x.phase)).bind(9, x.at).bind(10, x.held);
     if (x.added)
-      s.bind(2, x.session).bind(3, x.step).bind(4, x.attempt).bind(5, x.route).bind(6, x.bytes)
+      s.bind(2, x.session)
+          .bind(3, x.step)
+          .bind(4, x.attempt)
+          .bind(5, x.route)
+          .bind(6, x.bytes)
           .bind(13, live::link_names(sc_->platform, x.route));
     if (x.phase == FluidLinks::Phase::delayed) s.bind_null(11);
     else s.bind(11, x.arrived_at);

@@ -76,9 +76,9 @@ class SqliteStore final : public live::LiveStore {
   // Bound scenario.
   const Scenario* sc_ = nullptr;
   double scale_ = 1;
-  std::vector<std::int64_t> kind_db_, tmpl_db_;                 // scenario index → db id
-  std::unordered_map<std::int64_t, int> kind_sc_, tmpl_sc_;     // db id → scenario index
-  std::vector<Stmt> claim_, has_ready_;                         // per pool
+  std::vector<std::int64_t> kind_db_, tmpl_db_;              // scenario index → db id
+  std::unordered_map<std::int64_t, int> kind_sc_, tmpl_sc_;  // db id → scenario index
+  std::vector<Stmt> claim_, has_ready_;                      // per pool
 
   // This process as a processor.
   std::int64_t processor_ = 0;

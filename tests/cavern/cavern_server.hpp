@@ -23,8 +23,8 @@ struct CavernServer {
   CavernServer(const std::string& token, std::optional<long long> quota, std::vector<std::string> dirs = {"home/stepq"},
                const std::string& readonly = "") {
     const std::string port = dir / "port";
-    std::vector<std::string> args = {"/usr/bin/python3", source("tests/cavern/cavern_server.py"), port,
-                                     "--token", token, "--authority", kAuthority};
+    std::vector<std::string> args = {
+        "/usr/bin/python3", source("tests/cavern/cavern_server.py"), port, "--token", token, "--authority", kAuthority};
     for (const auto& d : dirs) args.insert(args.end(), {"--dir", d});
     if (quota) args.insert(args.end(), {"--quota", std::to_string(*quota)});
     if (!readonly.empty()) args.insert(args.end(), {"--readonly", readonly});

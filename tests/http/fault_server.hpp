@@ -19,9 +19,9 @@ struct FaultServer {
   std::string base, socket;
   explicit FaultServer(bool unix_socket = false) {
     const std::string where = unix_socket ? dir / "api.sock" : dir / "port";
-    proc = std::make_unique<Proc>(
-        std::vector<std::string>{"/usr/bin/python3", source("tests/http/fault_server.py"), unix_socket ? "unix" : "tcp", where},
-        dir.path, "server");
+    proc = std::make_unique<Proc>(std::vector<std::string>{"/usr/bin/python3", source("tests/http/fault_server.py"),
+                                                           unix_socket ? "unix" : "tcp", where},
+                                  dir.path, "server");
     for (int i = 0; i < 500 && !std::filesystem::exists(where); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(std::filesystem::exists(where));

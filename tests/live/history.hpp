@@ -4,7 +4,6 @@
 #pragma once
 #include <catch2/catch.hpp>
 
-
 namespace stepq::test {
 
 template <class Db>
@@ -14,7 +13,9 @@ void check_all_ended(Db& db, long long sessions) {
   CHECK(db.count("SELECT count(*) FROM session WHERE phase = 'FAILED' AND coalesce(reason, '') = ''") == 0);
   CHECK(db.count("SELECT count(*) FROM session s JOIN step t ON t.session = s.id "
                  "WHERE s.phase = 'COMPLETED' AND t.phase != 4") == 0);
-  CHECK(db.count("SELECT count(*) FROM session WHERE phase = 'COMPLETED' AND (steps_left != 0 OR finished_at IS NULL)") == 0);
+  CHECK(
+      db.count("SELECT count(*) FROM session WHERE phase = 'COMPLETED' AND (steps_left != 0 OR finished_at IS NULL)") ==
+      0);
   CHECK(db.count("SELECT count(*) FROM step WHERE phase IN (0, 1, 2, 3)") == 0);
   CHECK(db.count("SELECT count(*) FROM execution WHERE ended_at IS NULL OR outcome IS NULL") == 0);
 }
@@ -33,7 +34,8 @@ void check_no_step_twice(Db& db) {
       "SELECT step, fence, processor, outcome, ended_at, lead(started_at) OVER w AS next_start, "
       "lead(fence) OVER w AS next_fence, lead(processor) OVER w AS next_proc "
       "FROM execution WINDOW w AS (PARTITION BY step ORDER BY started_at, fence)";
-  const std::string bad = "FROM (" + next + ") n WHERE next_start IS NOT NULL AND "
+  const std::string bad = "FROM (" + next +
+                          ") n WHERE next_start IS NOT NULL AND "
                           "(ended_at IS NULL OR ended_at > next_start OR next_fence <= fence)";
   for (const auto& r : db.rows("SELECT step, fence, processor, outcome, ended_at - next_start, next_fence, next_proc " +
                                bad + " LIMIT 20"))

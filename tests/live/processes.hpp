@@ -78,8 +78,8 @@ class Proc {
         kill(pid_, SIGKILL);
         waitpid(pid_, &st, 0);
         waited_ = true;
-        throw std::runtime_error("process " + std::to_string(pid_) + " did not end within " + std::to_string(timeout_s) +
-                                 " s; stderr: " + slurp(err_));
+        throw std::runtime_error("process " + std::to_string(pid_) + " did not end within " +
+                                 std::to_string(timeout_s) + " s; stderr: " + slurp(err_));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -109,7 +109,8 @@ inline std::vector<std::string> stepq(std::vector<std::string> args) {
 }
 
 // Runs stepq in `dir` to completion.
-inline Result run_stepq(const std::vector<std::string>& args, const std::filesystem::path& dir, double timeout_s = 600) {
+inline Result run_stepq(const std::vector<std::string>& args, const std::filesystem::path& dir,
+                        double timeout_s = 600) {
   static int n = 0;
   Proc p(stepq(args), dir, "cmd" + std::to_string(n++));
   return p.wait(timeout_s);

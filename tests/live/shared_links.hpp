@@ -19,7 +19,8 @@ namespace stepq::test {
 inline std::string one_link(int max_active) {
   return R"({"name": "shared", "seed": 5, "sessions": 2, "arrivals": {"process": "poisson", "rate_per_s": 1},
     "platform": {"hosts": ["se", "site"], "links": [{"name": "wan", "from": "se", "to": "site",
-      "bandwidth_MBps": 100)" + (max_active ? ", \"max_active\": " + std::to_string(max_active) : std::string()) + R"(}]},
+      "bandwidth_MBps": 100)" +
+         (max_active ? ", \"max_active\": " + std::to_string(max_active) : std::string()) + R"(}]},
     "kinds": {"copy": {"op": "data", "threads": 1, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
     "templates": [{"name": "t", "steps": [{"id": "c", "kind": "copy", "bytes": 1e8}]}]})";
 }
@@ -38,8 +39,8 @@ void two_processes_one_link(int max_active, const std::vector<std::string>& db, 
   const double scale = 0.5;  // 1 s of the scenario = 0.5 s of wall time
   std::vector<std::unique_ptr<Proc>> procs;
   for (int i = 0; i < 2; ++i)
-    procs.push_back(std::make_unique<Proc>(
-        stepq(with_db({"run", "shared.json", "--time-scale", "0.5", "--for", "4"})), dir.path, "run" + std::to_string(i)));
+    procs.push_back(std::make_unique<Proc>(stepq(with_db({"run", "shared.json", "--time-scale", "0.5", "--for", "4"})),
+                                           dir.path, "run" + std::to_string(i)));
   Db d = open(dir);
   REQUIRE(within(10, [&] { return d.count("SELECT count(*) FROM processor WHERE stopped_at IS NULL") == 2; }));
   REQUIRE(run_stepq(with_db({"submit", "shared.json", "--sessions", "2"}), dir.path).status == 0);
@@ -53,8 +54,8 @@ void two_processes_one_link(int max_active, const std::vector<std::string>& db, 
   CHECK(d.count("SELECT count(DISTINCT processor) FROM execution") == 2);
   REQUIRE(d.count("SELECT count(*) FROM transfer WHERE phase = 4") == 2);
   auto get = [&](const std::string& of, int nth) {  // of the nth transfer to get its slots
-    return d.real("SELECT (" + of + ") / " + std::to_string(scale) + " FROM transfer ORDER BY started_at, id LIMIT 1 OFFSET " +
-                  std::to_string(nth));
+    return d.real("SELECT (" + of + ") / " + std::to_string(scale) +
+                  " FROM transfer ORDER BY started_at, id LIMIT 1 OFFSET " + std::to_string(nth));
   };
   const double first = get("at - started_at", 0), second = get("at - started_at", 1);
   INFO("transfer times " << first << " s and " << second << " s (alone: 1 s)");

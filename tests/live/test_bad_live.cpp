@@ -70,16 +70,15 @@ TEST_CASE("live bad input: a file of random bytes as --db is refused by every co
   for (const std::string file : {"junk.db", "header.db"}) {
     const std::string before = Proc::slurp(dir / file);
     const std::string db = "sqlite:" + file;
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"live", "status", "--db", db},
-             {"live", "submit", "--db", db, sc, "--sessions", "1"},
-             {"live", "run", "--db", db, sc, "--until-idle"},
-             {"live", "init", "--db", db},
-             {"live", "cancel", "--db", db, "1"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"live", "status", "--db", db},
+                                                                  {"live", "submit", "--db", db, sc, "--sessions", "1"},
+                                                                  {"live", "run", "--db", db, sc, "--until-idle"},
+                                                                  {"live", "init", "--db", db},
+                                                                  {"live", "cancel", "--db", db, "1"}}) {
       INFO(args[1] << " on " << file);
       // Names the file and says what it is and what to do about it.
-      bad(run_stepq(args, dir.path), {file, "not a usable SQLite database", "restore it from a backup",
-                                      "stepq live init --db sqlite:"});
+      bad(run_stepq(args, dir.path),
+          {file, "not a usable SQLite database", "restore it from a backup", "stepq live init --db sqlite:"});
     }
     CHECK(Proc::slurp(dir / file) == before);
     CHECK_FALSE(std::filesystem::exists(dir / (file + "-wal")));
@@ -97,9 +96,9 @@ TEST_CASE("live bad input: a database of a newer schema is refused by every comm
   bad(run_stepq({"live", "init"}, dir.path),
       {"stepq.db", "schema version 99", "newer than this stepq", "use a newer stepq"});
   for (const auto& args : std::vector<std::vector<std::string>>{{"live", "status"},
-                                                               {"live", "run", sc, "--until-idle"},
-                                                               {"live", "submit", sc, "--sessions", "1"},
-                                                               {"live", "cancel", "0"}}) {
+                                                                {"live", "run", sc, "--until-idle"},
+                                                                {"live", "submit", sc, "--sessions", "1"},
+                                                                {"live", "cancel", "0"}}) {
     INFO(args[1]);
     bad(run_stepq(args, dir.path), {"stepq.db", "schema version 99", "use a newer stepq"});
   }
@@ -107,7 +106,8 @@ TEST_CASE("live bad input: a database of a newer schema is refused by every comm
   CHECK(db.count("SELECT count(*) FROM session WHERE phase = 'ACTIVE'") == 3);
 }
 
-TEST_CASE("live bad input: a scenario that does not match the submitted sessions is refused, and they stay as they were") {
+TEST_CASE(
+    "live bad input: a scenario that does not match the submitted sessions is refused, and they stay as they were") {
   TempDir dir;
   const std::string base = write(dir, "base.json", kBase);
   REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
@@ -123,7 +123,8 @@ TEST_CASE("live bad input: a scenario that does not match the submitted sessions
   };
   const std::vector<Variant> variants = {
       {"renamed-kinds",  // kind names differ: fetch is now image.pull
-       replaced(replaced(kBase, R"("fetch": {)", R"("image.pull": {)"), R"("kind": "fetch")", R"("kind": "image.pull")"),
+       replaced(replaced(kBase, R"("fetch": {)", R"("image.pull": {)"), R"("kind": "fetch")",
+                R"("kind": "image.pull")"),
        {"step 0 is of kind 'fetch'", "that step is of kind 'image.pull'"}},
       {"swapped-kinds",  // the same kinds, the template's steps in the other order
        replaced(kBase, R"([{"id": "f", "kind": "fetch"}, {"id": "l", "kind": "launch", "after": ["f"]}])",
@@ -132,11 +133,14 @@ TEST_CASE("live bad input: a scenario that does not match the submitted sessions
       {"extra-step",
        replaced(kBase, R"("after": ["f"]})", R"("after": ["f"]}, {"id": "p", "kind": "launch", "after": ["l"]})"),
        {"with 2 steps", "it has 3"}},
-      {"fewer-steps", replaced(kBase, R"(, {"id": "l", "kind": "launch", "after": ["f"]})", ""),
+      {"fewer-steps",
+       replaced(kBase, R"(, {"id": "l", "kind": "launch", "after": ["f"]})", ""),
        {"step 1 is of kind 'launch'", "does not exist"}},
       {"other-dependencies",  // the same steps of the same kinds, but l no longer waits for f
-       replaced(kBase, R"(, "after": ["f"]})", "}"), {"dependencies", "step 1 ('l') runs after step 0 ('f')"}},
-      {"renamed-template", replaced(kBase, R"("name": "t")", R"("name": "notebook")"),
+       replaced(kBase, R"(, "after": ["f"]})", "}"),
+       {"dependencies", "step 1 ('l') runs after step 0 ('f')"}},
+      {"renamed-template",
+       replaced(kBase, R"("name": "t")", R"("name": "notebook")"),
        {"template 't'", "does not define"}},
   };
   for (const auto& v : variants) {
@@ -221,7 +225,8 @@ TEST_CASE("live bad input: cancel of an unknown session, cancel of an ACTIVE one
   // Session 0 untouched.
   CHECK(db.rows("SELECT phase FROM session WHERE id = 0").at(0).at(0) == "ACTIVE");
   CHECK(db.rows("SELECT group_concat(phase, ',') FROM (SELECT phase FROM step WHERE session = 0 ORDER BY num)")
-            .at(0).at(0) == "2,0");
+            .at(0)
+            .at(0) == "2,0");
 
   const std::string cancelled = snapshot(db);
   const Result again = run_stepq({"live", "cancel", "1"}, dir.path);

@@ -20,7 +20,8 @@ json read_json(const std::string& f) { return json::parse(Proc::slurp(f), nullpt
 double mean_of(const json& d) {
   const std::string t = d["dist"];
   if (t == "exponential") return d["mean"];
-  if (t == "lognormal") return std::exp(d["mu"].get<double>() + d["sigma"].get<double>() * d["sigma"].get<double>() / 2);
+  if (t == "lognormal")
+    return std::exp(d["mu"].get<double>() + d["sigma"].get<double>() * d["sigma"].get<double>() / 2);
   if (t == "gamma") return d["shape"].get<double>() * d["scale"].get<double>();
   if (t == "weibull") return d["scale"].get<double>() * std::tgamma(1 + 1 / d["shape"].get<double>());
   double s = 0;
@@ -41,8 +42,8 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
   INFO(run.err);
   REQUIRE(run.status == 0);
 
-  const Result cal = run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.05", "-o", dir / "fitted.json"},
-                               dir.path);
+  const Result cal =
+      run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.05", "-o", dir / "fitted.json"}, dir.path);
   INFO(cal.out << cal.err);
   REQUIRE(cal.status == 0);
   CHECK_THAT(cal.out, Catch::Contains("fetch") && Catch::Contains("lognormal"));
@@ -63,8 +64,8 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
   CHECK_THAT(fetch["comment"].get<std::string>(), Catch::Contains("calibrated from") && Catch::Contains("by AIC"));
   CHECK_THAT(build["comment"].get<std::string>(), Catch::Contains("failure per attempt"));
 
-  const Result sim = run_stepq({"simulate", dir / "fitted.json", "--sessions", "2000", "--quiet", "--json",
-                                dir / "sim.json"}, dir.path);
+  const Result sim = run_stepq(
+      {"simulate", dir / "fitted.json", "--sessions", "2000", "--quiet", "--json", dir / "sim.json"}, dir.path);
   INFO(sim.err);
   CHECK(sim.status == 0);
 }
@@ -81,8 +82,8 @@ TEST_CASE("calibrate bad input: an empty history, a scenario without the databas
   // A history of kinds `fetch` and `build`, against a scenario with other kinds.
   REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "3"}, dir.path).status == 0);
   REQUIRE(run_stepq({"live", "run", scenario, "--time-scale", "0.001", "--until-idle"}, dir.path, 60).status == 0);
-  const Result other = run_stepq({"calibrate", "--scenario", source("scenarios/mm4.json"), "-o", dir / "f.json"},
-                                 dir.path);
+  const Result other =
+      run_stepq({"calibrate", "--scenario", source("scenarios/mm4.json"), "-o", dir / "f.json"}, dir.path);
   CHECK(other.status == 2);
   CHECK_THAT(other.err, Catch::Contains("executions of kind") && Catch::Contains("which this scenario lacks"));
   // Three sessions are too few to fit anything.

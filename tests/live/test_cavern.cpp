@@ -43,8 +43,10 @@ std::string write(const TempDir& d, const std::string& name, const std::string& 
 
 std::string platforms(const std::string& url, const std::string& base = "home/stepq") {
   return R"(// storage and release on Cavern, the work emulated
-    {"adapters": {"cavern": {"url": ")" + url + R"(", "authority_uri": "vos://example.org~cavern",
-                              "base": ")" + base + R"(", "token_env": ")" + kTokenVar + R"(", "total_timeout_s": 5}},
+    {"adapters": {"cavern": {"url": ")" +
+         url + R"(", "authority_uri": "vos://example.org~cavern",
+                              "base": ")" +
+         base + R"(", "token_env": ")" + kTokenVar + R"(", "total_timeout_s": 5}},
      "kinds": {"storage": {"adapter": "cavern"}, "clean": {"adapter": "cavern"}}})";
 }
 
@@ -213,10 +215,12 @@ TEST_CASE("live cavern: a platforms file the cavern adapter cannot use exits 2 n
       {R"({"kinds": {"work": {"adapter": "cavern", )" + ok + tok + "}}}",
        {"/kinds/work/adapter", "runs storage, cleanup and delete kinds", "op \"work\""}},
       {R"({"kinds": {"storage": {"adapter": "cavern", "url": "http://h", "authority_uri": "ivo://a/cavern",
-           "base": "b")" + tok + "}}}",
+           "base": "b")" +
+           tok + "}}}",
        {"/kinds/storage/authority_uri: must be vos://"}},
       {R"({"kinds": {"storage": {"adapter": "cavern", "url": "http://h", "authority_uri": "vos://a~c",
-           "base": "home/../etc")" + tok + "}}}",
+           "base": "home/../etc")" +
+           tok + "}}}",
        {"/kinds/storage/base: must be a path"}},
       {R"({"adapters": {"cavern": {"url": "h"}}, "kinds": {"storage": {"adapter": "cavern"}}})",
        {"/adapters/cavern/url: must start with http://"}},

@@ -18,15 +18,14 @@ using namespace stepq::test;
 
 namespace {
 
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double wall_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 // One session of two root steps, each kind one thread, in `dir`/NAME.json.
 std::string two_steps(const TempDir& dir, const std::string& name, const std::string& kinds) {
   std::ofstream(dir / (name + ".json"))
       << R"({"name": ")" << name << R"(", "seed": 1, "sessions": 1, "arrivals": {"process": "poisson", "rate_per_s": 1},
- "kinds": {)" << kinds << R"(},
+ "kinds": {)"
+      << kinds << R"(},
  "templates": [{"name": "t", "steps": [{"id": "one", "kind": "first"}, {"id": "two", "kind": "second"}]}]})";
   return dir / (name + ".json");
 }
@@ -39,7 +38,8 @@ std::string kill_when(const TempDir& dir, const std::string& sc, SqlDb& db, cons
   v.signal(SIGKILL);
   REQUIRE(v.wait(10).status == 128 + SIGKILL);
   const std::string id = db.rows("SELECT id FROM processor WHERE pid = " + std::to_string(v.pid())).at(0).at(0);
-  REQUIRE(within(10, [&] { return wall_now() - db.real("SELECT heartbeat_at FROM processor WHERE id = " + id) > 1.05; }));
+  REQUIRE(
+      within(10, [&] { return wall_now() - db.real("SELECT heartbeat_at FROM processor WHERE id = " + id) > 1.05; }));
   return id;
 }
 
@@ -50,15 +50,17 @@ Result run_until_idle(const TempDir& dir, const std::string& sc) {
 
 }  // namespace
 
-TEST_CASE("crash: 3 processes x 4 threads, one SIGKILLed mid-run, one started: no step completed twice or run twice at once") {
+TEST_CASE(
+    "crash: 3 processes x 4 threads, one SIGKILLed mid-run, one started: no step completed twice or run twice at "
+    "once") {
   TempDir dir;
   const std::string sc = source("tests/live/crash.json");
   const int sessions = 2000;
   const double lease = 1;
   REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
   REQUIRE(run_stepq({"live", "submit", sc, "--sessions", std::to_string(sessions)}, dir.path).status == 0);
-  const std::vector<std::string> worker = {"live", "run", sc, "--time-scale", "0.002", "--until-idle",
-                                           "--lease", "1", "--heartbeat", "0.2"};
+  const std::vector<std::string> worker = {"live",         "run",     sc,  "--time-scale", "0.002",
+                                           "--until-idle", "--lease", "1", "--heartbeat",  "0.2"};
   std::vector<std::unique_ptr<Proc>> procs;
   for (const char* tag : {"w0", "w1", "w2"})
     procs.push_back(std::make_unique<Proc>(stepq::test::stepq(worker), dir.path, tag));
@@ -70,9 +72,8 @@ TEST_CASE("crash: 3 processes x 4 threads, one SIGKILLed mid-run, one started: n
   const std::string vid = db.rows("SELECT id FROM processor WHERE pid = " + victim_pid).at(0).at(0);
   auto victim_running = [&] { return db.count("SELECT count(*) FROM step WHERE phase = 3 AND processor = " + vid); };
   // Mid-run: some steps completed, and the victim holding steps.
-  REQUIRE(within(60, [&] {
-    return db.count("SELECT count(*) FROM step WHERE phase = 4") > 600 && victim_running() > 0;
-  }));
+  REQUIRE(
+      within(60, [&] { return db.count("SELECT count(*) FROM step WHERE phase = 4") > 600 && victim_running() > 0; }));
   victim.signal(SIGKILL);
   const Result killed = victim.wait(10);
   CHECK(killed.status == 128 + SIGKILL);
@@ -127,12 +128,10 @@ TEST_CASE("crash: 3 processes x 4 threads, one SIGKILLed mid-run, one started: n
       const auto s = db.rows("SELECT phase, coalesce(reason, '') FROM step WHERE id = " + r[0]).at(0);
       INFO("reaped step " << r[0] << ": phase " << s[0] << ", " << s[1]);
       if (s[0] == "4")
-        CHECK(db.count("SELECT count(*) FROM execution WHERE step = " + r[0] + " AND outcome = 'completed' AND processor != " +
-                       vid + " AND fence > " + r[1]) == 1);
-      else if (s[0] == "5")
-        CHECK_THAT(s[1], Catch::Contains("stopped while running"));
-      else
-        CHECK(s[0] == "6");
+        CHECK(db.count("SELECT count(*) FROM execution WHERE step = " + r[0] +
+                       " AND outcome = 'completed' AND processor != " + vid + " AND fence > " + r[1]) == 1);
+      else if (s[0] == "5") CHECK_THAT(s[1], Catch::Contains("stopped while running"));
+      else CHECK(s[0] == "6");
     }
     CHECK(db.count("SELECT count(*) FROM execution WHERE processor = " + vid + " AND outcome = 'completed'") > 0);
   }

@@ -37,12 +37,15 @@ const std::string kScenario = R"({"name": "secrets", "seed": 3, "sessions": 4,
 std::string platforms(const SkahaServer& sk, const RucioServer& ru, const CavernServer& cv) {
   return R"({"instance": "sec",
     "adapters": {
-      "skaha": {"url": ")" + sk.url + R"(", "token_env": "STEPQ_SECRET_SKAHA",
+      "skaha": {"url": ")" +
+         sk.url + R"(", "token_env": "STEPQ_SECRET_SKAHA",
                 "image": "images.canfar.net/skaha/astroml:24.03"},
-      "rucio": {"url": ")" + ru.url + R"(", "account": "broker", "username": "ann",
+      "rucio": {"url": ")" +
+         ru.url + R"(", "account": "broker", "username": "ann",
                 "password_env": "STEPQ_SECRET_RUCIO", "rse_expression": "SITE_A_DISK",
                 "dids": {"in": "testing:obs-{session}.ms"}, "poll_interval_s": 0.2},
-      "cavern": {"url": ")" + cv.url + R"(", "authority_uri": "vos://example.org~cavern", "base": "home/stepq",
+      "cavern": {"url": ")" +
+         cv.url + R"(", "authority_uri": "vos://example.org~cavern", "base": "home/stepq",
                  "token_file": "cavern.token"}},
     "kinds": {"storage": {"adapter": "cavern"}, "clean": {"adapter": "cavern"},
               "data": {"adapter": "rucio"}, "unrule": {"adapter": "rucio"},
@@ -59,8 +62,8 @@ std::string slurp_all(const TempDir& d) {
 // Runs the scenario's sessions to the end, then asks for the status in every form.
 void run_all(const TempDir& d, int sessions) {
   REQUIRE(run_stepq({"live", "submit", "s.json", "--sessions", std::to_string(sessions), "-q"}, d.path).status == 0);
-  const Result r = run_stepq({"live", "run", "s.json", "--platforms", "p.json", "--until-idle", "--time-scale", "0.5"},
-                             d.path, 180);
+  const Result r =
+      run_stepq({"live", "run", "s.json", "--platforms", "p.json", "--until-idle", "--time-scale", "0.5"}, d.path, 180);
   INFO(r.err);
   REQUIRE(r.status == 0);
   REQUIRE(run_stepq({"live", "status"}, d.path).status == 0);
@@ -87,7 +90,8 @@ TEST_CASE("live secrets: tokens and passwords of every adapter appear in no outp
   CHECK(db.count("SELECT count(*) FROM session WHERE phase = 'COMPLETED'") == 4);
 
   // Every secret wrong; the Rucio server quotes the password it got in its error.
-  const std::string wrong_skaha = "WRONG-SKAHA-0c9e", wrong_rucio = "WRONG-RUCIO-4d2b", wrong_cavern = "WRONG-CAVERN-e71f";
+  const std::string wrong_skaha = "WRONG-SKAHA-0c9e", wrong_rucio = "WRONG-RUCIO-4d2b",
+                    wrong_cavern = "WRONG-CAVERN-e71f";
   ::setenv("STEPQ_SECRET_SKAHA", wrong_skaha.c_str(), 1);
   ::setenv("STEPQ_SECRET_RUCIO", wrong_rucio.c_str(), 1);
   std::ofstream(d / "cavern.token") << wrong_cavern << "\n";
@@ -96,7 +100,7 @@ TEST_CASE("live secrets: tokens and passwords of every adapter appear in no outp
 
   std::filesystem::remove(d / "cavern.token");  // the one file that holds a secret by design
   const std::string all = slurp_all(d);
-  CHECK(all.size() > 10000);  // the database, logs and reports are there to search
+  CHECK(all.size() > 10000);                         // the database, logs and reports are there to search
   CHECK(all.find("HTTP 401") != std::string::npos);  // and the refusals' reasons are in them
   for (const std::string& secret : {skaha, rucio, cavern, wrong_skaha, wrong_rucio, wrong_cavern}) {
     INFO(secret);

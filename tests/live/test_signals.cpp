@@ -124,17 +124,14 @@ TEST_CASE("signals: SIGTERM lets running steps finish, exits 0, leaves nothing R
   graceful(SIGTERM);
 }
 
-TEST_CASE("signals: SIGINT behaves like SIGTERM: running steps finish, exit 0, nothing lost") {
-  graceful(SIGINT);
-}
+TEST_CASE("signals: SIGINT behaves like SIGTERM: running steps finish, exit 0, nothing lost") { graceful(SIGINT); }
 
-TEST_CASE("signals: SIGTERM past --grace 0.2 releases running steps back to READY, exits 0, a second run finishes them") {
+TEST_CASE(
+    "signals: SIGTERM past --grace 0.2 releases running steps back to READY, exits 0, a second run finishes them") {
   past_grace(SIGTERM);
 }
 
-TEST_CASE("signals: SIGINT past --grace 0.2 releases running steps like SIGTERM") {
-  past_grace(SIGINT);
-}
+TEST_CASE("signals: SIGINT past --grace 0.2 releases running steps like SIGTERM") { past_grace(SIGINT); }
 
 TEST_CASE("signals: a second SIGTERM cuts the grace period short and releases the running steps") {
   Running r;
@@ -169,8 +166,9 @@ TEST_CASE("signals: past the grace period, the execution of a step cancelled whi
   Proc run(stepq::test::stepq({"live", "run", sc, "--grace", "0.2"}), dir.path, "run");
   SqlDb db(dir / "stepq.db");
   REQUIRE(within(20, [&] {
-    return db.count("SELECT count(*) FROM step t JOIN execution e ON e.step = t.id "
-                    "WHERE t.num = 1 AND t.phase = 6 AND e.ended_at IS NULL") == 1;
+    return db.count(
+               "SELECT count(*) FROM step t JOIN execution e ON e.step = t.id "
+               "WHERE t.num = 1 AND t.phase = 6 AND e.ended_at IS NULL") == 1;
   }));
   run.signal(SIGTERM);
   const Result res = run.wait(20);

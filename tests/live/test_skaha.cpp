@@ -52,10 +52,12 @@ std::string write(const TempDir& d, const std::string& name, const std::string& 
 // The platforms file: every Skaha kind shares url and token; `launch` holds the launch's settings.
 std::string platforms(const SkahaServer& s, const std::string& images, const std::string& launch) {
   return R"({"instance": "t1",
-    "adapters": {"skaha": {"url": ")" + s.url + R"(", "token_env": "STEPQ_TEST_SKAHA_TOKEN", "total_timeout_s": 1.5,
-                           "connect_timeout_s": 1, )" + images + R"(}},
-    "kinds": {"image": {"adapter": "skaha"}, "launch": {"adapter": "skaha")" + (launch.empty() ? "" : ", " + launch) +
-         R"(}, "poll": {"adapter": "skaha"}, "delete": {"adapter": "skaha"}}})";
+    "adapters": {"skaha": {"url": ")" +
+         s.url + R"(", "token_env": "STEPQ_TEST_SKAHA_TOKEN", "total_timeout_s": 1.5,
+                           "connect_timeout_s": 1, )" +
+         images + R"(}},
+    "kinds": {"image": {"adapter": "skaha"}, "launch": {"adapter": "skaha")" +
+         (launch.empty() ? "" : ", " + launch) + R"(}, "poll": {"adapter": "skaha"}, "delete": {"adapter": "skaha"}}})";
 }
 
 std::string images(const std::string& broken = kGood) {
@@ -120,8 +122,9 @@ long long steps(SqlDb& db, const std::string& kind, const std::string& where) {
 TEST_CASE("live skaha: sessions launch, run and are deleted on the Skaha API, one Skaha session per launch step") {
   Setup s;
   SkahaServer server({"--token", kToken, "--pending", "0.3", "--run", "0.3"});
-  write(s.d, "p.json", platforms(server, images(),
-                                 R"("cores": 2, "ram": 8, "cmd": "/opt/run.sh", "args": "--in /arc/x",
+  write(s.d, "p.json",
+        platforms(server, images(),
+                  R"("cores": 2, "ram": 8, "cmd": "/opt/run.sh", "args": "--in /arc/x",
                                     "env": {"JOB_ID": "7", "MODE": "fast"})"));
   const Result r = run(s.d, 6);
   INFO(r.err);
@@ -229,8 +232,9 @@ TEST_CASE("live skaha: the per-user session limit makes launches wait, not fail"
   // Refused POSTs happened (more POSTs than sessions) and cost no attempt: they waited.
   CHECK(st["calls"]["POST session"].get<int>() > 3);
   CHECK(steps(db, "launch", "attempt = 1") == 3);
-  const auto waits = db.count("SELECT count(*) FROM execution e JOIN kind k ON k.id = e.kind "
-                              "WHERE k.name = 'launch' AND e.outcome = 'requeue'");
+  const auto waits = db.count(
+      "SELECT count(*) FROM execution e JOIN kind k ON k.id = e.kind "
+      "WHERE k.name = 'launch' AND e.outcome = 'requeue'");
   CHECK(waits >= 2);
   CHECK(db.count("SELECT count(*) FROM session WHERE reason IS NOT NULL") == 0);
 }
@@ -238,8 +242,8 @@ TEST_CASE("live skaha: the per-user session limit makes launches wait, not fail"
 TEST_CASE("live skaha: a failed Skaha session fails its stepq session with the status and its log, and is deleted") {
   Setup s;
   // run 0: a failing session goes from Pending straight to Failed, as a job that dies at start.
-  SkahaServer server({"--token", kToken, "--pending", "0.2", "--run", "0", "--images",
-                      std::string(kGood) + "," + kFails});
+  SkahaServer server(
+      {"--token", kToken, "--pending", "0.2", "--run", "0", "--images", std::string(kGood) + "," + kFails});
   write(s.d, "p.json", platforms(server, images(kFails), ""));
   const Result r = run(s.d, 8);
   INFO(r.err);
@@ -252,8 +256,9 @@ TEST_CASE("live skaha: a failed Skaha session fails its stepq session with the s
   REQUIRE(tmpl("broken", "") > 0);
   REQUIRE(tmpl("batch", "") > 0);
   CHECK(tmpl("batch", " AND s.phase = 'COMPLETED'") == tmpl("batch", ""));
-  CHECK(tmpl("broken", " AND s.phase = 'FAILED' AND s.reason LIKE '%ended Failed;%' AND "
-                       "s.reason LIKE '%ERROR: calibration diverged, exit code 3%'") == tmpl("broken", ""));
+  CHECK(tmpl("broken",
+             " AND s.phase = 'FAILED' AND s.reason LIKE '%ended Failed;%' AND "
+             "s.reason LIKE '%ERROR: calibration diverged, exit code 3%'") == tmpl("broken", ""));
   // A failed Skaha session stays failed: the poll gave up at once, whatever its retry policy.
   CHECK(steps(db, "poll", "phase = 5 AND attempt = 1") == tmpl("broken", ""));
   for (const auto& row : db.rows("SELECT reason FROM session WHERE phase = 'FAILED'")) {
@@ -280,8 +285,9 @@ TEST_CASE("live skaha: an image Skaha does not offer, and a session gone before 
   };
   REQUIRE(of("broken", "") > 0);
   REQUIRE(of("batch", "") > 0);
-  CHECK(of("broken", " AND s.phase = 'FAILED' AND s.reason LIKE '%image not offered by Skaha: "
-                     "images.canfar.net/skaha/other:9 (type headless, 1 images offered)%'") == of("broken", ""));
+  CHECK(of("broken",
+           " AND s.phase = 'FAILED' AND s.reason LIKE '%image not offered by Skaha: "
+           "images.canfar.net/skaha/other:9 (type headless, 1 images offered)%'") == of("broken", ""));
   CHECK(of("batch", " AND s.phase = 'FAILED' AND s.reason LIKE '%(t1-%-launch) is gone (HTTP 404)%'") ==
         of("batch", ""));
   CHECK(db.count("SELECT count(*) FROM step WHERE phase = 5 AND attempt > 1") == 0);
@@ -293,8 +299,8 @@ TEST_CASE("live skaha: an image Skaha does not offer, and a session gone before 
 
 TEST_CASE("live skaha: the old status vocabulary (Succeeded, Failed (DeadlineExceeded), Error) is understood") {
   Setup s;
-  SkahaServer server({"--token", kToken, "--pending", "0.2", "--run", "0", "--images",
-                      std::string(kGood) + "," + kFails});
+  SkahaServer server(
+      {"--token", kToken, "--pending", "0.2", "--run", "0", "--images", std::string(kGood) + "," + kFails});
   write(s.d, "p.json", platforms(server, images(kFails), ""));
   SqlDb db(s.d / "stepq.db");
   const auto broken = [&](const std::string& where) {

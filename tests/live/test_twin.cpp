@@ -1,9 +1,9 @@
 // The twin test: one scenario run by the simulator and by the live engine (emulated platform,
 // real database, real threads, scaled wall-clock time) must predict the same start-up and queue
 // waits, and time transfers alike on the links they share under FTS caps. Compiled twice: on
-// SQLite (a file), and with STEPQ_TWIN_PG on PostgreSQL (the server of CTest's `pg` fixture). Both modes draw every service time, failure and poll-ready time from the same
-// per-session streams and the same arrival stream, so they see the same workload; what differs
-// is the engine: real claims, wake-ups, promotions, sleeps.
+// SQLite (a file), and with STEPQ_TWIN_PG on PostgreSQL (the server of CTest's `pg` fixture). Both modes draw every
+// service time, failure and poll-ready time from the same per-session streams and the same arrival stream, so they see
+// the same workload; what differs is the engine: real claims, wake-ups, promotions, sleeps.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
@@ -82,19 +82,23 @@ TEST_CASE("twin: simulate and live run (emulated, " DB_NAME ") agree on start-up
   // machine under load: two per step added 0.3-0.5 s to every step's service time and pushed the
   // waits of the short kinds up 40-70%. Its database commits without waiting for the flush (a
   // setting of this database only; the benchmark measures with synchronous_commit on).
-  PgDb(live({"init"}).back()).exec("ALTER DATABASE " + live({"init"}).back().substr(live({"init"}).back().rfind('/') + 1) +
-                                   " SET synchronous_commit = off");
+  PgDb(live({"init"}).back())
+      .exec("ALTER DATABASE " + live({"init"}).back().substr(live({"init"}).back().rfind('/') + 1) +
+            " SET synchronous_commit = off");
 #endif
   char scale_s[32], rate_s[32];
   std::snprintf(scale_s, sizeof scale_s, "%g", scale);
   std::snprintf(rate_s, sizeof rate_s, "%g", rate);
   Proc worker(stepq::test::stepq(live({"run", scenario, "--time-scale", scale_s, "--until-idle"})), dir.path, "run");
-  const auto submit = run_stepq(live({"submit", scenario, "--sessions", std::to_string(sessions), "--rate", rate_s}), dir.path);
+  const auto submit =
+      run_stepq(live({"submit", scenario, "--sessions", std::to_string(sessions), "--rate", rate_s}), dir.path);
   REQUIRE(submit.status == 0);
   const auto run = worker.wait(300);
   INFO(run.err);
   REQUIRE(run.status == 0);
-  REQUIRE(run_stepq(live({"status", "--time-scale", scale_s, "--json", dir / "live.json", "--quiet"}), dir.path).status == 0);
+  REQUIRE(
+      run_stepq(live({"status", "--time-scale", scale_s, "--json", dir / "live.json", "--quiet"}), dir.path).status ==
+      0);
 
   const json s = read_json(dir / "sim.json");
   const json l = read_json(dir / "live.json");

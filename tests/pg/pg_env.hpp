@@ -21,8 +21,9 @@ inline std::string pg_server_url() {
     if (in >> url) return url;
     throw std::runtime_error(std::string("no server URL in ") + f + ": did the pg fixture (pg.server.start) run?");
   }
-  throw std::runtime_error("no PostgreSQL server for this test: run it through ctest (the `pg` fixture starts one) "
-                           "or set STEPQ_TEST_PG=postgresql://USER@HOST:PORT/postgres");
+  throw std::runtime_error(
+      "no PostgreSQL server for this test: run it through ctest (the `pg` fixture starts one) "
+      "or set STEPQ_TEST_PG=postgresql://USER@HOST:PORT/postgres");
 }
 
 // The server URL with its database replaced by `db`.
@@ -30,7 +31,8 @@ inline std::string pg_url_with_db(const std::string& server, const std::string& 
   const auto scheme = server.find("://");
   const auto slash = server.find('/', scheme + 3);
   const auto query = server.find('?', scheme + 3);
-  const std::string head = server.substr(0, slash == std::string::npos ? (query == std::string::npos ? server.size() : query) : slash);
+  const std::string head =
+      server.substr(0, slash == std::string::npos ? (query == std::string::npos ? server.size() : query) : slash);
   const std::string tail = query == std::string::npos ? "" : server.substr(query);
   return head + "/" + db + tail;
 }

@@ -97,8 +97,9 @@ TEST_CASE("distributed crash: a SIGKILLed process's steps are reaped within the 
   // heartbeat once came late and it was declared dead (its steps reaped while it ran them).
   const double lease = 2;
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
-  REQUIRE(run_stepq({"live", "submit", kScenario, "--db", url, "--sessions", std::to_string(sessions), "-q"}, dir.path, 300)
-              .status == 0);
+  REQUIRE(
+      run_stepq({"live", "submit", kScenario, "--db", url, "--sessions", std::to_string(sessions), "-q"}, dir.path, 300)
+          .status == 0);
   // The victim (worker 2) runs at a slower time scale, so that its steps take ~0.1-1 s and it
   // always holds some when it is killed; the others are limited by the database.
   std::vector<std::unique_ptr<Proc>> procs;
@@ -117,7 +118,8 @@ TEST_CASE("distributed crash: a SIGKILLed process's steps are reaped within the 
   });
   if (!victim_busy) {  // say why: a victim taken for dead, or the others done before it held a step
     INFO("steps completed: " << db.count("SELECT count(*) FROM step WHERE phase = 4") << " of " << 4 * sessions);
-    INFO("processors: " << db.rows("SELECT id, pid, coalesce(stop_reason, 'running') FROM processor ORDER BY id").size());
+    INFO("processors: "
+         << db.rows("SELECT id, pid, coalesce(stop_reason, 'running') FROM processor ORDER BY id").size());
     for (const auto& r : db.rows("SELECT id, coalesce(stop_reason, 'running') FROM processor ORDER BY id"))
       UNSCOPED_INFO("processor " << r[0] << ": " << r[1]);
     FAIL("the victim never held a running step once a quarter of the work was done");
@@ -144,25 +146,32 @@ TEST_CASE("distributed crash: a SIGKILLed process's steps are reaped within the 
   CHECK(first - last_beat >= lease);
   CHECK(last - last_beat <= lease + 1.0);
   CHECK(last - first < 0.2);  // in one pass
-  CHECK_THAT(db.rows("SELECT stop_reason FROM processor WHERE id = " + vid).at(0).at(0), Catch::Contains("no heartbeat"));
+  CHECK_THAT(db.rows("SELECT stop_reason FROM processor WHERE id = " + vid).at(0).at(0),
+             Catch::Contains("no heartbeat"));
   // Each ran again under another processor, as attempt 2, and completed.
   for (const auto& r : held)
-    CHECK(db.count("SELECT count(*) FROM execution WHERE step = " + r[0] + " AND outcome = 'completed' AND attempt = 2 "
-                   "AND processor != " + vid + " AND fence > " + r[1]) == 1);
+    CHECK(db.count("SELECT count(*) FROM execution WHERE step = " + r[0] +
+                   " AND outcome = 'completed' AND attempt = 2 "
+                   "AND processor != " +
+                   vid + " AND fence > " + r[1]) == 1);
   CHECK(db.count("SELECT count(*) FROM processor") == 4);  // no live process was taken for dead
 }
 
-TEST_CASE("distributed restart: the server restarts mid-run and the workers reconnect and finish with nothing lost or repeated") {
+TEST_CASE(
+    "distributed restart: the server restarts mid-run and the workers reconnect and finish with nothing lost or "
+    "repeated") {
   OwnServer server;
   TempDir dir;
   const std::string url = pg_url_with_db(server.url, "restart");
   const int sessions = 3000;
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
-  REQUIRE(run_stepq({"live", "submit", kScenario, "--db", url, "--sessions", std::to_string(sessions), "-q"}, dir.path, 300)
-              .status == 0);
+  REQUIRE(
+      run_stepq({"live", "submit", kScenario, "--db", url, "--sessions", std::to_string(sessions), "-q"}, dir.path, 300)
+          .status == 0);
   std::vector<std::unique_ptr<Proc>> procs;
   for (int i = 0; i < 3; ++i)
-    procs.push_back(std::make_unique<Proc>(stepq::test::stepq(worker_args(url, {"--lease", "10"})), dir.path, "w" + std::to_string(i)));
+    procs.push_back(std::make_unique<Proc>(stepq::test::stepq(worker_args(url, {"--lease", "10"})), dir.path,
+                                           "w" + std::to_string(i)));
   {
     PgDb db(url);
     REQUIRE(within(60, [&] { return db.count("SELECT count(*) FROM step WHERE phase = 4") > sessions; }));
@@ -196,7 +205,8 @@ TEST_CASE("distributed hosts: a worker in its own network namespace reaches the 
   TempDir dir;
   const std::string port = server.port();
   const std::string ns = "stepq" + std::to_string(getpid() % 100000);
-  const std::string host_if = "sqh" + std::to_string(getpid() % 100000), ns_if = "sqn" + std::to_string(getpid() % 100000);
+  const std::string host_if = "sqh" + std::to_string(getpid() % 100000),
+                    ns_if = "sqn" + std::to_string(getpid() % 100000);
   const std::string net = "10.231." + std::to_string(getpid() % 250);
   auto sh = [](const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; };
   const bool have_netns = sh("ip netns add " + ns) && sh("ip link add " + host_if + " type veth peer name " + ns_if) &&
@@ -218,8 +228,9 @@ TEST_CASE("distributed hosts: a worker in its own network namespace reaches the 
     prefix = {"/usr/sbin/ip", "netns", "exec", ns};
     remote_host = net + ".1";
   } else {
-    WARN("NETWORK NAMESPACES UNAVAILABLE here (ip netns add failed: not root, or no CAP_NET_ADMIN): the 'remote' "
-         "worker runs over TCP on 127.0.0.1 instead of across a veth link");
+    WARN(
+        "NETWORK NAMESPACES UNAVAILABLE here (ip netns add failed: not root, or no CAP_NET_ADMIN): the 'remote' "
+        "worker runs over TCP on 127.0.0.1 instead of across a veth link");
   }
   const std::string db = "hosts";
   const std::string local_url = pg_url_with_db(server.url, db);
@@ -236,7 +247,8 @@ TEST_CASE("distributed hosts: a worker in its own network namespace reaches the 
   }
   const int sessions = 1000;
   REQUIRE(run_stepq({"live", "init", "--db", local_url}, dir.path).status == 0);
-  REQUIRE(run_stepq({"live", "submit", kScenario, "--db", local_url, "--sessions", std::to_string(sessions), "-q"}, dir.path)
+  REQUIRE(run_stepq({"live", "submit", kScenario, "--db", local_url, "--sessions", std::to_string(sessions), "-q"},
+                    dir.path)
               .status == 0);
   std::vector<std::string> remote = prefix;
   for (auto& a : stepq::test::stepq(worker_args(remote_url))) remote.push_back(a);
@@ -252,7 +264,8 @@ TEST_CASE("distributed hosts: a worker in its own network namespace reaches the 
   CHECK(check.count("SELECT count(*) FROM session WHERE phase = 'COMPLETED'") == sessions);
   CHECK(check.count("SELECT count(*) FROM processor") == 2);
   // Both did a share of the work (`ip netns exec` execs stepq: the pid is the worker's).
-  for (const auto& r : check.rows("SELECT p.pid, count(*) FROM execution e JOIN processor p ON p.id = e.processor GROUP BY p.pid")) {
+  for (const auto& r :
+       check.rows("SELECT p.pid, count(*) FROM execution e JOIN processor p ON p.id = e.processor GROUP BY p.pid")) {
     INFO("pid " << r[0] << " ran " << r[1] << " steps");
     CHECK(std::stoll(r[1]) > sessions / 2);
   }
@@ -265,11 +278,12 @@ TEST_CASE("distributed wake-up: an idle worker claims a step another process sub
   TempDir dir;
   const std::string url = fresh_pg_url("wakeup");
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
-  Proc worker(stepq::test::stepq({"live", "run", kScenario, "--db", url, "--time-scale", "0.0002", "--for", "30"}), dir.path,
-              "worker");
+  Proc worker(stepq::test::stepq({"live", "run", kScenario, "--db", url, "--time-scale", "0.0002", "--for", "30"}),
+              dir.path, "worker");
   PgDb db(url);
   REQUIRE(within(20, [&] { return db.count("SELECT count(*) FROM processor") == 1; }));
-  const Result sub = run_stepq({"live", "submit", kScenario, "--db", url, "--sessions", "12", "--rate", "4", "-q"}, dir.path);
+  const Result sub =
+      run_stepq({"live", "submit", kScenario, "--db", url, "--sessions", "12", "--rate", "4", "-q"}, dir.path);
   REQUIRE(sub.status == 0);
   REQUIRE(within(20, [&] { return db.count("SELECT count(*) FROM session WHERE phase = 'COMPLETED'") == 12; }));
   worker.signal(SIGTERM);
@@ -279,9 +293,10 @@ TEST_CASE("distributed wake-up: an idle worker claims a step another process sub
   // average with LISTEN taken out); through LISTEN/NOTIFY a few ms (2-6 on average). The median
   // and a count tell the two apart without hanging on one late wake-up: under ctest -j2 beside a
   // CPU-bound test one root once waited 143 ms while the average stayed at 19 ms.
-  const auto w = db.rows("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e.started_at - e.ready_at), "
-                         "avg(e.started_at - e.ready_at), count(*) FILTER (WHERE e.started_at - e.ready_at > 0.06), "
-                         "count(*) FROM execution e JOIN step s ON s.id = e.step WHERE s.num IN (0, 1)");
+  const auto w = db.rows(
+      "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY e.started_at - e.ready_at), "
+      "avg(e.started_at - e.ready_at), count(*) FILTER (WHERE e.started_at - e.ready_at > 0.06), "
+      "count(*) FROM execution e JOIN step s ON s.id = e.step WHERE s.num IN (0, 1)");
   INFO("root steps waited " << w[0][0] << " s at the median, " << w[0][1] << " s on average; " << w[0][2] << " of "
                             << w[0][3] << " over 60 ms");
   CHECK(std::stod(w[0][0]) < 0.02);

@@ -91,9 +91,10 @@ TEST_CASE("postgres `live init` migrates a version-1 database: the RUNNING and o
     PgDb db(url);
     db.exec("CREATE TABLE stepq_meta (version int NOT NULL); INSERT INTO stepq_meta VALUES (1)");
     db.exec(pg::migrations()[0]);
-    db.exec("INSERT INTO kind(name) VALUES ('work'); INSERT INTO template(name, steps) VALUES ('t', 1); "
-            "INSERT INTO session(id, template, phase, steps_left, created_at, finished_at) "
-            "VALUES (0, 1, 'COMPLETED', 0, 100, 130)");
+    db.exec(
+        "INSERT INTO kind(name) VALUES ('work'); INSERT INTO template(name, steps) VALUES ('t', 1); "
+        "INSERT INTO session(id, template, phase, steps_left, created_at, finished_at) "
+        "VALUES (0, 1, 'COMPLETED', 0, 100, 130)");
   }
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
   PgDb db(url);

@@ -31,13 +31,15 @@ std::string platforms(const PodmanEnv& pm, const std::string& instance, const st
   t = std::regex_replace(t, std::regex("@SOCKET@"), pm.socket);
   t = std::regex_replace(t, std::regex("@IMAGE@"), image.empty() ? pm.image : image);
   if (!command.empty()) t = std::regex_replace(t, std::regex(R"("command": \[[^\]]*\])"), "\"command\": " + command);
-  return std::regex_replace(t, std::regex(R"("default": "local",)"), R"("default": "local", "instance": ")" + instance + "\",");
+  return std::regex_replace(t, std::regex(R"("default": "local",)"),
+                            R"("default": "local", "instance": ")" + instance + "\",");
 }
 
 }  // namespace
 
-TEST_CASE("24 demo sessions in real containers, two processes, one SIGKILLed between a create and its "
-          "finish: all COMPLETED, one container per launch, none left") {
+TEST_CASE(
+    "24 demo sessions in real containers, two processes, one SIGKILLed between a create and its "
+    "finish: all COMPLETED, one container per launch, none left") {
   PodmanEnv pm;
   TempDir d;
   const std::string instance = fresh_instance("crash");
@@ -46,8 +48,8 @@ TEST_CASE("24 demo sessions in real containers, two processes, one SIGKILLed bet
   const int sessions = 24;
   REQUIRE(run_stepq({"live", "init"}, d.path).status == 0);
   REQUIRE(run_stepq({"live", "submit", sc, "--sessions", std::to_string(sessions), "-q"}, d.path).status == 0);
-  const std::vector<std::string> worker = {"live", "run", sc, "--platforms", "p.json", "--until-idle",
-                                           "--lease", "1", "--heartbeat", "0.2"};
+  const std::vector<std::string> worker = {"live",         "run",     sc,  "--platforms", "p.json",
+                                           "--until-idle", "--lease", "1", "--heartbeat", "0.2"};
   Proc victim(stepq::test::stepq(worker), d.path, "victim");
   SqlDb db(d / "stepq.db");
   const std::string vpid = std::to_string(victim.pid());
@@ -60,7 +62,8 @@ TEST_CASE("24 demo sessions in real containers, two processes, one SIGKILLed bet
   std::string caught;
   REQUIRE(within(90, [&] {
     for (const auto& r : db.rows("SELECT s.session FROM step s JOIN kind k ON k.id = s.kind WHERE k.name = 'launch' "
-                                 "AND s.phase = 3 AND s.processor = " + vid)) {
+                                 "AND s.phase = 3 AND s.processor = " +
+                                 vid)) {
       const std::string name = instance + "-" + r.at(0) + "-brightest";
       if (pm.exists(name)) {
         victim.signal(SIGKILL);
@@ -100,8 +103,9 @@ TEST_CASE("24 demo sessions in real containers, two processes, one SIGKILLed bet
   }
 }
 
-TEST_CASE("a container that exits non-zero before it is seen running fails its session with the exit code and its "
-          "log, one whose command does not exist fails at launch, a missing image at the pull, and all are removed") {
+TEST_CASE(
+    "a container that exits non-zero before it is seen running fails its session with the exit code and its "
+    "log, one whose command does not exist fails at launch, a missing image at the pull, and all are removed") {
   PodmanEnv pm;
   TempDir d;
   const std::string instance = fresh_instance("fail");
@@ -122,8 +126,9 @@ TEST_CASE("a container that exits non-zero before it is seen running fails its s
       "release": [{"id": "remove", "kind": "delete"}]}]})";
   auto write_platforms = [&](const std::string& image, const std::string& command) {
     std::ofstream(d / "p.json") << R"({"instance": ")" << instance << R"(",
-      "adapters": {"podman": {"socket": ")" << pm.socket << R"(", "tls_verify": false, "image": ")" << image
-                                << R"(", "command": )" << command << R"(}},
+      "adapters": {"podman": {"socket": ")"
+                                << pm.socket << R"(", "tls_verify": false, "image": ")" << image << R"(", "command": )"
+                                << command << R"(}},
       "kinds": {"image": {"adapter": "podman"}, "launch": {"adapter": "podman"},
                 "running": {"adapter": "podman"}, "delete": {"adapter": "podman"}}})";
   };
@@ -170,12 +175,15 @@ TEST_CASE("a platforms file the podman adapter cannot use exits 2 naming the fil
     std::vector<std::string> says;
   };
   const std::vector<Case> cases = {
-      {"\"socket\": \"" + pm.socket + "\"", "\"socket\": \"podman.sock\"", {"p.json: /adapters/podman/socket", "absolute path"}},
+      {"\"socket\": \"" + pm.socket + "\"",
+       "\"socket\": \"podman.sock\"",
+       {"p.json: /adapters/podman/socket", "absolute path"}},
       {"\"image\": \"" + pm.image + "\",", "", {"/kinds/image/image", "no image for template catalogue"}},
       {"\"command\": [", "\"command\": [\"\", ", {"/adapters/podman/command/0", "must not be empty"}},
       {"\"LC_ALL\": \"C\"", "\"LC_ALL\": 1", {"/adapters/podman/env/LC_ALL", "must be a string"}},
       {"\"tls_verify\": false", "\"tls_verfy\": false", {"/adapters/podman/tls_verfy", "did you mean 'tls_verify'"}},
-      {"\"image\": {\"adapter\": \"podman\"}", "\"image\": {\"adapter\": \"podman\"}, \"storage\": {\"adapter\": \"podman\"}",
+      {"\"image\": {\"adapter\": \"podman\"}",
+       "\"image\": {\"adapter\": \"podman\"}, \"storage\": {\"adapter\": \"podman\"}",
        {"/kinds/storage/adapter", "runs image, launch, poll and delete kinds"}},
       {"\"tls_verify\": false", "\"tls_verify\": \"no\"", {"/adapters/podman/tls_verify", "true or false"}},
   };

@@ -32,11 +32,22 @@ std::string chromium() {
 Result browse(const TempDir& d, const std::string& html, const std::vector<std::string>& extra) {
   static int n = 0;
   const std::string profile = d / ("profile" + std::to_string(n++));
-  std::vector<std::string> args = {"/usr/bin/timeout", "120", chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-                                   "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                                   "--disable-sync", "--user-data-dir=" + profile, "--proxy-server=socks5://127.0.0.1:9",
-                                   "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=15000",
-                                   "--window-size=1000,1200", "--hide-scrollbars"};
+  std::vector<std::string> args = {"/usr/bin/timeout",
+                                   "120",
+                                   chromium(),
+                                   "--headless",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--no-first-run",
+                                   "--disable-background-networking",
+                                   "--disable-component-update",
+                                   "--disable-sync",
+                                   "--user-data-dir=" + profile,
+                                   "--proxy-server=socks5://127.0.0.1:9",
+                                   "--host-resolver-rules=MAP * ~NOTFOUND",
+                                   "--virtual-time-budget=15000",
+                                   "--window-size=1000,1200",
+                                   "--hide-scrollbars"};
   for (const auto& e : extra) args.push_back(e);
   args.push_back("file://" + html);
   return run_program(args, d.path, 180);
@@ -130,8 +141,8 @@ TEST_CASE("browser: every chart of the simulate, tune and live reports renders i
   static TempDir d;
   static bool made = false;
   if (!made) {
-    REQUIRE(run_stepq({"simulate", source("scenarios/skaha-basic.json"), "--sessions", "5000", "-q", "--report", "simulate.html",
-                       "--trace", "t"},
+    REQUIRE(run_stepq({"simulate", source("scenarios/skaha-basic.json"), "--sessions", "5000", "-q", "--report",
+                       "simulate.html", "--trace", "t"},
                       d.path)
                 .status == 0);
     REQUIRE(run_stepq({"simulate", source("tests/report/clusters.json"), "--sessions", "5000", "-q", "--report",
@@ -143,16 +154,23 @@ TEST_CASE("browser: every chart of the simulate, tune and live reports renders i
                        "--report", "links.html"},
                       d.path)
                 .status == 0);
-    REQUIRE(run_stepq({"tune", source("scenarios/mm4.json"), "--target", "wait.p95=1", "--sessions", "3000", "--replications", "2",
-                       "--verify-replications", "2", "--rates", "0.5,1,1.2", "-q", "--report", "tune.html"},
-                      d.path)
+    REQUIRE(run_stepq(
+                {"tune", source("scenarios/mm4.json"), "--target", "wait.p95=1", "--sessions", "3000", "--replications",
+                 "2", "--verify-replications", "2", "--rates", "0.5,1,1.2", "-q", "--report", "tune.html"},
+                d.path)
                 .status == 0);
     REQUIRE(run_stepq({"live", "init", "--db", "sqlite:l.db", "-q"}, d.path).status == 0);
-    REQUIRE(run_stepq({"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "200", "-q"}, d.path).status == 0);
-    REQUIRE(run_stepq({"live", "run", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--time-scale", "0.002", "--until-idle", "-q"},
+    REQUIRE(
+        run_stepq({"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "200", "-q"},
+                  d.path)
+            .status == 0);
+    REQUIRE(run_stepq({"live", "run", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--time-scale", "0.002",
+                       "--until-idle", "-q"},
                       d.path)
                 .status == 0);
-    REQUIRE(run_stepq({"live", "status", "--db", "sqlite:l.db", "--time-scale", "0.002", "-q", "--report", "live.html"}, d.path).status == 0);
+    REQUIRE(run_stepq({"live", "status", "--db", "sqlite:l.db", "--time-scale", "0.002", "-q", "--report", "live.html"},
+                      d.path)
+                .status == 0);
 
     made = true;
   }

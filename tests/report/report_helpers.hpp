@@ -33,7 +33,8 @@ inline nlohmann::ordered_json embedded(const std::string& html, const std::strin
 }
 
 // Runs any program (full path first) in `dir` to completion.
-inline Result run_program(const std::vector<std::string>& args, const std::filesystem::path& dir, double timeout_s = 600) {
+inline Result run_program(const std::vector<std::string>& args, const std::filesystem::path& dir,
+                          double timeout_s = 600) {
   static int n = 0;
   Proc p(args, dir, "prog" + std::to_string(n++));
   return p.wait(timeout_s);

@@ -23,8 +23,8 @@ std::vector<std::string> cells(const std::string& line) {
 // mm4 with a burst of 500 at t = 0, a transient the default warm-up removes (about 2,000
 // sessions), traced into d/t; its result JSON, after checking that something was dropped.
 ordered_json burst_run(const TempDir& d) {
-  const auto r = run_stepq({"simulate", source("scenarios/mm4.json"), "--sessions", "5000", "--set", "/arrivals/burst=500",
-                            "-q", "--trace", "t", "--json", "r.json"},
+  const auto r = run_stepq({"simulate", source("scenarios/mm4.json"), "--sessions", "5000", "--set",
+                            "/arrivals/burst=500", "-q", "--trace", "t", "--json", "r.json"},
                            d.path);
   REQUIRE(r.status == 0);
   auto j = ordered_json::parse(slurp(d / "r.json"));
@@ -33,7 +33,8 @@ ordered_json burst_run(const TempDir& d) {
 }
 }  // namespace
 
-TEST_CASE("csv: sessions.csv has a row per session, and after the warm-up its start-up gives the JSON p95", "[report][csv]") {
+TEST_CASE("csv: sessions.csv has a row per session, and after the warm-up its start-up gives the JSON p95",
+          "[report][csv]") {
   TempDir d;
   const auto j = burst_run(d);
   const auto dropped = j["warmup"]["sessions_dropped"].get<std::uint64_t>();
@@ -42,7 +43,8 @@ TEST_CASE("csv: sessions.csv has a row per session, and after the warm-up its st
   std::string line;
   std::getline(in, line);
   const auto head = cells(line);
-  REQUIRE(head == std::vector<std::string>{"session", "template", "arrival_s", "finished_s", "startup_s", "outcome", "prepare_cost_s"});
+  REQUIRE(head == std::vector<std::string>{"session", "template", "arrival_s", "finished_s", "startup_s", "outcome",
+                                           "prepare_cost_s"});
   std::vector<double> kept;
   std::size_t rows = 0;
   std::vector<bool> seen(j["sessions"]["arrived"].get<std::size_t>(), false);

@@ -112,9 +112,9 @@ TEST_CASE("report: links under FTS caps chart their queues, and the lead names t
   // Narrow links capped at one transfer each, so that transfers queue at 300 sessions.
   TempDir d;
   auto args = kSrcnet300;
-  for (const char* a : {"--set", "/platform/links/0/bandwidth_MBps=30", "--set",
-                        "/platform/links/1/bandwidth_MBps=15", "--set", "/platform/links/0/max_active=1", "--set",
-                        "/platform/links/1/max_active=1", "--report", "b.html", "--json", "b.json"})
+  for (const char* a : {"--set", "/platform/links/0/bandwidth_MBps=30", "--set", "/platform/links/1/bandwidth_MBps=15",
+                        "--set", "/platform/links/0/max_active=1", "--set", "/platform/links/1/max_active=1",
+                        "--report", "b.html", "--json", "b.json"})
     args.push_back(a);
   auto r = run_stepq(args, d.path);
   REQUIRE(r.status == 0);

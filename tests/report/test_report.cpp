@@ -23,18 +23,19 @@ double level_mean(const ordered_json& tl, const std::string& series, const char*
 
 TEST_CASE("report: simulate --report embeds the --json result of the same run", "[report]") {
   TempDir d;
-  auto r = run_stepq({"simulate", source("scenarios/skaha-basic.json"), "--sessions", "3000", "-q", "--report", "r.html",
-                      "--json", "r.json"},
+  auto r = run_stepq({"simulate", source("scenarios/skaha-basic.json"), "--sessions", "3000", "-q", "--report",
+                      "r.html", "--json", "r.json"},
                      d.path);
   REQUIRE(r.status == 0);
   same_result(d, "r.html", "r.json");
   const auto page = embedded(slurp(d / "r.html"), "specs");
-  for (const char* id : {"startup-histogram", "startup-cdf", "wait", "service", "utilization", "ready-over-time", "busy-over-time"})
+  for (const char* id :
+       {"startup-histogram", "startup-cdf", "wait", "service", "utilization", "ready-over-time", "busy-over-time"})
     CHECK(page.contains(id));
 
   SECTION("and with replications, whose start-up bins add up over the runs") {
-    auto rr = run_stepq({"simulate", source("scenarios/skaha-basic.json"), "--sessions", "2000", "-r", "2", "-j", "2", "-q",
-                         "--report", "rr.html", "--json", "rr.json"},
+    auto rr = run_stepq({"simulate", source("scenarios/skaha-basic.json"), "--sessions", "2000", "-r", "2", "-j", "2",
+                         "-q", "--report", "rr.html", "--json", "rr.json"},
                         d.path);
     REQUIRE(rr.status == 0);
     same_result(d, "rr.html", "rr.json");
@@ -53,9 +54,10 @@ TEST_CASE("report: simulate --report embeds the --json result of the same run", 
 
 TEST_CASE("report: tune --report embeds tune's JSON", "[report]") {
   TempDir d;
-  auto r = run_stepq({"tune", source("scenarios/mm4.json"), "--target", "wait.p95=1", "--sessions", "3000", "--replications", "2",
-                      "--verify-replications", "2", "--rates", "0.5,1", "-q", "--report", "t.html", "--json", "t.json"},
-                     d.path);
+  auto r =
+      run_stepq({"tune", source("scenarios/mm4.json"), "--target", "wait.p95=1", "--sessions", "3000", "--replications",
+                 "2", "--verify-replications", "2", "--rates", "0.5,1", "-q", "--report", "t.html", "--json", "t.json"},
+                d.path);
   REQUIRE(r.status == 0);
   same_result(d, "t.html", "t.json");
   const auto specs = embedded(slurp(d / "t.html"), "specs");
@@ -66,11 +68,15 @@ TEST_CASE("report: tune --report embeds tune's JSON", "[report]") {
 TEST_CASE("report: live status --report embeds the status and charts the execution log", "[report]") {
   TempDir d;
   REQUIRE(run_stepq({"live", "init", "--db", "sqlite:l.db", "-q"}, d.path).status == 0);
-  REQUIRE(run_stepq({"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "200", "-q"}, d.path).status == 0);
-  REQUIRE(run_stepq({"live", "run", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--time-scale", "0.002", "--until-idle", "-q"},
+  REQUIRE(run_stepq({"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "200", "-q"},
                     d.path)
               .status == 0);
-  auto r = run_stepq({"live", "status", "--db", "sqlite:l.db", "--time-scale", "0.002", "-q", "--report", "l.html", "--json", "l.json"},
+  REQUIRE(run_stepq({"live", "run", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--time-scale", "0.002",
+                     "--until-idle", "-q"},
+                    d.path)
+              .status == 0);
+  auto r = run_stepq({"live", "status", "--db", "sqlite:l.db", "--time-scale", "0.002", "-q", "--report", "l.html",
+                      "--json", "l.json"},
                      d.path);
   REQUIRE(r.status == 0);
   same_result(d, "l.html", "l.json");
@@ -91,8 +97,9 @@ TEST_CASE("report: live status --report embeds the status and charts the executi
 
 TEST_CASE("report: the simulated timeline obeys Little's law and the utilization", "[report]") {
   TempDir d;
-  auto r = run_stepq({"simulate", source("scenarios/mm4.json"), "--sessions", "20000", "--warmup", "none", "-q", "--json", "r.json"},
-                     d.path);
+  auto r = run_stepq(
+      {"simulate", source("scenarios/mm4.json"), "--sessions", "20000", "--warmup", "none", "-q", "--json", "r.json"},
+      d.path);
   REQUIRE(r.status == 0);
   const auto j = ordered_json::parse(slurp(d / "r.json"));
   const double T = j["run"]["simulated_s"];

@@ -55,13 +55,13 @@ TEST_CASE("terminal: a progress line on a terminal, none when stderr is a file o
   auto quiet = on_terminal(d, sim + " --quiet");
   REQUIRE(quiet.status == 0);
   CHECK(quiet.out.find("simulating") == std::string::npos);
-
 }
 
 TEST_CASE("terminal: progress of replications counts runs", "[terminal]") {
   TempDir d;
   {
-    auto reps = on_terminal(d, q(STEPQ_BINARY) + " simulate " + q(source("scenarios/mm4.json")) + " --sessions 20000 -r 4 -j 2");
+    auto reps = on_terminal(
+        d, q(STEPQ_BINARY) + " simulate " + q(source("scenarios/mm4.json")) + " --sessions 20000 -r 4 -j 2");
     REQUIRE(reps.status == 0);
     CHECK(reps.out.find("replications") != std::string::npos);
     CHECK(reps.out.find("/4 done") != std::string::npos);
@@ -89,8 +89,9 @@ TEST_CASE("terminal: progress of live submit --rate on a terminal only", "[termi
     REQUIRE(t.status == 0);
     CHECK(t.out.find("submitting") != std::string::npos);
     CHECK(t.out.find("ETA") != std::string::npos);
-    auto f = run_stepq({"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "10", "--rate", "100"},
-                       d.path);
+    auto f = run_stepq(
+        {"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "10", "--rate", "100"},
+        d.path);
     REQUIRE(f.status == 0);
     CHECK(f.err.empty());
   }
@@ -134,10 +135,12 @@ TEST_CASE("terminal: every command's output fits 100 columns", "[terminal]") {
     fits_100(r.out, c[0] + " " + c[1]);
   }
   REQUIRE(run_stepq({"live", "init", "--db", "sqlite:l.db", "-q"}, d.path).status == 0);
-  REQUIRE(run_stepq({"live", "submit", source("scenarios/skaha-basic.json"), "--db", "sqlite:l.db", "--sessions", "5", "-q"}, d.path)
+  REQUIRE(run_stepq(
+              {"live", "submit", source("scenarios/skaha-basic.json"), "--db", "sqlite:l.db", "--sessions", "5", "-q"},
+              d.path)
               .status == 0);
-  REQUIRE(run_stepq({"live", "run", source("scenarios/skaha-basic.json"), "--db", "sqlite:l.db", "--time-scale", "0.0005", "--for",
-                     "1", "-q"},
+  REQUIRE(run_stepq({"live", "run", source("scenarios/skaha-basic.json"), "--db", "sqlite:l.db", "--time-scale",
+                     "0.0005", "--for", "1", "-q"},
                     d.path)
               .status == 0);
   auto st = run_stepq({"live", "status", "--db", "sqlite:l.db"}, d.path);

@@ -132,9 +132,8 @@ TEST_CASE("validate: srcnet-async shows its links, routes, replicas, rule, count
       const auto at = out.find("\n  template '" + t.name + "'");
       REQUIRE(at != std::string::npos);
       const std::string head = out.substr(at + 1, out.find('\n', at + 1) - at - 1);
-      const std::string counts =
-          "): " + std::to_string(t.startup_steps) + " start-up steps, " + std::to_string(t.release_plan.topo.size()) +
-          " release";
+      const std::string counts = "): " + std::to_string(t.startup_steps) + " start-up steps, " +
+                                 std::to_string(t.release_plan.topo.size()) + " release";
       CHECK(head.substr(head.size() - std::min(head.size(), counts.size())) == counts);
     }
   }

@@ -44,7 +44,8 @@ TEST_CASE("warm-up text: a burst at the start is dropped in every replication, w
   }
   CHECK(w["sessions_dropped"].get<std::uint64_t>() == sum);
   INFO(run.r.out);
-  CHECK_THAT(run.r.out, Catch::Contains("warm-up (auto): ") && Catch::Contains("sessions dropped in 3 of 3 replications") &&
+  CHECK_THAT(run.r.out, Catch::Contains("warm-up (auto): ") &&
+                            Catch::Contains("sessions dropped in 3 of 3 replications") &&
                             Catch::Contains("3 x the start is unlike the rest of the run") &&
                             Catch::Contains("per replication: "));
 }
@@ -61,7 +62,8 @@ TEST_CASE("warm-up text: a stationary run keeps its start and says why", "[repor
   CHECK_THAT(run.r.out, Catch::Contains("warm-up (auto): nothing dropped, the start is like the rest of the run"));
 }
 
-TEST_CASE("warm-up text: a transient longer than half the run is cut at half, and the table says run longer", "[report]") {
+TEST_CASE("warm-up text: a transient longer than half the run is cut at half, and the table says run longer",
+          "[report]") {
   // 3,000 sessions at once take ~15,000 sessions to clear; the run has 30,000.
   TempDir d;
   const auto run = simulate(d, {"--sessions", "30000", "--set", "/arrivals/burst=3000"});

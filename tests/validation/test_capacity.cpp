@@ -29,10 +29,11 @@ std::string slots(int slots, double rate, double run, std::uint64_t sessions, co
                   const std::string& limit = "") {
   return R"({"name": "slots", "seed": 17, "sessions": )" + std::to_string(sessions) +
          R"(, "arrivals": {"process": "poisson", "rate_per_s": )" + std::to_string(rate) + users + R"(},
-    "platform": {"clusters": {"k": {"nodes": [{"count": 1, "cores": )" + std::to_string(slots) +
-         R"(, "memory_GB": 1e6}])" + limit + R"(}}},
+    "platform": {"clusters": {"k": {"nodes": [{"count": 1, "cores": )" +
+         std::to_string(slots) + R"(, "memory_GB": 1e6}])" + limit + R"(}}},
     "kinds": {"launch": {"op": "launch", "threads": 64, "service_s": 0},
-              "poll": {"op": "poll", "threads": 64, "poll": {"interval_s": )" + std::to_string(run / 20) +
+              "poll": {"op": "poll", "threads": 64, "poll": {"interval_s": )" +
+         std::to_string(run / 20) +
          R"(, "ready_after_s": 0}},
               "delete": {"op": "delete", "threads": 64, "service_s": 0}},
     "templates": [{"name": "t",
@@ -90,9 +91,9 @@ TEST_CASE("a per-user session limit: each user's launches are refused as in an E
     const double p = 1.0 / u / h;
     refused += p * theory::erlang_b(limit, rate * p * run);
   }
-  const auto runs = replicate(slots(1000, rate, run, 100000, R"(, "users": {"count": 8, "popularity": {"zipf": 1}})",
-                                    R"(, "user_limit": 2)"),
-                              8);
+  const auto runs = replicate(
+      slots(1000, rate, run, 100000, R"(, "users": {"count": 8, "popularity": {"zipf": 1}})", R"(, "user_limit": 2)"),
+      8);
   std::vector<double> share;
   for (const auto& r : runs)
     share.push_back(r["clusters"]["k"]["refused"].get<double>() / r["sessions"]["arrived"].get<double>());

@@ -15,7 +15,8 @@ namespace {
 // Poisson arrivals at 3.2/s to one pool of `threads`, exponential service with mean 1 s.
 Scenario poisson_pool(int threads) {
   return test::scenario(R"({"name": "pool", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 3.2},
-    "kinds": {"work": {"threads": )" + std::to_string(threads) + R"(, "service_s": {"dist": "exponential", "mean": 1.0}}},
+    "kinds": {"work": {"threads": )" +
+                        std::to_string(threads) + R"(, "service_s": {"dist": "exponential", "mean": 1.0}}},
     "templates": [{"name": "t", "steps": [{"id": "w", "kind": "work"}]}]})");
 }
 }  // namespace

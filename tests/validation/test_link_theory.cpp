@@ -28,9 +28,11 @@ constexpr double kRho = 0.7, kS = 1.0;  // arrivals per second; seconds per tran
 
 std::string one_link(const std::string& cap, std::uint64_t seed) {
   return R"({"name": "link", "seed": )" + std::to_string(seed) + R"(, "sessions": 100000,
-    "arrivals": {"process": "poisson", "rate_per_s": )" + std::to_string(kRho / kS) + R"(},
+    "arrivals": {"process": "poisson", "rate_per_s": )" +
+         std::to_string(kRho / kS) + R"(},
     "platform": {"hosts": ["se", "site"],
-      "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 1, "latency_s": 0)" + cap + R"(}]},
+      "links": [{"name": "l", "from": "se", "to": "site", "bandwidth_MBps": 1, "latency_s": 0)" +
+         cap + R"(}]},
     "kinds": {
       "submit": {"op": "data", "threads": 1, "service_s": 0.05, "transfer": {"from": "se", "to": "site"},
                  "rule": {"delay_s": 0}},

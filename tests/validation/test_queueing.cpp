@@ -181,11 +181,11 @@ std::vector<ojson> replicate_mdc(int c, double lambda, std::uint64_t sessions) {
 }  // namespace
 
 // 40 replications each (kReplications); the plain replications they replaced are in the comments.
-TEST_CASE("M/M/1 at rho 0.5 matches theory", "[validation]") { check_mmc(1, 0.5, 160000); }  // 20 × 500k
+TEST_CASE("M/M/1 at rho 0.5 matches theory", "[validation]") { check_mmc(1, 0.5, 160000); }        // 20 × 500k
 TEST_CASE("M/M/1 at rho 0.9 matches theory", "[validation][slow]") { check_mmc(1, 0.9, 380000); }  // 10 × 2.5M
-TEST_CASE("M/M/2 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(2, 0.8, 75000); }  // 10 × 500k
-TEST_CASE("M/M/8 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(8, 0.8, 75000); }  // 10 × 500k
-TEST_CASE("M/M/32 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(32, 0.8, 75000); }  // 10 × 500k
+TEST_CASE("M/M/2 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(2, 0.8, 75000); }       // 10 × 500k
+TEST_CASE("M/M/8 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(8, 0.8, 75000); }       // 10 × 500k
+TEST_CASE("M/M/32 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(32, 0.8, 75000); }     // 10 × 500k
 // Heavy traffic costs ~35 CPU-s a case: one c at 0.95 (M/M/2 and M/M/32 there passed too, and
 // the CPU went to the cluster's Erlang C check, test_capacity.cpp).
 TEST_CASE("M/M/8 at rho 0.95 matches Erlang C", "[validation][slow]") { check_mmc(8, 0.95, 430000); }  // 10 × 3M
@@ -231,13 +231,14 @@ TEST_CASE("warm-up removal does not pull a stationary run's mean down: default v
   const auto by_default = replicate(json, 40);
   shift(by_default, mean, t);
   shift(replicate(json, 40, {sim::Warmup::Method::mser5, 0}), mser_mean, mser_t);
-  INFO("default: mean shift " << mean << " s (t = " << t << "), dropped " << dropped(by_default) << "; MSER-5 alone: "
-                              << mser_mean << " s (t = " << mser_t << ")");
+  INFO("default: mean shift " << mean << " s (t = " << t << "), dropped " << dropped(by_default)
+                              << "; MSER-5 alone: " << mser_mean << " s (t = " << mser_t << ")");
   CHECK(t > -t_crit);
   CHECK(mser_t < -t_crit);  // the comparison can tell a biased rule
 }
 
-TEST_CASE("95% intervals of 3 replications cover the true M/M/1 mean wait 88 to 99 times in 100", "[validation][slow]") {
+TEST_CASE("95% intervals of 3 replications cover the true M/M/1 mean wait 88 to 99 times in 100",
+          "[validation][slow]") {
   // 100 independent sets of 3 replications of an M/M/1 queue at rho = 0.5 (true Wq = 1 s), at
   // the default warm-up. With 2 degrees of freedom the interval needs t = 4.303: the normal's
   // 1.96 would cover about 81 times in 100 and fail this 19 times in 20.

@@ -26,7 +26,8 @@ Scenario mmc() {
     "dispatch": {"mode": "notify", "claim_s": 0},
     "kinds": {"work": {"threads": 1, "service_s": {"dist": "exponential", "mean": 1.0}}},
     "templates": [{"name": "single", "steps": [{"id": "w", "kind": "work"}]}]
-  })", "mmc.json");
+  })",
+                        "mmc.json");
 }
 
 // fetch and prep in parallel, then run: three pools, a DAG, non-exponential service.
@@ -42,7 +43,8 @@ Scenario multi() {
     },
     "templates": [{"name": "t", "steps": [
       {"id": "f", "kind": "fetch"}, {"id": "p", "kind": "prep"}, {"id": "r", "kind": "run", "after": ["f", "p"]}]}]
-  })", "multi.json");
+  })",
+                        "multi.json");
 }
 
 // Sessions hold one of 4 one-core slots per node for ~4 s at 0.8/s: utilisation 0.8 on one node
@@ -52,13 +54,15 @@ Scenario cap(const std::string& launch = R"("service_s": 0)") {
   return parse_scenario(R"({"name": "cap", "seed": 3, "sessions": 20000,
     "arrivals": {"process": "poisson", "rate_per_s": 0.8},
     "platform": {"clusters": {"k": {"nodes": [{"count": 1, "cores": 4, "memory_GB": 64}]}}},
-    "kinds": {"launch": {"op": "launch", "threads": 4, )" + launch + R"(},
+    "kinds": {"launch": {"op": "launch", "threads": 4, )" +
+                            launch + R"(},
               "poll": {"op": "poll", "threads": 4, "poll": {"interval_s": 1, "ready_after_s": 0}},
               "delete": {"op": "delete", "threads": 8, "service_s": 0}},
     "templates": [{"name": "t", "session": {"cluster": "k", "cores": 1, "memory_GB": 1,
                                             "run_s": {"dist": "exponential", "mean": 4}},
       "steps": [{"id": "l", "kind": "launch"}, {"id": "p", "kind": "poll", "after": ["l"]}],
-      "release": [{"id": "d", "kind": "delete"}]}]})", "cap.json");
+      "release": [{"id": "d", "kind": "delete"}]}]})",
+                        "cap.json");
 }
 
 sim::TunePlan plan(const std::string& target, double seconds) {
@@ -161,7 +165,8 @@ TEST_CASE("tune CLI: --apply writes the scenario with the chosen sizes, bad argu
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("tune: a capacity-bound cluster gets the 2 nodes a start-up p95 of 5 s needs, and pools stay at their minima") {
+TEST_CASE(
+    "tune: a capacity-bound cluster gets the 2 nodes a start-up p95 of 5 s needs, and pools stay at their minima") {
   Scenario sc = cap();
   // Why 5 s: analyze's Erlang C puts the Pending p95 at 12.4 s on 1 node (its least for
   // stability) and under 1 s on 2.
@@ -248,8 +253,8 @@ TEST_CASE("tune CLI: with clusters --apply writes nodes[0].count and bad --node-
   const std::string tune = bin + " tune " + dir + "/cap.json --target p95=5 --search-sessions 3000 --sessions 6000 ";
   // --report too: a start-up p50 of 0 s (hardly any session waits) once sent the chart's log axis
   // to 0, and its tick loop never ended.
-  REQUIRE(sh(tune + "--verify-replications 2 --quiet --json " + dir + "/t.json --apply " + dir + "/tuned.json --report " +
-             dir + "/t.html") == 0);
+  REQUIRE(sh(tune + "--verify-replications 2 --quiet --json " + dir + "/t.json --apply " + dir +
+             "/tuned.json --report " + dir + "/t.html") == 0);
   const auto t = nlohmann::json::parse(text("t.json"));
   REQUIRE(t["clusters"]["k"]["nodes"] == 2);
   CHECK(std::filesystem::file_size(dir + "/t.html") > 0);

@@ -25,9 +25,7 @@ inline double erlang_b(int c, double a) {
 }
 
 // M/M/c mean wait and wait quantile (μ = 1/mean service).
-inline double mmc_wait_mean(int c, double lambda, double mu) {
-  return erlang_c(c, lambda / mu) / (c * mu - lambda);
-}
+inline double mmc_wait_mean(int c, double lambda, double mu) { return erlang_c(c, lambda / mu) / (c * mu - lambda); }
 inline double mmc_wait_quantile(int c, double lambda, double mu, double p) {
   const double C = erlang_c(c, lambda / mu);
   return C > 1 - p ? std::log(C / (1 - p)) / (c * mu - lambda) : 0.0;
@@ -37,8 +35,9 @@ inline double mmc_wait_quantile(int c, double lambda, double mu, double p) {
 // Exp(θ), θ = cμ − λ, independent of the Exp(μ) service.
 inline double mmc_sojourn_tail(int c, double lambda, double mu, double t) {
   const double C = erlang_c(c, lambda / mu), theta = c * mu - lambda;
-  const double waited = std::abs(theta - mu) < 1e-12 ? (1 + mu * t) * std::exp(-mu * t)
-                                                     : (theta * std::exp(-mu * t) - mu * std::exp(-theta * t)) / (theta - mu);
+  const double waited = std::abs(theta - mu) < 1e-12
+                            ? (1 + mu * t) * std::exp(-mu * t)
+                            : (theta * std::exp(-mu * t) - mu * std::exp(-theta * t)) / (theta - mu);
   return (1 - C) * std::exp(-mu * t) + C * waited;
 }
 inline double mmc_sojourn_quantile(int c, double lambda, double mu, double p) {
