@@ -244,6 +244,9 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
   } catch (const pg::PgError& e) {
     std::cerr << "error: stepq calibrate: " << e.what() << "\n";
     return kBadInput;
+  } catch (const std::exception& e) {  // a fit that failed in a way not foreseen: a failed run, not a crash
+    std::cerr << "error: stepq calibrate: " << e.what() << "\n";
+    return kRunFailed;
   }
 }
 
