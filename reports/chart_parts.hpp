@@ -1,6 +1,6 @@
-// What the chart builders (charts.cpp, cluster_charts.cpp) share, so that every chart of a page
-// has the same widths and the same time axis: the schema, the column widths, a bare spec, and
-// the unit and note of a timeline's time axis.
+// What the chart builders (charts.cpp, cluster_charts.cpp, link_charts.cpp) share, so that every
+// chart of a page has the same widths and the same time axis: the schema, the column widths, a
+// bare spec, the unit and note of a timeline's time axis, and the one-row-per-series facet.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <cstdio>
@@ -37,6 +37,20 @@ inline std::string bin_note(const ojson& tl) {
 // The x axis of an over-time chart: bin middles in the timeline's unit.
 inline ojson time_x(const ojson& tl, const std::string& time_title) {
   return {{"field", "t"}, {"type", "quantitative"}, {"title", time_title + " (" + unit_name(time_unit(tl)) + ")"}};
+}
+
+// One small chart per value of `field`, stacked in `order`, each labelled at its top left.
+inline ojson row_facet(const std::string& field, const ojson& order) {
+  return {{"row",
+           {{"field", field},
+            {"type", "nominal"},
+            {"sort", order},
+            {"header",
+             {{"title", nullptr},
+              {"labelAngle", 0},
+              {"labelAlign", "left"},
+              {"labelOrient", "top"},
+              {"labelFontWeight", "bold"}}}}}};
 }
 
 // Does the result carry `key` (clusters, links) and its series under timeline.`key`?
