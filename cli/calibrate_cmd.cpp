@@ -11,8 +11,7 @@
 
 #include "backends/live/open_store.hpp"
 #include "backends/live/store.hpp"
-#include "backends/postgres/pg.hpp"
-#include "backends/sqlite/db.hpp"
+#include "cli/command_errors.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/scenario_file.hpp"
 #include "core/fit.hpp"
@@ -232,21 +231,8 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
                 << "\n(each fitted part's \"comment\" says what it was fitted from; simulate it next)\n";
     }
     return kOk;
-  } catch (const ScenarioError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const live::StoreError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const sqlite::DbError& e) {
-    std::cerr << "error: stepq calibrate: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const pg::PgError& e) {
-    std::cerr << "error: stepq calibrate: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const std::exception& e) {  // a fit that failed in a way not foreseen: a failed run, not a crash
-    std::cerr << "error: stepq calibrate: " << e.what() << "\n";
-    return kRunFailed;
+  } catch (...) {
+    return command_error_status("calibrate");
   }
 }
 

@@ -5,6 +5,7 @@
 #include "cli/analyze_cmd.hpp"
 #include "cli/calibrate_cmd.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/forecast_cmd.hpp"
 #include "cli/live_cmd.hpp"
 #include "cli/simulate_cmd.hpp"
 #include "cli/tune_cmd.hpp"
@@ -27,6 +28,7 @@ int run_cli(int argc, char** argv) {
       "  stepq tune scenarios/skaha-basic.json --target p95=300\n"
       "  stepq live --help\n"
       "  stepq calibrate --db sqlite:stepq.db --scenario scenarios/skaha-basic.json -o fitted.json\n"
+      "  stepq forecast --db sqlite:stepq.db --scenario fitted.json\n"
       "Run 'stepq COMMAND --help' for the options of one command.");
   // In the order `stepq --help` lists them.
   auto validate = add_validate_command(app);
@@ -35,6 +37,7 @@ int run_cli(int argc, char** argv) {
   auto tune = add_tune_command(app);
   auto live = add_live_commands(app);
   auto calibrate = add_calibrate_command(app);
+  auto forecast = add_forecast_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -51,6 +54,7 @@ int run_cli(int argc, char** argv) {
   if (auto status = run_tune_command(*tune)) return *status;
   if (auto status = run_live_commands(*live)) return *status;
   if (auto status = run_calibrate_command(*calibrate)) return *status;
+  if (auto status = run_forecast_command(*forecast)) return *status;
   return kBadInput;  // require_subcommand(1) makes this unreachable
 }
 

@@ -13,6 +13,7 @@
 #include "backends/live/live_links.hpp"
 #include "backends/live/open_store.hpp"
 #include "backends/live/platforms.hpp"
+#include "cli/command_errors.hpp"
 #include "cli/exit_codes.hpp"
 #include "backends/postgres/pg.hpp"
 #include "backends/sqlite/db.hpp"
@@ -375,25 +376,8 @@ std::optional<int> run_live_commands(LiveCommands& l) {
     if (*l.run) return do_run(l);
     if (*l.status) return do_status(l);
     if (*l.cancel) return do_cancel(l);
-  } catch (const ScenarioError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const live::StoreError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const sqlite::DbError& e) {
-    // A file SQLite cannot use is bad input; a failure mid-run is a failed run.
-    const int primary = e.code & 0xff;
-    const bool damaged = primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
-    std::cerr << "error: stepq live " << cmd << ": " << e.what()
-              << (damaged ? "; if it is the stepq database, restore it from a backup; if not, point --db at the right "
-                            "file, or create a new one with `stepq live init --db sqlite:PATH`"
-                          : "")
-              << "\n";
-    return damaged || primary == SQLITE_CANTOPEN ? kBadInput : kRunFailed;
-  } catch (const pg::PgError& e) {  // what the server refused (the CLI's store calls reconnect on their own)
-    std::cerr << "error: stepq live " << cmd << ": " << e.what() << "\n";
-    return kRunFailed;
+  } catch (...) {
+    return command_error_status(std::string("live ") + cmd);
   }
   return kBadInput;
 }

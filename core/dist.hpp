@@ -37,6 +37,11 @@ class Dist {
   double scv() const;            // squared coefficient of variation Var/mean²
   // The largest value a draw can take (infinity when unbounded: exponential, lognormal, normal).
   double upper_bound() const;
+  // P(S > t). And a draw of S given S > t (forecast: a step RUNNING for t seconds, a poll not
+  // ready after t): exact for every type, by inverse transform on the tail (dist_beyond.cpp);
+  // t itself when nothing lies beyond it (a constant or empirical overdue).
+  double survival(double t) const;
+  double sample_beyond(Stream& s, double t) const;
   Type type() const { return type_; }
   std::string describe() const;  // "exponential(mean=1)", for tables
 

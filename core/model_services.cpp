@@ -13,7 +13,7 @@ OpResult ModelServices::operate(const StepContext& c) {
   Stream rng = step_stream(c.session_key, c.ref.step, c.ref.attempt);
   const Dist& d = c.step.service_s ? *c.step.service_s : c.kind.service_s;
   // Draw both numbers before sleeping, so the failure draw never depends on timing.
-  const double service = d.sample(rng);
+  const double service = service_time(c, d, rng);
   const bool fails = rng.uniform() < c.kind.retry.failure_probability;
   if (service > 0) clock_.sleep_for(service);
   OpResult done;
@@ -44,12 +44,14 @@ void ModelServices::move(const StepContext& c, int route, double bytes) {
   else clock_.sleep_for(c.scenario.platform.routes[route].time_alone(bytes));
 }
 
+double ModelServices::ready_time(const StepContext& c, Stream& rng) { return c.kind.poll->ready_after_s.sample(rng); }
+
 OpResult ModelServices::poll(const StepContext& c) {
   // The external thing (say, a Skaha session) becomes ready a sampled time after the poll step's
   // predecessors completed or, on a cluster, after the session was admitted; that time is drawn
   // once per step, whatever the number of polls.
   Stream ready_rng = step_stream(c.session_key, c.ref.step, c.ref.attempt, Purpose::ready_after);
-  const double ready_after = c.kind.poll->ready_after_s.sample(ready_rng);
+  const double ready_after = ready_time(c, ready_rng);
   OpResult r = operate(c);  // the status call itself
   if (!r.ok) return r;
   if (c.kind.poll->watch_rules) {  // ready when every rule it waits for has moved its bytes

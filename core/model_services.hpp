@@ -8,6 +8,7 @@
 // A transfer item copies from the replica Scenario::source picks (none when one is local); a
 // kind with a `rule` only submits it, and a poll that watches rules is ready when they are done.
 #pragma once
+#include "dist.hpp"
 #include "interfaces.hpp"
 
 namespace stepq {
@@ -31,6 +32,11 @@ class ModelServices : public Services {
   OpResult extend_lease(const StepContext& c) override;
 
  protected:
+  // The draws a forecast conditions on what the live queue has shown (sim/forecast.cpp): the
+  // service time of a step, and how long after activation a poll step's thing becomes ready.
+  virtual double service_time(const StepContext&, const Dist& d, Stream& rng) { return d.sample(rng); }
+  virtual double ready_time(const StepContext& c, Stream& rng);
+
   Clock& clock_;
   Capacity* capacity_;
   Transfers* transfers_;

@@ -35,6 +35,7 @@ enum class Purpose : std::uint64_t {
   replica = 10,  // which replica set a transfer item has
   count = 11,    // how many copies of an item with a count a session has
   rule = 12,     // an asynchronous rule's delay before its bytes move
+  forecast = 13,  // a forecast replication's seed: never the live run's own, whose draws are its future
 };
 
 class Stream {

@@ -25,7 +25,7 @@ void write_all(int fd, const std::string& s) {
 }
 }  // namespace
 
-nlohmann::ordered_json run_isolated(const Scenario& sc, const SimOptions& opt) {
+nlohmann::ordered_json run_in_child(const std::function<nlohmann::ordered_json()>& body) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   // Buffered output would otherwise be written twice: once by the child, once by the parent.
@@ -38,7 +38,7 @@ nlohmann::ordered_json run_isolated(const Scenario& sc, const SimOptions& opt) {
     int rc = 0;
     std::string out;
     try {
-      out = "ok " + result_json(sc, run_simulation(sc, opt)).dump();
+      out = "ok " + body().dump();
     } catch (const std::exception& e) {
       out = std::string("error ") + e.what();
       rc = 1;
@@ -65,6 +65,10 @@ nlohmann::ordered_json run_isolated(const Scenario& sc, const SimOptions& opt) {
   if (WIFSIGNALED(status))
     throw std::runtime_error("simulation process died with signal " + std::to_string(WTERMSIG(status)));
   throw std::runtime_error("simulation process ended without a result (status " + std::to_string(status) + ")");
+}
+
+nlohmann::ordered_json run_isolated(const Scenario& sc, const SimOptions& opt) {
+  return run_in_child([&] { return result_json(sc, run_simulation(sc, opt)); });
 }
 
 }  // namespace stepq::sim

@@ -115,15 +115,20 @@ std::string Warmup::name() const {
   return "?";
 }
 
-RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
-  const auto wall0 = std::chrono::steady_clock::now();
+std::vector<std::string> engine_args(const SimOptions& opt) {
   // SimGrid reads --cfg/--log from argv; the CLI passes its own settings through here.
   std::vector<std::string> args = {"stepq", "--log=root.thresh:warning", "--log=xbt_cfg.thresh:warning",
-                                   // Transfer time = latency + bytes/bandwidth, shared fairly: no
-                                   // TCP-window cap or empirical correction factors.
+                                   // Transfer time = latency + bytes/bandwidth, shared by CM02's
+                                   // max-min: no TCP-window cap or empirical correction factors.
                                    "--cfg=network/model:CM02", "--cfg=network/TCP-gamma:0",
                                    "--cfg=network/crosstraffic:0"};
   for (const auto& c : opt.simgrid_cfg) args.push_back("--cfg=" + c);
+  return args;
+}
+
+RunStats run_simulation(const Scenario& sc, const SimOptions& opt) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  std::vector<std::string> args = engine_args(opt);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   int argc = static_cast<int>(argv.size());

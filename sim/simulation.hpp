@@ -37,6 +37,10 @@ struct SimOptions {
   std::function<std::unique_ptr<Services>(Clock&, Capacity&)> services;
 };
 
+// The SimGrid command line every run starts its engine with: stepq's network model settings, then
+// the options' extra --cfg settings.
+std::vector<std::string> engine_args(const SimOptions& options);
+
 // Throws std::runtime_error when an actor failed (the message says which and why).
 RunStats run_simulation(const Scenario& scenario, const SimOptions& options = {});
 

@@ -39,7 +39,6 @@ double restored(float f) {
   return static_cast<double>(f) + std::ldexp(1.0, e - 25);
 }
 
-constexpr int kSessionEnd = -1;  // a timer's step for "the session ends: start its release"
 constexpr double kFit = 1e-9;    // bytes are summed in floating point: fit within this
 }  // namespace
 
@@ -80,8 +79,8 @@ void World::set_phase(Session* s, int step, Phase to) {
   st.phase = transition(st.phase, to);
 }
 
-void World::accept(std::uint64_t index) {
-  const int t = sc_.template_for(index);
+void World::accept(std::uint64_t index, int tmpl) {
+  const int t = tmpl >= 0 ? tmpl : sc_.template_for(index);
   const TemplateSpec& tp = sc_.templates[t];
   const int released = tp.release_end() - tp.startup_steps;
 
@@ -104,7 +103,8 @@ void World::accept(std::uint64_t index) {
     if (sc_.arrivals.users) s->compute.user = sc_.arrivals.users->user_of(sc_.seed, index);
   }
   stats_.arrived++;
-  startup_by_index_.push_back(std::numeric_limits<double>::quiet_NaN());
+  // Indexes are dense from 0, except in a forecast, where they continue the live database's.
+  if (startup_by_index_.size() <= index) startup_by_index_.resize(index + 1, std::numeric_limits<double>::quiet_NaN());
   stats_.prepare_cost_sum += tp.total_prepare_cost_s;
   if (activate_) {
     for (int r : tp.plan.roots) make_ready(s, r);
@@ -151,20 +151,24 @@ std::optional<StepRef> World::claim(int pool) {
     st.claimed_at = now();
     e.s->refs++;
     running_++;
-    const PlanStep& ps = sc_.templates[e.s->tmpl].steps[e.step];
-    StepRef r;
-    r.id = reinterpret_cast<std::uintptr_t>(e.s);
-    r.fence = st.fence;
-    r.session = e.s->index;
-    r.tmpl = e.s->tmpl;
-    r.step = e.step;
-    r.kind = ps.kind;
-    r.attempt = st.attempt;
-    r.ready_at = st.ready_at;
-    r.activated_at = st.activated_at;
-    return r;
+    return step_ref(e.s, e.step);
   }
   return std::nullopt;
+}
+
+StepRef World::step_ref(Session* s, int step) const {
+  const StepRt& st = s->steps[step];
+  StepRef r;
+  r.id = reinterpret_cast<std::uintptr_t>(s);
+  r.fence = st.fence;
+  r.session = s->index;
+  r.tmpl = s->tmpl;
+  r.step = step;
+  r.kind = sc_.templates[s->tmpl].steps[step].kind;
+  r.attempt = st.attempt;
+  r.ready_at = st.ready_at;
+  r.activated_at = st.activated_at;
+  return r;
 }
 
 bool World::predecessors_done(const StepRef& r) {
@@ -265,6 +269,7 @@ void World::startup_complete(Session* s, int last_step) {
   stats_.started++;
   stats_.startup_s.add(startup);
   startup_by_index_[s->index] = startup;
+  if (on_startup_end) on_startup_end(s->index, startup);
   if (trace_) trace_->session({s->index, s->tmpl, s->accepted, now(), true});
 
   // The split, along the critical path: back from the step that completed last, each time to the
@@ -354,6 +359,7 @@ void World::fail_session(Session* s, int failed_step, const std::string& reason)
   stats_.failed++;
   stats_.add_failure(reason);
   s->failed = true;
+  if (on_startup_end) on_startup_end(s->index, std::numeric_limits<double>::quiet_NaN());
   if (trace_) trace_->session({s->index, s->tmpl, s->accepted, now(), false});
   // A failed session gives back what it had, by the same release steps.
   if (tp.has_release()) start_release(s);

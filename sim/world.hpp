@@ -13,6 +13,7 @@
 #include <simgrid/s4u.hpp>
 
 #include <deque>
+#include <functional>
 #include <limits>
 #include <queue>
 #include <unordered_set>
@@ -22,6 +23,7 @@
 #include "core/cluster.hpp"
 #include "core/interfaces.hpp"
 #include "core/phase.hpp"
+#include "core/queue_snapshot.hpp"
 #include "core/scenario.hpp"
 #include "core/stats.hpp"
 #include "core/trace.hpp"
@@ -71,8 +73,21 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   bool rule_done(const StepContext& c, int step) override;
   simgrid::s4u::Host* broker() const { return net_.broker(); }
 
-  // Accepts session `index` now: creates its plan DORMANT and makes the roots READY.
-  void accept(std::uint64_t index);
+  // Accepts session `index` now: creates its plan DORMANT and makes the roots READY. `tmpl` < 0:
+  // the template the scenario's mix gives it.
+  void accept(std::uint64_t index, int tmpl = -1);
+  // Forecast: the snapshot's sessions as they stand at time 0 (call before any claim). READY steps
+  // join their pools in the order they became READY; WAITING ones their timers; a session past
+  // start-up ends its run at its run time drawn beyond what it has run already. RUNNING steps are
+  // returned, claimed, for whoever continues them (sim/forecast.cpp).
+  struct Resumed {
+    StepRef ref;
+    int pool = 0;
+    double elapsed = 0;  // how long it has run
+  };
+  std::vector<Resumed> restore(const QueueSnapshot& snap);
+  // Called when a session's start-up ends: its start-up time, NaN when it failed.
+  std::function<void(std::uint64_t index, double startup)> on_startup_end;
   // The promoter actor's body: WAITING → READY when the not-before time passes.
   void promote_forever();
   // The generator calls this once every session has arrived; returns when all are finished and
@@ -115,6 +130,7 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
     Compute compute;
     std::vector<std::pair<int, double>> temp;  // WriteTemp reservations: (area, bytes)
   };
+  static constexpr int kSessionEnd = -1;  // a timer's step for "the session ends: start its release"
   struct Entry {
     Session* s;
     int step;
@@ -144,6 +160,7 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   };
 
   void make_ready(Session* s, int step);
+  StepRef step_ref(Session* s, int step) const;  // for a claim of the step, as it stands
   void set_phase(Session* s, int step, Phase to);
   void startup_complete(Session* s, int last_step);
   void start_release(Session* s);

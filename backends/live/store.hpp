@@ -111,6 +111,26 @@ struct History {
   std::vector<double> arrivals;  // sessions' created_at, ascending
 };
 
+// What `stepq forecast` starts from (issue 17): every ACTIVE session and its steps, read in one
+// snapshot; times as recorded (wall seconds), `now` by the database's clock. NaN for NULL.
+struct QueueState {
+  struct Step {
+    int num = 0, phase = 0, attempt = 1;
+    double activated_at = 0, ready_at = 0, claimed_at = 0, not_before = 0;
+    double last_not_ready = 0;  // a poll's last look that found it not ready (this attempt): ended_at
+  };
+  struct Session {
+    std::uint64_t id = 0;
+    std::string tmpl;
+    double created_at = 0, started_at = 0;  // started_at: start-up complete
+    bool ended = false;                     // failed or cancelled, releasing
+    std::vector<Step> steps;                // by num
+  };
+  double now = 0;
+  std::uint64_t next_id = 0;  // the id the next session submitted takes
+  std::vector<Session> sessions;
+};
+
 struct CancelResult {
   enum class What { cancelled, already_finished } what = What::cancelled;
   std::string phase;        // the session's phase after the call
@@ -172,6 +192,8 @@ class LiveStore : public Queue, public Capacity {
   virtual LiveStatus status() = 0;
   // Executions and arrivals since `since` (wall seconds), for calibration (store_status.hpp).
   virtual History history(double since) = 0;
+  // The unfinished sessions and their steps now, for forecasting (store_status.hpp).
+  virtual QueueState queue_state() = 0;
 
   // In-process wake-ups, called after commit: steps of `pool` became READY; a step went WAITING
   // until `due` (wall).

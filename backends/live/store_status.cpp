@@ -1,6 +1,7 @@
 #include "store_status.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "core/phase.hpp"
@@ -79,6 +80,35 @@ History read_history(const Query& query, double since) {
        q->next();)
     h.arrivals.push_back(q->f64(0));
   return h;
+}
+
+QueueState read_queue_state(const Query& query, double now) {
+  QueueState q;
+  q.now = now;
+  const auto opt = [](const Rows& r, int col) { return r.null(col) ? std::nan("") : r.f64(col); };
+  for (auto r = query("SELECT COALESCE(MAX(id) + 1, 0) FROM session"); r->next();)
+    q.next_id = static_cast<std::uint64_t>(r->i64(0));
+  std::map<std::uint64_t, std::size_t> at;
+  for (auto r = query("SELECT s.id, t.name, s.created_at, s.started_at, s.outcome FROM session s "
+                      "JOIN template t ON t.id = s.template WHERE s.phase = 'ACTIVE' ORDER BY s.id");
+       r->next();) {
+    const auto id = static_cast<std::uint64_t>(r->i64(0));
+    at[id] = q.sessions.size();
+    q.sessions.push_back({id, r->text(1), r->f64(2), opt(*r, 3), !r->null(4), {}});
+  }
+  // A poll's last look that found its thing not ready: the requeue of its current attempt.
+  for (auto r = query("SELECT st.session, st.num, st.phase, st.attempt, st.activated_at, st.ready_at, st.claimed_at, "
+                      "st.not_before, (SELECT MAX(e.ended_at) FROM execution e WHERE e.step = st.id AND "
+                      "e.attempt = st.attempt AND e.outcome = 'requeue') FROM step st JOIN session s ON "
+                      "s.id = st.session WHERE s.phase = 'ACTIVE' ORDER BY st.session, st.num");
+       r->next();) {
+    const auto it = at.find(static_cast<std::uint64_t>(r->i64(0)));
+    if (it == at.end()) continue;  // not in the snapshot's sessions (cannot happen in one snapshot)
+    q.sessions[it->second].steps.push_back({static_cast<int>(r->i64(1)), static_cast<int>(r->i64(2)),
+                                             static_cast<int>(r->i64(3)), opt(*r, 4), opt(*r, 5), opt(*r, 6),
+                                             opt(*r, 7), opt(*r, 8)});
+  }
+  return q;
 }
 
 void check_not_newer(int have, int want, const std::string& db) {

@@ -29,6 +29,9 @@ LiveStatus read_status(const Query& query, double now);
 // The history since `since` (store.hpp History).
 History read_history(const Query& query, double since);
 
+// The queue as of `now` (store.hpp QueueState).
+QueueState read_queue_state(const Query& query, double now);
+
 // StoreError unless the database's schema version `have` is this stepq's `want`; `db` names the
 // database as `--db` takes it.
 void check_schema(int have, int want, const std::string& db);

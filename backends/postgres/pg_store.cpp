@@ -892,6 +892,16 @@ live::History PgStore::history(double since) {
   });
 }
 
+live::QueueState PgStore::queue_state() {
+  require_schema();
+  return with_conn("queue state", [&](Conn& c, bool) {
+    Snapshot snapshot(c);
+    const double now = c.exec("SELECT stepq_now()").f64(0, 0);
+    return live::read_queue_state([&](const std::string& sql) { return std::make_unique<ResultRows>(c.exec(sql)); },
+                                  now);
+  });
+}
+
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------
 // Admission runs on the server (stepq_submit, stepq_release: schema.cpp), one statement each.
 // Every operation is idempotent, so a run again after a lost connection repeats nothing.

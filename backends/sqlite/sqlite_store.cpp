@@ -732,6 +732,14 @@ live::History SqliteStore::history(double since) {
       [&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, since);
 }
 
+live::QueueState SqliteStore::queue_state() {
+  require_schema();
+  std::lock_guard lk(mu_);
+  Snapshot snapshot(db_);
+  return live::read_queue_state(
+      [&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, wall_now());
+}
+
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------
 
 void SqliteStore::admit(const std::string& cluster, double now) {

@@ -40,6 +40,7 @@ class SqliteStore final : public live::LiveStore {
   live::CancelResult cancel_session(std::uint64_t id) override;
   live::LiveStatus status() override;
   live::History history(double since) override;
+  live::QueueState queue_state() override;
 
   // Capacity
   OpResult submit(const StepContext& c) override;

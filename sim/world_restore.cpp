@@ -1,0 +1,93 @@
+// World::restore: the simulator's model of the step table, filled from a live snapshot rather
+// than from arrivals (stepq forecast). Phases are set as they stand, not walked through
+// transition(): the live engine already walked them.
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "core/rng.hpp"
+#include "world.hpp"
+
+namespace stepq::sim {
+
+std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
+  std::vector<Resumed> resumed;
+  std::vector<std::tuple<double, std::uint64_t, Session*, int>> ready;  // (ready_at, session, ·, step)
+  for (const QueueSnapshot::Session& in : snap.sessions) {
+    const TemplateSpec& tp = sc_.templates[in.tmpl];
+    auto* s = new Session();
+    s->index = in.index;
+    s->tmpl = in.tmpl;
+    s->accepted = in.accepted;
+    s->steps.resize(tp.steps.size());
+    s->failed = in.ended;
+    if (startup_by_index_.size() <= in.index)
+      startup_by_index_.resize(in.index + 1, std::numeric_limits<double>::quiet_NaN());
+    stats_.arrived++;
+    bool release_begun = false;
+    for (std::size_t i = 0; i < tp.steps.size() && i < in.steps.size(); ++i) {
+      const QueueSnapshot::Step& from = in.steps[i];
+      StepRt& st = s->steps[i];
+      st.phase = from.phase;
+      st.attempt = static_cast<unsigned short>(from.attempt);
+      st.activated_at = std::isnan(from.activated_at) ? in.accepted : from.activated_at;
+      st.ready_at = std::isnan(from.ready_at) ? st.activated_at : from.ready_at;
+      st.claimed_at = std::isnan(from.claimed_at) ? 0 : from.claimed_at;
+      const bool release = static_cast<int>(i) >= tp.startup_steps;
+      if (from.phase != Phase::COMPLETED) (release ? s->release_left : s->remaining)++;
+      if (release && from.phase != Phase::DORMANT) release_begun = true;
+      if (from.phase == Phase::COMPLETED) st.done_at = std::isnan(from.claimed_at) ? in.accepted : from.claimed_at;
+    }
+    for (int i = 0; i < static_cast<int>(s->steps.size()); ++i)
+      for (int p : tp.preds(i)) s->steps[i].deps_left += s->steps[p].phase != Phase::COMPLETED;
+    if (in.ended || !std::isnan(in.started_at)) s->remaining = 0;  // its start-up is behind it
+
+    for (int i = 0; i < static_cast<int>(s->steps.size()); ++i) {
+      StepRt& st = s->steps[i];
+      switch (st.phase) {
+        case Phase::READY: ready.emplace_back(st.ready_at, s->index, s, i); break;
+        case Phase::WAITING: {
+          const double due = in.steps[i].due;
+          add_timer(std::isnan(due) ? 0 : std::max(0.0, due), s, i);
+          break;
+        }
+        case Phase::RUNNING: {
+          st.fence = ++fence_seq_;
+          s->refs++;
+          running_++;
+          const int pool = sc_.kinds[tp.steps[i].kind].pool;
+          timeline_.change(0, pool, Timeline::busy, +1);
+          resumed.push_back({step_ref(s, i), pool, std::max(0.0, -st.claimed_at)});
+          break;
+        }
+        default: break;
+      }
+    }
+    if (in.ended || release_begun) {
+      s->releasing = true;
+    } else if (!std::isnan(in.started_at) && tp.has_release()) {
+      // It runs: its run time is drawn beyond what it has run already, from its own stream.
+      Stream r(derive(session_key(sc_.seed, s->index), static_cast<std::uint64_t>(Purpose::run)));
+      const double run = tp.session ? tp.session->run_s.sample_beyond(r, -in.started_at) : 0.0;
+      add_timer(std::max(0.0, in.started_at + run), s, kSessionEnd);
+    }
+    if (s->remaining == 0 && s->release_left == 0) {  // nothing left to do
+      session_done(s);
+      release(s);
+    }
+  }
+  // Oldest READY first, as the claim query takes them; ties by session, then step.
+  std::sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a), std::get<3>(a)) <
+           std::tie(std::get<0>(b), std::get<1>(b), std::get<3>(b));
+  });
+  for (const auto& [at, index, s, step] : ready) {
+    const int pool = sc_.kinds[sc_.templates[s->tmpl].steps[step].kind].pool;
+    pools_[pool].ready.push_back({s, step});
+    s->refs++;
+    timeline_.change(0, pool, Timeline::ready, +1);
+  }
+  return resumed;
+}
+
+}  // namespace stepq::sim

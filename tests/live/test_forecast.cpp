@@ -1,0 +1,109 @@
+// `stepq forecast` against a live run on the emulated platform (issue 17, item 2): forecasts made
+// while the run goes on must cover what then happened. Bad input exits 2 naming what is wrong.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "live/db_check.hpp"
+#include "live/processes.hpp"
+
+using namespace stepq::test;
+using nlohmann::json;
+
+namespace {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+}  // namespace
+
+TEST_CASE("forecast: sessions in flight finish start-up before their forecast p95 85-99% of the time, median on p50") {
+  TempDir dir;
+  const std::string scenario = source("tests/live/forecast.json");
+  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
+  Proc worker(stepq::test::stepq({"live", "run", scenario, "--time-scale", "0.1", "--until-idle"}), dir.path, "run");
+  Proc submit(stepq::test::stepq({"live", "submit", scenario, "--sessions", "420", "--rate", "14", "-q"}), dir.path,
+              "submit");
+  // Snapshots every 1.5 s while sessions arrive (30 s); each forecast is the model's guess, made
+  // before the outcome exists. Sessions of one snapshot share its queue's fate, so the many
+  // snapshots, not the many sessions, are what make the coverage a steady figure.
+  std::map<long long, std::vector<std::pair<double, double>>> predicted;  // id → (p50, p95) per snapshot
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int k = 0; k < 18; ++k) {
+    std::this_thread::sleep_until(t0 + std::chrono::milliseconds(3000 + 1500 * k));
+    const std::string out = dir / ("f" + std::to_string(k) + ".json");
+    const Result f = run_stepq({"forecast", "--scenario", scenario, "--time-scale", "0.1", "-r", "100", "--json", out,
+                                "-q"},
+                               dir.path);
+    INFO(f.err);
+    REQUIRE(f.status == 0);
+    const json j = json::parse(Proc::slurp(out));
+    CHECK(j["new_session"]["startup_s"]["p50"].get<double>() > 0);
+    for (const auto& s : j["sessions"])
+      if (s["startup_s"]["p50"].is_number())
+        predicted[s["id"].get<long long>()].emplace_back(s["startup_s"]["p50"].get<double>(),
+                                                         s["startup_s"]["p95"].get<double>());
+  }
+  REQUIRE(submit.wait(60).status == 0);
+  const auto run = worker.wait(120);
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+
+  SqlDb db(dir / "stepq.db");
+  std::map<long long, double> actual;  // scenario seconds from acceptance to start-up
+  for (const auto& r : db.rows("SELECT id, (started_at - created_at) / 0.1 FROM session WHERE started_at IS NOT NULL"))
+    actual[std::stoll(r[0])] = std::stod(r[1]);
+  int n = 0, covered = 0;
+  std::vector<double> act, p50;
+  for (const auto& [id, fs] : predicted)
+    for (const auto& [m, p] : fs) {
+      if (!actual.count(id)) continue;  // it failed: a forecast of start-up says nothing of it
+      ++n;
+      covered += actual[id] <= p;
+      act.push_back(actual[id]);
+      p50.push_back(m);
+    }
+  const double coverage = static_cast<double>(covered) / n;
+  INFO(n << " forecasts; " << covered << " started before their p95; median actual " << median(act)
+         << " s, median p50 " << median(p50) << " s");
+  REQUIRE(n >= 60);
+  CHECK(coverage >= 0.85);
+  CHECK(coverage <= 0.99);
+  CHECK(median(act) == Approx(median(p50)).epsilon(0.10));
+}
+
+TEST_CASE("forecast: bad input exits 2 and names it") {
+  TempDir dir;
+  const std::string scenario = source("tests/live/forecast.json");
+  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
+  // Queued sessions nobody runs: what a forecast of another scenario cannot account for.
+  REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "5"}, dir.path).status == 0);
+  const Result ok = run_stepq({"forecast", "--scenario", scenario, "-r", "4"}, dir.path);
+  INFO(ok.out << ok.err);
+  CHECK(ok.status == 0);
+  CHECK_THAT(ok.out, Catch::Contains("5 sessions in start-up"));
+
+  const Result other = run_stepq({"forecast", "--scenario", source("scenarios/mm4.json")}, dir.path);
+  CHECK(other.status == 2);
+  CHECK_THAT(other.err, Catch::Contains("template 't'") && Catch::Contains("mm4.json"));
+
+  const Result tmpl = run_stepq({"forecast", "--scenario", scenario, "--template", "nope"}, dir.path);
+  CHECK(tmpl.status == 2);
+  CHECK_THAT(tmpl.err, Catch::Contains("--template nope") && Catch::Contains("it has t"));
+
+  std::ofstream(dir / "notes.txt") << "not a database\n";
+  const Result notdb = run_stepq({"forecast", "--db", "sqlite:notes.txt", "--scenario", scenario}, dir.path);
+  CHECK(notdb.status == 2);
+  CHECK_THAT(notdb.err, Catch::Contains("notes.txt"));
+
+  // Its templates differ too, but what the step table cannot hold is refused first.
+  const Result clustered = run_stepq({"forecast", "--scenario", source("scenarios/skaha-basic.json")}, dir.path);
+  INFO(clustered.err);
+  CHECK(clustered.status == 2);
+  CHECK_THAT(clustered.err, Catch::Contains("clusters") && Catch::Contains("skaha-basic.json"));
+}
