@@ -226,11 +226,12 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
     }
     if (!c.quiet && c.json_out != "-") {
       const ojson& n = out["new_session"];
-      std::printf("forecast from %s: %zu sessions in start-up, %zu past it; %d replications of %s\n", c.db.c_str(),
-                  out["in_startup"].get<std::size_t>(), past, c.plan.replications, c.scenario.c_str());
-      std::printf("a new '%s' session now: start-up p50 %s s, p95 %s s, p99 %s s (queue-blind estimate %s s)\n",
-                  probe_tp.name.c_str(), fmt(quantile(f.probe, 0.5)).c_str(), fmt(quantile(f.probe, 0.95)).c_str(),
-                  fmt(quantile(f.probe, 0.99)).c_str(), fmt(n["queue_blind_s"].get<double>()).c_str());
+      std::printf("forecast from %s, %d replications: %zu sessions in start-up, %zu past it\n", c.db.c_str(),
+                  c.plan.replications, out["in_startup"].get<std::size_t>(), past);
+      std::printf("a new '%s' session now: start-up p50 %s s, p95 %s s, p99 %s s\n", probe_tp.name.c_str(),
+                  fmt(quantile(f.probe, 0.5)).c_str(), fmt(quantile(f.probe, 0.95)).c_str(),
+                  fmt(quantile(f.probe, 0.99)).c_str());
+      std::printf("  (the broker's queue-blind estimate: %s s)\n", fmt(n["queue_blind_s"].get<double>()).c_str());
       const ojson& ss = out["sessions"];
       if (!ss.empty()) std::printf("  %10s  %-16s %9s %9s %9s %6s\n", "session", "template", "age s", "p50 s", "p95 s", "fail");
       int shown = 0;

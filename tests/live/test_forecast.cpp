@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "live/db_check.hpp"
@@ -87,6 +88,8 @@ TEST_CASE("forecast: bad input exits 2 and names it") {
   INFO(ok.out << ok.err);
   CHECK(ok.status == 0);
   CHECK_THAT(ok.out, Catch::Contains("5 sessions in start-up"));
+  std::istringstream lines(ok.out);
+  for (std::string line; std::getline(lines, line);) CHECK(line.size() <= 100);
 
   const Result other = run_stepq({"forecast", "--scenario", source("scenarios/mm4.json")}, dir.path);
   CHECK(other.status == 2);
