@@ -3,7 +3,9 @@
 // simulate. Bad input exits 2 naming what is wrong.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -65,9 +67,34 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
   CHECK_THAT(build["comment"].get<std::string>(), Catch::Contains("failure per attempt"));
 
   const Result sim = run_stepq(
-      {"simulate", dir / "fitted.json", "--sessions", "2000", "--quiet", "--json", dir / "sim.json"}, dir.path);
+      {"simulate", dir / "fitted.json", "--sessions", "20000", "--quiet", "--json", dir / "sim.json"}, dir.path);
   INFO(sim.err);
-  CHECK(sim.status == 0);
+  REQUIRE(sim.status == 0);
+
+  // The prediction check: a second live run, with other draws (seed 4) and not used for fitting;
+  // the fitted scenario's simulated start-up p50 and p95 must be within 10% of what it saw.
+  const std::filesystem::path held = dir.path / "held-out";
+  std::filesystem::create_directories(held);
+  REQUIRE(run_stepq({"live", "init"}, held).status == 0);
+  Proc second(stepq::test::stepq({"live", "run", scenario, "--set", "/seed=4", "--time-scale", "0.05", "--until-idle"}),
+              held, "run");
+  REQUIRE(run_stepq({"live", "submit", scenario, "--set", "/seed=4", "--sessions", "1200", "--rate", "60"}, held)
+              .status == 0);
+  const auto run2 = second.wait(120);
+  INFO(run2.err);
+  REQUIRE(run2.status == 0);
+  SqlDb db((held / "stepq.db").string());
+  std::vector<double> startup;
+  for (const auto& r : db.rows("SELECT (started_at - created_at) / 0.05 FROM session WHERE started_at IS NOT NULL"))
+    startup.push_back(std::stod(r[0]));
+  REQUIRE(startup.size() >= 1100);
+  std::sort(startup.begin(), startup.end());
+  const auto at = [&](double p) { return startup[static_cast<std::size_t>(p * static_cast<double>(startup.size() - 1))]; };
+  const json predicted = read_json(dir / "sim.json")["startup_s"];
+  INFO("held-out run p50 " << at(0.5) << " s, p95 " << at(0.95) << " s; fitted scenario simulated: p50 "
+                           << predicted["p50"] << " s, p95 " << predicted["p95"] << " s");
+  CHECK(predicted["p50"].get<double>() == Approx(at(0.5)).epsilon(0.10));
+  CHECK(predicted["p95"].get<double>() == Approx(at(0.95)).epsilon(0.10));
 }
 
 TEST_CASE("calibrate bad input: an empty history, a scenario without the database's kinds, an unreadable database") {
