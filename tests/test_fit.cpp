@@ -3,10 +3,12 @@
 // the gamma and Weibull distributions the fits produce (their draws against their moments).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
 
+#include "core/censored.hpp"
 #include "core/fit.hpp"
 #include "core/rng.hpp"
 
@@ -110,4 +112,44 @@ TEST_CASE("gamma and Weibull draws have their distributions' mean and second mom
   CHECK(Dist::gamma(2, 3).mean() == Approx(6));
   CHECK(Dist::weibull(1, 4).mean() == Approx(4));  // shape 1: exponential
   CHECK(Dist::gamma(4, 1).scv() == Approx(0.25));
+}
+
+TEST_CASE("censored: Turnbull's estimate recovers ready times seen only between polls") {
+  // Ready R ~ lognormal (mean 20 s), looked at every 5 s from a random offset, each look 0.5 s:
+  // each R is known only to lie between the last look before it and the first look after it.
+  const Dist truth = Dist::lognormal_mu_sigma(std::log(20.0) - 0.18, 0.6);
+  Stream rng(17);
+  std::vector<std::pair<double, double>> iv;
+  double at_u = 0;
+  const int n = 3000;
+  for (int i = 0; i < n; ++i) {
+    const double r = truth.sample(rng);
+    double look = 0.5 + 2 * rng.uniform(), last = 0;
+    while (look < r) last = look, look += 5.5;
+    iv.emplace_back(last, look);
+    at_u += look;
+  }
+  const Npmle e = interval_censored_npmle(iv);
+  REQUIRE(!e.mass.empty());
+  double total = 0;
+  for (double p : e.mass) total += p;
+  CHECK(total == Approx(1).epsilon(1e-9));
+  INFO("truth " << truth.mean() << ", Turnbull " << e.mean() << ", counting looks " << at_u / n);
+  CHECK(e.mean() == Approx(truth.mean()).epsilon(0.03));
+  CHECK(at_u / n > truth.mean() * 1.10);  // what counting looks gives: a look late, about 2.75 s
+  const auto q = e.quantiles(1000);
+  REQUIRE(q.size() == 1000);
+  CHECK(std::is_sorted(q.begin(), q.end()));
+  const double p50 = std::exp(std::log(20.0) - 0.18);  // the lognormal's median
+  CHECK(q[500] == Approx(p50).epsilon(0.08));           // to the resolution of the looks
+}
+
+TEST_CASE("censored: exact observations, and none") {
+  // Intervals that do not overlap: each is its own innermost interval with mass 1/n.
+  const Npmle e = interval_censored_npmle({{0, 1}, {2, 3}, {4, 5}, {-1, 2}, {3, 3}});
+  REQUIRE(e.mass.size() == 3);
+  for (double p : e.mass) CHECK(p == Approx(1.0 / 3));
+  CHECK(e.mean() == Approx(2.5));
+  CHECK(interval_censored_npmle({}).mass.empty());
+  CHECK(interval_censored_npmle({}).quantiles(10).empty());
 }

@@ -106,6 +106,8 @@ struct History {
     int attempt = 1;
     double ready_at = 0, started_at = 0, ended_at = 0;
     std::string outcome;  // completed, failed, retry, requeue, lost, reaped, released
+    std::int64_t step = 0;    // the step's id: a poll's looks are its executions
+    double activated_at = 0;  // the step's, when its predecessors were all complete (wall; NaN if not)
   };
   std::vector<Execution> executions;
   std::vector<double> arrivals;  // sessions' created_at, ascending

@@ -71,11 +71,13 @@ LiveStatus read_status(const Query& query, double now) {
 History read_history(const Query& query, double since) {
   History h;
   const std::string from = std::to_string(since);
-  for (auto q = query("SELECT k.name, e.attempt, e.ready_at, e.started_at, e.ended_at, e.outcome FROM execution e "
-                      "JOIN kind k ON k.id = e.kind WHERE e.ended_at IS NOT NULL AND e.started_at >= " +
+  for (auto q = query("SELECT k.name, e.attempt, e.ready_at, e.started_at, e.ended_at, e.outcome, e.step, "
+                      "st.activated_at FROM execution e JOIN kind k ON k.id = e.kind JOIN step st ON st.id = e.step "
+                      "WHERE e.ended_at IS NOT NULL AND e.started_at >= " +
                       from + " ORDER BY e.started_at");
        q->next();)
-    h.executions.push_back({q->text(0), static_cast<int>(q->i64(1)), q->f64(2), q->f64(3), q->f64(4), q->text(5)});
+    h.executions.push_back({q->text(0), static_cast<int>(q->i64(1)), q->f64(2), q->f64(3), q->f64(4), q->text(5),
+                            q->i64(6), q->null(7) ? std::nan("") : q->f64(7)});
   for (auto q = query("SELECT created_at FROM session WHERE created_at >= " + from + " ORDER BY created_at");
        q->next();)
     h.arrivals.push_back(q->f64(0));

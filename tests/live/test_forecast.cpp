@@ -76,6 +76,20 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
   CHECK(coverage >= 0.85);
   CHECK(coverage <= 0.99);
   CHECK(median(act) == Approx(median(p50)).epsilon(0.10));
+
+  // The same run calibrated: the poll's ready time, uniform on 0-4 s (mean 2), is seen only
+  // between looks a second apart; Turnbull's estimate must recover its mean within 10%.
+  const Result cal =
+      run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.1", "-o", dir / "fitted.json"}, dir.path);
+  INFO(cal.out << cal.err);
+  REQUIRE(cal.status == 0);
+  const json ready = json::parse(Proc::slurp(dir / "fitted.json"), nullptr, true, true)["kinds"]["ready"];
+  INFO(ready["comment"]);
+  REQUIRE(ready["poll"]["ready_after_s"]["dist"] == "empirical");
+  double sum = 0;
+  for (double x : ready["poll"]["ready_after_s"]["samples"]) sum += x;
+  CHECK(sum / static_cast<double>(ready["poll"]["ready_after_s"]["samples"].size()) == Approx(2.0).epsilon(0.10));
+  CHECK_THAT(ready["comment"].get<std::string>(), Catch::Contains("Turnbull"));
 }
 
 TEST_CASE("forecast: bad input exits 2 and names it") {
