@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include "backends/live/open_store.hpp"
 #include "backends/live/store.hpp"
+#include "cli/calibrate_log.hpp"
 #include "cli/command_errors.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/scenario_file.hpp"
@@ -67,7 +69,7 @@ ojson read_document(const std::string& path) {
 
 struct CalibrateCommand {
   CLI::App* cmd = nullptr;
-  std::string db = "sqlite:stepq.db", base, out;
+  std::string db = "sqlite:stepq.db", base, out, trace;
   double since = 0, time_scale = 1;
   bool quiet = false;
 };
@@ -77,38 +79,50 @@ namespace {
 // A poll kind's ready_after_s from its looks: each polled step's ready time lies after its last
 // look that found it not ready and by the look that found it ready (core/censored.hpp). Writes
 // the estimate into `j` and says what it did.
-std::string fit_ready_after(const Scenario& base, const KindSpec& k,
-                            const std::vector<const live::History::Execution*>& rows, const CalibrateCommand& c,
+std::string fit_ready_after(const Scenario& base, const KindSpec& k, const KindLog& log, const std::string& base_path,
                             ojson& j, const std::string& window) {
   for (const auto& t : base.templates)
     for (const auto& st : t.steps)
       if (t.clustered() && &base.kinds[static_cast<std::size_t>(st.kind)] == &k)
-        return "ready_after_s kept from " + c.base + " (on a cluster it counts from admission, which the log lacks)";
-  struct Looks {
-    double activated = 0, last_not_ready = 0, ready = -1;
-  };
-  std::map<std::pair<std::int64_t, int>, Looks> steps;  // (step, attempt)
-  for (const auto* e : rows) {
-    if (std::isnan(e->activated_at)) continue;
-    Looks& l = steps[{e->step, e->attempt}];
-    l.activated = e->activated_at;
-    if (e->outcome == "requeue") l.last_not_ready = std::max(l.last_not_ready, e->ended_at - e->activated_at);
-    if (e->outcome == "completed") l.ready = e->ended_at - e->activated_at;
-  }
+        return "ready_after_s kept from " + base_path + " (on a cluster it counts from admission, which the log lacks)";
   std::vector<std::pair<double, double>> iv;
   double counted = 0;
-  for (const auto& [key, l] : steps)
+  for (const auto& [key, l] : log.looks)
     if (l.ready > 0) {
-      iv.emplace_back(l.last_not_ready / c.time_scale, l.ready / c.time_scale);
-      counted += l.ready / c.time_scale;
+      iv.emplace_back(l.last_not_ready, l.ready);
+      counted += l.ready;
     }
   if (iv.size() < kMinSamples)
-    return "ready_after_s kept from " + c.base + ": " + std::to_string(iv.size()) + " polled steps ready " + window;
+    return "ready_after_s kept from " + base_path + ": " + std::to_string(iv.size()) + " polled steps ready " + window;
   const Npmle e = interval_censored_npmle(iv);
   j["poll"]["ready_after_s"] = {{"dist", "empirical"}, {"samples", e.quantiles(1000)}};
   return "ready_after_s from " + std::to_string(iv.size()) +
          " polled steps, each ready between two looks: Turnbull's estimate, mean " + num(e.mean()) +
          " s (the look that found it ready says " + num(counted / static_cast<double>(iv.size())) + " s)";
+}
+
+// --arrival-trace: the observed arrivals as a trace file beside the scenario, which then replays
+// them. Returns what the summary prints.
+std::string write_arrival_trace(const std::vector<double>& at, const CalibrateCommand& c, ojson& doc,
+                                const std::string& window) {
+  namespace fs = std::filesystem;
+  if (at.empty()) throw ScenarioError("--arrival-trace " + c.trace + ": no session arrived " + window);
+  std::ofstream t(c.trace);
+  t << "seconds\n";
+  char line[32];
+  for (double a : at) {
+    std::snprintf(line, sizeof line, "%.6f\n", (a - at.front()) / c.time_scale);
+    t << line;
+  }
+  t.close();
+  if (!t) throw ScenarioError("--arrival-trace " + c.trace + ": cannot write the file");
+  // The loader reads a trace relative to the scenario file.
+  const fs::path rel = fs::relative(fs::absolute(c.trace), fs::absolute(c.out).parent_path());
+  ojson a = {{"process", "trace"}, {"file", rel.string()}};
+  if (doc["arrivals"].contains("users")) a["users"] = doc["arrivals"]["users"];
+  a["comment"] = "the " + std::to_string(at.size()) + " arrivals " + window + ", replayed";
+  doc["arrivals"] = a;
+  return "a trace of " + std::to_string(at.size()) + " arrivals in " + c.trace;
 }
 
 }  // namespace
@@ -135,6 +149,11 @@ std::shared_ptr<CalibrateCommand> add_calibrate_command(CLI::App& app) {
       ->add_option("--time-scale", c->time_scale,
                    "Wall seconds per scenario second of the run (emulated platform;\ndefault 1).")
       ->check(CLI::PositiveNumber);
+  c->cmd
+      ->add_option("--arrival-trace", c->trace,
+                   "Write the observed arrival times to FILE and make the scenario replay them\n"
+                   "(\"process\": \"trace\") rather than fit a rate.")
+      ->type_name("FILE");
   c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors.");
   c->cmd->footer(
       "Per kind: the service time (claimed -> finished, every execution that ran to an end) fitted by\n"
@@ -157,21 +176,22 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
     const Scenario base = load_scenario_file(c.base);
     ojson doc = read_document(c.base);
     auto store = live::open_store(c.db, false);
-    const live::History h = store->history(c.since);
+    KindLogs logs(base, c.time_scale);
+    const live::History h = store->history(c.since, logs);
     const std::string window = "since " + num(c.since) + " (Unix s) in " + c.db;
 
-    std::map<std::string, std::vector<const live::History::Execution*>> by_kind;
-    for (const auto& e : h.executions) by_kind[e.kind].push_back(&e);
-    for (const auto& [name, rows] : by_kind) {
+    std::size_t executions = 0;
+    for (const auto& [name, log] : logs.kinds) {
+      executions += log.executions;
       bool known = false;
       for (const auto& k : base.kinds) known = known || k.name == name;
       if (!known)
-        throw ScenarioError("--scenario " + c.base + ": the database has " + std::to_string(rows.size()) +
+        throw ScenarioError("--scenario " + c.base + ": the database has " + std::to_string(log.executions) +
                             " executions of kind '" + name +
                             "', which this scenario lacks; give the scenario the "
                             "engine ran");
     }
-    if (h.executions.empty())
+    if (executions == 0)
       throw ScenarioError("--db " + c.db + ": no executions of kind '" + base.kinds.front().name + "' (or any other) " +
                           window + "; run `stepq live run` first, or move --since back");
 
@@ -179,24 +199,15 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
     std::string table;
     for (const auto& k : base.kinds) {
       ojson& j = doc["kinds"][k.name];
-      const auto& rows = by_kind[k.name];
-      std::vector<double> xs;
-      std::size_t attempts = 0, failures = 0;
-      for (const auto* e : rows) {
-        if (e->outcome == "reaped" || e->outcome == "released") continue;  // it did not run to an end
-        const double s = (e->ended_at - e->started_at) / c.time_scale;
-        if (s > 0) xs.push_back(s);
-        if (e->outcome == "completed" || e->outcome == "failed" || e->outcome == "retry") {
-          attempts++;
-          failures += e->outcome != "completed";
-        }
-      }
+      const KindLog& log = logs.kinds[k.name];
+      const std::vector<double>& xs = log.service;
+      const std::size_t attempts = log.attempts, failures = log.failures;
       char line[160];
       if (xs.size() < kMinSamples) {
-        j["comment"] = "kept from " + c.base + ": " + std::to_string(xs.size()) + " executions " + window +
+        j["comment"] = "kept from " + c.base + ": " + std::to_string(log.ran) + " executions " + window +
                        " (calibrate fits from " + std::to_string(kMinSamples) + ")";
         std::snprintf(line, sizeof line, "  %-20s %8zu  kept from BASE (too few executions)\n",
-                      k.name.substr(0, 20).c_str(), xs.size());
+                      k.name.substr(0, 20).c_str(), log.ran);
         table += line;
         continue;
       }
@@ -207,7 +218,9 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
       double mean = 0;
       for (double x : xs) mean += x;
       mean /= static_cast<double>(xs.size());
-      std::string why = "calibrated from " + std::to_string(xs.size()) + " executions " + window + ": service " +
+      std::string why = "calibrated from " + std::to_string(log.ran) + " executions " + window +
+                        (xs.size() < log.ran ? " (fitted to a uniform sample of " + std::to_string(xs.size()) + ")" : "") +
+                        ": service " +
                         describe(best) + ", sample mean " + num(mean) + " s; by AIC";
       for (const auto& f : fits) why += " " + f.family + " " + num(f.aic);
       why += "; KS of the best family D " + num(fits.front().ks) + " (p " + num(fits.front().ks_p) + ")";
@@ -221,9 +234,9 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
                std::to_string(failures) + " of " + std::to_string(attempts) + ")";
         failure = num(p);
       }
-      if (k.poll && !k.poll->watch_rules) why += "; " + fit_ready_after(base, k, rows, c, j, window);
+      if (k.poll && !k.poll->watch_rules) why += "; " + fit_ready_after(base, k, log, c.base, j, window);
       j["comment"] = why;
-      std::snprintf(line, sizeof line, "  %-20s %8zu  %-12s %9s %9s %8s\n", k.name.substr(0, 20).c_str(), xs.size(),
+      std::snprintf(line, sizeof line, "  %-20s %8zu  %-12s %9s %9s %8s\n", k.name.substr(0, 20).c_str(), log.ran,
                     best.family.c_str(), num(best.dist.mean()).c_str(),
                     best.family == "empirical" ? "-" : num(best.ks_p).c_str(), failure.c_str());
       table += line;
@@ -256,6 +269,25 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
         arrivals = num(rate) + "/s from " + std::to_string(h.arrivals.size()) + " arrivals" + poisson;
       }
     }
+    if (!c.trace.empty()) arrivals = write_arrival_trace(h.arrivals, c, doc, window);
+
+    // Threads: what the processors that ran had, on average over the time any of them ran.
+    std::string threads = "kept from BASE (no processor ran " + window + ")";
+    const auto mean = mean_threads(h.processors);
+    if (!mean.empty()) threads.clear();
+    for (const auto& pool : base.pools) {
+      const auto it = mean.find(pool.name);
+      if (it == mean.end()) continue;
+      const int n = std::max(1, static_cast<int>(std::lround(it->second)));
+      // Without "pools" each kind has its own pool, named after it, sized by the kind's "threads".
+      ojson& at = doc.contains("pools") ? doc["pools"][pool.name] : doc["kinds"][pool.name];
+      at["threads"] = n;
+      const std::string note = "threads " + std::to_string(n) + " from " + std::to_string(h.processors.size()) +
+                               " processor(s): a mean of " + num(it->second) + " over the time any ran" +
+                               (n != pool.threads ? " (BASE had " + std::to_string(pool.threads) + ")" : "");
+      at["comment"] = at.contains("comment") ? at["comment"].get<std::string>() + "; " + note : note;
+      threads += (threads.empty() ? "" : ", ") + pool.name + " " + std::to_string(n);
+    }
     doc["comment"] = "calibrated by `stepq calibrate` from " + c.db + " with " + c.base + " as the base";
 
     std::ofstream f(c.out);
@@ -270,7 +302,7 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
     }
     if (!c.quiet) {
       std::printf("  %-20s %8s  %-12s %9s %9s %8s\n", "kind", "samples", "family", "mean s", "KS p", "fail p");
-      std::cout << table << "arrivals: " << arrivals << "\nwrote " << c.out
+      std::cout << table << "arrivals: " << arrivals << "\nthreads: " << threads << "\nwrote " << c.out
                 << "\n(each fitted part's \"comment\" says what it was fitted from; simulate it next)\n";
     }
     return kOk;

@@ -99,7 +99,9 @@ std::string link_names(const PlatformSpec& p, int route);
 void drop_unused_kinds(LiveStatus& st);
 
 // What `stepq calibrate` learns from (issue 17): the executions that ended and the sessions that
-// arrived at or after `since` (wall seconds), in wall seconds as recorded.
+// arrived at or after `since` (wall seconds), in wall seconds as recorded, and the processors
+// that ran meanwhile. Executions are handed to a HistorySink one at a time, in the order they
+// started, so that a log of millions of rows is never held whole.
 struct History {
   struct Execution {
     std::string kind;
@@ -109,8 +111,21 @@ struct History {
     std::int64_t step = 0;    // the step's id: a poll's looks are its executions
     double activated_at = 0;  // the step's, when its predecessors were all complete (wall; NaN if not)
   };
-  std::vector<Execution> executions;
+  struct Processor {
+    std::string pools;  // as registered: "name=threads,…"
+    double started_at = 0, ended_at = 0;  // ended: stopped, or its last heartbeat
+  };
   std::vector<double> arrivals;  // sessions' created_at, ascending
+  std::vector<Processor> processors;
+};
+
+class HistorySink {
+ public:
+  virtual ~HistorySink() = default;
+  virtual void execution(const History::Execution& e) = 0;
+  // The read starts again from its first row (PostgreSQL lost the connection mid-way): forget
+  // what came so far.
+  virtual void restart() = 0;
 };
 
 // What `stepq forecast` starts from (issue 17): every ACTIVE session and its steps, read in one
@@ -192,8 +207,9 @@ class LiveStore : public Queue, public Capacity {
 
   virtual CancelResult cancel_session(std::uint64_t id) = 0;
   virtual LiveStatus status() = 0;
-  // Executions and arrivals since `since` (wall seconds), for calibration (store_status.hpp).
-  virtual History history(double since) = 0;
+  // Executions (to `sink`), arrivals and processors since `since` (wall seconds), for calibration
+  // (store_status.hpp).
+  virtual History history(double since, HistorySink& sink) = 0;
   // The unfinished sessions and their steps now, for forecasting (store_status.hpp).
   virtual QueueState queue_state() = 0;
 

@@ -68,19 +68,31 @@ LiveStatus read_status(const Query& query, double now) {
   return st;
 }
 
-History read_history(const Query& query, double since) {
+History read_history(const Query& query, double since, HistorySink& sink) {
   History h;
   const std::string from = std::to_string(since);
+  History::Execution e;
   for (auto q = query("SELECT k.name, e.attempt, e.ready_at, e.started_at, e.ended_at, e.outcome, e.step, "
                       "st.activated_at FROM execution e JOIN kind k ON k.id = e.kind JOIN step st ON st.id = e.step "
                       "WHERE e.ended_at IS NOT NULL AND e.started_at >= " +
                       from + " ORDER BY e.started_at");
-       q->next();)
-    h.executions.push_back({q->text(0), static_cast<int>(q->i64(1)), q->f64(2), q->f64(3), q->f64(4), q->text(5),
-                            q->i64(6), q->null(7) ? std::nan("") : q->f64(7)});
+       q->next();) {
+    e.kind = q->text(0);
+    e.attempt = static_cast<int>(q->i64(1));
+    e.ready_at = q->f64(2), e.started_at = q->f64(3), e.ended_at = q->f64(4);
+    e.outcome = q->text(5);
+    e.step = q->i64(6);
+    e.activated_at = q->null(7) ? std::nan("") : q->f64(7);
+    sink.execution(e);
+  }
   for (auto q = query("SELECT created_at FROM session WHERE created_at >= " + from + " ORDER BY created_at");
        q->next();)
     h.arrivals.push_back(q->f64(0));
+  for (auto q = query("SELECT pools, started_at, COALESCE(stopped_at, heartbeat_at) FROM processor WHERE "
+                      "COALESCE(stopped_at, heartbeat_at) >= " +
+                      from + " ORDER BY id");
+       q->next();)
+    h.processors.push_back({q->text(0), q->f64(1), q->f64(2)});
   return h;
 }
 

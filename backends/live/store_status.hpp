@@ -26,8 +26,8 @@ using Query = std::function<std::unique_ptr<Rows>(const std::string& sql)>;
 // snapshot, so that the counts add up.
 LiveStatus read_status(const Query& query, double now);
 
-// The history since `since` (store.hpp History).
-History read_history(const Query& query, double since);
+// The history since `since` (store.hpp History), its executions to `sink`.
+History read_history(const Query& query, double since, HistorySink& sink);
 
 // The queue as of `now` (store.hpp QueueState).
 QueueState read_queue_state(const Query& query, double now);

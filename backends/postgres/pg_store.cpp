@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -884,11 +885,44 @@ live::LiveStatus PgStore::status() {
   });
 }
 
-live::History PgStore::history(double since) {
+namespace {
+// A query read through a cursor, 10,000 rows at a time: libpq otherwise holds a whole result in
+// memory, and a history may have millions of rows. Inside the caller's transaction.
+class CursorRows final : public live::Rows {
+ public:
+  CursorRows(Conn& c, const std::string& sql, int n) : c_(c), name_("stepq_rows_" + std::to_string(n)) {
+    c_.exec("DECLARE " + name_ + " NO SCROLL CURSOR FOR " + sql);
+  }
+  bool next() override {
+    if (r_ && ++row_ < r_->rows()) return true;
+    if (done_) return false;
+    r_ = c_.exec("FETCH 10000 FROM " + name_);
+    row_ = 0;
+    done_ = r_->rows() < 10000;
+    return r_->rows() > 0;
+  }
+  std::int64_t i64(int c) const override { return r_->i64(row_, c); }
+  double f64(int c) const override { return r_->f64(row_, c); }
+  bool null(int c) const override { return r_->null(row_, c); }
+  std::string text(int c) const override { return r_->text(row_, c); }
+
+ private:
+  Conn& c_;
+  std::string name_;
+  std::optional<Result> r_;
+  int row_ = -1;
+  bool done_ = false;
+};
+}  // namespace
+
+live::History PgStore::history(double since, live::HistorySink& sink) {
   require_schema();
-  return with_conn("history", [&](Conn& c, bool) {
+  return with_conn("history", [&](Conn& c, bool again) {
+    if (again) sink.restart();
     Snapshot snapshot(c);
-    return live::read_history([&](const std::string& sql) { return std::make_unique<ResultRows>(c.exec(sql)); }, since);
+    int n = 0;
+    return live::read_history([&](const std::string& sql) { return std::make_unique<CursorRows>(c, sql, n++); },
+                              since, sink);
   });
 }
 

@@ -45,7 +45,7 @@ class PgStore final : public live::LiveStore {
   void with_links(const std::function<void(FluidLinks&)>& f) override;
   live::CancelResult cancel_session(std::uint64_t id) override;
   live::LiveStatus status() override;
-  live::History history(double since) override;
+  live::History history(double since, live::HistorySink& sink) override;
   live::QueueState queue_state() override;
 
   // Capacity

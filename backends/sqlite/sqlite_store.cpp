@@ -724,12 +724,12 @@ live::LiveStatus SqliteStore::status() {
                            wall_now());
 }
 
-live::History SqliteStore::history(double since) {
+live::History SqliteStore::history(double since, live::HistorySink& sink) {
   require_schema();
   std::lock_guard lk(mu_);
   Snapshot snapshot(db_);
   return live::read_history(
-      [&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, since);
+      [&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, since, sink);
 }
 
 live::QueueState SqliteStore::queue_state() {

@@ -44,8 +44,9 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
   INFO(run.err);
   REQUIRE(run.status == 0);
 
-  const Result cal =
-      run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.05", "-o", dir / "fitted.json"}, dir.path);
+  const Result cal = run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.05", "-o", dir / "fitted.json",
+                                "--arrival-trace", dir / "arrivals.txt"},
+                               dir.path);
   INFO(cal.out << cal.err);
   REQUIRE(cal.status == 0);
   CHECK_THAT(cal.out, Catch::Contains("fetch") && Catch::Contains("lognormal"));
@@ -62,10 +63,27 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
   // About 1330 attempts at 0.1: a standard error of 0.008.
   CHECK(build["retry"]["failure_probability"].get<double>() == Approx(0.1).margin(0.03));
   CHECK(build["retry"]["max_attempts"] == 4);  // kept from BASE
-  CHECK(fitted["arrivals"]["rate_per_s"].get<double>() == Approx(3).epsilon(0.1));
+  // The arrivals replayed: 1200 times, in scenario seconds (about 400 s at 3/s).
+  CHECK(fitted["arrivals"]["process"] == "trace");
+  CHECK(fitted["arrivals"]["file"] == "arrivals.txt");
+  std::istringstream trace(Proc::slurp(dir / "arrivals.txt"));
+  std::vector<double> times;
+  std::string header;
+  std::getline(trace, header);
+  for (double t; trace >> t;) times.push_back(t);
+  REQUIRE(times.size() == 1200);
+  CHECK(times.front() == 0);
+  CHECK(times.back() == Approx(400).epsilon(0.1));
+  CHECK(std::is_sorted(times.begin(), times.end()));
+  CHECK_THAT(fetch["comment"].get<std::string>(), Catch::Contains("threads 8 from 1 processor"));
   CHECK_THAT(fetch["comment"].get<std::string>(), Catch::Contains("calibrated from") && Catch::Contains("by AIC"));
   CHECK_THAT(build["comment"].get<std::string>(), Catch::Contains("failure per attempt"));
 
+  // The trace holds 1200 arrivals; the prediction check below wants a longer run, at the rate.
+  const Result rate_only =
+      run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.05", "-o", dir / "fitted.json"}, dir.path);
+  REQUIRE(rate_only.status == 0);
+  CHECK(read_json(dir / "fitted.json")["arrivals"]["rate_per_s"].get<double>() == Approx(3).epsilon(0.1));
   const Result sim = run_stepq(
       {"simulate", dir / "fitted.json", "--sessions", "20000", "--quiet", "--json", dir / "sim.json"}, dir.path);
   INFO(sim.err);

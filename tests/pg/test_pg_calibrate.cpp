@@ -13,7 +13,9 @@ TEST_CASE("calibrate on PostgreSQL: a live run's kinds are fitted and the scenar
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
   REQUIRE(run_stepq({"live", "submit", scenario, "--db", url, "--sessions", "60"}, dir.path).status == 0);
   const Result run =
-      run_stepq({"live", "run", scenario, "--db", url, "--time-scale", "0.002", "--until-idle"}, dir.path, 120);
+      run_stepq({"live", "run", scenario, "--db", url, "--time-scale", "0.002", "--until-idle", "--set",
+                 "/kinds/fetch/threads=5"},
+                dir.path, 120);
   INFO(run.err);
   REQUIRE(run.status == 0);
   const Result cal = run_stepq(
@@ -24,5 +26,9 @@ TEST_CASE("calibrate on PostgreSQL: a live run's kinds are fitted and the scenar
   CHECK_THAT(fitted["kinds"]["fetch"]["comment"].get<std::string>(), Catch::Contains("calibrated from 60 executions"));
   CHECK_THAT(fitted["kinds"]["build"]["comment"].get<std::string>(), Catch::Contains("failure per attempt"));
   CHECK_THAT(fitted["arrivals"]["comment"].get<std::string>(), Catch::Contains("calibrated from 60 arrivals"));
+  // The engine ran fetch on 5 threads, not BASE's 8: the processors say so.
+  CHECK(fitted["kinds"]["fetch"]["threads"] == 5);
+  CHECK_THAT(fitted["kinds"]["fetch"]["comment"].get<std::string>(), Catch::Contains("(BASE had 8)"));
+  CHECK(fitted["kinds"]["build"]["threads"] == 8);
   CHECK(run_stepq({"validate", dir / "fitted.json", "--quiet"}, dir.path).status == 0);
 }

@@ -1,0 +1,81 @@
+#include "cli/calibrate_log.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace stepq {
+
+KindLogs::KindLogs(const Scenario& base, double time_scale) : scale_(time_scale) {
+  for (const auto& k : base.kinds) polls_[k.name] = k.poll && !k.poll->watch_rules;
+}
+
+void KindLogs::restart() {
+  kinds.clear();
+  rng_ = Stream(1);
+}
+
+void KindLogs::execution(const live::History::Execution& e) {
+  KindLog& k = kinds[e.kind];
+  k.executions++;
+  if (e.outcome == "reaped" || e.outcome == "released") return;  // it did not run to an end
+  const double s = (e.ended_at - e.started_at) / scale_;
+  if (s > 0) {
+    // Algorithm R: the i-th duration replaces a kept one with probability kMaxSamples / (i + 1).
+    if (k.service.size() < kMaxSamples) {
+      k.service.push_back(s);
+    } else {
+      const auto j = static_cast<std::size_t>(rng_.uniform() * static_cast<double>(k.ran + 1));
+      if (j < kMaxSamples) k.service[j] = s;
+    }
+    k.ran++;
+  }
+  if (e.outcome == "completed" || e.outcome == "failed" || e.outcome == "retry") {
+    k.attempts++;
+    k.failures += e.outcome != "completed";
+  }
+  const auto p = polls_.find(e.kind);
+  if (p != polls_.end() && p->second && !std::isnan(e.activated_at)) {
+    KindLog::Looks& l = k.looks[{e.step, e.attempt}];
+    const double at = (e.ended_at - e.activated_at) / scale_;  // a poll decides when its look ends
+    if (e.outcome == "requeue") l.last_not_ready = std::max(l.last_not_ready, at);
+    if (e.outcome == "completed") l.ready = at;
+  }
+}
+
+std::map<std::string, double> mean_threads(const std::vector<live::History::Processor>& processors) {
+  std::map<std::string, double> thread_s;
+  std::vector<std::pair<double, double>> alive;
+  for (const auto& p : processors) {
+    const double span = std::max(0.0, p.ended_at - p.started_at);
+    if (span <= 0) continue;
+    alive.emplace_back(p.started_at, p.ended_at);
+    std::istringstream in(p.pools);
+    for (std::string part; std::getline(in, part, ',');) {
+      const auto eq = part.find('=');
+      if (eq == std::string::npos) continue;
+      try {
+        thread_s[part.substr(0, eq)] += std::stod(part.substr(eq + 1)) * span;
+      } catch (const std::exception&) {  // not a number: a processor row this stepq did not write
+      }
+    }
+  }
+  // The union of the processors' lives: the time the queue had any worker.
+  std::sort(alive.begin(), alive.end());
+  double total = 0, from = 0, to = -1;
+  for (const auto& [a, b] : alive) {
+    if (a > to) {
+      total += std::max(0.0, to - from);
+      from = a, to = b;
+    } else {
+      to = std::max(to, b);
+    }
+  }
+  total += std::max(0.0, to - from);
+  std::map<std::string, double> mean;
+  if (total > 0)
+    for (const auto& [pool, ts] : thread_s) mean[pool] = ts / total;
+  return mean;
+}
+
+}  // namespace stepq
