@@ -111,7 +111,7 @@ struct ForecastCommand {
   double time_scale = 1;
   int rows = 20;
   sim::ForecastPlan plan;
-  bool quiet = false;
+  bool quiet = false, record = false;
 };
 
 std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
@@ -140,6 +140,9 @@ std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
   c->cmd->add_option("--json", c->json_out, "Write the forecast as JSON to FILE ('-' for stdout).")->type_name("FILE");
   c->cmd->add_option("--rows", c->rows, "Sessions listed in the table (default 20; the JSON has all).")
       ->check(CLI::NonNegativeNumber);
+  c->cmd->add_flag("--record", c->record,
+                   "Store each session's forecast in the database: `stepq live status` then sets\n"
+                   "what happened beside it.");
   c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors (with --json FILE).");
   c->cmd->footer(
       "The simulation starts from the step table as it is now: READY steps queue in the order they\n"
@@ -195,6 +198,7 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
                           {"failed_fraction", failed_fraction(f.probe)},
                           {"queue_blind_s", probe_tp.total_prepare_cost_s}};
     ojson sessions = ojson::array();
+    std::vector<live::ForecastRecord> records;
     std::size_t past = 0;
     for (std::size_t i = 0; i < snap.sessions.size(); ++i) {
       const auto& s = snap.sessions[i];
@@ -204,6 +208,8 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
       }
       const double p50 = quantile(f.startup[i], 0.5), p95 = quantile(f.startup[i], 0.95);
       const double accepted_wall = q.sessions[i].created_at;
+      records.push_back({s.index, q.now, accepted_wall + p50 * c.time_scale, accepted_wall + p95 * c.time_scale,
+                         sc.templates[static_cast<std::size_t>(s.tmpl)].total_prepare_cost_s, c.time_scale});
       sessions.push_back({{"id", s.index},
                           {"template", sc.templates[static_cast<std::size_t>(s.tmpl)].name},
                           {"accepted_at", accepted_wall},
@@ -213,6 +219,7 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
                                         {"p95", number(accepted_wall + p95 * c.time_scale)}}},
                           {"failed_fraction", failed_fraction(f.startup[i])}});
     }
+    if (c.record) store->record_forecast(records);
     out["in_startup"] = sessions.size();
     out["past_startup"] = past;
     out["sessions"] = std::move(sessions);
@@ -247,6 +254,8 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
                     fmt(s["failed_fraction"].get<double>()).c_str());
       }
       std::printf("(start-up in scenario seconds from acceptance)\n");
+      if (c.record)
+        std::printf("recorded %zu forecasts: `stepq live status` sets what happens beside them\n", ss.size());
     }
     return kOk;
   } catch (...) {

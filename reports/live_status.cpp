@@ -105,6 +105,20 @@ nlohmann::ordered_json live_status_json(const live::LiveStatus& st, double scale
                        {"transfer_s", dist(l.transfer_s, scale)},
                        {"slot_wait_s", dist(l.slot_wait_s, scale)}};
   }
+  if (st.forecasts.count > 0) {  // forecasts were recorded: what happened beside them
+    const auto median = [](std::vector<double> v) -> nlohmann::ordered_json {
+      if (v.empty()) return nullptr;
+      std::sort(v.begin(), v.end());
+      const std::size_t n = v.size();
+      return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    };
+    const auto& f = st.forecasts;
+    j["forecasts"] = {{"count", f.count},
+                      {"within_p95", f.within_p95},
+                      {"within_p95_fraction", static_cast<double>(f.within_p95) / static_cast<double>(f.count)},
+                      {"startup_vs_p50_median", median(f.vs_p50)},
+                      {"startup_vs_queue_blind_median", median(f.vs_queue_blind)}};
+  }
   j["submissions_active"] = st.submissions_active;
   j["timeline"] = timeline(st, scale);
   return j;
@@ -186,6 +200,22 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j, const
                     l["moving"].get<unsigned long long>(), l["waiting"].get<unsigned long long>());
       out << b;
     }
+  }
+  if (j.contains("forecasts")) {
+    const auto& f = j["forecasts"];
+    const auto ratio = [](const nlohmann::ordered_json& v) {
+      char r[32] = "-";
+      if (v.is_number()) std::snprintf(r, sizeof r, "%.2f", v.get<double>());
+      return std::string(r);
+    };
+    out << "\n"
+        << style.bold("Forecasts") << " (stepq forecast --record) of sessions that have started: "
+        << f["count"].get<std::uint64_t>() << "\n";
+    std::snprintf(b, sizeof b, "  started by the forecast p95         %5.1f%% (%llu)\n",
+                  100 * f["within_p95_fraction"].get<double>(), f["within_p95"].get<unsigned long long>());
+    out << b << "  observed start-up / forecast p50     median " << ratio(f["startup_vs_p50_median"]) << "\n"
+        << "  observed start-up / queue-blind     median " << ratio(f["startup_vs_queue_blind_median"])
+        << " (the broker's prepare cost, as the offer quotes it)\n";
   }
   if (!j["failures"]["reasons"].empty()) {
     out << "\n" << style.red("why sessions failed:") << "\n";

@@ -6,7 +6,8 @@
 // Keys: sessions.{ACTIVE,COMPLETED,FAILED,CANCELLED}; startup_s.{count,mean,p50,p95,p99,max};
 // kinds.<name>.{steps.<PHASE>, wait_s.{mean,p95}, service_s.{mean,p95}, executions, retries, lost,
 // reaped}; processors[] {id, host, pid, pools, state, heartbeat_age_s, running, stop_reason};
-// failures.reasons; submissions_active; startup_s.histogram (reports/log_bins.hpp); timeline
+// failures.reasons; forecasts.{count, within_p95, within_p95_fraction, startup_vs_p50_median,
+// startup_vs_queue_blind_median} (when `stepq forecast --record` stored some); submissions_active; startup_s.histogram (reports/log_bins.hpp); timeline
 // (reports/timeline.hpp: by kind, from the execution log, t_s counted from the first READY step).
 // Durations are divided by time_scale (model seconds when the run used --time-scale; wall
 // seconds otherwise).

@@ -79,6 +79,14 @@ struct LiveStatus {
     Histogram slot_wait_s;        // done: reached the links → held every slot of the route
   };
   std::vector<Link> links;
+  // Recorded forecasts (`stepq forecast --record`) of sessions that have started since: what
+  // happened beside what was forecast, and beside the broker's queue-blind prepare cost.
+  struct Forecasts {
+    std::uint64_t count = 0;       // forecasts of sessions that started
+    std::uint64_t within_p95 = 0;  // of them, started by the forecast p95
+    std::vector<double> vs_p50;    // observed start-up / forecast p50, each
+    std::vector<double> vs_queue_blind;  // observed start-up / prepare cost, each
+  } forecasts;
 };
 
 // Status from the execution log, the same for every database. One execution-log row of kind
@@ -148,6 +156,14 @@ struct QueueState {
   std::vector<Session> sessions;
 };
 
+// One session's forecast, as `stepq forecast --record` stores it (wall seconds; NaN: none).
+struct ForecastRecord {
+  std::uint64_t session = 0;
+  double made_at = 0, p50_at = 0, p95_at = 0, queue_blind_s = 0, time_scale = 1;
+};
+// The statement that stores them, the same in either dialect; repeated rows are ignored.
+std::string forecast_insert_sql(const std::vector<ForecastRecord>& rows);
+
 struct CancelResult {
   enum class What { cancelled, already_finished } what = What::cancelled;
   std::string phase;        // the session's phase after the call
@@ -212,6 +228,8 @@ class LiveStore : public Queue, public Capacity {
   virtual History history(double since, HistorySink& sink) = 0;
   // The unfinished sessions and their steps now, for forecasting (store_status.hpp).
   virtual QueueState queue_state() = 0;
+  // Stores a forecast's rows in one transaction.
+  virtual void record_forecast(const std::vector<ForecastRecord>& rows) = 0;
 
   // In-process wake-ups, called after commit: steps of `pool` became READY; a step went WAITING
   // until `due` (wall).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "core/phase.hpp"
@@ -65,7 +66,33 @@ LiveStatus read_status(const Query& query, double now) {
     st.submissions_active = static_cast<std::uint64_t>(q->i64(0));
   for (auto q = query("SELECT links, phase, bytes, arrived_at, started_at, at FROM transfer"); q->next();)
     add_transfer(st, q->text(0), static_cast<int>(q->i64(1)), q->f64(2), maybe(*q, 3), maybe(*q, 4), q->f64(5));
+  for (auto q = query("SELECT s.created_at, s.started_at, f.p50_at, f.p95_at, f.queue_blind_s * f.time_scale "
+                      "FROM forecast f JOIN session s ON s.id = f.session WHERE s.started_at IS NOT NULL");
+       q->next();) {
+    const double created = q->f64(0), observed = q->f64(1) - created;
+    auto& f = st.forecasts;
+    f.count++;
+    if (!q->null(3) && q->f64(1) <= q->f64(3)) f.within_p95++;
+    if (!q->null(2) && q->f64(2) > created) f.vs_p50.push_back(observed / (q->f64(2) - created));
+    if (q->f64(4) > 0) f.vs_queue_blind.push_back(observed / q->f64(4));
+  }
   return st;
+}
+
+std::string forecast_insert_sql(const std::vector<ForecastRecord>& rows) {
+  const auto v = [](double x) {
+    if (std::isnan(x)) return std::string("NULL");
+    char b[32];
+    std::snprintf(b, sizeof b, "%.17g", x);
+    return std::string(b);
+  };
+  std::string sql = "INSERT INTO forecast (session, made_at, p50_at, p95_at, queue_blind_s, time_scale) VALUES ";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ForecastRecord& r = rows[i];
+    sql += (i ? ", (" : "(") + std::to_string(r.session) + ", " + v(r.made_at) + ", " + v(r.p50_at) + ", " +
+           v(r.p95_at) + ", " + v(r.queue_blind_s) + ", " + v(r.time_scale) + ")";
+  }
+  return sql + " ON CONFLICT DO NOTHING";
 }
 
 History read_history(const Query& query, double since, HistorySink& sink) {

@@ -936,6 +936,13 @@ live::QueueState PgStore::queue_state() {
   });
 }
 
+void PgStore::record_forecast(const std::vector<live::ForecastRecord>& rows) {
+  require_schema();
+  if (rows.empty()) return;
+  // One statement, so one transaction; run again after a lost reply, it adds nothing twice.
+  with_conn("record forecast", [&](Conn& c, bool) { c.exec(live::forecast_insert_sql(rows)); });
+}
+
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------
 // Admission runs on the server (stepq_submit, stepq_release: schema.cpp), one statement each.
 // Every operation is idempotent, so a run again after a lost connection repeats nothing.

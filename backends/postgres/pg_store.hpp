@@ -47,6 +47,7 @@ class PgStore final : public live::LiveStore {
   live::LiveStatus status() override;
   live::History history(double since, live::HistorySink& sink) override;
   live::QueueState queue_state() override;
+  void record_forecast(const std::vector<live::ForecastRecord>& rows) override;
 
   // Capacity
   OpResult submit(const StepContext& c) override;

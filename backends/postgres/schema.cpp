@@ -239,8 +239,20 @@ CREATE TABLE transfer (
 CREATE INDEX transfer_open ON transfer(id) WHERE phase < 4;
 )sql";
 
+// v5 (issue 17): recorded forecasts, as SQLite's v4 (backends/sqlite/schema.cpp).
+static const char* const kV5 = R"sql(
+CREATE TABLE forecast (
+  session bigint NOT NULL,
+  made_at double precision NOT NULL,
+  p50_at double precision,
+  p95_at double precision,
+  queue_blind_s double precision NOT NULL,
+  time_scale double precision NOT NULL,
+  PRIMARY KEY (session, made_at));
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1, kV2, kV3, kV4};
+  static const std::vector<const char*> m{kV1, kV2, kV3, kV4, kV5};
   return m;
 }
 

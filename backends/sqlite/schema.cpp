@@ -159,8 +159,23 @@ CREATE INDEX transfer_open ON transfer(id) WHERE phase < 4;
 ALTER TABLE processor ADD COLUMN reconnects INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// v4 (issue 17): what `stepq forecast --record` forecast, one row per session per forecast, so
+// that `live status` can set what happened beside it. p50_at, p95_at: wall-clock times by which
+// the session's start-up is forecast complete (NULL: it failed in every replication);
+// queue_blind_s: the broker's prepare cost for its template, scenario seconds.
+static const char* const kV4 = R"sql(
+CREATE TABLE forecast (
+  session INTEGER NOT NULL,
+  made_at REAL NOT NULL,
+  p50_at REAL,
+  p95_at REAL,
+  queue_blind_s REAL NOT NULL,
+  time_scale REAL NOT NULL,
+  PRIMARY KEY (session, made_at)) STRICT, WITHOUT ROWID;
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1, kV2, kV3};
+  static const std::vector<const char*> m{kV1, kV2, kV3, kV4};
   return m;
 }
 

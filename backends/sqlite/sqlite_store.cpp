@@ -740,6 +740,13 @@ live::QueueState SqliteStore::queue_state() {
       [&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, wall_now());
 }
 
+void SqliteStore::record_forecast(const std::vector<live::ForecastRecord>& rows) {
+  require_schema();
+  if (rows.empty()) return;
+  std::lock_guard lk(mu_);
+  db_.exec(live::forecast_insert_sql(rows).c_str());  // one statement: one transaction
+}
+
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------
 
 void SqliteStore::admit(const std::string& cluster, double now) {

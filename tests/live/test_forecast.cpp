@@ -39,7 +39,7 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
     std::this_thread::sleep_until(t0 + std::chrono::milliseconds(3000 + 1500 * k));
     const std::string out = dir / ("f" + std::to_string(k) + ".json");
     const Result f = run_stepq({"forecast", "--scenario", scenario, "--time-scale", "0.1", "-r", "100", "--json", out,
-                                "-q"},
+                                "-q", "--record"},
                                dir.path);
     INFO(f.err);
     REQUIRE(f.status == 0);
@@ -76,6 +76,20 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
   CHECK(coverage >= 0.85);
   CHECK(coverage <= 0.99);
   CHECK(median(act) == Approx(median(p50)).epsilon(0.10));
+
+  // `live status` reads the recorded forecasts back and makes the same comparison.
+  const Result st = run_stepq({"live", "status", "--time-scale", "0.1", "--json", "-"}, dir.path);
+  REQUIRE(st.status == 0);
+  const json f = json::parse(st.out)["forecasts"];
+  INFO(f.dump());
+  CHECK(f["count"] == n);
+  CHECK(f["within_p95"] == covered);
+  std::vector<double> ratio;
+  for (std::size_t i = 0; i < act.size(); ++i) ratio.push_back(act[i] / p50[i]);
+  CHECK(f["startup_vs_p50_median"].get<double>() == Approx(median(ratio)).epsilon(1e-3));
+  CHECK(f["startup_vs_queue_blind_median"].get<double>() > 1);  // the queue-blind cost ignores every wait
+  const Result text = run_stepq({"live", "status", "--time-scale", "0.1"}, dir.path);
+  CHECK_THAT(text.out, Catch::Contains("started by the forecast p95"));
 
   // The same run calibrated: the poll's ready time, uniform on 0-4 s (mean 2), is seen only
   // between looks a second apart; Turnbull's estimate must recover its mean within 10%.
