@@ -13,7 +13,9 @@
 #include "backends/live/store.hpp"
 #include "cli/command_errors.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/report_file.hpp"
 #include "cli/scenario_file.hpp"
+#include "reports/html_report.hpp"
 #include "sim/forecast.hpp"
 
 namespace stepq {
@@ -107,7 +109,7 @@ std::string fmt(double v) {
 
 struct ForecastCommand {
   CLI::App* cmd = nullptr;
-  std::string db = "sqlite:stepq.db", scenario, tmpl, json_out;
+  std::string db = "sqlite:stepq.db", scenario, tmpl, json_out, report;
   double time_scale = 1;
   int rows = 20;
   sim::ForecastPlan plan;
@@ -140,6 +142,8 @@ std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
   c->cmd->add_option("--json", c->json_out, "Write the forecast as JSON to FILE ('-' for stdout).")->type_name("FILE");
   c->cmd->add_option("--rows", c->rows, "Sessions listed in the table (default 20; the JSON has all).")
       ->check(CLI::NonNegativeNumber);
+  c->cmd->add_option("--report", c->report, "Write an HTML report with the fan chart to FILE (it opens offline).")
+      ->type_name("FILE");
   c->cmd->add_flag("--record", c->record,
                    "Store each session's forecast in the database: `stepq live status` then sets\n"
                    "what happened beside it.");
@@ -173,6 +177,7 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
       if (c.plan.probe_tmpl < 0)
         throw ScenarioError("--template " + c.tmpl + ": not a template of " + c.scenario + " (it has " + names + ")");
     }
+    check_report_path(c.report);
     if (!c.json_out.empty() && c.json_out != "-") {
       std::ofstream probe(c.json_out, std::ios::app);
       if (!probe) throw ScenarioError("--json " + c.json_out + ": cannot open the file for writing");
@@ -192,11 +197,21 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
     out["replications"] = c.plan.replications;
     out["new_session"] = {{"template", probe_tp.name},
                           {"startup_s",
-                           {{"p50", number(quantile(f.probe, 0.5))},
+                           {{"p05", number(quantile(f.probe, 0.05))},
+                            {"p25", number(quantile(f.probe, 0.25))},
+                            {"p50", number(quantile(f.probe, 0.5))},
+                            {"p75", number(quantile(f.probe, 0.75))},
                             {"p95", number(quantile(f.probe, 0.95))},
                             {"p99", number(quantile(f.probe, 0.99))}}},
                           {"failed_fraction", failed_fraction(f.probe)},
                           {"queue_blind_s", probe_tp.total_prepare_cost_s}};
+    ojson samples = ojson::array();  // one per replication, sorted (null: failed there)
+    std::vector<double> sorted = f.probe;
+    std::sort(sorted.begin(), sorted.end(), [](double a, double b) {  // NaN (failed) last
+      return !std::isnan(a) && (std::isnan(b) || a < b);
+    });
+    for (double x : sorted) samples.push_back(number(x));
+    out["new_session"]["samples_s"] = samples;
     ojson sessions = ojson::array();
     std::vector<live::ForecastRecord> records;
     std::size_t past = 0;
@@ -214,7 +229,12 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
                           {"template", sc.templates[static_cast<std::size_t>(s.tmpl)].name},
                           {"accepted_at", accepted_wall},
                           {"age_s", -s.accepted},
-                          {"startup_s", {{"p50", number(p50)}, {"p95", number(p95)}}},
+                          {"startup_s",
+                           {{"p05", number(quantile(f.startup[i], 0.05))},
+                            {"p25", number(quantile(f.startup[i], 0.25))},
+                            {"p50", number(p50)},
+                            {"p75", number(quantile(f.startup[i], 0.75))},
+                            {"p95", number(p95)}}},
                           {"ready_by", {{"p50", number(accepted_wall + p50 * c.time_scale)},
                                         {"p95", number(accepted_wall + p95 * c.time_scale)}}},
                           {"failed_fraction", failed_fraction(f.startup[i])}});
@@ -223,6 +243,7 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
     out["in_startup"] = sessions.size();
     out["past_startup"] = past;
     out["sessions"] = std::move(sessions);
+    if (!c.report.empty()) write_forecast_report(c.report, out);
 
     if (c.json_out == "-") {
       std::cout << out.dump(2) << "\n";
@@ -256,6 +277,7 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
       std::printf("(start-up in scenario seconds from acceptance)\n");
       if (c.record)
         std::printf("recorded %zu forecasts: `stepq live status` sets what happens beside them\n", ss.size());
+      if (!c.report.empty()) std::printf("wrote %s (open it in a browser; it needs no network)\n", c.report.c_str());
     }
     return kOk;
   } catch (...) {

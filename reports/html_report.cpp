@@ -4,6 +4,7 @@
 
 #include "charts.hpp"
 #include "cluster_section.hpp"
+#include "forecast_chart.hpp"
 #include "html_page.hpp"
 #include "link_section.hpp"
 
@@ -343,6 +344,37 @@ void write_live_report(const std::string& path, const std::string& db, const ojs
   ojson reasons = ojson::array();
   for (const auto& [why, n] : st["failures"]["reasons"].items()) reasons.push_back({{"reason", why}, {"sessions", n}});
   failures(p, reasons);
+  p.write(path);
+}
+
+void write_forecast_report(const std::string& path, const ojson& f) {
+  const std::string db = f["db"];
+  HtmlPage p("stepq forecast: " + db, f);
+  heading(p, "Forecast from " + db,
+          "stepq forecast · " + count(f["replications"].get<std::uint64_t>()) + " replications of " +
+              esc(f["scenario"].get<std::string>()) + " · " + count(f["in_startup"].get<std::uint64_t>()) +
+              " sessions in start-up, " + count(f["past_startup"].get<std::uint64_t>()) +
+              " past it · start-up in scenario seconds from acceptance");
+  const ojson& n = f["new_session"];
+  std::string cards;
+  for (const char* q : {"p50", "p95", "p99"})
+    if (n["startup_s"][q].is_number())
+      cards += html_card(q, std::string("new session ") + q, sec(n["startup_s"][q]) + " <small>s</small>",
+                         "a '" + esc(n["template"].get<std::string>()) + "' session submitted now");
+  cards += html_card("estimate", "queue-blind estimate", sec(n["queue_blind_s"]) + " <small>s</small>",
+                     "the broker's prepare cost: no queue, no waits");
+  p.html("<div class=\"cards\">\n" + cards + "</div>\n");
+  p.chart("forecast-offer", charts::forecast_offer(f));
+  p.html("<h2>Sessions in start-up</h2>\n");
+  p.chart("forecast-fan", charts::forecast_fan(f));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : f["sessions"]) {
+    if (rows.size() == 200) break;
+    const auto q = [&](const char* k) { return s["startup_s"][k].is_number() ? sec(s["startup_s"][k]) : "-"; };
+    rows.push_back({std::to_string(s["id"].get<std::uint64_t>()), esc(s["template"].get<std::string>()),
+                    sec(s["age_s"]), q("p50"), q("p95"), pct(s["failed_fraction"].get<double>())});
+  }
+  if (!rows.empty()) table(p, {"session", "template", "waited, s", "p50, s", "p95, s", "failed"}, rows, 1);
   p.write(path);
 }
 

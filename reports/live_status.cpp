@@ -214,7 +214,7 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j, const
     std::snprintf(b, sizeof b, "  started by the forecast p95         %5.1f%% (%llu)\n",
                   100 * f["within_p95_fraction"].get<double>(), f["within_p95"].get<unsigned long long>());
     out << b << "  observed start-up / forecast p50     median " << ratio(f["startup_vs_p50_median"]) << "\n"
-        << "  observed start-up / queue-blind     median " << ratio(f["startup_vs_queue_blind_median"])
+        << "  observed start-up / queue-blind      median " << ratio(f["startup_vs_queue_blind_median"])
         << " (the broker's prepare cost, as the offer quotes it)\n";
   }
   if (!j["failures"]["reasons"].empty()) {

@@ -133,7 +133,7 @@ void check_report(const TempDir& d, const std::string& file, const std::string& 
 
 }  // namespace
 
-TEST_CASE("browser: every chart of the simulate, tune and live reports renders in headless Chromium, without errors",
+TEST_CASE("browser: every chart of the simulate, tune, live and forecast reports renders in headless Chromium, without errors",
           "[browser]") {
   INFO("headless Chromium is needed: apt-get install chromium (scripts/setup.sh does), or set STEPQ_CHROMIUM");
   REQUIRE_FALSE(chromium().empty());
@@ -171,6 +171,15 @@ TEST_CASE("browser: every chart of the simulate, tune and live reports renders i
     REQUIRE(run_stepq({"live", "status", "--db", "sqlite:l.db", "--time-scale", "0.002", "-q", "--report", "live.html"},
                       d.path)
                 .status == 0);
+    // Sessions nobody has run yet: a forecast with a queue ahead of the new one.
+    REQUIRE(
+        run_stepq({"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "40", "-q"},
+                  d.path)
+            .status == 0);
+    REQUIRE(run_stepq({"forecast", "--db", "sqlite:l.db", "--scenario", source("scenarios/mm4.json"), "-r", "20", "-q",
+                       "--report", "forecast.html"},
+                      d.path)
+                .status == 0);
 
     made = true;
   }
@@ -190,6 +199,12 @@ TEST_CASE("browser: every chart of the simulate, tune and live reports renders i
   }
   SECTION("tune") { check_report(d, "tune.html", "report-tune.png"); }
   SECTION("live status") { check_report(d, "live.html", "report-live.png"); }
+  SECTION("forecast") {
+    const std::string html = slurp(d / "forecast.html");
+    CHECK(embedded(html, "specs").contains("forecast-fan"));
+    CHECK(embedded(html, "result")["in_startup"] == 40);
+    check_report(d, "forecast.html", "report-forecast.png");
+  }
 
   SECTION("a chart Vega-Lite cannot draw is caught") {
     std::string html = slurp(d / "simulate.html");
