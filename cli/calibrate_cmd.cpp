@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "cli/scenario_file.hpp"
 #include "core/censored.hpp"
 #include "core/fit.hpp"
+#include "core/transfer_fit.hpp"
 
 namespace stepq {
 
@@ -123,6 +125,36 @@ std::string write_arrival_trace(const std::vector<double>& at, const CalibrateCo
   a["comment"] = "the " + std::to_string(at.size()) + " arrivals " + window + ", replayed";
   doc["arrivals"] = a;
   return "a trace of " + std::to_string(at.size()) + " arrivals in " + c.trace;
+}
+
+// Link bandwidths (and a one-hop route's latency) from the transfers that moved alone
+// (core/transfer_fit.hpp). Returns what the summary prints: nothing without transfers.
+std::string fit_links(const Scenario& base, const std::vector<TransferObs>& obs, ojson& doc, const std::string& window) {
+  if (obs.empty()) return "";
+  const PlatformSpec& p = base.platform;
+  const auto alone = moved_alone(p, obs);
+  const auto lone = static_cast<std::size_t>(std::count(alone.begin(), alone.end(), true));
+  std::string out = "\nlinks: " + std::to_string(obs.size()) + " transfers, " + std::to_string(lone) + " alone";
+  for (const LinkCost& f : fit_link_costs(p, obs, kMinSamples)) {
+    const LinkSpec& l = p.links[static_cast<std::size_t>(f.link)];
+    ojson* j = nullptr;
+    for (auto& x : doc["platform"]["links"])
+      if (x["name"] == l.name) j = &x;
+    if (!j) continue;
+    const double mbps = f.bandwidth_Bps / 1e6;
+    (*j)["bandwidth_MBps"] = mbps;
+    std::string why = "bandwidth from " + std::to_string(f.samples) + " transfers " + window +
+                      " that had their links to themselves: time = latency + bytes / bandwidth by least squares, " +
+                      num(mbps) + " MB/s (BASE " + num(l.bandwidth_Bps / 1e6) + "), R^2 " + num(f.r2) + "; latency";
+    for (const auto& [route, lat] : f.latency_s) {
+      const RouteSpec& r = p.routes[static_cast<std::size_t>(route)];
+      why += " " + r.from + "->" + r.to + " " + num(lat) + " s";
+      if (r.links.size() == 1 && lat >= 0) (*j)["latency_s"] = lat;  // one hop: the route's latency is the link's
+    }
+    (*j)["comment"] = why;
+    out += "; " + l.name + " " + num(mbps) + " MB/s";
+  }
+  return out;
 }
 
 }  // namespace
@@ -288,6 +320,7 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
       at["comment"] = at.contains("comment") ? at["comment"].get<std::string>() + "; " + note : note;
       threads += (threads.empty() ? "" : ", ") + pool.name + " " + std::to_string(n);
     }
+    const std::string links = fit_links(base, logs.transfers, doc, window);
     doc["comment"] = "calibrated by `stepq calibrate` from " + c.db + " with " + c.base + " as the base";
 
     std::ofstream f(c.out);
@@ -302,7 +335,7 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
     }
     if (!c.quiet) {
       std::printf("  %-20s %8s  %-12s %9s %9s %8s\n", "kind", "samples", "family", "mean s", "KS p", "fail p");
-      std::cout << table << "arrivals: " << arrivals << "\nthreads: " << threads << "\nwrote " << c.out
+      std::cout << table << "arrivals: " << arrivals << "\nthreads: " << threads << links << "\nwrote " << c.out
                 << "\n(each fitted part's \"comment\" says what it was fitted from; simulate it next)\n";
     }
     return kOk;

@@ -4,14 +4,26 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/scenario_load.hpp"
+
 namespace stepq {
 
-KindLogs::KindLogs(const Scenario& base, double time_scale) : scale_(time_scale) {
+KindLogs::KindLogs(const Scenario& base, double time_scale)
+    : scale_(time_scale), routes_(base.platform.routes.size()) {
   for (const auto& k : base.kinds) polls_[k.name] = k.poll && !k.poll->watch_rules;
+}
+
+void KindLogs::transfer(const live::History::Transfer& t) {
+  if (t.route < 0 || static_cast<std::size_t>(t.route) >= routes_)
+    throw ScenarioError("the database has a transfer over route " + std::to_string(t.route) +
+                        ", which the scenario lacks (it has " + std::to_string(routes_) +
+                        "); give the scenario the engine ran");
+  transfers.push_back({t.route, t.bytes, t.started_at / scale_, t.ended_at / scale_});
 }
 
 void KindLogs::restart() {
   kinds.clear();
+  transfers.clear();
   rng_ = Stream(1);
 }
 

@@ -1,7 +1,8 @@
 // What `stepq calibrate` keeps of the execution log as it streams past (store.hpp HistorySink):
 // per kind, counts, a uniform sample of service times of bounded size, failures per attempt and,
-// for poll kinds, each polled step's looks. Memory is bounded by the sample size per kind and
-// the number of polled steps, not by the length of the log.
+// for poll kinds, each polled step's looks; and the emulated platform's finished transfers.
+// Memory is bounded by the sample size per kind, the number of polled steps and of transfers,
+// not by the length of the log.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -12,6 +13,7 @@
 #include "backends/live/store.hpp"
 #include "core/rng.hpp"
 #include "core/scenario.hpp"
+#include "core/transfer_fit.hpp"
 
 namespace stepq {
 
@@ -34,12 +36,15 @@ class KindLogs final : public live::HistorySink {
   static constexpr std::size_t kMaxSamples = 200000;
   KindLogs(const Scenario& base, double time_scale);
   void execution(const live::History::Execution& e) override;
+  void transfer(const live::History::Transfer& t) override;
   void restart() override;
   std::map<std::string, KindLog> kinds;
+  std::vector<TransferObs> transfers;  // scenario seconds; 32 bytes each
 
  private:
   std::map<std::string, bool> polls_;  // kind → looks are kept
   double scale_;
+  std::size_t routes_;
   Stream rng_{1};
 };
 

@@ -119,6 +119,11 @@ struct History {
     std::int64_t step = 0;    // the step's id: a poll's looks are its executions
     double activated_at = 0;  // the step's, when its predecessors were all complete (wall; NaN if not)
   };
+  // A transfer the emulated platform finished (core/fluid_links.hpp): slots held → last byte.
+  struct Transfer {
+    int route = 0;  // index into the bound scenario's platform.routes
+    double bytes = 0, started_at = 0, ended_at = 0;
+  };
   struct Processor {
     std::string pools;  // as registered: "name=threads,…"
     double started_at = 0, ended_at = 0;  // ended: stopped, or its last heartbeat
@@ -131,6 +136,7 @@ class HistorySink {
  public:
   virtual ~HistorySink() = default;
   virtual void execution(const History::Execution& e) = 0;
+  virtual void transfer(const History::Transfer&) {}
   // The read starts again from its first row (PostgreSQL lost the connection mid-way): forget
   // what came so far.
   virtual void restart() = 0;

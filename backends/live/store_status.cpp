@@ -112,6 +112,14 @@ History read_history(const Query& query, double since, HistorySink& sink) {
     e.activated_at = q->null(7) ? std::nan("") : q->f64(7);
     sink.execution(e);
   }
+  History::Transfer t;
+  for (auto q = query("SELECT route, bytes, started_at, at FROM transfer WHERE phase = 4 AND started_at >= " + from +
+                      " ORDER BY started_at");
+       q->next();) {
+    t.route = static_cast<int>(q->i64(0));
+    t.bytes = q->f64(1), t.started_at = q->f64(2), t.ended_at = q->f64(3);
+    sink.transfer(t);
+  }
   for (auto q = query("SELECT created_at FROM session WHERE created_at >= " + from + " ORDER BY created_at");
        q->next();)
     h.arrivals.push_back(q->f64(0));

@@ -115,6 +115,33 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
   CHECK(predicted["p95"].get<double>() == Approx(at(0.95)).epsilon(0.10));
 }
 
+TEST_CASE("calibrate: a link's bandwidth and latency come back from the transfers that moved alone") {
+  TempDir dir;
+  const std::string scenario = source("tests/live/calibrate_links.json");
+  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
+  const std::vector<std::string> truth = {"--set", "/platform/links/0/bandwidth_MBps=100", "--set",
+                                          "/platform/links/0/latency_s=0.05"};
+  std::vector<std::string> run = {"live", "run", scenario, "--time-scale", "0.01", "--until-idle"};
+  run.insert(run.end(), truth.begin(), truth.end());
+  Proc worker(stepq::test::stepq(run), dir.path, "run");
+  std::vector<std::string> submit = {"live", "submit", scenario, "--sessions", "150", "--rate", "20"};
+  submit.insert(submit.end(), truth.begin(), truth.end());
+  REQUIRE(run_stepq(submit, dir.path).status == 0);
+  const auto ran = worker.wait(120);
+  INFO(ran.err);
+  REQUIRE(ran.status == 0);
+  const Result cal =
+      run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.01", "-o", dir / "fitted.json"}, dir.path);
+  INFO(cal.out << cal.err);
+  REQUIRE(cal.status == 0);
+  const json link = read_json(dir / "fitted.json")["platform"]["links"][0];
+  INFO(link.dump());
+  CHECK(link["bandwidth_MBps"].get<double>() == Approx(100).epsilon(0.05));
+  CHECK(link["latency_s"].get<double>() == Approx(0.05).margin(0.02));
+  CHECK_THAT(link["comment"].get<std::string>(), Catch::Contains("least squares") && Catch::Contains("(BASE 60)"));
+  CHECK_THAT(cal.out, Catch::Contains("wan"));
+}
+
 TEST_CASE("calibrate bad input: an empty history, a scenario without the database's kinds, an unreadable database") {
   TempDir dir;
   const std::string scenario = source("tests/live/calibrate.json");
