@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "backends/live/open_store.hpp"
@@ -81,12 +82,7 @@ namespace {
 // A poll kind's ready_after_s from its looks: each polled step's ready time lies after its last
 // look that found it not ready and by the look that found it ready (core/censored.hpp). Writes
 // the estimate into `j` and says what it did.
-std::string fit_ready_after(const Scenario& base, const KindSpec& k, const KindLog& log, const std::string& base_path,
-                            ojson& j, const std::string& window) {
-  for (const auto& t : base.templates)
-    for (const auto& st : t.steps)
-      if (t.clustered() && &base.kinds[static_cast<std::size_t>(st.kind)] == &k)
-        return "ready_after_s kept from " + base_path + " (on a cluster it counts from admission, which the log lacks)";
+std::string fit_ready_after(const KindLog& log, const std::string& base_path, ojson& j, const std::string& window) {
   std::vector<std::pair<double, double>> iv;
   double counted = 0;
   for (const auto& [key, l] : log.looks)
@@ -101,6 +97,44 @@ std::string fit_ready_after(const Scenario& base, const KindSpec& k, const KindL
   return "ready_after_s from " + std::to_string(iv.size()) +
          " polled steps, each ready between two looks: Turnbull's estimate, mean " + num(e.mean()) +
          " s (the look that found it ready says " + num(counted / static_cast<double>(iv.size())) + " s)";
+}
+
+// A distribution fitted to positive durations, for a part of the scenario other than a kind's
+// service (run times, rule delays): the same families and choice. Null below kMinSamples.
+std::optional<std::pair<ojson, std::string>> fit_durations(const std::vector<double>& all, const std::string& what,
+                                                           const std::string& window) {
+  std::vector<double> xs;
+  for (double x : all)
+    if (x > 1e-9) xs.push_back(x);
+  if (xs.size() < kMinSamples) return std::nullopt;
+  const auto fits = fit_families(xs);
+  const Fit best = choose_fit(fits, xs);
+  return std::make_pair(dist_json(best), what + " from " + std::to_string(xs.size()) + " observed " + window + ": " +
+                                             describe(best) + ", KS p " + num(fits.front().ks_p));
+}
+
+// Session run times per template, and rule delays per rule kind. Returns the summary's lines.
+std::string fit_lifetimes(const Scenario& base, const KindLogs& logs, ojson& doc, const std::string& window) {
+  std::string out;
+  for (std::size_t t = 0; t < base.templates.size(); ++t) {
+    const TemplateSpec& tp = base.templates[t];
+    const auto it = logs.runs.find(tp.name);
+    if (!tp.session || !tp.has_release() || it == logs.runs.end()) continue;
+    if (auto f = fit_durations(it->second, "run_s", window)) {
+      ojson& s = doc["templates"][t]["session"];
+      s["run_s"] = f->first;
+      s["comment"] = f->second;
+      out += "\nrun time: " + tp.name + " " + f->second.substr(f->second.find(": ") + 2);
+    }
+  }
+  for (const auto& [kind, d] : logs.delays)
+    if (auto f = fit_durations(d, "rule delay_s", window)) {
+      ojson& k = doc["kinds"][kind];
+      k["rule"]["delay_s"] = f->first;
+      k["comment"] = (k.contains("comment") ? k["comment"].get<std::string>() + "; " : "") + f->second;
+      out += "\nrule delay: " + kind + " " + f->second.substr(f->second.find(": ") + 2);
+    }
+  return out;
 }
 
 // --arrival-trace: the observed arrivals as a trace file beside the scenario, which then replays
@@ -266,7 +300,7 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
                std::to_string(failures) + " of " + std::to_string(attempts) + ")";
         failure = num(p);
       }
-      if (k.poll && !k.poll->watch_rules) why += "; " + fit_ready_after(base, k, log, c.base, j, window);
+      if (k.poll && !k.poll->watch_rules) why += "; " + fit_ready_after(log, c.base, j, window);
       j["comment"] = why;
       std::snprintf(line, sizeof line, "  %-20s %8zu  %-12s %9s %9s %8s\n", k.name.substr(0, 20).c_str(), log.ran,
                     best.family.c_str(), num(best.dist.mean()).c_str(),
@@ -321,6 +355,7 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
       threads += (threads.empty() ? "" : ", ") + pool.name + " " + std::to_string(n);
     }
     const std::string links = fit_links(base, logs.transfers, doc, window);
+    const std::string lifetimes = fit_lifetimes(base, logs, doc, window);
     doc["comment"] = "calibrated by `stepq calibrate` from " + c.db + " with " + c.base + " as the base";
 
     std::ofstream f(c.out);
@@ -335,7 +370,7 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
     }
     if (!c.quiet) {
       std::printf("  %-20s %8s  %-12s %9s %9s %8s\n", "kind", "samples", "family", "mean s", "KS p", "fail p");
-      std::cout << table << "arrivals: " << arrivals << "\nthreads: " << threads << links << "\nwrote " << c.out
+      std::cout << table << "arrivals: " << arrivals << "\nthreads: " << threads << links << lifetimes << "\nwrote " << c.out
                 << "\n(each fitted part's \"comment\" says what it was fitted from; simulate it next)\n";
     }
     return kOk;

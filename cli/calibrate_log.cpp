@@ -10,7 +10,10 @@ namespace stepq {
 
 KindLogs::KindLogs(const Scenario& base, double time_scale)
     : scale_(time_scale), routes_(base.platform.routes.size()) {
-  for (const auto& k : base.kinds) polls_[k.name] = k.poll && !k.poll->watch_rules;
+  for (const auto& k : base.kinds) {
+    polls_[k.name] = k.poll && !k.poll->watch_rules;
+    rules_[k.name] = k.rule.has_value();
+  }
 }
 
 void KindLogs::transfer(const live::History::Transfer& t) {
@@ -21,9 +24,18 @@ void KindLogs::transfer(const live::History::Transfer& t) {
   transfers.push_back({t.route, t.bytes, t.started_at / scale_, t.ended_at / scale_});
 }
 
+void KindLogs::session_run(const std::string& tmpl, double run) { runs[tmpl].push_back(run / scale_); }
+
+void KindLogs::rule_delay(const std::string& kind, double delay) {
+  const auto r = rules_.find(kind);
+  if (r != rules_.end() && r->second) delays[kind].push_back(delay / scale_);
+}
+
 void KindLogs::restart() {
   kinds.clear();
   transfers.clear();
+  runs.clear();
+  delays.clear();
   rng_ = Stream(1);
 }
 
@@ -47,9 +59,11 @@ void KindLogs::execution(const live::History::Execution& e) {
     k.failures += e.outcome != "completed";
   }
   const auto p = polls_.find(e.kind);
-  if (p != polls_.end() && p->second && !std::isnan(e.activated_at)) {
+  const double origin = std::isnan(e.admitted_at) ? e.activated_at : e.admitted_at;
+  if (p != polls_.end() && p->second && !std::isnan(origin)) {
     KindLog::Looks& l = k.looks[{e.step, e.attempt}];
-    const double at = (e.ended_at - e.activated_at) / scale_;  // a poll decides when its look ends
+    // A poll decides when its look ends; a look while still Pending says nothing of the ready time.
+    const double at = std::max(0.0, (e.ended_at - origin) / scale_);
     if (e.outcome == "requeue") l.last_not_ready = std::max(l.last_not_ready, at);
     if (e.outcome == "completed") l.ready = at;
   }

@@ -22,7 +22,8 @@ struct KindLog {
   std::size_t ran = 0;         // executions that ran to an end with a positive duration
   std::vector<double> service;  // a uniform sample (reservoir) of those durations, scenario seconds
   std::size_t attempts = 0, failures = 0;
-  // Poll kinds: (step, attempt) → ready time lies in (last_not_ready, ready], seconds from activation.
+  // Poll kinds: (step, attempt) → ready time lies in (last_not_ready, ready], seconds from
+  // activation, or from admission on a cluster (where the platform's clock starts).
   struct Looks {
     double last_not_ready = 0, ready = -1;
   };
@@ -37,12 +38,16 @@ class KindLogs final : public live::HistorySink {
   KindLogs(const Scenario& base, double time_scale);
   void execution(const live::History::Execution& e) override;
   void transfer(const live::History::Transfer& t) override;
+  void session_run(const std::string& tmpl, double run) override;
+  void rule_delay(const std::string& kind, double delay) override;
   void restart() override;
   std::map<std::string, KindLog> kinds;
   std::vector<TransferObs> transfers;  // scenario seconds; 32 bytes each
+  std::map<std::string, std::vector<double>> runs;    // template → run times, scenario seconds
+  std::map<std::string, std::vector<double>> delays;  // rule kind → rule delays, scenario seconds
 
  private:
-  std::map<std::string, bool> polls_;  // kind → looks are kept
+  std::map<std::string, bool> polls_, rules_;  // kind → looks are kept; kind → its delays are
   double scale_;
   std::size_t routes_;
   Stream rng_{1};

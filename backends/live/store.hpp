@@ -118,6 +118,7 @@ struct History {
     std::string outcome;  // completed, failed, retry, requeue, lost, reaped, released
     std::int64_t step = 0;    // the step's id: a poll's looks are its executions
     double activated_at = 0;  // the step's, when its predecessors were all complete (wall; NaN if not)
+    double admitted_at = 0;   // its session's, on a cluster (wall; NaN if none)
   };
   // A transfer the emulated platform finished (core/fluid_links.hpp): slots held → last byte.
   struct Transfer {
@@ -137,6 +138,11 @@ class HistorySink {
   virtual ~HistorySink() = default;
   virtual void execution(const History::Execution& e) = 0;
   virtual void transfer(const History::Transfer&) {}
+  // A session that ran and gave back what it held: its template, and how long it ran (wall
+  // seconds from Running, or from start-up when it had no cluster, to its release).
+  virtual void session_run(const std::string& /*tmpl*/, double /*run*/) {}
+  // A rule (kind) whose bytes reached the links this long after the rule was submitted (wall).
+  virtual void rule_delay(const std::string& /*kind*/, double /*delay*/) {}
   // The read starts again from its first row (PostgreSQL lost the connection mid-way): forget
   // what came so far.
   virtual void restart() = 0;

@@ -100,7 +100,8 @@ History read_history(const Query& query, double since, HistorySink& sink) {
   const std::string from = std::to_string(since);
   History::Execution e;
   for (auto q = query("SELECT k.name, e.attempt, e.ready_at, e.started_at, e.ended_at, e.outcome, e.step, "
-                      "st.activated_at FROM execution e JOIN kind k ON k.id = e.kind JOIN step st ON st.id = e.step "
+                      "st.activated_at, s.admitted_at FROM execution e JOIN kind k ON k.id = e.kind "
+                      "JOIN step st ON st.id = e.step JOIN session s ON s.id = st.session "
                       "WHERE e.ended_at IS NOT NULL AND e.started_at >= " +
                       from + " ORDER BY e.started_at");
        q->next();) {
@@ -110,8 +111,26 @@ History read_history(const Query& query, double since, HistorySink& sink) {
     e.outcome = q->text(5);
     e.step = q->i64(6);
     e.activated_at = q->null(7) ? std::nan("") : q->f64(7);
+    e.admitted_at = q->null(8) ? std::nan("") : q->f64(8);
     sink.execution(e);
   }
+  // Run times: from Running (or start-up) to the first release step's activation.
+  for (auto q = query("SELECT t.name, COALESCE(s.running_at, s.started_at), (SELECT MIN(st.activated_at) FROM step st "
+                      "WHERE st.session = s.id AND st.num >= s.release_from) FROM session s JOIN template t ON "
+                      "t.id = s.template WHERE s.phase = 'COMPLETED' AND s.release_from IS NOT NULL AND "
+                      "s.started_at IS NOT NULL AND s.created_at >= " +
+                      from);
+       q->next();)
+    if (!q->null(1) && !q->null(2)) sink.session_run(q->text(0), q->f64(2) - q->f64(1));
+  // Rule delays: a rule's transfer row is written as the rule step finishes, and reaches its
+  // links (arrived_at) when the delay has passed.
+  for (auto q = query("SELECT k.name, t.arrived_at - e.ended_at FROM transfer t JOIN step st ON st.session = t.session "
+                      "AND st.num = t.num JOIN execution e ON e.step = st.id AND e.attempt = t.attempt AND "
+                      "e.outcome = 'completed' JOIN kind k ON k.id = st.kind WHERE t.arrived_at IS NOT NULL AND "
+                      "e.started_at >= " +
+                      from);
+       q->next();)
+    sink.rule_delay(q->text(0), q->f64(1));
   History::Transfer t;
   for (auto q = query("SELECT route, bytes, started_at, at FROM transfer WHERE phase = 4 AND started_at >= " + from +
                       " ORDER BY started_at");

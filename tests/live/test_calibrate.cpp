@@ -142,6 +142,34 @@ TEST_CASE("calibrate: a link's bandwidth and latency come back from the transfer
   CHECK_THAT(cal.out, Catch::Contains("wan"));
 }
 
+TEST_CASE("calibrate: session run times, a cluster's Running after admission and rule delays are recovered") {
+  TempDir dir;
+  const std::string scenario = source("tests/live/calibrate_lifetimes.json");
+  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
+  Proc worker(stepq::test::stepq({"live", "run", scenario, "--time-scale", "0.02", "--until-idle"}), dir.path, "run");
+  REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "400", "--rate", "50"}, dir.path).status == 0);
+  const auto ran = worker.wait(120);
+  INFO(ran.err);
+  REQUIRE(ran.status == 0);
+  const Result cal =
+      run_stepq({"calibrate", "--scenario", scenario, "--time-scale", "0.02", "-o", dir / "fitted.json"}, dir.path);
+  INFO(cal.out << cal.err);
+  REQUIRE(cal.status == 0);
+  const json fitted = read_json(dir / "fitted.json");
+  const json& session = fitted["templates"][0]["session"];
+  INFO(session.dump().substr(0, 400));
+  CHECK(mean_of(session["run_s"]) == Approx(std::exp(2.9 + 0.08)).epsilon(0.10));
+  CHECK_THAT(session["comment"].get<std::string>(), Catch::Contains("run_s from"));
+  // Ready 2-6 s after admission (mean 4), not after the poll step was activated.
+  const json& running = fitted["kinds"]["running"];
+  INFO(running["comment"]);
+  CHECK(mean_of(running["poll"]["ready_after_s"]) == Approx(4).epsilon(0.10));
+  const json& rule = fitted["kinds"]["rule"];
+  INFO(rule["comment"]);
+  CHECK(mean_of(rule["rule"]["delay_s"]) == Approx(3).epsilon(0.10));
+  CHECK(run_stepq({"validate", dir / "fitted.json", "--quiet"}, dir.path).status == 0);
+}
+
 TEST_CASE("calibrate bad input: an empty history, a scenario without the database's kinds, an unreadable database") {
   TempDir dir;
   const std::string scenario = source("tests/live/calibrate.json");
