@@ -16,6 +16,7 @@
 #include "backends/live/store.hpp"
 #include "cli/calibrate_log.hpp"
 #include "cli/command_errors.hpp"
+#include "cli/db_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/scenario_file.hpp"
 #include "core/censored.hpp"
@@ -196,10 +197,7 @@ std::string fit_links(const Scenario& base, const std::vector<TransferObs>& obs,
 std::shared_ptr<CalibrateCommand> add_calibrate_command(CLI::App& app) {
   auto c = std::make_shared<CalibrateCommand>();
   c->cmd = app.add_subcommand("calibrate", "Fit service times, failures and arrivals to a live run's log.");
-  c->cmd
-      ->add_option("--db", c->db,
-                   "The live database: sqlite:PATH or postgresql://USER@HOST/DB\n(default sqlite:stepq.db).")
-      ->type_name("URL");
+  add_db_option(c->cmd, c->db);
   c->cmd
       ->add_option("--scenario", c->base,
                    "BASE: the scenario the engine ran. Its kinds, pools, templates and platform are kept;\n"
@@ -211,10 +209,7 @@ std::shared_ptr<CalibrateCommand> add_calibrate_command(CLI::App& app) {
       ->type_name("FILE");
   c->cmd->add_option("--since", c->since, "Only executions that started at or after this time (Unix seconds).")
       ->type_name("SECONDS");
-  c->cmd
-      ->add_option("--time-scale", c->time_scale,
-                   "Wall seconds per scenario second of the run (emulated platform;\ndefault 1).")
-      ->check(CLI::PositiveNumber);
+  add_log_time_scale_option(c->cmd, c->time_scale);
   c->cmd
       ->add_option("--arrival-trace", c->trace,
                    "Write the observed arrival times to FILE and make the scenario replay them\n"

@@ -6,6 +6,7 @@
 #include "cli/calibrate_cmd.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/forecast_cmd.hpp"
+#include "cli/help_format.hpp"
 #include "cli/live_cmd.hpp"
 #include "cli/simulate_cmd.hpp"
 #include "cli/tune_cmd.hpp"
@@ -18,6 +19,7 @@ int run_cli(int argc, char** argv) {
       "stepq: predicts and runs the preparation of execution sessions for a science-platform\n"
       "execution broker (image pull, storage, data staging, compute launch) as steps in a\n"
       "database-backed queue served by one worker pool per step kind."};
+  app.formatter(std::make_shared<WrappingFormatter>());  // before the subcommands: they inherit it
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"

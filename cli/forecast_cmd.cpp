@@ -12,6 +12,7 @@
 #include "backends/live/open_store.hpp"
 #include "backends/live/store.hpp"
 #include "cli/command_errors.hpp"
+#include "cli/db_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/report_file.hpp"
 #include "cli/scenario_file.hpp"
@@ -119,10 +120,7 @@ struct ForecastCommand {
 std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
   auto c = std::make_shared<ForecastCommand>();
   c->cmd = app.add_subcommand("forecast", "Predict each in-flight session's start-up, and a new one's, from the live queue.");
-  c->cmd
-      ->add_option("--db", c->db,
-                   "The live database: sqlite:PATH or postgresql://USER@HOST/DB\n(default sqlite:stepq.db).")
-      ->type_name("URL");
+  add_db_option(c->cmd, c->db);
   c->cmd
       ->add_option("--scenario", c->scenario,
                    "The model to run forward: the scenario `stepq calibrate` fitted to this\n"
@@ -135,18 +133,15 @@ std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
       ->check(CLI::Range(2, 100000));
   c->cmd->add_option("-j,--jobs", c->plan.jobs, "Replications run at a time (default: the number of cores).")
       ->check(CLI::NonNegativeNumber);
-  c->cmd
-      ->add_option("--time-scale", c->time_scale,
-                   "Wall seconds per scenario second of the run (emulated platform;\ndefault 1).")
-      ->check(CLI::PositiveNumber);
+  add_log_time_scale_option(c->cmd, c->time_scale);
   c->cmd->add_option("--json", c->json_out, "Write the forecast as JSON to FILE ('-' for stdout).")->type_name("FILE");
   c->cmd->add_option("--rows", c->rows, "Sessions listed in the table (default 20; the JSON has all).")
       ->check(CLI::NonNegativeNumber);
-  c->cmd->add_option("--report", c->report, "Write an HTML report with the fan chart to FILE (it opens offline).")
+  c->cmd->add_option("--report", c->report, "Write an HTML report with the fan chart to FILE (opens offline).")
       ->type_name("FILE");
   c->cmd->add_flag("--record", c->record,
-                   "Store each session's forecast in the database: `stepq live status` then sets\n"
-                   "what happened beside it.");
+                   "Store each session's forecast in the database: `stepq live\n"
+                   "status` then sets what happened beside it.");
   c->cmd->add_flag("-q,--quiet", c->quiet, "Print nothing but errors (with --json FILE).");
   c->cmd->footer(
       "The simulation starts from the step table as it is now: READY steps queue in the order they\n"

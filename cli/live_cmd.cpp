@@ -14,6 +14,7 @@
 #include "backends/live/open_store.hpp"
 #include "backends/live/platforms.hpp"
 #include "cli/command_errors.hpp"
+#include "cli/db_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "backends/postgres/pg.hpp"
 #include "backends/sqlite/db.hpp"
@@ -50,12 +51,7 @@ struct LiveCommands {
 
 namespace {
 
-void add_db(CLI::App* c, LiveCommands& l) {
-  c->add_option("--db", l.db,
-                "The step database: sqlite:PATH (one file, several processes on one machine) or\n"
-                "postgresql://USER@HOST/DB (processes on many machines). Default sqlite:stepq.db.")
-      ->type_name("URL");
-}
+void add_db(CLI::App* c, LiveCommands& l) { add_db_option(c, l.db); }
 
 void add_scenario(CLI::App* c, LiveCommands& l) {
   c->add_option("SCENARIO", l.scenario, "Scenario file (kinds, pools, templates; see docs/scenarios.md).")->required();

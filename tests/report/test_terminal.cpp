@@ -134,6 +134,16 @@ TEST_CASE("terminal: every command's output fits 100 columns", "[terminal]") {
     CHECK(!r.out.empty());
     fits_100(r.out, c[0] + " " + c[1]);
   }
+  // Every command's --help too (CLI11 prints descriptions as written: cli/help_format.hpp wraps).
+  for (const std::vector<std::string>& c : std::vector<std::vector<std::string>>{
+           {}, {"validate"}, {"simulate"}, {"analyze"}, {"tune"}, {"calibrate"}, {"forecast"}, {"live"},
+           {"live", "init"}, {"live", "submit"}, {"live", "run"}, {"live", "status"}, {"live", "cancel"}}) {
+    std::vector<std::string> args = c;
+    args.push_back("--help");
+    auto r = run_stepq(args, d.path);
+    REQUIRE(r.status == 0);
+    fits_100(r.out, "stepq " + (c.empty() ? std::string() : c[0] + (c.size() > 1 ? " " + c[1] : "")) + " --help");
+  }
   REQUIRE(run_stepq({"live", "init", "--db", "sqlite:l.db", "-q"}, d.path).status == 0);
   REQUIRE(run_stepq(
               {"live", "submit", source("scenarios/skaha-basic.json"), "--db", "sqlite:l.db", "--sessions", "5", "-q"},
