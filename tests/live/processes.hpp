@@ -118,4 +118,22 @@ inline Result run_stepq(const std::vector<std::string>& args, const std::filesys
 
 inline std::string source(const std::string& rel) { return std::string(STEPQ_SOURCE_DIR) + "/" + rel; }
 
+// A whole emulated live run in `dir`: `live init`, a worker (`live run SCENARIO --time-scale
+// SCALE --until-idle`) while `live submit` adds `sessions` at `rate` per wall second; `extra`
+// (e.g. --set overrides) goes to both. Returns the worker's result.
+inline Result live_run_until_idle(const std::filesystem::path& dir, const std::string& scenario,
+                                  const std::string& scale, int sessions, const std::string& rate,
+                                  const std::vector<std::string>& extra = {}) {
+  if (run_stepq({"live", "init"}, dir).status != 0) return {1, "", "live init failed"};
+  std::vector<std::string> run = {"live", "run", scenario, "--time-scale", scale, "--until-idle"};
+  std::vector<std::string> submit = {"live", "submit", scenario, "--sessions", std::to_string(sessions), "--rate", rate};
+  run.insert(run.end(), extra.begin(), extra.end());
+  submit.insert(submit.end(), extra.begin(), extra.end());
+  Proc worker(stepq(run), dir, "run");
+  const Result sub = run_stepq(submit, dir);
+  Result r = worker.wait(120);
+  if (sub.status != 0) r.status = sub.status, r.err += "\nlive submit: " + sub.err;
+  return r;
+}
+
 }  // namespace stepq::test

@@ -37,10 +37,7 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
   TempDir dir;
   const std::string scenario = source("tests/live/calibrate.json");
   // 1 scenario second = 50 ms: the engine's own ~1 ms a step is 2% of a 1 s service time.
-  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
-  Proc worker(stepq::test::stepq({"live", "run", scenario, "--time-scale", "0.05", "--until-idle"}), dir.path, "run");
-  REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "1200", "--rate", "60"}, dir.path).status == 0);
-  const auto run = worker.wait(120);
+  const auto run = live_run_until_idle(dir.path, scenario, "0.05", 1200, "60");
   INFO(run.err);
   REQUIRE(run.status == 0);
 
@@ -93,12 +90,7 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
   // the fitted scenario's simulated start-up p50 and p95 must be within 10% of what it saw.
   const std::filesystem::path held = dir.path / "held-out";
   std::filesystem::create_directories(held);
-  REQUIRE(run_stepq({"live", "init"}, held).status == 0);
-  Proc second(stepq::test::stepq({"live", "run", scenario, "--set", "/seed=4", "--time-scale", "0.05", "--until-idle"}),
-              held, "run");
-  REQUIRE(run_stepq({"live", "submit", scenario, "--set", "/seed=4", "--sessions", "1200", "--rate", "60"}, held)
-              .status == 0);
-  const auto run2 = second.wait(120);
+  const auto run2 = live_run_until_idle(held, scenario, "0.05", 1200, "60", {"--set", "/seed=4"});
   INFO(run2.err);
   REQUIRE(run2.status == 0);
   SqlDb db((held / "stepq.db").string());
@@ -118,16 +110,9 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
 TEST_CASE("calibrate: a link's bandwidth and latency come back from the transfers that moved alone") {
   TempDir dir;
   const std::string scenario = source("tests/live/calibrate_links.json");
-  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
-  const std::vector<std::string> truth = {"--set", "/platform/links/0/bandwidth_MBps=100", "--set",
-                                          "/platform/links/0/latency_s=0.05"};
-  std::vector<std::string> run = {"live", "run", scenario, "--time-scale", "0.01", "--until-idle"};
-  run.insert(run.end(), truth.begin(), truth.end());
-  Proc worker(stepq::test::stepq(run), dir.path, "run");
-  std::vector<std::string> submit = {"live", "submit", scenario, "--sessions", "150", "--rate", "20"};
-  submit.insert(submit.end(), truth.begin(), truth.end());
-  REQUIRE(run_stepq(submit, dir.path).status == 0);
-  const auto ran = worker.wait(120);
+  const auto ran = live_run_until_idle(dir.path, scenario, "0.01", 150, "20",
+                                       {"--set", "/platform/links/0/bandwidth_MBps=100", "--set",
+                                        "/platform/links/0/latency_s=0.05"});
   INFO(ran.err);
   REQUIRE(ran.status == 0);
   const Result cal =
@@ -145,10 +130,7 @@ TEST_CASE("calibrate: a link's bandwidth and latency come back from the transfer
 TEST_CASE("calibrate: session run times, a cluster's Running after admission and rule delays are recovered") {
   TempDir dir;
   const std::string scenario = source("tests/live/calibrate_lifetimes.json");
-  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
-  Proc worker(stepq::test::stepq({"live", "run", scenario, "--time-scale", "0.02", "--until-idle"}), dir.path, "run");
-  REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "400", "--rate", "50"}, dir.path).status == 0);
-  const auto ran = worker.wait(120);
+  const auto ran = live_run_until_idle(dir.path, scenario, "0.02", 400, "50");
   INFO(ran.err);
   REQUIRE(ran.status == 0);
   const Result cal =
