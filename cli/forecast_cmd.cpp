@@ -48,9 +48,7 @@ ojson number(double v) { return std::isnan(v) ? ojson(nullptr) : ojson(v); }
 void require_forecastable(const Scenario& sc, const std::string& path) {
   const PlatformSpec& p = sc.platform;
   std::string what;
-  if (!p.clusters.empty()) what = "clusters (the admission queue and its placed sessions)";
-  else if (!p.areas.empty()) what = "storage areas (their reservations)";
-  else if (!p.links.empty()) what = "links (the transfers moving on them)";
+  if (!p.links.empty()) what = "links (the transfers moving on them)";
   for (const auto& k : sc.kinds)
     if (what.empty() && k.rule) what = "kind '" + k.name + "' with a rule (the rules in flight)";
   for (const auto& t : sc.templates)
@@ -82,6 +80,20 @@ QueueSnapshot to_snapshot(const live::QueueState& q, const Scenario& sc, double 
     s.accepted = rel(in.created_at);
     s.started_at = rel(in.started_at);
     s.ended = in.ended;
+    using State = QueueSnapshot::Compute::State;
+    s.compute.state = in.compute == "queued"     ? State::queued
+                      : in.compute == "placed"   ? State::placed
+                      : in.compute == "released" ? State::released
+                                                 : State::none;
+    s.compute.cores = in.cores, s.compute.memory_GB = in.memory_GB, s.compute.user = in.owner;
+    s.compute.node = in.node;
+    s.compute.submitted_at = rel(in.submitted_at);
+    s.compute.admitted_at = rel(in.admitted_at);
+    s.compute.running_at = rel(in.running_at);
+    for (const auto& [area, bytes] : in.temp) {
+      const int a = sc.platform.area_index(area);
+      if (a >= 0) s.temp.emplace_back(a, bytes);
+    }
     for (const auto& st : in.steps) {
       QueueSnapshot::Step x;
       x.phase = static_cast<Phase>(st.phase);
@@ -90,11 +102,21 @@ QueueSnapshot to_snapshot(const live::QueueState& q, const Scenario& sc, double 
       x.ready_at = rel(st.ready_at);
       x.claimed_at = rel(st.claimed_at);
       x.due = rel(st.not_before);
-      if (!std::isnan(st.last_not_ready) && !std::isnan(st.activated_at))
-        x.not_ready_after = (st.last_not_ready - st.activated_at) / scale;
+      // A poll's clock starts at activation, or on a cluster at admission (a look while the session
+      // was Pending says nothing of its ready time).
+      const double origin = tp.clustered() ? in.admitted_at : st.activated_at;
+      if (!std::isnan(st.last_not_ready) && !std::isnan(origin))
+        x.not_ready_after = std::max(0.0, (st.last_not_ready - origin) / scale);
       s.steps.push_back(x);
     }
     snap.sessions.push_back(std::move(s));
+  }
+  if (!sc.platform.areas.empty()) {  // the areas' free bytes now; an area the database lacks is whole
+    for (const auto& a : sc.platform.areas) snap.area_free.push_back(a.quota_bytes);
+    for (const auto& [name, free] : q.area_free) {
+      const int a = sc.platform.area_index(name);
+      if (a >= 0) snap.area_free[static_cast<std::size_t>(a)] = free;
+    }
   }
   return snap;
 }

@@ -43,6 +43,11 @@ void ClusterState::place(const Request& r, int node) {
   placed_.emplace(r.id, std::make_pair(r, node));
 }
 
+void ClusterState::restore_placed(const Request& r, int node) {
+  if (!held_.empty()) held_[r.user]++;
+  place(r, node);
+}
+
 std::vector<ClusterState::Placement> ClusterState::admit() {
   std::vector<Placement> out;
   const bool fifo = spec_.admission == ClusterSpec::Admission::fifo;

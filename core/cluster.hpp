@@ -40,6 +40,9 @@ class ClusterState {
 
   // false: refused, the user already holds user_limit requests (nothing changes).
   bool submit(const Request& r);
+  // A request already placed on `node` elsewhere (a forecast restoring the live cluster): it holds
+  // its cores, memory and user's count from now on, as if submitted and admitted.
+  void restore_placed(const Request& r, int node);
   // Places what the admission policy lets go now, in the order placed.
   std::vector<Placement> admit();
   // Gives back a placed request or takes a queued one out. A request unknown here (never

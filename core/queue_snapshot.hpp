@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "phase.hpp"
@@ -21,6 +22,14 @@ struct QueueSnapshot {
     // after the step was activated (its ready time lies beyond it).
     double not_ready_after = kNone;
   };
+  // A session's request on its cluster (a template with one), as the live capacity holds it.
+  struct Compute {
+    enum class State { none, queued, placed, released } state = State::none;
+    double cores = 0, memory_GB = 0;
+    std::uint64_t user = 0;
+    int node = -1;  // placed: which node, in the cluster's order
+    double submitted_at = kNone, admitted_at = kNone, running_at = kNone;
+  };
   struct Session {
     std::uint64_t index = 0;  // the session's id: the key of its random streams
     int tmpl = 0;
@@ -28,9 +37,12 @@ struct QueueSnapshot {
     double started_at = kNone;  // start-up complete then (it runs, or gives back what it held)
     bool ended = false;         // failed or cancelled: only its release steps are left
     std::vector<Step> steps;    // by step number, release steps after the start-up ones
+    Compute compute;
+    std::vector<std::pair<int, double>> temp;  // WriteTemp reservations still held: (area, bytes)
   };
   std::vector<Session> sessions;
   std::uint64_t next_index = 0;  // the index the next session to arrive takes
+  std::vector<double> area_free;  // per storage area of the scenario: bytes free now (empty: none)
 };
 
 }  // namespace stepq

@@ -57,6 +57,12 @@ int PlatformSpec::cluster_index(std::string_view n) const {
   return -1;
 }
 
+int PlatformSpec::area_index(std::string_view n) const {
+  for (std::size_t i = 0; i < areas.size(); ++i)
+    if (areas[i].name == n) return static_cast<int>(i);
+  return -1;
+}
+
 std::uint64_t UsersSpec::user_of(std::uint64_t seed, std::uint64_t session) const {
   Stream r(derive(session_key(seed, session), static_cast<std::uint64_t>(Purpose::user)));
   const double u = r.uniform();

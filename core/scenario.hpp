@@ -134,6 +134,7 @@ struct PlatformSpec {
   std::vector<StorageArea> areas;
   std::string local_root = "stepq-sessions";                        // `local` platform: session directories go here
   int cluster_index(std::string_view name) const;                   // -1 if absent
+  int area_index(std::string_view name) const;                      // -1 if absent
   int route_between(std::string_view a, std::string_view b) const;  // either direction; -1 if none
   // Where a copy to `to` comes from, given the hosts holding replicas: -1 when one of them is `to`
   // (a local replica, located and bind-mounted: nothing moves), else the route from the replica

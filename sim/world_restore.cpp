@@ -13,6 +13,8 @@ namespace stepq::sim {
 std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
   std::vector<Resumed> resumed;
   std::vector<std::tuple<double, std::uint64_t, Session*, int>> ready;  // (ready_at, session, ·, step)
+  std::vector<std::pair<double, Session*>> queued;  // cluster requests waiting, by when submitted
+  if (!snap.area_free.empty()) area_free_ = snap.area_free;
   for (const QueueSnapshot::Session& in : snap.sessions) {
     const TemplateSpec& tp = sc_.templates[in.tmpl];
     auto* s = new Session();
@@ -41,6 +43,32 @@ std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
     for (int i = 0; i < static_cast<int>(s->steps.size()); ++i)
       for (int p : tp.preds(i)) s->steps[i].deps_left += s->steps[p].phase != Phase::COMPLETED;
     if (in.ended || !std::isnan(in.started_at)) s->remaining = 0;  // its start-up is behind it
+    s->temp = in.temp;
+    if (tp.clustered() && in.compute.state != QueueSnapshot::Compute::State::none) {
+      const auto& c = in.compute;
+      Compute& r = s->compute;
+      r.cores = c.cores, r.memory_GB = c.memory_GB, r.user = c.user;
+      r.submitted_at = std::isnan(c.submitted_at) ? 0 : c.submitted_at;
+      r.admitted_at = std::isnan(c.admitted_at) ? 0 : c.admitted_at;
+      r.running = !std::isnan(c.running_at);
+      r.running_at = r.running ? c.running_at : 0;
+      const int cl = tp.session->cluster;
+      const std::size_t series = sc_.pools.size() + 2 * static_cast<std::size_t>(cl);
+      if (c.state == QueueSnapshot::Compute::State::placed && c.node >= 0 &&
+          static_cast<std::size_t>(c.node) < clusters_[static_cast<std::size_t>(cl)].state.nodes()) {
+        r.state = Compute::State::placed;
+        clusters_[static_cast<std::size_t>(cl)].state.restore_placed({reinterpret_cast<std::uintptr_t>(s), r.cores,
+                                                                      r.memory_GB, r.user},
+                                                                     c.node);
+        s->refs++;  // the cluster's, until it is released
+        timeline_.change(0, series, Timeline::busy, r.cores);
+        timeline_.change(0, series + 1, Timeline::ready, r.memory_GB);
+      } else if (c.state == QueueSnapshot::Compute::State::queued) {
+        queued.emplace_back(r.submitted_at, s);
+      } else {
+        r.state = Compute::State::released;
+      }
+    }
 
     for (int i = 0; i < static_cast<int>(s->steps.size()); ++i) {
       StepRt& st = s->steps[i];
@@ -66,16 +94,30 @@ std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
     if (in.ended || release_begun) {
       s->releasing = true;
     } else if (!std::isnan(in.started_at) && tp.has_release()) {
-      // It runs: its run time is drawn beyond what it has run already, from its own stream.
+      // It runs: its run time, from Running on a cluster (else from start-up), is drawn beyond what
+      // it has run already, from its own stream.
       Stream r(derive(session_key(sc_.seed, s->index), static_cast<std::uint64_t>(Purpose::run)));
-      const double run = tp.session ? tp.session->run_s.sample_beyond(r, -in.started_at) : 0.0;
-      add_timer(std::max(0.0, in.started_at + run), s, kSessionEnd);
+      const double from = s->compute.running ? s->compute.running_at : in.started_at;
+      const double run = tp.session ? tp.session->run_s.sample_beyond(r, -from) : 0.0;
+      add_timer(std::max(0.0, from + run), s, kSessionEnd);
     }
     if (s->remaining == 0 && s->release_left == 0) {  // nothing left to do
       session_done(s);
       release(s);
     }
   }
+  // The clusters' queues in the order their requests were submitted; then what fits now goes.
+  std::stable_sort(queued.begin(), queued.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [at, s] : queued) {
+    Compute& r = s->compute;
+    const int cl = sc_.templates[s->tmpl].session->cluster;
+    clusters_[static_cast<std::size_t>(cl)].state.submit({reinterpret_cast<std::uintptr_t>(s), r.cores, r.memory_GB,
+                                                          r.user});
+    r.state = Compute::State::queued;
+    s->refs++;
+    timeline_.change(0, sc_.pools.size() + 2 * static_cast<std::size_t>(cl), Timeline::ready, +1);
+  }
+  for (std::size_t c = 0; c < clusters_.size(); ++c) admit(static_cast<int>(c));
   // Oldest READY first, as the claim query takes them; ties by session, then step.
   std::sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
     return std::tie(std::get<0>(a), std::get<1>(a), std::get<3>(a)) <

@@ -121,3 +121,57 @@ TEST_CASE("forecast: a WAITING step wakes when due, a poll is ready beyond its l
   CHECK(early / 60 == Approx(0.5).margin(0.25));
   CHECK(f.startup[2].empty());
 }
+
+TEST_CASE("forecast: on a cluster, placed sessions hold their slots for their run and the queue goes in order") {
+  // Two one-core slots; every step takes no time, a session runs 10 s once Running, Running as
+  // soon as it is admitted, and its poll looks once a second. S0 and S1 hold the slots, Running
+  // since -6 and -3: they give them back at 4 and 7. S2 and S3 wait, submitted at -5 and -4, their
+  // polls next looking at 0.5 and 0.2: S2 is admitted at 4 and seen Running at 4.5, S3 at 7 and
+  // 7.2. Start-up counts from acceptance (-5.5 and -4.5): 10 and 11.7 exactly.
+  const Scenario sc = test::scenario(R"({"name": "c", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.001},
+    "platform": {"clusters": {"k": {"nodes": [{"count": 1, "cores": 2, "memory_GB": 8}]}}},
+    "kinds": {"launch": {"op": "launch", "threads": 2, "service_s": 0},
+              "running": {"op": "poll", "threads": 2, "service_s": 0, "poll": {"interval_s": 1, "ready_after_s": 0}},
+              "delete": {"op": "delete", "threads": 2, "service_s": 0}},
+    "templates": [{"name": "s", "session": {"cluster": "k", "cores": 1, "memory_GB": 1, "run_s": 10},
+                   "steps": [{"id": "l", "kind": "launch"}, {"id": "r", "kind": "running", "after": ["l"]}],
+                   "release": [{"id": "d", "kind": "delete"}]}]})");
+  using State = QueueSnapshot::Compute::State;
+  const auto make = [](std::uint64_t id, double accepted, State state, double submitted, double running_at) {
+    QueueSnapshot::Session s;
+    s.index = id;
+    s.accepted = accepted;
+    s.compute.state = state;
+    s.compute.cores = 1, s.compute.memory_GB = 1;
+    s.compute.submitted_at = submitted;
+    s.compute.node = state == State::placed ? 0 : -1;
+    s.compute.admitted_at = state == State::placed ? running_at : QueueSnapshot::kNone;
+    s.compute.running_at = running_at;
+    QueueSnapshot::Step launch, poll, del;
+    launch.phase = Phase::COMPLETED;
+    poll.phase = std::isnan(running_at) ? Phase::WAITING : Phase::COMPLETED;
+    poll.activated_at = submitted;
+    del.phase = Phase::DORMANT;
+    s.steps = {launch, poll, del};
+    if (!std::isnan(running_at)) s.started_at = running_at;
+    return s;
+  };
+  QueueSnapshot snap;
+  snap.sessions.push_back(make(0, -7, State::placed, -6.5, -6));
+  snap.sessions.push_back(make(1, -4, State::placed, -3.5, -3));
+  snap.sessions.push_back(make(2, -5.5, State::queued, -5, QueueSnapshot::kNone));
+  snap.sessions.back().steps[1].due = 0.5;
+  snap.sessions.push_back(make(3, -4.5, State::queued, -4, QueueSnapshot::kNone));
+  snap.sessions.back().steps[1].due = 0.2;
+  snap.next_index = 4;
+  sim::ForecastPlan plan;
+  plan.replications = 4;
+  const sim::Forecast f = sim::run_forecast(sc, snap, plan);
+  CHECK(f.startup[0].empty());  // running: past start-up
+  CHECK(f.startup[1].empty());
+  REQUIRE(f.startup[2].size() == 4);
+  for (double x : f.startup[2]) CHECK(x == Approx(10));
+  for (double x : f.startup[3]) CHECK(x == Approx(11.7));
+  // The new session queues behind both: the first slot comes back when S2's run ends, at 14.
+  for (double x : f.probe) CHECK(x >= 14);
+}

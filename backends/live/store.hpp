@@ -162,10 +162,17 @@ struct QueueState {
     double created_at = 0, started_at = 0;  // started_at: start-up complete
     bool ended = false;                     // failed or cancelled, releasing
     std::vector<Step> steps;                // by num
+    // Its request on its cluster: compute "" (none), queued, placed or released.
+    std::string compute;
+    double cores = 0, memory_GB = 0, submitted_at = 0, admitted_at = 0, running_at = 0;
+    std::uint64_t owner = 0;
+    int node = -1;
+    std::vector<std::pair<std::string, double>> temp;  // WriteTemp reservations: (area, bytes)
   };
   double now = 0;
   std::uint64_t next_id = 0;  // the id the next session submitted takes
   std::vector<Session> sessions;
+  std::vector<std::pair<std::string, double>> area_free;  // storage area → bytes free
 };
 
 // One session's forecast, as `stepq forecast --record` stores it (wall seconds; NaN: none).

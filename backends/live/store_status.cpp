@@ -157,13 +157,29 @@ QueueState read_queue_state(const Query& query, double now) {
   for (auto r = query("SELECT COALESCE(MAX(id) + 1, 0) FROM session"); r->next();)
     q.next_id = static_cast<std::uint64_t>(r->i64(0));
   std::map<std::uint64_t, std::size_t> at;
-  for (auto r = query("SELECT s.id, t.name, s.created_at, s.started_at, s.outcome FROM session s "
+  for (auto r = query("SELECT s.id, t.name, s.created_at, s.started_at, s.outcome, s.compute, s.cores, s.memory_GB, "
+                      "s.submitted_at, s.admitted_at, s.running_at, s.owner, s.node FROM session s "
                       "JOIN template t ON t.id = s.template WHERE s.phase = 'ACTIVE' ORDER BY s.id");
        r->next();) {
     const auto id = static_cast<std::uint64_t>(r->i64(0));
     at[id] = q.sessions.size();
-    q.sessions.push_back({id, r->text(1), r->f64(2), opt(*r, 3), !r->null(4), {}});
+    QueueState::Session s;
+    s.id = id, s.tmpl = r->text(1), s.created_at = r->f64(2), s.started_at = opt(*r, 3), s.ended = !r->null(4);
+    s.compute = r->null(5) ? "" : r->text(5);
+    s.cores = r->f64(6), s.memory_GB = r->f64(7);
+    s.submitted_at = opt(*r, 8), s.admitted_at = opt(*r, 9), s.running_at = opt(*r, 10);
+    s.owner = static_cast<std::uint64_t>(r->i64(11));
+    s.node = r->null(12) ? -1 : static_cast<int>(r->i64(12));
+    q.sessions.push_back(std::move(s));
   }
+  for (auto r = query("SELECT r.session, r.area, r.bytes FROM reservation r JOIN session s ON s.id = r.session "
+                      "WHERE s.phase = 'ACTIVE' AND r.temp");
+       r->next();) {
+    const auto it = at.find(static_cast<std::uint64_t>(r->i64(0)));
+    if (it != at.end()) q.sessions[it->second].temp.emplace_back(r->text(1), r->f64(2));
+  }
+  for (auto r = query("SELECT name, free_bytes FROM storage_area ORDER BY name"); r->next();)
+    q.area_free.emplace_back(r->text(0), r->f64(1));
   // A poll's last look that found its thing not ready: the requeue of its current attempt.
   for (auto r = query("SELECT st.session, st.num, st.phase, st.attempt, st.activated_at, st.ready_at, st.claimed_at, "
                       "st.not_before, (SELECT MAX(e.ended_at) FROM execution e WHERE e.step = st.id AND "

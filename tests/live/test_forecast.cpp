@@ -132,9 +132,44 @@ TEST_CASE("forecast: bad input exits 2 and names it") {
   CHECK(notdb.status == 2);
   CHECK_THAT(notdb.err, Catch::Contains("notes.txt"));
 
-  // Its templates differ too, but what the step table cannot hold is refused first.
+  // Its templates differ too, but what the snapshot cannot hold (transfers in flight) is refused first.
   const Result clustered = run_stepq({"forecast", "--scenario", source("scenarios/skaha-basic.json")}, dir.path);
   INFO(clustered.err);
   CHECK(clustered.status == 2);
-  CHECK_THAT(clustered.err, Catch::Contains("clusters") && Catch::Contains("skaha-basic.json"));
+  CHECK_THAT(clustered.err, Catch::Contains("links") && Catch::Contains("skaha-basic.json"));
+}
+
+TEST_CASE("forecast: on a cluster mid-run, sessions Pending and Running are restored and forecast") {
+  TempDir dir;
+  const std::string scenario = source("tests/live/forecast_cluster.json");
+  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
+  Proc worker(stepq::test::stepq({"live", "run", scenario, "--time-scale", "0.03", "--until-idle"}), dir.path, "run");
+  REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "60", "--rate", "30"}, dir.path).status == 0);
+  // Submitted in 2 s at twice the cluster's pace: the six slots are held and a queue waits.
+  SqlDb db(dir / "stepq.db");
+  REQUIRE(db.count("SELECT count(*) FROM session WHERE compute = 'placed'") == 6);
+  REQUIRE(db.count("SELECT count(*) FROM session WHERE compute = 'queued'") >= 5);
+  const Result f = run_stepq(
+      {"forecast", "--scenario", scenario, "--time-scale", "0.03", "-r", "40", "--json", dir / "f.json", "--record"},
+      dir.path);
+  INFO(f.out << f.err);
+  REQUIRE(f.status == 0);
+  const auto run = worker.wait(120);
+  REQUIRE(run.status == 0);
+  const json j = json::parse(Proc::slurp(dir / "f.json"));
+  CHECK(j["in_startup"].get<int>() >= 5);
+  for (const auto& s : j["sessions"]) {
+    INFO(s.dump());
+    CHECK(s["startup_s"]["p50"].get<double>() >= s["age_s"].get<double>());
+  }
+  // The last in the admission queue waits for the slots before it: its forecast is the latest.
+  double latest = 0;
+  for (const auto& s : j["sessions"]) latest = std::max(latest, s["startup_s"]["p50"].get<double>());
+  CHECK(latest > 10);  // at least one full run (8 s) and its Running (1-3 s) ahead of it
+  const Result st = run_stepq({"live", "status", "--time-scale", "0.03", "--json", "-"}, dir.path);
+  REQUIRE(st.status == 0);
+  const json fc = json::parse(st.out)["forecasts"];
+  INFO(fc.dump());
+  CHECK(fc["count"] == j["in_startup"]);
+  CHECK(fc["startup_vs_p50_median"].get<double>() == Approx(1).epsilon(0.5));
 }
