@@ -44,18 +44,12 @@ double failed_fraction(const std::vector<double>& v) {
 
 ojson number(double v) { return std::isnan(v) ? ojson(nullptr) : ojson(v); }
 
-// The scenario parts a snapshot of the step table does not capture: refused, not guessed.
+// What a snapshot of the database does not capture: refused, not guessed.
 void require_forecastable(const Scenario& sc, const std::string& path) {
-  const PlatformSpec& p = sc.platform;
-  std::string what;
-  if (!p.links.empty()) what = "links (the transfers moving on them)";
-  for (const auto& k : sc.kinds)
-    if (what.empty() && k.rule) what = "kind '" + k.name + "' with a rule (the rules in flight)";
-  for (const auto& t : sc.templates)
-    if (what.empty() && t.lease) what = "template '" + t.name + "' with a lease";
-  if (!what.empty())
-    throw ScenarioError("--scenario " + path + ": forecast starts from the step table, which does not hold " + what +
-                        "; forecast a scenario of pools and steps only (not supported yet: see docs/DESIGN.md)");
+  for (std::size_t t = 0; t < sc.templates.size(); ++t)
+    if (sc.templates[t].lease)
+      throw ScenarioError("--scenario " + path + ": /templates/" + std::to_string(t) + "/lease: forecast does not " +
+                          "restore leases (nor does `stepq live run` run them); drop \"lease\" to forecast the rest");
 }
 
 // The live queue in model seconds relative to its `now`, kinds and templates as the scenario's.
@@ -110,6 +104,14 @@ QueueSnapshot to_snapshot(const live::QueueState& q, const Scenario& sc, double 
       s.steps.push_back(x);
     }
     snap.sessions.push_back(std::move(s));
+  }
+  for (const auto& t : q.transfers) {
+    if (t.route < 0 || static_cast<std::size_t>(t.route) >= sc.platform.routes.size())
+      throw ScenarioError("--scenario " + path + ": the database has a transfer over route " + std::to_string(t.route) +
+                          ", which this scenario lacks; give the scenario the engine ran");
+    // Phase 0: a rule still in its delay, due at `at`.
+    snap.transfers.push_back({t.session, t.num, t.attempt, t.route, t.left_bytes,
+                              t.phase == 0 ? std::max(0.0, (t.at - q.now) / scale) : 0.0});
   }
   if (!sc.platform.areas.empty()) {  // the areas' free bytes now; an area the database lacks is whole
     for (const auto& a : sc.platform.areas) snap.area_free.push_back(a.quota_bytes);

@@ -40,6 +40,7 @@ OpResult ModelServices::operate(const StepContext& c) {
 }
 
 void ModelServices::move(const StepContext& c, int route, double bytes) {
+  bytes = bytes_to_move(c, bytes);
   if (transfers_) transfers_->transfer(c, route, bytes);
   else clock_.sleep_for(c.scenario.platform.routes[route].time_alone(bytes));
 }

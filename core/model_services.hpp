@@ -32,10 +32,13 @@ class ModelServices : public Services {
   OpResult extend_lease(const StepContext& c) override;
 
  protected:
-  // The draws a forecast conditions on what the live queue has shown (sim/forecast.cpp): the
-  // service time of a step, and how long after activation a poll step's thing becomes ready.
+  // What a forecast conditions on what the live queue has shown (sim/forecast.cpp): the service
+  // time of a step, how long after activation a poll step's thing becomes ready, and the bytes a
+  // copy has still to move.
   virtual double service_time(const StepContext&, const Dist& d, Stream& rng) { return d.sample(rng); }
   virtual double ready_time(const StepContext& c, Stream& rng);
+  // The bytes a copy moves (a forecast resumes a copy with what was left of it).
+  virtual double bytes_to_move(const StepContext&, double bytes) { return bytes; }
 
   Clock& clock_;
   Capacity* capacity_;

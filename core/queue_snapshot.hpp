@@ -43,6 +43,15 @@ struct QueueSnapshot {
   std::vector<Session> sessions;
   std::uint64_t next_index = 0;  // the index the next session to arrive takes
   std::vector<double> area_free;  // per storage area of the scenario: bytes free now (empty: none)
+  // Transfers not yet done on the emulated platform's links, in the order they reached them: a
+  // RUNNING step's copy (its service is behind it) or a rule's bytes.
+  struct Transfer {
+    std::uint64_t session = 0;
+    int step = 0, attempt = 1, route = 0;
+    double bytes_left = 0;
+    double delay_left = 0;  // a rule still in its delay: this long until its bytes move
+  };
+  std::vector<Transfer> transfers;
 };
 
 }  // namespace stepq

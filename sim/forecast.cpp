@@ -32,14 +32,26 @@ class ForecastServices final : public ModelServices {
   using ModelServices::ModelServices;
   std::map<std::tuple<std::uint64_t, int, int>, double> ran;      // (session, step, attempt) → t
   std::map<std::pair<std::uint64_t, int>, double> not_ready_after;  // (session, step) → its last look
+  std::map<std::tuple<std::uint64_t, int, int>, double> copying;  // (session, step, attempt) → bytes left
 
  protected:
   double service_time(const StepContext& c, const Dist& d, Stream& rng) override {
+    if (copying.count({c.ref.session, c.ref.step, c.ref.attempt})) {  // its service was behind it: it was copying
+      ran.erase({c.ref.session, c.ref.step, c.ref.attempt});
+      return 0;
+    }
     const auto it = ran.find({c.ref.session, c.ref.step, c.ref.attempt});
     if (it == ran.end()) return d.sample(rng);
     const double t = it->second;
     ran.erase(it);  // only the execution under way; a poll's next look is drawn afresh
     return d.sample_beyond(rng, t) - t;
+  }
+  double bytes_to_move(const StepContext& c, double bytes) override {
+    const auto it = copying.find({c.ref.session, c.ref.step, c.ref.attempt});
+    if (it == copying.end()) return bytes;
+    const double left = it->second;
+    copying.erase(it);  // only the copy under way; a retry moves the whole again
+    return left;
   }
   double ready_time(const StepContext& c, Stream& rng) override {
     const auto it = not_ready_after.find({c.ref.session, c.ref.step});
@@ -63,7 +75,10 @@ ojson forecast_once(const Scenario& sc, const QueueSnapshot& snap, int probe_tmp
       if (!std::isnan(s.steps[i].not_ready_after))
         services.not_ready_after[{s.index, static_cast<int>(i)}] = s.steps[i].not_ready_after;
   const std::vector<World::Resumed> resumed = world.restore(snap);
-  for (const auto& r : resumed) services.ran[{r.ref.session, r.ref.step, r.ref.attempt}] = r.elapsed;
+  for (const auto& r : resumed) {
+    services.ran[{r.ref.session, r.ref.step, r.ref.attempt}] = r.elapsed;
+    if (r.copy_left >= 0) services.copying[{r.ref.session, r.ref.step, r.ref.attempt}] = r.copy_left;
+  }
 
   // Which sessions are watched: those still in start-up, and the new one.
   std::unordered_map<std::uint64_t, std::size_t> slot;

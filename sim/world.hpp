@@ -83,7 +83,8 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   struct Resumed {
     StepRef ref;
     int pool = 0;
-    double elapsed = 0;  // how long it has run
+    double elapsed = 0;     // how long it has run
+    double copy_left = -1;  // ≥ 0: it was copying, with these bytes left (its service is behind it)
   };
   std::vector<Resumed> restore(const QueueSnapshot& snap);
   // Called when a session's start-up ends: its start-up time, NaN when it failed.

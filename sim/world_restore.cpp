@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <unordered_map>
 
 #include "core/rng.hpp"
 #include "world.hpp"
@@ -14,6 +15,7 @@ std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
   std::vector<Resumed> resumed;
   std::vector<std::tuple<double, std::uint64_t, Session*, int>> ready;  // (ready_at, session, ·, step)
   std::vector<std::pair<double, Session*>> queued;  // cluster requests waiting, by when submitted
+  std::unordered_map<std::uint64_t, Session*> by_index;
   if (!snap.area_free.empty()) area_free_ = snap.area_free;
   for (const QueueSnapshot::Session& in : snap.sessions) {
     const TemplateSpec& tp = sc_.templates[in.tmpl];
@@ -23,6 +25,7 @@ std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
     s->accepted = in.accepted;
     s->steps.resize(tp.steps.size());
     s->failed = in.ended;
+    by_index[in.index] = s;
     if (startup_by_index_.size() <= in.index)
       startup_by_index_.resize(in.index + 1, std::numeric_limits<double>::quiet_NaN());
     stats_.arrived++;
@@ -118,6 +121,30 @@ std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
     timeline_.change(0, sc_.pools.size() + 2 * static_cast<std::size_t>(cl), Timeline::ready, +1);
   }
   for (std::size_t c = 0; c < clusters_.size(); ++c) admit(static_cast<int>(c));
+  // Transfers under way, in the order they reached their links (FTS slots go first come, first
+  // served): a rule's bytes move again with what was left of them; a copy goes back to the
+  // RUNNING step it belongs to.
+  for (const QueueSnapshot::Transfer& t : snap.transfers) {
+    const auto it = by_index.find(t.session);
+    if (it == by_index.end() || it->second->done) continue;  // its session is over: nobody waits
+    Session* s = it->second;
+    const int kind = sc_.templates[s->tmpl].steps[static_cast<std::size_t>(t.step)].kind;
+    if (sc_.kinds[static_cast<std::size_t>(kind)].rule) {
+      const int step = t.step;
+      s->steps[static_cast<std::size_t>(step)].rule = StepRt::Rule::moving;
+      s->refs++;
+      rule_holders_.insert(s);
+      net_.start(t.delay_left, t.route, t.bytes_left, [this, s, step] {
+        s->steps[static_cast<std::size_t>(step)].rule = StepRt::Rule::done;
+        rule_holders_.erase(rule_holders_.find(s));
+        s->refs--;
+        release(s);
+      });
+    } else {
+      for (Resumed& r : resumed)
+        if (r.ref.session == t.session && r.ref.step == t.step && r.ref.attempt == t.attempt) r.copy_left = t.bytes_left;
+    }
+  }
   // Oldest READY first, as the claim query takes them; ties by session, then step.
   std::sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
     return std::tie(std::get<0>(a), std::get<1>(a), std::get<3>(a)) <

@@ -175,3 +175,48 @@ TEST_CASE("forecast: on a cluster, placed sessions hold their slots for their ru
   // The new session queues behind both: the first slot comes back when S2's run ends, at 14.
   for (double x : f.probe) CHECK(x >= 14);
 }
+
+TEST_CASE("forecast: a copy under way moves only what it had left, and a rule in flight keeps its poll waiting") {
+  // Two links of 100 MB/s, no latency. Session 0 is copying 1 GB from se1 (its 1 s service is
+  // behind it) with 500 MB left: done at 5, start-up 4 + 5 = 9. Session 1's rule from se2 waits
+  // 2 s more, then moves its last 100 MB (1 s): done at 3; its poll looks at 0.5, 1.5, 2.5, 3.5,
+  // so it starts up at 3.5, 6 + 3.5 = 9.5 after acceptance. Drawn afresh, the copy would take its
+  // service and the whole 10 s again, and the poll would find the rule done at its first look.
+  const Scenario sc = test::scenario(R"({"name": "n", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.001},
+    "platform": {"hosts": ["se1", "se2", "site"],
+                 "links": [{"name": "a", "from": "se1", "to": "site", "bandwidth_MBps": 100},
+                           {"name": "b", "from": "se2", "to": "site", "bandwidth_MBps": 100}]},
+    "kinds": {"copy": {"op": "data", "threads": 1, "service_s": 1, "transfer": {"from": "se1", "to": "site"}},
+              "rule": {"op": "data", "threads": 1, "service_s": 0, "transfer": {"from": "se2", "to": "site"},
+                       "rule": {"delay_s": 7}},
+              "watch": {"op": "poll", "threads": 1, "service_s": 0, "poll": {"interval_s": 1, "watch": "rules"}}},
+    "templates": [{"name": "copied", "steps": [{"id": "c", "kind": "copy", "bytes": 1e9}]},
+                  {"name": "ruled", "steps": [{"id": "r", "kind": "rule", "bytes": 1e9},
+                                              {"id": "w", "kind": "watch", "after": ["r"]}]}]})");
+  const auto route_from = [&](const std::string& host) {
+    for (std::size_t r = 0; r < sc.platform.routes.size(); ++r)
+      if (sc.platform.routes[r].from == host) return static_cast<int>(r);
+    return -1;
+  };
+  QueueSnapshot snap;
+  snap.sessions.push_back(session(0, -4, Phase::RUNNING, -3));
+  QueueSnapshot::Session ruled;
+  ruled.index = 1;
+  ruled.tmpl = 1;
+  ruled.accepted = -6;
+  QueueSnapshot::Step r, w;
+  r.phase = Phase::COMPLETED;
+  w.phase = Phase::WAITING;
+  w.activated_at = -5;
+  w.due = 0.5;
+  ruled.steps = {r, w};
+  snap.sessions.push_back(ruled);
+  snap.transfers.push_back({0, 0, 1, route_from("se1"), 5e8, 0});
+  snap.transfers.push_back({1, 0, 1, route_from("se2"), 1e8, 2});
+  snap.next_index = 2;
+  sim::ForecastPlan plan;
+  plan.replications = 4;
+  const sim::Forecast f = sim::run_forecast(sc, snap, plan);
+  for (double x : f.startup[0]) CHECK(x == Approx(9));
+  for (double x : f.startup[1]) CHECK(x == Approx(9.5));
+}

@@ -173,6 +173,13 @@ struct QueueState {
   std::uint64_t next_id = 0;  // the id the next session submitted takes
   std::vector<Session> sessions;
   std::vector<std::pair<std::string, double>> area_free;  // storage area → bytes free
+  // The emulated platform's transfers not yet done, in the order they reached their links.
+  struct Transfer {
+    std::uint64_t session = 0;
+    int num = 0, attempt = 1, route = 0, phase = 0;  // phase as core/fluid_links.hpp's
+    double left_bytes = 0, at = 0;                  // at: a delayed one's due time (wall)
+  };
+  std::vector<Transfer> transfers;
 };
 
 // One session's forecast, as `stepq forecast --record` stores it (wall seconds; NaN: none).

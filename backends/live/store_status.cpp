@@ -180,6 +180,12 @@ QueueState read_queue_state(const Query& query, double now) {
   }
   for (auto r = query("SELECT name, free_bytes FROM storage_area ORDER BY name"); r->next();)
     q.area_free.emplace_back(r->text(0), r->f64(1));
+  for (auto r = query("SELECT session, num, attempt, route, phase, left_bytes, at FROM transfer WHERE phase < 4 "
+                      "ORDER BY COALESCE(arrived_at, at), id");
+       r->next();)
+    q.transfers.push_back({static_cast<std::uint64_t>(r->i64(0)), static_cast<int>(r->i64(1)),
+                           static_cast<int>(r->i64(2)), static_cast<int>(r->i64(3)), static_cast<int>(r->i64(4)),
+                           r->f64(5), r->f64(6)});
   // A poll's last look that found its thing not ready: the requeue of its current attempt.
   for (auto r = query("SELECT st.session, st.num, st.phase, st.attempt, st.activated_at, st.ready_at, st.claimed_at, "
                       "st.not_before, (SELECT MAX(e.ended_at) FROM execution e WHERE e.step = st.id AND "

@@ -132,11 +132,11 @@ TEST_CASE("forecast: bad input exits 2 and names it") {
   CHECK(notdb.status == 2);
   CHECK_THAT(notdb.err, Catch::Contains("notes.txt"));
 
-  // Its templates differ too, but what the snapshot cannot hold (transfers in flight) is refused first.
-  const Result clustered = run_stepq({"forecast", "--scenario", source("scenarios/skaha-basic.json")}, dir.path);
-  INFO(clustered.err);
-  CHECK(clustered.status == 2);
-  CHECK_THAT(clustered.err, Catch::Contains("links") && Catch::Contains("skaha-basic.json"));
+  // Its templates differ too, but what a forecast cannot restore is refused first.
+  const Result leased = run_stepq({"forecast", "--scenario", source("scenarios/srcnet-async.json")}, dir.path);
+  INFO(leased.err);
+  CHECK(leased.status == 2);
+  CHECK_THAT(leased.err, Catch::Contains("/lease") && Catch::Contains("srcnet-async.json"));
 }
 
 TEST_CASE("forecast: on a cluster mid-run, sessions Pending and Running are restored and forecast") {
