@@ -25,20 +25,16 @@ FluidLinks::FluidLinks(const PlatformSpec& p, double time_scale, double clock, s
       if (p_.links[l].max_active > 0) caps_.back().push_back(l);
     std::sort(caps_.back().begin(), caps_.back().end());
   }
-  for (const Transfer& x : t_) next_id_ = std::max(next_id_, x.id + 1);
+  active_.assign(p_.links.size(), 0);
+  for (const Transfer& x : t_) {
+    next_id_ = std::max(next_id_, x.id + 1);
+    if (x.phase != Phase::done)
+      for (int h = 0; h < x.held; ++h) active_[caps_[x.route][h]]++;
+  }
   compute_rates();
 }
 
-int FluidLinks::active(int link) const {
-  int n = 0;
-  for (const Transfer& x : t_) {
-    if (x.phase == Phase::done) continue;
-    const auto& caps = caps_[x.route];
-    const auto it = std::find(caps.begin(), caps.end(), link);
-    if (it != caps.end() && it - caps.begin() < x.held) ++n;
-  }
-  return n;
-}
+void FluidLinks::hold_next(Transfer& x) { active_[caps_[x.route][x.held++]]++; }
 
 void FluidLinks::take_slots(Transfer& x, double now) {
   const auto& caps = caps_[x.route];
@@ -47,13 +43,13 @@ void FluidLinks::take_slots(Transfer& x, double now) {
     bool queue = false;  // someone waits at l already: first come, first served
     for (const Transfer& y : t_)
       if (&y != &x && y.phase == Phase::waiting && waits_at(y) == l) queue = true;
-    if (queue || active(l) >= p_.links[l].max_active) {
+    if (queue || active_[l] >= p_.links[l].max_active) {
       x.phase = Phase::waiting;
       x.at = now;
       x.changed = true;
       return;
     }
-    x.held++;
+    hold_next(x);
   }
   x.started_at = now;
   const double latency = p_.routes[x.route].latency_s * scale_;
@@ -67,14 +63,14 @@ void FluidLinks::pass_slots(double now) {
     moved = false;
     for (std::size_t l = 0; l < p_.links.size(); ++l) {
       if (p_.links[l].max_active == 0) continue;
-      while (active(static_cast<int>(l)) < p_.links[l].max_active) {
+      while (active_[l] < p_.links[l].max_active) {
         Transfer* next = nullptr;  // the oldest waiting at l
         for (Transfer& y : t_)
           if (y.phase == Phase::waiting && waits_at(y) == static_cast<int>(l) &&
               (!next || y.at < next->at || (y.at == next->at && y.id < next->id)))
             next = &y;
         if (!next) break;
-        next->held++;
+        hold_next(*next);
         take_slots(*next, now);  // on to its next capped link, if any
         moved = true;
       }
@@ -157,6 +153,7 @@ void FluidLinks::advance(double now) {
         x.left = 0;
         x.at = te;
         x.changed = true;
+        for (int h = 0; h < x.held; ++h) active_[caps_[x.route][h]]--;  // its slots are free
       }
     }
     pass_slots(te);

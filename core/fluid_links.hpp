@@ -66,7 +66,7 @@ class FluidLinks {
 
  private:
   int waits_at(const Transfer& x) const { return caps_[x.route][x.held]; }  // x waiting: the link
-  int active(int link) const;                                               // transfers holding a slot there
+  void hold_next(Transfer& x);  // x takes the slot at its next capped link
   void take_slots(Transfer& x, double now);                                 // at its next capped link onwards
   void pass_slots(double now);                                              // free slots go to the oldest waiters
   void compute_rates();
@@ -79,6 +79,7 @@ class FluidLinks {
   std::vector<double> rate_;            // by transfer, valid for the flowing ones
   std::vector<double> penalty_;         // by route: CM02's sharing penalty (latency, or 1)
   std::vector<std::vector<int>> caps_;  // by route: its capped links, in index order
+  std::vector<int> active_;             // by link: unfinished transfers holding a slot there
   std::int64_t next_id_;
 };
 
