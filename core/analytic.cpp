@@ -147,6 +147,39 @@ class Model {
     const double wsum = std::accumulate(sc.templates.begin(), sc.templates.end(), 0.0,
                                         [](double s, const TemplateSpec& t) { return s + t.weight; });
     for (const auto& t : sc.templates) weight_.push_back(t.weight / wsum);
+    kind_infos();  // §2-3
+    const bool recheck = sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck;
+    // §7 before the pools: the links' loads depend on the arrivals alone, so they are solved once.
+    const Routing routing = load_links();
+    steps_.resize(sc.templates.size());
+    lease_renewals_.assign(sc.templates.size(), 0);
+    steps_per_session_.assign(nk_, 0);
+    roots_per_session_.assign(nk_, 0);
+    overloaded_.assign(np_, -1);
+    for (std::size_t t = 0; t < sc.templates.size(); ++t) {
+      step_infos(t, routing);  // §3
+      batches(t, recheck);     // §5
+    }
+    max_batch_.assign(np_, 1);
+    for (const auto& gs : groups_)
+      for (const auto& g : gs) max_batch_[g.pool] = std::max(max_batch_[g.pool], static_cast<int>(g.members.size()));
+    prev_rechecks_.resize(sc.templates.size());
+    for (std::size_t t = 0; t < sc.templates.size(); ++t) prev_rechecks_[t].assign(sc.templates[t].steps.size(), 0);
+  }
+
+ private:
+  // The constructor's parts, in the order of the numbered sections of analytic.hpp.
+
+  // Where each template's transfer items go: P(this copy of an item with a count exists), and
+  // the routes it takes with their probabilities (replicas), per template and step.
+  struct Routing {
+    std::vector<std::vector<double>> present;
+    std::vector<std::vector<std::vector<RouteShare>>> shares;
+  };
+
+  // §2-3 per kind: attempts and back-off per step, and a poll kind's ready-time samples.
+  void kind_infos() {
+    const Scenario& sc = sc_;
     kinds_.resize(nk_);
     for (int k = 0; k < nk_; ++k) {
       const KindSpec& ks = sc.kinds[k];
@@ -168,9 +201,11 @@ class Model {
         std::sort(ki.ready.begin(), ki.ready.end());
       }
     }
-    const bool recheck = sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck;
-    // Links (§7): every transfer of every session loads each link of its route. The loads depend
-    // on the arrivals alone, so the link stations are solved once, before the pools.
+  }
+
+  // §7: every transfer of every session loads each link of its route; the link stations solved.
+  Routing load_links() {
+    const Scenario& sc = sc_;
     auto moves = [&](const PlanStep& ps) {
       const KindSpec& k = sc.kinds[ps.kind];
       return k.transfer && ps.bytes > 0 && !(k.op == Op::data && ps.mount == Mount::read_only);  // ReadOnly: linked
@@ -210,120 +245,121 @@ class Model {
     }
     links_.solve();
     for (const auto& l : links_.links()) transfers_ = transfers_ || l.rate_per_s > 0;
-
-    steps_.resize(sc.templates.size());
-    lease_renewals_.assign(sc.templates.size(), 0);
-    steps_per_session_.assign(nk_, 0);
-    roots_per_session_.assign(nk_, 0);
-    overloaded_.assign(np_, -1);
-    for (std::size_t t = 0; t < sc.templates.size(); ++t) {
-      const TemplateSpec& tp = sc.templates[t];
-      for (std::size_t i = 0; i < tp.steps.size(); ++i) {
-        const PlanStep& ps = tp.steps[i];
-        const KindSpec& ks = sc.kinds[ps.kind];
-        const KindInfo& ki = kinds_[ps.kind];
-        const Dist& d = ps.service_s ? *ps.service_s : ks.service_s;
-        // The transfer a thread waits for (synchronous style; a rule's bytes move with no thread):
-        // τ = FTS waits + latency + bytes × the route's time per byte, E[τ] and E[τ²] over the
-        // replica choices and the size distribution.
-        double tau1 = 0, tau2 = 0;
-        if (!ks.rule) {
-          const double b1 = ps.bytes, b2 = ps.bytes_dist ? ps.bytes_dist->second_moment() : ps.bytes * ps.bytes;
-          for (const RouteShare& sh : shares[t][i]) {
-            if (sh.route < 0) continue;
-            const double a = links_.waiting_s(sh.route) + sc.platform.routes[sh.route].latency_s;
-            const double g = links_.per_byte_s(sh.route);
-            tau1 += sh.probability * (a + g * b1);
-            tau2 += sh.probability * (a * a + 2 * a * g * b1 + g * g * b2);
-            if (const int l = links_.overloaded_link(sh.route); l >= 0) overloaded_[ks.pool] = l;
-          }
-        }
-        StepInfo si;
-        si.kind = ps.kind;
-        si.pool = ks.pool;
-        si.present = present[t][i];
-        si.attempts = si.present * ki.attempts + (1 - si.present);
-        const double m1 = d.mean(), run = si.present * ki.attempts / si.attempts;  // claims that run the handler
-        si.mean = run * (m1 + tau1);
-        si.second = run * (d.second_moment() + 2 * tau1 * m1 + tau2);
-        si.exponential = d.type() == Dist::Type::exponential && tau1 == 0 && si.present == 1;
-        if (ks.poll && ks.poll->watch_rules) {
-          si.watches = true;
-          si.rule_ready = rule_ready(static_cast<int>(t), static_cast<int>(i), shares[t]);
-          for (int q : tp.preds(static_cast<int>(i)))
-            if (sc.kinds[tp.steps[q].kind].rule)
-              for (const RouteShare& sh : shares[t][q])
-                if (sh.route >= 0)
-                  if (const int l = links_.overloaded_link(sh.route); l >= 0) overloaded_[ks.pool] = l;
-        }
-        steps_[t].push_back(std::move(si));
-        if (static_cast<int>(i) != tp.lease_step) steps_per_session_[ps.kind] += weight_[t];
-        if (static_cast<int>(i) == tp.lease_step) {
-          // Lease renewals arrive while the session runs, every every_s: E[⌊run_s / every_s⌋]
-          // per session (from the same fixed draws every run), no step of either plan.
-          Stream rng(derive(0x6c65617365ULL, t));
-          double renewals = 0;
-          for (int k = 0; k < kReadySamples; ++k)
-            renewals += std::floor(tp.session->run_s.sample(rng) / tp.lease->every_s) / kReadySamples;
-          lease_renewals_[t] = renewals;
-          steps_per_session_[ps.kind] += weight_[t] * renewals;  // each renewal claimed once
-          roots_per_session_[ps.kind] += weight_[t] * renewals;
-        } else if (tp.preds(static_cast<int>(i)).empty()) {
-          roots_per_session_[ps.kind] += weight_[t];
-        }
-      }
-      // Queue-blind activation and finish times: the designated parent of a step is its
-      // predecessor that finishes last; steps of one pool activated within a tenth of a service
-      // time of each other are queued as one batch.
-      // The release plan's times count from the session's end, like the start-up's from accept.
-      std::vector<double> blind(tp.steps.size(), 0), activation(tp.steps.size(), 0);
-      std::vector<int> order = tp.plan.topo;
-      order.insert(order.end(), tp.release_plan.topo.begin(), tp.release_plan.topo.end());
-      for (int s : order) {
-        StepInfo& si = steps_[t][s];
-        double T = 0;
-        for (int q : tp.preds(s))
-          if (si.parent < 0 || blind[q] >= T) T = blind[q], si.parent = q;
-        activation[s] = T;
-        blind[s] = T + si.mean * si.attempts + (kinds_[si.kind].poll ? mean_of(ready(static_cast<int>(t), s)) : 0);
-      }
-      // Batches: activate — the steps of one pool made READY (nearly) together, in that order;
-      // recheck — every step of the session in that pool, at accept, in template order.
-      std::vector<Group> groups;
-      for (int p = 0; p < np_; ++p)
-        for (int part = 0; part < 2; ++part) {  // start-up, then release: READY at different times
-          const int from = part ? tp.startup_steps : 0,
-                    to = part ? static_cast<int>(tp.steps.size()) : tp.startup_steps;
-          std::vector<int> in;
-          for (int i = from; i < to; ++i)
-            if (steps_[t][i].pool == p) in.push_back(i);
-          if (!recheck)
-            std::stable_sort(in.begin(), in.end(), [&](int x, int y) { return activation[x] < activation[y]; });
-          double opened = -kInf;
-          bool fresh = true;
-          for (int i : in) {
-            StepInfo& si = steps_[t][i];
-            if (fresh || (!recheck && activation[i] - opened > 0.1 * si.mean)) {
-              groups.push_back({p, {}});
-              opened = activation[i];
-              fresh = false;
-            }
-            auto& g = groups.back().members;
-            si.ahead = g;
-            si.position = static_cast<int>(g.size());
-            si.group = static_cast<int>(groups.size()) - 1;
-            g.push_back(i);
-          }
-        }
-      groups_.push_back(std::move(groups));
-    }
-    max_batch_.assign(np_, 1);
-    for (const auto& gs : groups_)
-      for (const auto& g : gs) max_batch_[g.pool] = std::max(max_batch_[g.pool], static_cast<int>(g.members.size()));
-    prev_rechecks_.resize(sc.templates.size());
-    for (std::size_t t = 0; t < sc.templates.size(); ++t) prev_rechecks_[t].assign(sc.templates[t].steps.size(), 0);
+    return {std::move(present), std::move(shares)};
   }
 
+  // §3 per step of template t: its handler time per claim (transfer included), visits, roots.
+  void step_infos(std::size_t t, const Routing& routing) {
+    const Scenario& sc = sc_;
+    const TemplateSpec& tp = sc.templates[t];
+    const auto& present = routing.present;
+    const auto& shares = routing.shares;
+    for (std::size_t i = 0; i < tp.steps.size(); ++i) {
+      const PlanStep& ps = tp.steps[i];
+      const KindSpec& ks = sc.kinds[ps.kind];
+      const KindInfo& ki = kinds_[ps.kind];
+      const Dist& d = ps.service_s ? *ps.service_s : ks.service_s;
+      // The transfer a thread waits for (synchronous style; a rule's bytes move with no thread):
+      // τ = FTS waits + latency + bytes × the route's time per byte, E[τ] and E[τ²] over the
+      // replica choices and the size distribution.
+      double tau1 = 0, tau2 = 0;
+      if (!ks.rule) {
+        const double b1 = ps.bytes, b2 = ps.bytes_dist ? ps.bytes_dist->second_moment() : ps.bytes * ps.bytes;
+        for (const RouteShare& sh : shares[t][i]) {
+          if (sh.route < 0) continue;
+          const double a = links_.waiting_s(sh.route) + sc.platform.routes[sh.route].latency_s;
+          const double g = links_.per_byte_s(sh.route);
+          tau1 += sh.probability * (a + g * b1);
+          tau2 += sh.probability * (a * a + 2 * a * g * b1 + g * g * b2);
+          if (const int l = links_.overloaded_link(sh.route); l >= 0) overloaded_[ks.pool] = l;
+        }
+      }
+      StepInfo si;
+      si.kind = ps.kind;
+      si.pool = ks.pool;
+      si.present = present[t][i];
+      si.attempts = si.present * ki.attempts + (1 - si.present);
+      const double m1 = d.mean(), run = si.present * ki.attempts / si.attempts;  // claims that run the handler
+      si.mean = run * (m1 + tau1);
+      si.second = run * (d.second_moment() + 2 * tau1 * m1 + tau2);
+      si.exponential = d.type() == Dist::Type::exponential && tau1 == 0 && si.present == 1;
+      if (ks.poll && ks.poll->watch_rules) {
+        si.watches = true;
+        si.rule_ready = rule_ready(static_cast<int>(t), static_cast<int>(i), shares[t]);
+        for (int q : tp.preds(static_cast<int>(i)))
+          if (sc.kinds[tp.steps[q].kind].rule)
+            for (const RouteShare& sh : shares[t][q])
+              if (sh.route >= 0)
+                if (const int l = links_.overloaded_link(sh.route); l >= 0) overloaded_[ks.pool] = l;
+      }
+      steps_[t].push_back(std::move(si));
+      if (static_cast<int>(i) != tp.lease_step) steps_per_session_[ps.kind] += weight_[t];
+      if (static_cast<int>(i) == tp.lease_step) {
+        // Lease renewals arrive while the session runs, every every_s: E[⌊run_s / every_s⌋]
+        // per session (from the same fixed draws every run), no step of either plan.
+        Stream rng(derive(0x6c65617365ULL, t));
+        double renewals = 0;
+        for (int k = 0; k < kReadySamples; ++k)
+          renewals += std::floor(tp.session->run_s.sample(rng) / tp.lease->every_s) / kReadySamples;
+        lease_renewals_[t] = renewals;
+        steps_per_session_[ps.kind] += weight_[t] * renewals;  // each renewal claimed once
+        roots_per_session_[ps.kind] += weight_[t] * renewals;
+      } else if (tp.preds(static_cast<int>(i)).empty()) {
+        roots_per_session_[ps.kind] += weight_[t];
+      }
+    }
+  }
+
+  // §5 per template: queue-blind activation and finish times, and the batches of steps of one
+  // pool made READY together.
+  void batches(std::size_t t, bool recheck) {
+    const TemplateSpec& tp = sc_.templates[t];
+    // Queue-blind activation and finish times: the designated parent of a step is its
+    // predecessor that finishes last; steps of one pool activated within a tenth of a service
+    // time of each other are queued as one batch.
+    // The release plan's times count from the session's end, like the start-up's from accept.
+    std::vector<double> blind(tp.steps.size(), 0), activation(tp.steps.size(), 0);
+    std::vector<int> order = tp.plan.topo;
+    order.insert(order.end(), tp.release_plan.topo.begin(), tp.release_plan.topo.end());
+    for (int s : order) {
+      StepInfo& si = steps_[t][s];
+      double T = 0;
+      for (int q : tp.preds(s))
+        if (si.parent < 0 || blind[q] >= T) T = blind[q], si.parent = q;
+      activation[s] = T;
+      blind[s] = T + si.mean * si.attempts + (kinds_[si.kind].poll ? mean_of(ready(static_cast<int>(t), s)) : 0);
+    }
+    // Batches: activate — the steps of one pool made READY (nearly) together, in that order;
+    // recheck — every step of the session in that pool, at accept, in template order.
+    std::vector<Group> groups;
+    for (int p = 0; p < np_; ++p)
+      for (int part = 0; part < 2; ++part) {  // start-up, then release: READY at different times
+        const int from = part ? tp.startup_steps : 0, to = part ? static_cast<int>(tp.steps.size()) : tp.startup_steps;
+        std::vector<int> in;
+        for (int i = from; i < to; ++i)
+          if (steps_[t][i].pool == p) in.push_back(i);
+        if (!recheck)
+          std::stable_sort(in.begin(), in.end(), [&](int x, int y) { return activation[x] < activation[y]; });
+        double opened = -kInf;
+        bool fresh = true;
+        for (int i : in) {
+          StepInfo& si = steps_[t][i];
+          if (fresh || (!recheck && activation[i] - opened > 0.1 * si.mean)) {
+            groups.push_back({p, {}});
+            opened = activation[i];
+            fresh = false;
+          }
+          auto& g = groups.back().members;
+          si.ahead = g;
+          si.position = static_cast<int>(g.size());
+          si.group = static_cast<int>(groups.size()) - 1;
+          g.push_back(i);
+        }
+      }
+    groups_.push_back(std::move(groups));
+  }
+
+ public:
   AnalyticResult run() {
     AnalyticResult r;
     r.arrival_rate_per_s = lambda0_;
