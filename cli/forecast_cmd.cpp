@@ -89,6 +89,11 @@ QueueSnapshot to_snapshot(const live::QueueState& q, const Scenario& sc, double 
       if (a >= 0) s.temp.emplace_back(a, bytes);
     }
     for (const auto& st : in.steps) {
+      const std::string& want = sc.kinds[static_cast<std::size_t>(tp.steps[static_cast<std::size_t>(st.num)].kind)].name;
+      if (st.kind != want)
+        throw ScenarioError("--scenario " + path + ": step " + std::to_string(st.num) + " of template '" + in.tmpl +
+                            "' is of kind '" + want + "' here but '" + st.kind + "' in the database (session " +
+                            std::to_string(in.id) + "); give the scenario the engine ran, or one calibrated from it");
       QueueSnapshot::Step x;
       x.phase = static_cast<Phase>(st.phase);
       x.attempt = st.attempt;

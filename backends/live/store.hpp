@@ -153,6 +153,7 @@ class HistorySink {
 struct QueueState {
   struct Step {
     int num = 0, phase = 0, attempt = 1;
+    std::string kind;
     double activated_at = 0, ready_at = 0, claimed_at = 0, not_before = 0;
     double last_not_ready = 0;  // a poll's last look that found it not ready (this attempt): ended_at
   };

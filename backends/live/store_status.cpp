@@ -189,14 +189,18 @@ QueueState read_queue_state(const Query& query, double now) {
   // A poll's last look that found its thing not ready: the requeue of its current attempt.
   for (auto r = query("SELECT st.session, st.num, st.phase, st.attempt, st.activated_at, st.ready_at, st.claimed_at, "
                       "st.not_before, (SELECT MAX(e.ended_at) FROM execution e WHERE e.step = st.id AND "
-                      "e.attempt = st.attempt AND e.outcome = 'requeue') FROM step st JOIN session s ON "
-                      "s.id = st.session WHERE s.phase = 'ACTIVE' ORDER BY st.session, st.num");
+                      "e.attempt = st.attempt AND e.outcome = 'requeue'), k.name FROM step st JOIN session s ON "
+                      "s.id = st.session JOIN kind k ON k.id = st.kind WHERE s.phase = 'ACTIVE' "
+                      "ORDER BY st.session, st.num");
        r->next();) {
     const auto it = at.find(static_cast<std::uint64_t>(r->i64(0)));
     if (it == at.end()) continue;  // not in the snapshot's sessions (cannot happen in one snapshot)
-    q.sessions[it->second].steps.push_back({static_cast<int>(r->i64(1)), static_cast<int>(r->i64(2)),
-                                             static_cast<int>(r->i64(3)), opt(*r, 4), opt(*r, 5), opt(*r, 6),
-                                             opt(*r, 7), opt(*r, 8)});
+    QueueState::Step st;
+    st.num = static_cast<int>(r->i64(1)), st.phase = static_cast<int>(r->i64(2)), st.attempt = static_cast<int>(r->i64(3));
+    st.activated_at = opt(*r, 4), st.ready_at = opt(*r, 5), st.claimed_at = opt(*r, 6), st.not_before = opt(*r, 7);
+    st.last_not_ready = opt(*r, 8);
+    st.kind = r->text(9);
+    q.sessions[it->second].steps.push_back(std::move(st));
   }
   return q;
 }

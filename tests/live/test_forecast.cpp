@@ -123,6 +123,18 @@ TEST_CASE("forecast: bad input exits 2 and names it") {
   CHECK(other.status == 2);
   CHECK_THAT(other.err, Catch::Contains("template 't'") && Catch::Contains("mm4.json"));
 
+  // Same template, same steps, but another kind at step 1: the database's queue is not this model's.
+  std::string text = Proc::slurp(scenario);
+  const std::string build_kind = "\"kind\": \"build\"";
+  const auto at = text.find(build_kind);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, build_kind.size(), "\"kind\": \"fetch\"");
+  std::ofstream(dir / "other_kinds.json") << text;
+  const Result kinds = run_stepq({"forecast", "--scenario", dir / "other_kinds.json"}, dir.path);
+  INFO(kinds.err);
+  CHECK(kinds.status == 2);
+  CHECK_THAT(kinds.err, Catch::Contains("step 1 of template 't'") && Catch::Contains("'build' in the database"));
+
   const Result tmpl = run_stepq({"forecast", "--scenario", scenario, "--template", "nope"}, dir.path);
   CHECK(tmpl.status == 2);
   CHECK_THAT(tmpl.err, Catch::Contains("--template nope") && Catch::Contains("it has t"));
