@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -197,6 +198,19 @@ struct CancelResult {
   std::uint64_t steps = 0;  // steps cancelled
 };
 
+// A row cursor that SQLite's statement and PostgreSQL's result (or cursor) adapt to, so that the
+// reads above the dialect (store_status.cpp) are written once for both databases.
+class Rows {
+ public:
+  virtual ~Rows() = default;
+  virtual bool next() = 0;  // on to the next row; false after the last
+  virtual std::int64_t i64(int col) const = 0;
+  virtual double f64(int col) const = 0;
+  virtual bool null(int col) const = 0;
+  virtual std::string text(int col) const = 0;
+};
+using Query = std::function<std::unique_ptr<Rows>(const std::string& sql)>;
+
 // Capacity: the clusters and storage areas of the scenario, kept in the database so that every
 // process sees one cluster; times in and out are model seconds, like the Queue's.
 class LiveStore : public Queue, public Capacity {
@@ -249,12 +263,12 @@ class LiveStore : public Queue, public Capacity {
   virtual void with_links(const std::function<void(FluidLinks&)>& f) = 0;
 
   virtual CancelResult cancel_session(std::uint64_t id) = 0;
-  virtual LiveStatus status() = 0;
-  // Executions (to `sink`), arrivals and processors since `since` (wall seconds), for calibration
-  // (store_status.hpp).
-  virtual History history(double since, HistorySink& sink) = 0;
-  // The unfinished sessions and their steps now, for forecasting (store_status.hpp).
-  virtual QueueState queue_state() = 0;
+  // The reads above the dialect (store_status.cpp), each in one snapshot through read_snapshot.
+  LiveStatus status();
+  // Executions (to `sink`), arrivals and processors since `since` (wall seconds), for calibration.
+  History history(double since, HistorySink& sink);
+  // The unfinished sessions and their steps now, for forecasting.
+  QueueState queue_state();
   // Stores a forecast's rows in one transaction.
   virtual void record_forecast(const std::vector<ForecastRecord>& rows) = 0;
 
@@ -262,6 +276,13 @@ class LiveStore : public Queue, public Capacity {
   // until `due` (wall).
   std::function<void(int pool)> on_ready;
   std::function<void(double due)> on_waiting;
+
+ protected:
+  // Runs `read` in one read-only snapshot (every query in it sees one state of the database):
+  // `now` is the database's clock, `again` true when the read runs again from its start after a
+  // lost connection (PostgreSQL). `stream`: long results, read a batch of rows at a time.
+  using SnapshotRead = std::function<void(const Query& query, double now, bool again)>;
+  virtual void read_snapshot(const SnapshotRead& read, bool stream) = 0;
 };
 
 }  // namespace stepq::live

@@ -205,6 +205,32 @@ QueueState read_queue_state(const Query& query, double now) {
   return q;
 }
 
+LiveStatus LiveStore::status() {
+  require_schema();
+  LiveStatus st;
+  read_snapshot([&](const Query& query, double now, bool) { st = read_status(query, now); }, false);
+  return st;
+}
+
+History LiveStore::history(double since, HistorySink& sink) {
+  require_schema();
+  History h;
+  read_snapshot(
+      [&](const Query& query, double, bool again) {
+        if (again) sink.restart();
+        h = read_history(query, since, sink);
+      },
+      true);
+  return h;
+}
+
+QueueState LiveStore::queue_state() {
+  require_schema();
+  QueueState q;
+  read_snapshot([&](const Query& query, double now, bool) { q = read_queue_state(query, now); }, false);
+  return q;
+}
+
 void check_not_newer(int have, int want, const std::string& db) {
   if (have > want)
     throw StoreError(db + ": the database has schema version " + std::to_string(have) +

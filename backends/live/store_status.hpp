@@ -1,6 +1,6 @@
-// What both databases share above their SQL dialect: a row cursor that SQLite's statement and
-// PostgreSQL's result adapt to, the status read through it (the same queries on either, so both
-// report the same fields), and the schema-version check.
+// What both databases share above their SQL dialect: the status, history and queue reads through
+// the row cursor of store.hpp (the same queries on either, so both report the same fields), and
+// the schema-version check.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -11,16 +11,6 @@
 
 namespace stepq::live {
 
-class Rows {
- public:
-  virtual ~Rows() = default;
-  virtual bool next() = 0;  // on to the next row; false after the last
-  virtual std::int64_t i64(int col) const = 0;
-  virtual double f64(int col) const = 0;
-  virtual bool null(int col) const = 0;
-  virtual std::string text(int col) const = 0;
-};
-using Query = std::function<std::unique_ptr<Rows>(const std::string& sql)>;
 
 // The status as of `now` (wall seconds) from the queries' rows. The caller runs them all in one
 // snapshot, so that the counts add up.

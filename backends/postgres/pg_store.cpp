@@ -874,18 +874,7 @@ class ResultRows final : public live::Rows {
   Result r_;
   int row_ = -1;
 };
-}  // namespace
 
-live::LiveStatus PgStore::status() {
-  require_schema();
-  return with_conn("status", [&](Conn& c, bool) {
-    Snapshot snapshot(c);
-    const double now = c.exec("SELECT stepq_now()").f64(0, 0);
-    return live::read_status([&](const std::string& sql) { return std::make_unique<ResultRows>(c.exec(sql)); }, now);
-  });
-}
-
-namespace {
 // A query read through a cursor, 10,000 rows at a time: libpq otherwise holds a whole result in
 // memory, and a history may have millions of rows. Inside the caller's transaction.
 class CursorRows final : public live::Rows {
@@ -915,24 +904,17 @@ class CursorRows final : public live::Rows {
 };
 }  // namespace
 
-live::History PgStore::history(double since, live::HistorySink& sink) {
-  require_schema();
-  return with_conn("history", [&](Conn& c, bool again) {
-    if (again) sink.restart();
-    Snapshot snapshot(c);
-    int n = 0;
-    return live::read_history([&](const std::string& sql) { return std::make_unique<CursorRows>(c, sql, n++); },
-                              since, sink);
-  });
-}
-
-live::QueueState PgStore::queue_state() {
-  require_schema();
-  return with_conn("queue state", [&](Conn& c, bool) {
+void PgStore::read_snapshot(const SnapshotRead& read, bool stream) {
+  with_conn("read", [&](Conn& c, bool again) {
     Snapshot snapshot(c);
     const double now = c.exec("SELECT stepq_now()").f64(0, 0);
-    return live::read_queue_state([&](const std::string& sql) { return std::make_unique<ResultRows>(c.exec(sql)); },
-                                  now);
+    int n = 0;
+    read(
+        [&](const std::string& sql) -> std::unique_ptr<live::Rows> {
+          if (stream) return std::make_unique<CursorRows>(c, sql, n++);
+          return std::make_unique<ResultRows>(c.exec(sql));
+        },
+        now, again);
   });
 }
 

@@ -44,9 +44,6 @@ class PgStore final : public live::LiveStore {
   void stop_processor(const std::string& reason) override;
   void with_links(const std::function<void(FluidLinks&)>& f) override;
   live::CancelResult cancel_session(std::uint64_t id) override;
-  live::LiveStatus status() override;
-  live::History history(double since, live::HistorySink& sink) override;
-  live::QueueState queue_state() override;
   void record_forecast(const std::vector<live::ForecastRecord>& rows) override;
 
   // Capacity
@@ -61,6 +58,9 @@ class PgStore final : public live::LiveStore {
   double reconnect_limit_s = 120;
   double fallback_poll_s = 0.5;
   const std::string& label() const { return pool_.label(); }
+
+ protected:
+  void read_snapshot(const SnapshotRead& read, bool stream) override;
 
  private:
   // Runs `f(conn, in_doubt)` on a pooled connection; on a lost connection reconnects with

@@ -716,28 +716,11 @@ class StmtRows final : public live::Rows {
 };
 }  // namespace
 
-live::LiveStatus SqliteStore::status() {
-  require_schema();
+void SqliteStore::read_snapshot(const SnapshotRead& read, bool) {
   std::lock_guard lk(mu_);
   Snapshot snapshot(db_);
-  return live::read_status([&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); },
-                           wall_now());
-}
-
-live::History SqliteStore::history(double since, live::HistorySink& sink) {
-  require_schema();
-  std::lock_guard lk(mu_);
-  Snapshot snapshot(db_);
-  return live::read_history(
-      [&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, since, sink);
-}
-
-live::QueueState SqliteStore::queue_state() {
-  require_schema();
-  std::lock_guard lk(mu_);
-  Snapshot snapshot(db_);
-  return live::read_queue_state(
-      [&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, wall_now());
+  read([&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, wall_now(),
+       false);
 }
 
 void SqliteStore::record_forecast(const std::vector<live::ForecastRecord>& rows) {

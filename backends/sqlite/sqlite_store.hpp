@@ -38,9 +38,6 @@ class SqliteStore final : public live::LiveStore {
   void stop_processor(const std::string& reason) override;
   void with_links(const std::function<void(FluidLinks&)>& f) override;
   live::CancelResult cancel_session(std::uint64_t id) override;
-  live::LiveStatus status() override;
-  live::History history(double since, live::HistorySink& sink) override;
-  live::QueueState queue_state() override;
   void record_forecast(const std::vector<live::ForecastRecord>& rows) override;
 
   // Capacity
@@ -52,6 +49,9 @@ class SqliteStore final : public live::LiveStore {
   void free_temp(const StepContext& c) override;
 
   Db& db() { return db_; }  // tests and benchmarks
+
+ protected:
+  void read_snapshot(const SnapshotRead& read, bool stream) override;
 
  private:
   // A session that fails or is cancelled: its unfinished start-up steps are CANCELLED and, when its
