@@ -1,0 +1,21 @@
+# Runs `stepq simulate FILE --sessions 300` and checks its result, not only its exit status: all
+# 300 sessions arrived, each either started or failed (nothing lost), and some started.
+execute_process(COMMAND ${STEPQ} simulate ${FILE} --sessions 300 --quiet --json -
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "exit status ${rc}\nstderr: ${err}")
+endif()
+string(JSON arrived GET "${out}" sessions arrived)
+string(JSON started GET "${out}" sessions started)
+string(JSON failed GET "${out}" sessions failed)
+math(EXPR accounted "${started} + ${failed}")
+if(NOT arrived EQUAL 300)
+  message(FATAL_ERROR "${FILE}: ${arrived} sessions arrived, not the 300 asked for")
+endif()
+if(NOT accounted EQUAL arrived)
+  message(FATAL_ERROR "${FILE}: ${arrived} arrived but ${started} started + ${failed} failed")
+endif()
+if(started EQUAL 0)
+  message(FATAL_ERROR "${FILE}: no session started")
+endif()
+message(STATUS "ok: ${arrived} arrived, ${started} started, ${failed} failed")
