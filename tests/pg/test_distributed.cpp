@@ -4,6 +4,7 @@
 // (a network namespace) reaching the server over TCP.
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <iostream>
 #include <functional>
 #include <memory>
 
@@ -209,12 +210,13 @@ TEST_CASE("distributed hosts: a worker in its own network namespace reaches the 
                     ns_if = "sqn" + std::to_string(getpid() % 100000);
   const std::string net = "10.231." + std::to_string(getpid() % 250);
   auto sh = [](const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; };
-  const bool have_netns = sh("ip netns add " + ns) && sh("ip link add " + host_if + " type veth peer name " + ns_if) &&
-                          sh("ip link set " + ns_if + " netns " + ns) &&
-                          sh("ip addr add " + net + ".1/24 dev " + host_if) && sh("ip link set " + host_if + " up") &&
-                          sh("ip netns exec " + ns + " ip addr add " + net + ".2/24 dev " + ns_if) &&
-                          sh("ip netns exec " + ns + " ip link set " + ns_if + " up") &&
-                          sh("ip netns exec " + ns + " ip link set lo up");
+  // STEPQ_TEST_NO_NETNS=1 tries the path of a machine without them.
+  const bool have_netns =
+      !std::getenv("STEPQ_TEST_NO_NETNS") && sh("ip netns add " + ns) &&
+      sh("ip link add " + host_if + " type veth peer name " + ns_if) && sh("ip link set " + ns_if + " netns " + ns) &&
+      sh("ip addr add " + net + ".1/24 dev " + host_if) && sh("ip link set " + host_if + " up") &&
+      sh("ip netns exec " + ns + " ip addr add " + net + ".2/24 dev " + ns_if) &&
+      sh("ip netns exec " + ns + " ip link set " + ns_if + " up") && sh("ip netns exec " + ns + " ip link set lo up");
   struct Cleanup {
     std::function<void()> f;
     ~Cleanup() { f(); }
@@ -222,20 +224,21 @@ TEST_CASE("distributed hosts: a worker in its own network namespace reaches the 
     sh("ip netns del " + ns);
     sh("ip link del " + host_if);
   }};
-  std::vector<std::string> prefix;
-  std::string remote_host = "127.0.0.1";
-  if (have_netns) {
-    prefix = {"/usr/sbin/ip", "netns", "exec", ns};
-    remote_host = net + ".1";
-  } else {
-    WARN(
-        "NETWORK NAMESPACES UNAVAILABLE here (ip netns add failed: not root, or no CAP_NET_ADMIN): the 'remote' "
-        "worker runs over TCP on 127.0.0.1 instead of across a veth link");
+  if (!have_netns) {
+    // A skip CTest reports as one (SKIP_REGULAR_EXPRESSION in tests/CMakeLists.txt), not a pass:
+    // what this test is for cannot be shown here. Processes over loopback TCP are the other
+    // distributed tests' ground.
+    std::cout << "SKIPPED: network namespaces unavailable here (ip netns add failed: not root, or no "
+                 "CAP_NET_ADMIN)"
+              << std::endl;
+    return;
   }
+  const std::vector<std::string> prefix = {"/usr/sbin/ip", "netns", "exec", ns};
+  const std::string remote_host = net + ".1";
   const std::string db = "hosts";
   const std::string local_url = pg_url_with_db(server.url, db);
   const std::string remote_url = "postgresql://postgres@" + remote_host + ":" + port + "/" + db;
-  if (have_netns) {  // the namespace really is another host: the server's loopback is not its own
+  {  // the namespace really is another host: the server's loopback is not its own
     std::vector<std::string> a = prefix;
     a.push_back(STEPQ_BINARY);
     for (const char* s : {"live", "status", "--db"}) a.push_back(s);
