@@ -164,7 +164,8 @@ std::string write_arrival_trace(const std::vector<double>& at, const CalibrateCo
 
 // Link bandwidths (and a one-hop route's latency) from the transfers that moved alone
 // (core/transfer_fit.hpp). Returns what the summary prints: nothing without transfers.
-std::string fit_links(const Scenario& base, const std::vector<TransferObs>& obs, ojson& doc, const std::string& window) {
+std::string fit_links(const Scenario& base, const std::vector<TransferObs>& obs, ojson& doc,
+                      const std::string& window) {
   if (obs.empty()) return "";
   const PlatformSpec& p = base.platform;
   const auto alone = moved_alone(p, obs);
@@ -279,10 +280,10 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
       double mean = 0;
       for (double x : xs) mean += x;
       mean /= static_cast<double>(xs.size());
-      std::string why = "calibrated from " + std::to_string(log.ran) + " executions " + window +
-                        (xs.size() < log.ran ? " (fitted to a uniform sample of " + std::to_string(xs.size()) + ")" : "") +
-                        ": service " +
-                        describe(best) + ", sample mean " + num(mean) + " s; by AIC";
+      std::string why =
+          "calibrated from " + std::to_string(log.ran) + " executions " + window +
+          (xs.size() < log.ran ? " (fitted to a uniform sample of " + std::to_string(xs.size()) + ")" : "") +
+          ": service " + describe(best) + ", sample mean " + num(mean) + " s; by AIC";
       for (const auto& f : fits) why += " " + f.family + " " + num(f.aic);
       why += "; KS of the best family D " + num(fits.front().ks) + " (p " + num(fits.front().ks_p) + ")";
       if (best.family == "empirical") why += ", rejected at 1%: the empirical distribution instead";
@@ -365,8 +366,8 @@ std::optional<int> run_calibrate_command(CalibrateCommand& c) {
     }
     if (!c.quiet) {
       std::printf("  %-20s %8s  %-12s %9s %9s %8s\n", "kind", "samples", "family", "mean s", "KS p", "fail p");
-      std::cout << table << "arrivals: " << arrivals << "\nthreads: " << threads << links << lifetimes << "\nwrote " << c.out
-                << "\n(each fitted part's \"comment\" says what it was fitted from; simulate it next)\n";
+      std::cout << table << "arrivals: " << arrivals << "\nthreads: " << threads << links << lifetimes << "\nwrote "
+                << c.out << "\n(each fitted part's \"comment\" says what it was fitted from; simulate it next)\n";
     }
     return kOk;
   } catch (...) {

@@ -8,8 +8,7 @@
 
 namespace stepq {
 
-KindLogs::KindLogs(const Scenario& base, double time_scale)
-    : scale_(time_scale), routes_(base.platform.routes.size()) {
+KindLogs::KindLogs(const Scenario& base, double time_scale) : scale_(time_scale), routes_(base.platform.routes.size()) {
   for (const auto& k : base.kinds) {
     polls_[k.name] = k.poll && !k.poll->watch_rules;
     rules_[k.name] = k.rule.has_value();

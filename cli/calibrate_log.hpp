@@ -18,8 +18,8 @@
 namespace stepq {
 
 struct KindLog {
-  std::size_t executions = 0;  // rows of this kind
-  std::size_t ran = 0;         // executions that ran to an end with a positive duration
+  std::size_t executions = 0;   // rows of this kind
+  std::size_t ran = 0;          // executions that ran to an end with a positive duration
   std::vector<double> service;  // a uniform sample (reservoir) of those durations, scenario seconds
   std::size_t attempts = 0, failures = 0;
   // Poll kinds: (step, attempt) → ready time lies in (last_not_ready, ready], seconds from
@@ -42,7 +42,7 @@ class KindLogs final : public live::HistorySink {
   void rule_delay(const std::string& kind, double delay) override;
   void restart() override;
   std::map<std::string, KindLog> kinds;
-  std::vector<TransferObs> transfers;  // scenario seconds; 32 bytes each
+  std::vector<TransferObs> transfers;                 // scenario seconds; 32 bytes each
   std::map<std::string, std::vector<double>> runs;    // template → run times, scenario seconds
   std::map<std::string, std::vector<double>> delays;  // rule kind → rule delays, scenario seconds
 

@@ -68,9 +68,9 @@ QueueSnapshot to_snapshot(const live::QueueState& q, const Scenario& sc, double 
                           "', which this scenario lacks; give the scenario the engine ran, or one calibrated from it");
     const TemplateSpec& tp = sc.templates[static_cast<std::size_t>(s.tmpl)];
     if (in.steps.size() != tp.steps.size())
-      throw ScenarioError("--scenario " + path + ": template '" + in.tmpl + "' has " +
-                          std::to_string(tp.steps.size()) + " steps here but " + std::to_string(in.steps.size()) +
-                          " in the database (session " + std::to_string(in.id) + ")");
+      throw ScenarioError("--scenario " + path + ": template '" + in.tmpl + "' has " + std::to_string(tp.steps.size()) +
+                          " steps here but " + std::to_string(in.steps.size()) + " in the database (session " +
+                          std::to_string(in.id) + ")");
     s.accepted = rel(in.created_at);
     s.started_at = rel(in.started_at);
     s.ended = in.ended;
@@ -89,7 +89,8 @@ QueueSnapshot to_snapshot(const live::QueueState& q, const Scenario& sc, double 
       if (a >= 0) s.temp.emplace_back(a, bytes);
     }
     for (const auto& st : in.steps) {
-      const std::string& want = sc.kinds[static_cast<std::size_t>(tp.steps[static_cast<std::size_t>(st.num)].kind)].name;
+      const std::string& want =
+          sc.kinds[static_cast<std::size_t>(tp.steps[static_cast<std::size_t>(st.num)].kind)].name;
       if (st.kind != want)
         throw ScenarioError("--scenario " + path + ": step " + std::to_string(st.num) + " of template '" + in.tmpl +
                             "' is of kind '" + want + "' here but '" + st.kind + "' in the database (session " +
@@ -148,7 +149,8 @@ struct ForecastCommand {
 
 std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
   auto c = std::make_shared<ForecastCommand>();
-  c->cmd = app.add_subcommand("forecast", "Predict each in-flight session's start-up, and a new one's, from the live queue.");
+  c->cmd = app.add_subcommand("forecast",
+                              "Predict each in-flight session's start-up, and a new one's, from the live queue.");
   add_db_option(c->cmd, c->db);
   c->cmd
       ->add_option("--scenario", c->scenario,
@@ -249,19 +251,20 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
       const double accepted_wall = q.sessions[i].created_at;
       records.push_back({s.index, q.now, accepted_wall + p50 * c.time_scale, accepted_wall + p95 * c.time_scale,
                          sc.templates[static_cast<std::size_t>(s.tmpl)].total_prepare_cost_s, c.time_scale});
-      sessions.push_back({{"id", s.index},
-                          {"template", sc.templates[static_cast<std::size_t>(s.tmpl)].name},
-                          {"accepted_at", accepted_wall},
-                          {"age_s", -s.accepted},
-                          {"startup_s",
-                           {{"p05", number(quantile(f.startup[i], 0.05))},
-                            {"p25", number(quantile(f.startup[i], 0.25))},
-                            {"p50", number(p50)},
-                            {"p75", number(quantile(f.startup[i], 0.75))},
-                            {"p95", number(p95)}}},
-                          {"ready_by", {{"p50", number(accepted_wall + p50 * c.time_scale)},
-                                        {"p95", number(accepted_wall + p95 * c.time_scale)}}},
-                          {"failed_fraction", failed_fraction(f.startup[i])}});
+      sessions.push_back(
+          {{"id", s.index},
+           {"template", sc.templates[static_cast<std::size_t>(s.tmpl)].name},
+           {"accepted_at", accepted_wall},
+           {"age_s", -s.accepted},
+           {"startup_s",
+            {{"p05", number(quantile(f.startup[i], 0.05))},
+             {"p25", number(quantile(f.startup[i], 0.25))},
+             {"p50", number(p50)},
+             {"p75", number(quantile(f.startup[i], 0.75))},
+             {"p95", number(p95)}}},
+           {"ready_by",
+            {{"p50", number(accepted_wall + p50 * c.time_scale)}, {"p95", number(accepted_wall + p95 * c.time_scale)}}},
+           {"failed_fraction", failed_fraction(f.startup[i])}});
     }
     if (c.record) store->record_forecast(records);
     out["in_startup"] = sessions.size();
@@ -285,7 +288,8 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
                   fmt(quantile(f.probe, 0.99)).c_str());
       std::printf("  (the broker's queue-blind estimate: %s s)\n", fmt(n["queue_blind_s"].get<double>()).c_str());
       const ojson& ss = out["sessions"];
-      if (!ss.empty()) std::printf("  %10s  %-16s %9s %9s %9s %6s\n", "session", "template", "age s", "p50 s", "p95 s", "fail");
+      if (!ss.empty())
+        std::printf("  %10s  %-16s %9s %9s %9s %6s\n", "session", "template", "age s", "p50 s", "p95 s", "fail");
       int shown = 0;
       for (const auto& s : ss) {
         if (shown++ == c.rows) {

@@ -33,8 +33,7 @@ class WrappingFormatter : public CLI::Formatter {
     for (std::string l; std::getline(in, l);) {
       if (!paras.empty() && !paras.back().empty() && paras.back().back() != '.' && paras.back().back() != ':')
         paras.back() += " " + l;
-      else
-        paras.push_back(l);
+      else paras.push_back(l);
     }
     std::string out, line;
     bool first = true;

@@ -17,7 +17,8 @@ Npmle interval_censored_npmle(const std::vector<std::pair<double, double>>& in) 
   for (const auto& [l, u] : iv) ends.emplace_back(l, 1), ends.emplace_back(u, 0);
   std::sort(ends.begin(), ends.end());
   for (std::size_t i = 0; i + 1 < ends.size(); ++i)
-    if (ends[i].second == 1 && ends[i + 1].second == 0) e.lo.push_back(ends[i].first), e.hi.push_back(ends[i + 1].first);
+    if (ends[i].second == 1 && ends[i + 1].second == 0)
+      e.lo.push_back(ends[i].first), e.hi.push_back(ends[i + 1].first);
   const std::size_t m = e.lo.size();
   // Each observation covers a contiguous run [a, b] of them: those inside (L, U].
   std::vector<std::size_t> a(iv.size()), b(iv.size());

@@ -74,8 +74,9 @@ double Dist::sample_beyond(Stream& s, double t) const {
       try {
         if (type_ == Type::lognormal) x = upper_quantile(bm::lognormal_distribution<>(a_, b_), q);
         else if (type_ == Type::gamma) x = upper_quantile(bm::gamma_distribution<>(a_, b_), q);
-        else x = upper_quantile(bm::normal_distribution<>(a_, b_), q * bm::cdf(bm::complement(
-                                                                               bm::normal_distribution<>(a_, b_), 0.0)));
+        else
+          x = upper_quantile(bm::normal_distribution<>(a_, b_),
+                             q * bm::cdf(bm::complement(bm::normal_distribution<>(a_, b_), 0.0)));
       } catch (const std::exception&) {  // Boost's overflow: q beyond what a double can invert
         return t;
       }

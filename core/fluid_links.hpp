@@ -66,7 +66,7 @@ class FluidLinks {
 
  private:
   int waits_at(const Transfer& x) const { return caps_[x.route][x.held]; }  // x waiting: the link
-  void hold_next(Transfer& x);  // x takes the slot at its next capped link
+  void hold_next(Transfer& x);                                              // x takes the slot at its next capped link
   void take_slots(Transfer& x, double now);                                 // at its next capped link onwards
   void pass_slots(double now);                                              // free slots go to the oldest waiters
   void compute_rates();

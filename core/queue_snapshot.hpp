@@ -41,7 +41,7 @@ struct QueueSnapshot {
     std::vector<std::pair<int, double>> temp;  // WriteTemp reservations still held: (area, bytes)
   };
   std::vector<Session> sessions;
-  std::uint64_t next_index = 0;  // the index the next session to arrive takes
+  std::uint64_t next_index = 0;   // the index the next session to arrive takes
   std::vector<double> area_free;  // per storage area of the scenario: bytes free now (empty: none)
   // Transfers not yet done on the emulated platform's links, in the order they reached them: a
   // RUNNING step's copy (its service is behind it) or a rule's bytes.

@@ -28,13 +28,13 @@ enum class Purpose : std::uint64_t {
   step = 3,
   ready_after = 4,
   template_choice = 5,
-  user = 6,      // which user a session belongs to
-  request = 7,   // the cores and memory it asks of its cluster
-  run = 8,       // how long it runs once Running
-  bytes = 9,     // a transfer item's size, when it is a distribution
-  replica = 10,  // which replica set a transfer item has
-  count = 11,    // how many copies of an item with a count a session has
-  rule = 12,     // an asynchronous rule's delay before its bytes move
+  user = 6,       // which user a session belongs to
+  request = 7,    // the cores and memory it asks of its cluster
+  run = 8,        // how long it runs once Running
+  bytes = 9,      // a transfer item's size, when it is a distribution
+  replica = 10,   // which replica set a transfer item has
+  count = 11,     // how many copies of an item with a count a session has
+  rule = 12,      // an asynchronous rule's delay before its bytes move
   forecast = 13,  // a forecast replication's seed: never the live run's own, whose draws are its future
 };
 

@@ -32,7 +32,8 @@ std::vector<LinkCost> fit_link_costs(const PlatformSpec& p, const std::vector<Tr
   const auto bottleneck = [&](int r) {
     int best = -1;
     for (int l : p.routes[static_cast<std::size_t>(r)].links)
-      if (best < 0 || p.links[static_cast<std::size_t>(l)].bandwidth_Bps < p.links[static_cast<std::size_t>(best)].bandwidth_Bps)
+      if (best < 0 ||
+          p.links[static_cast<std::size_t>(l)].bandwidth_Bps < p.links[static_cast<std::size_t>(best)].bandwidth_Bps)
         best = l;
     return best;
   };

@@ -20,12 +20,16 @@ ojson forecast_fan(const ojson& f) {
   ojson spec = parts::base("Forecast start-up of each session in start-up, and of a new one (last)", parts::kWide, 280);
   spec["data"] = {{"values", rows}};
   const ojson y_title = "start-up from acceptance, s";
-  spec["encoding"] = {
-      {"x", {{"field", "session"}, {"type", "ordinal"}, {"sort", nullptr}, {"title", "session (oldest first)"},
-             {"axis", {{"labelOverlap", true}}}}}};
+  spec["encoding"] = {{"x",
+                       {{"field", "session"},
+                        {"type", "ordinal"},
+                        {"sort", nullptr},
+                        {"title", "session (oldest first)"},
+                        {"axis", {{"labelOverlap", true}}}}}};
   spec["layer"] = ojson::array(
       {{{"mark", {{"type", "bar"}, {"color", "#9ecae1"}}},
-        {"encoding", {{"y", {{"field", "p05"}, {"type", "quantitative"}, {"title", y_title}}}, {"y2", {{"field", "p95"}}}}}},
+        {"encoding",
+         {{"y", {{"field", "p05"}, {"type", "quantitative"}, {"title", y_title}}}, {"y2", {{"field", "p95"}}}}}},
        {{"mark", {{"type", "bar"}, {"color", "#4292c6"}}},
         {"encoding", {{"y", {{"field", "p25"}, {"type", "quantitative"}}}, {"y2", {{"field", "p75"}}}}}},
        {{"mark", {{"type", "tick"}, {"color", "#08306b"}, {"thickness", 2}}},
@@ -33,8 +37,10 @@ ojson forecast_fan(const ojson& f) {
        {{"mark", {{"type", "point"}, {"shape", "triangle-up"}, {"color", "#e6550d"}, {"filled", true}}},
         {"encoding",
          {{"y", {{"field", "age"}, {"type", "quantitative"}}},
-          {"tooltip", ojson::array({{{"field", "session"}}, {{"field", "age"}, {"title", "waited so far, s"}},
-                                    {{"field", "p50"}}, {{"field", "p95"}}})}}}}});
+          {"tooltip", ojson::array({{{"field", "session"}},
+                                    {{"field", "age"}, {"title", "waited so far, s"}},
+                                    {{"field", "p50"}},
+                                    {{"field", "p95"}}})}}}}});
   return spec;
 }
 

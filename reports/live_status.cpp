@@ -209,8 +209,8 @@ void print_live_status(std::ostream& out, const nlohmann::ordered_json& j, const
       return std::string(r);
     };
     out << "\n"
-        << style.bold("Forecasts") << " (stepq forecast --record) of sessions that have started: "
-        << f["count"].get<std::uint64_t>() << "\n";
+        << style.bold("Forecasts")
+        << " (stepq forecast --record) of sessions that have started: " << f["count"].get<std::uint64_t>() << "\n";
     std::snprintf(b, sizeof b, "  started by the forecast p95         %5.1f%% (%llu)\n",
                   100 * f["within_p95_fraction"].get<double>(), f["within_p95"].get<unsigned long long>());
     out << b << "  observed start-up / forecast p50     median " << ratio(f["startup_vs_p50_median"]) << "\n"

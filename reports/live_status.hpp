@@ -7,10 +7,10 @@
 // kinds.<name>.{steps.<PHASE>, wait_s.{mean,p95}, service_s.{mean,p95}, executions, retries, lost,
 // reaped}; processors[] {id, host, pid, pools, state, heartbeat_age_s, running, stop_reason};
 // failures.reasons; forecasts.{count, within_p95, within_p95_fraction, startup_vs_p50_median,
-// startup_vs_queue_blind_median} (when `stepq forecast --record` stored some); submissions_active; startup_s.histogram (reports/log_bins.hpp); timeline
-// (reports/timeline.hpp: by kind, from the execution log, t_s counted from the first READY step).
-// Durations are divided by time_scale (model seconds when the run used --time-scale; wall
-// seconds otherwise).
+// startup_vs_queue_blind_median} (when `stepq forecast --record` stored some);
+// submissions_active; startup_s.histogram (reports/log_bins.hpp); timeline (reports/timeline.hpp:
+// by kind, from the execution log, t_s counted from the first READY step). Durations are divided
+// by time_scale (model seconds when the run used --time-scale; wall seconds otherwise).
 #pragma once
 #include <nlohmann/json.hpp>
 #include <ostream>

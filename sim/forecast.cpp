@@ -30,9 +30,9 @@ namespace {
 class ForecastServices final : public ModelServices {
  public:
   using ModelServices::ModelServices;
-  std::map<std::tuple<std::uint64_t, int, int>, double> ran;      // (session, step, attempt) → t
+  std::map<std::tuple<std::uint64_t, int, int>, double> ran;        // (session, step, attempt) → t
   std::map<std::pair<std::uint64_t, int>, double> not_ready_after;  // (session, step) → its last look
-  std::map<std::tuple<std::uint64_t, int, int>, double> copying;  // (session, step, attempt) → bytes left
+  std::map<std::tuple<std::uint64_t, int, int>, double> copying;    // (session, step, attempt) → bytes left
 
  protected:
   double service_time(const StepContext& c, const Dist& d, Stream& rng) override {
@@ -162,14 +162,14 @@ Forecast run_forecast(const Scenario& sc, const QueueSnapshot& snap, const Forec
   std::mutex mu;
   std::string error;
   int done = 0;
-  Progress progress("forecasting", "replications done", static_cast<std::uint64_t>(plan.replications),
-                    plan.progress);
+  Progress progress("forecasting", "replications done", static_cast<std::uint64_t>(plan.replications), plan.progress);
   std::vector<std::thread> pool;
   for (int j = 0; j < std::min(jobs, plan.replications); ++j)
     pool.emplace_back([&] {
       for (int r; (r = next++) < plan.replications;) {
         Scenario one = sc;
-        one.seed = derive(derive(sc.seed, static_cast<std::uint64_t>(Purpose::forecast)), static_cast<std::uint64_t>(r));
+        one.seed =
+            derive(derive(sc.seed, static_cast<std::uint64_t>(Purpose::forecast)), static_cast<std::uint64_t>(r));
         try {
           ojson res = run_in_child([&] { return forecast_once(one, snap, plan.probe_tmpl); });
           std::lock_guard<std::mutex> l(mu);

@@ -19,7 +19,7 @@ namespace stepq::sim {
 
 struct ForecastPlan {
   int replications = 40;
-  int jobs = 0;       // processes at a time; 0 = one per core
+  int jobs = 0;        // processes at a time; 0 = one per core
   int probe_tmpl = 0;  // the template of the new session submitted now
   bool progress = false;
 };

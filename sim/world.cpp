@@ -39,7 +39,7 @@ double restored(float f) {
   return static_cast<double>(f) + std::ldexp(1.0, e - 25);
 }
 
-constexpr double kFit = 1e-9;    // bytes are summed in floating point: fit within this
+constexpr double kFit = 1e-9;  // bytes are summed in floating point: fit within this
 }  // namespace
 
 World::World(const Scenario& sc, std::uint64_t early_limit)

@@ -14,7 +14,7 @@ namespace stepq::sim {
 std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
   std::vector<Resumed> resumed;
   std::vector<std::tuple<double, std::uint64_t, Session*, int>> ready;  // (ready_at, session, ·, step)
-  std::vector<std::pair<double, Session*>> queued;  // cluster requests waiting, by when submitted
+  std::vector<std::pair<double, Session*>> queued;                      // cluster requests waiting, by when submitted
   std::unordered_map<std::uint64_t, Session*> by_index;
   if (!snap.area_free.empty()) area_free_ = snap.area_free;
   for (const QueueSnapshot::Session& in : snap.sessions) {
@@ -60,9 +60,8 @@ std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
       if (c.state == QueueSnapshot::Compute::State::placed && c.node >= 0 &&
           static_cast<std::size_t>(c.node) < clusters_[static_cast<std::size_t>(cl)].state.nodes()) {
         r.state = Compute::State::placed;
-        clusters_[static_cast<std::size_t>(cl)].state.restore_placed({reinterpret_cast<std::uintptr_t>(s), r.cores,
-                                                                      r.memory_GB, r.user},
-                                                                     c.node);
+        clusters_[static_cast<std::size_t>(cl)].state.restore_placed(
+            {reinterpret_cast<std::uintptr_t>(s), r.cores, r.memory_GB, r.user}, c.node);
         s->refs++;  // the cluster's, until it is released
         timeline_.change(0, series, Timeline::busy, r.cores);
         timeline_.change(0, series + 1, Timeline::ready, r.memory_GB);
@@ -114,8 +113,8 @@ std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
   for (const auto& [at, s] : queued) {
     Compute& r = s->compute;
     const int cl = sc_.templates[s->tmpl].session->cluster;
-    clusters_[static_cast<std::size_t>(cl)].state.submit({reinterpret_cast<std::uintptr_t>(s), r.cores, r.memory_GB,
-                                                          r.user});
+    clusters_[static_cast<std::size_t>(cl)].state.submit(
+        {reinterpret_cast<std::uintptr_t>(s), r.cores, r.memory_GB, r.user});
     r.state = Compute::State::queued;
     s->refs++;
     timeline_.change(0, sc_.pools.size() + 2 * static_cast<std::size_t>(cl), Timeline::ready, +1);
@@ -142,7 +141,8 @@ std::vector<World::Resumed> World::restore(const QueueSnapshot& snap) {
       });
     } else {
       for (Resumed& r : resumed)
-        if (r.ref.session == t.session && r.ref.step == t.step && r.ref.attempt == t.attempt) r.copy_left = t.bytes_left;
+        if (r.ref.session == t.session && r.ref.step == t.step && r.ref.attempt == t.attempt)
+          r.copy_left = t.bytes_left;
     }
   }
   // Oldest READY first, as the claim query takes them; ties by session, then step.

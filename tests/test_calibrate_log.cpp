@@ -9,8 +9,7 @@ using namespace stepq;
 
 TEST_CASE("calibrate log: threads are the pools' thread-seconds over the time any processor ran") {
   // A: a=2 over 0-10; B: a=4, b=1 over 5-20; the union is 0-20. C never ran.
-  const std::vector<live::History::Processor> ps = {
-      {"a=2", 100, 110}, {"a=4,b=1", 105, 120}, {"a=9", 130, 130}};
+  const std::vector<live::History::Processor> ps = {{"a=2", 100, 110}, {"a=4,b=1", 105, 120}, {"a=9", 130, 130}};
   const auto m = mean_threads(ps);
   CHECK(m.at("a") == Approx((2 * 10 + 4 * 15) / 20.0));
   CHECK(m.at("b") == Approx(15 / 20.0));
@@ -21,7 +20,8 @@ TEST_CASE("calibrate log: threads are the pools' thread-seconds over the time an
 }
 
 TEST_CASE("calibrate log: the service sample is bounded and uniform, failures counted per attempt") {
-  const Scenario sc = test::scenario(R"({"name": "c", "sessions": 1, "arrivals": {"process": "poisson", "rate_per_s": 1},
+  const Scenario sc =
+      test::scenario(R"({"name": "c", "sessions": 1, "arrivals": {"process": "poisson", "rate_per_s": 1},
     "kinds": {"w": {"threads": 1, "service_s": {"dist": "constant", "value": 1}}},
     "templates": [{"name": "t", "steps": [{"id": "w", "kind": "w"}]}]})");
   KindLogs logs(sc, 0.5);

@@ -141,7 +141,7 @@ TEST_CASE("censored: Turnbull's estimate recovers ready times seen only between 
   REQUIRE(q.size() == 1000);
   CHECK(std::is_sorted(q.begin(), q.end()));
   const double p50 = std::exp(std::log(20.0) - 0.18);  // the lognormal's median
-  CHECK(q[500] == Approx(p50).epsilon(0.08));           // to the resolution of the looks
+  CHECK(q[500] == Approx(p50).epsilon(0.08));          // to the resolution of the looks
 }
 
 TEST_CASE("censored: exact observations, and none") {

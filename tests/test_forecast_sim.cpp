@@ -17,7 +17,8 @@ namespace {
 
 Scenario one_kind(const std::string& service, int threads = 1, const std::string& extra_kind = "") {
   return test::scenario(R"({"name": "f", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.5},
-    "kinds": {"work": {"threads": )" + std::to_string(threads) + R"(, "service_s": )" + service + "}" + extra_kind +
+    "kinds": {"work": {"threads": )" +
+                        std::to_string(threads) + R"(, "service_s": )" + service + "}" + extra_kind +
                         R"(}, "templates": [{"name": "one", "steps": [{"id": "w", "kind": "work"}]}]})");
 }
 
@@ -35,7 +36,9 @@ QueueSnapshot::Session session(std::uint64_t id, double accepted, Phase phase, d
   return s;
 }
 
-double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); }
+double mean(const std::vector<double>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
 
 }  // namespace
 
@@ -47,7 +50,8 @@ TEST_CASE("forecast: one exponential server, the k-th in line starts up after k+
   const Scenario sc = one_kind(R"({"dist": "exponential", "mean": 1})");
   QueueSnapshot snap;
   snap.sessions.push_back(session(0, -9, Phase::RUNNING, -4));
-  for (int k = 1; k <= 5; ++k) snap.sessions.push_back(session(static_cast<std::uint64_t>(k), -8.0 + k, Phase::READY, -8.0 + k));
+  for (int k = 1; k <= 5; ++k)
+    snap.sessions.push_back(session(static_cast<std::uint64_t>(k), -8.0 + k, Phase::READY, -8.0 + k));
   snap.next_index = 6;
   sim::ForecastPlan plan;
   plan.replications = 300;
@@ -86,11 +90,14 @@ TEST_CASE("forecast: a RUNNING step runs on for its service beyond what it ran, 
   CHECK(std::abs(mean(rest) - 2) < 4 * (4 / std::sqrt(12.0)) / 10);  // sd of U(0,4) over sqrt(100)
 }
 
-TEST_CASE("forecast: a WAITING step wakes when due, a poll is ready beyond its last look, and a session past start-up is not forecast") {
+TEST_CASE(
+    "forecast: a WAITING step wakes when due, a poll is ready beyond its last look, and a session past start-up is not "
+    "forecast") {
   // Constant service 1 s. Session 0 waits until +3 s: starts up at age 5 + 3 + 1. Session 1 is a
   // poll whose thing becomes ready U(0, 20) s after activation, last seen not ready 15 s in: it is
   // ready in U(15, 20), seen by the first look after (a look every 2 s, each 1 s long).
-  const Scenario sc = test::scenario(R"({"name": "f", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.01},
+  const Scenario sc =
+      test::scenario(R"({"name": "f", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.01},
     "kinds": {"work": {"threads": 2, "service_s": {"dist": "constant", "value": 1}},
               "watch": {"threads": 2, "service_s": {"dist": "constant", "value": 1},
                         "poll": {"interval_s": 2, "ready_after_s": {"dist": "uniform", "min": 0, "max": 20}}}},
@@ -128,7 +135,8 @@ TEST_CASE("forecast: on a cluster, placed sessions hold their slots for their ru
   // since -6 and -3: they give them back at 4 and 7. S2 and S3 wait, submitted at -5 and -4, their
   // polls next looking at 0.5 and 0.2: S2 is admitted at 4 and seen Running at 4.5, S3 at 7 and
   // 7.2. Start-up counts from acceptance (-5.5 and -4.5): 10 and 11.7 exactly.
-  const Scenario sc = test::scenario(R"({"name": "c", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.001},
+  const Scenario sc =
+      test::scenario(R"({"name": "c", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.001},
     "platform": {"clusters": {"k": {"nodes": [{"count": 1, "cores": 2, "memory_GB": 8}]}}},
     "kinds": {"launch": {"op": "launch", "threads": 2, "service_s": 0},
               "running": {"op": "poll", "threads": 2, "service_s": 0, "poll": {"interval_s": 1, "ready_after_s": 0}},
@@ -182,7 +190,8 @@ TEST_CASE("forecast: a copy under way moves only what it had left, and a rule in
   // 2 s more, then moves its last 100 MB (1 s): done at 3; its poll looks at 0.5, 1.5, 2.5, 3.5,
   // so it starts up at 3.5, 6 + 3.5 = 9.5 after acceptance. Drawn afresh, the copy would take its
   // service and the whole 10 s again, and the poll would find the rule done at its first look.
-  const Scenario sc = test::scenario(R"({"name": "n", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.001},
+  const Scenario sc =
+      test::scenario(R"({"name": "n", "sessions": 10, "arrivals": {"process": "poisson", "rate_per_s": 0.001},
     "platform": {"hosts": ["se1", "se2", "site"],
                  "links": [{"name": "a", "from": "se1", "to": "site", "bandwidth_MBps": 100},
                            {"name": "b", "from": "se2", "to": "site", "bandwidth_MBps": 100}]},

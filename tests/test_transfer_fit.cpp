@@ -26,12 +26,11 @@ TEST_CASE("transfer fit: a transfer is alone only if no other crossed one of its
   const Scenario sc = two_routes();
   // Route 0 is wan1; route 1 is wan2 + wan1.
   const std::vector<TransferObs> obs = {
-      {0, 1e8, 0, 2},    // overlaps #2 on wan1
-      {1, 1e8, 10, 12},  // alone
-      {1, 1e8, 1, 3},    // overlaps #0 on wan1
-      {0, 1e8, 20, 30},  // overlaps #4, which lies inside it
-      {0, 1e8, 22, 23},
-      {0, 1e8, 30, 31},  // starts as #3 ends: not at once
+      {0, 1e8, 0, 2},                      // overlaps #2 on wan1
+      {1, 1e8, 10, 12},                    // alone
+      {1, 1e8, 1, 3},                      // overlaps #0 on wan1
+      {0, 1e8, 20, 30},                    // overlaps #4, which lies inside it
+      {0, 1e8, 22, 23}, {0, 1e8, 30, 31},  // starts as #3 ends: not at once
   };
   const auto alone = moved_alone(sc.platform, obs);
   CHECK(alone == std::vector<bool>{false, true, false, false, false, true});

@@ -83,9 +83,9 @@ struct LiveStatus {
   // Recorded forecasts (`stepq forecast --record`) of sessions that have started since: what
   // happened beside what was forecast, and beside the broker's queue-blind prepare cost.
   struct Forecasts {
-    std::uint64_t count = 0;       // forecasts of sessions that started
-    std::uint64_t within_p95 = 0;  // of them, started by the forecast p95
-    std::vector<double> vs_p50;    // observed start-up / forecast p50, each
+    std::uint64_t count = 0;             // forecasts of sessions that started
+    std::uint64_t within_p95 = 0;        // of them, started by the forecast p95
+    std::vector<double> vs_p50;          // observed start-up / forecast p50, each
     std::vector<double> vs_queue_blind;  // observed start-up / prepare cost, each
   } forecasts;
 };
@@ -116,7 +116,7 @@ struct History {
     std::string kind;
     int attempt = 1;
     double ready_at = 0, started_at = 0, ended_at = 0;
-    std::string outcome;  // completed, failed, retry, requeue, lost, reaped, released
+    std::string outcome;      // completed, failed, retry, requeue, lost, reaped, released
     std::int64_t step = 0;    // the step's id: a poll's looks are its executions
     double activated_at = 0;  // the step's, when its predecessors were all complete (wall; NaN if not)
     double admitted_at = 0;   // its session's, on a cluster (wall; NaN if none)
@@ -127,7 +127,7 @@ struct History {
     double bytes = 0, started_at = 0, ended_at = 0;
   };
   struct Processor {
-    std::string pools;  // as registered: "name=threads,…"
+    std::string pools;                    // as registered: "name=threads,…"
     double started_at = 0, ended_at = 0;  // ended: stopped, or its last heartbeat
   };
   std::vector<double> arrivals;  // sessions' created_at, ascending
@@ -179,7 +179,7 @@ struct QueueState {
   struct Transfer {
     std::uint64_t session = 0;
     int num = 0, attempt = 1, route = 0, phase = 0;  // phase as core/fluid_links.hpp's
-    double left_bytes = 0, at = 0;                  // at: a delayed one's due time (wall)
+    double left_bytes = 0, at = 0;                   // at: a delayed one's due time (wall)
   };
   std::vector<Transfer> transfers;
 };

@@ -196,7 +196,8 @@ QueueState read_queue_state(const Query& query, double now) {
     const auto it = at.find(static_cast<std::uint64_t>(r->i64(0)));
     if (it == at.end()) continue;  // not in the snapshot's sessions (cannot happen in one snapshot)
     QueueState::Step st;
-    st.num = static_cast<int>(r->i64(1)), st.phase = static_cast<int>(r->i64(2)), st.attempt = static_cast<int>(r->i64(3));
+    st.num = static_cast<int>(r->i64(1)), st.phase = static_cast<int>(r->i64(2)),
+    st.attempt = static_cast<int>(r->i64(3));
     st.activated_at = opt(*r, 4), st.ready_at = opt(*r, 5), st.claimed_at = opt(*r, 6), st.not_before = opt(*r, 7);
     st.last_not_ready = opt(*r, 8);
     st.kind = r->text(9);

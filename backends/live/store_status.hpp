@@ -11,7 +11,6 @@
 
 namespace stepq::live {
 
-
 // The status as of `now` (wall seconds) from the queries' rows. The caller runs them all in one
 // snapshot, so that the counts add up.
 LiveStatus read_status(const Query& query, double now);

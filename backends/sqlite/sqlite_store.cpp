@@ -719,8 +719,7 @@ class StmtRows final : public live::Rows {
 void SqliteStore::read_snapshot(const SnapshotRead& read, bool) {
   std::lock_guard lk(mu_);
   Snapshot snapshot(db_);
-  read([&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, wall_now(),
-       false);
+  read([&](const std::string& sql) { return std::make_unique<StmtRows>(db_.prepare(sql.c_str())); }, wall_now(), false);
 }
 
 void SqliteStore::record_forecast(const std::vector<live::ForecastRecord>& rows) {

@@ -126,7 +126,8 @@ inline Result live_run_until_idle(const std::filesystem::path& dir, const std::s
                                   const std::vector<std::string>& extra = {}) {
   if (run_stepq({"live", "init"}, dir).status != 0) return {1, "", "live init failed"};
   std::vector<std::string> run = {"live", "run", scenario, "--time-scale", scale, "--until-idle"};
-  std::vector<std::string> submit = {"live", "submit", scenario, "--sessions", std::to_string(sessions), "--rate", rate};
+  std::vector<std::string> submit = {"live",   "submit", scenario, "--sessions", std::to_string(sessions),
+                                     "--rate", rate};
   run.insert(run.end(), extra.begin(), extra.end());
   submit.insert(submit.end(), extra.begin(), extra.end());
   Proc worker(stepq(run), dir, "run");

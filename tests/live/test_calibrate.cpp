@@ -99,7 +99,9 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
     startup.push_back(std::stod(r[0]));
   REQUIRE(startup.size() >= 1100);
   std::sort(startup.begin(), startup.end());
-  const auto at = [&](double p) { return startup[static_cast<std::size_t>(p * static_cast<double>(startup.size() - 1))]; };
+  const auto at = [&](double p) {
+    return startup[static_cast<std::size_t>(p * static_cast<double>(startup.size() - 1))];
+  };
   const json predicted = read_json(dir / "sim.json")["startup_s"];
   INFO("held-out run p50 " << at(0.5) << " s, p95 " << at(0.95) << " s; fitted scenario simulated: p50 "
                            << predicted["p50"] << " s, p95 " << predicted["p95"] << " s");
@@ -110,9 +112,9 @@ TEST_CASE("calibrate: a live run's service times, failures and arrival rate are 
 TEST_CASE("calibrate: a link's bandwidth and latency come back from the transfers that moved alone") {
   TempDir dir;
   const std::string scenario = source("tests/live/calibrate_links.json");
-  const auto ran = live_run_until_idle(dir.path, scenario, "0.01", 150, "20",
-                                       {"--set", "/platform/links/0/bandwidth_MBps=100", "--set",
-                                        "/platform/links/0/latency_s=0.05"});
+  const auto ran = live_run_until_idle(
+      dir.path, scenario, "0.01", 150, "20",
+      {"--set", "/platform/links/0/bandwidth_MBps=100", "--set", "/platform/links/0/latency_s=0.05"});
   INFO(ran.err);
   REQUIRE(ran.status == 0);
   const Result cal =

@@ -38,9 +38,9 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
   for (int k = 0; k < 18; ++k) {
     std::this_thread::sleep_until(t0 + std::chrono::milliseconds(3000 + 1500 * k));
     const std::string out = dir / ("f" + std::to_string(k) + ".json");
-    const Result f = run_stepq({"forecast", "--scenario", scenario, "--time-scale", "0.1", "-r", "100", "--json", out,
-                                "-q", "--record"},
-                               dir.path);
+    const Result f = run_stepq(
+        {"forecast", "--scenario", scenario, "--time-scale", "0.1", "-r", "100", "--json", out, "-q", "--record"},
+        dir.path);
     INFO(f.err);
     REQUIRE(f.status == 0);
     const json j = json::parse(Proc::slurp(out));
@@ -70,8 +70,8 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
       p50.push_back(m);
     }
   const double coverage = static_cast<double>(covered) / n;
-  INFO(n << " forecasts; " << covered << " started before their p95; median actual " << median(act)
-         << " s, median p50 " << median(p50) << " s");
+  INFO(n << " forecasts; " << covered << " started before their p95; median actual " << median(act) << " s, median p50 "
+         << median(p50) << " s");
   REQUIRE(n >= 60);
   CHECK(coverage >= 0.85);
   CHECK(coverage <= 0.99);

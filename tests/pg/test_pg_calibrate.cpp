@@ -12,10 +12,9 @@ TEST_CASE("calibrate on PostgreSQL: a live run's kinds are fitted and the scenar
   const std::string url = fresh_pg_url("calibrate"), scenario = source("tests/live/calibrate.json");
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
   REQUIRE(run_stepq({"live", "submit", scenario, "--db", url, "--sessions", "60"}, dir.path).status == 0);
-  const Result run =
-      run_stepq({"live", "run", scenario, "--db", url, "--time-scale", "0.002", "--until-idle", "--set",
-                 "/kinds/fetch/threads=5"},
-                dir.path, 120);
+  const Result run = run_stepq({"live", "run", scenario, "--db", url, "--time-scale", "0.002", "--until-idle", "--set",
+                                "/kinds/fetch/threads=5"},
+                               dir.path, 120);
   INFO(run.err);
   REQUIRE(run.status == 0);
   const Result cal = run_stepq(

@@ -19,9 +19,8 @@ TEST_CASE("forecast on PostgreSQL: every session in start-up gets quantiles beyo
   // Real time (scale 1): two sessions' fetches are RUNNING for about a second each.
   Proc worker(stepq::test::stepq({"live", "run", scenario, "--db", url, "--until-idle"}), dir.path, "run");
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  const Result f =
-      run_stepq({"forecast", "--db", url, "--scenario", scenario, "-r", "20", "--json", dir / "f.json", "--record"},
-                dir.path);
+  const Result f = run_stepq(
+      {"forecast", "--db", url, "--scenario", scenario, "-r", "20", "--json", dir / "f.json", "--record"}, dir.path);
   const Result run = worker.wait(120);
   INFO(run.err);
   CHECK(run.status == 0);

@@ -133,8 +133,10 @@ void check_report(const TempDir& d, const std::string& file, const std::string& 
 
 }  // namespace
 
-TEST_CASE("browser: every chart of the simulate, tune, live and forecast reports renders in headless Chromium, without errors",
-          "[browser]") {
+TEST_CASE(
+    "browser: every chart of the simulate, tune, live and forecast reports renders in headless Chromium, without "
+    "errors",
+    "[browser]") {
   INFO("headless Chromium is needed: apt-get install chromium (scripts/setup.sh does), or set STEPQ_CHROMIUM");
   REQUIRE_FALSE(chromium().empty());
   // Made once for all sections (Catch runs the test case again for each).
@@ -172,10 +174,9 @@ TEST_CASE("browser: every chart of the simulate, tune, live and forecast reports
                       d.path)
                 .status == 0);
     // Sessions nobody has run yet: a forecast with a queue ahead of the new one.
-    REQUIRE(
-        run_stepq({"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "40", "-q"},
-                  d.path)
-            .status == 0);
+    REQUIRE(run_stepq({"live", "submit", source("scenarios/mm4.json"), "--db", "sqlite:l.db", "--sessions", "40", "-q"},
+                      d.path)
+                .status == 0);
     REQUIRE(run_stepq({"forecast", "--db", "sqlite:l.db", "--scenario", source("scenarios/mm4.json"), "-r", "20", "-q",
                        "--report", "forecast.html"},
                       d.path)

@@ -135,9 +135,19 @@ TEST_CASE("terminal: every command's output fits 100 columns", "[terminal]") {
     fits_100(r.out, c[0] + " " + c[1]);
   }
   // Every command's --help too (CLI11 prints descriptions as written: cli/help_format.hpp wraps).
-  for (const std::vector<std::string>& c : std::vector<std::vector<std::string>>{
-           {}, {"validate"}, {"simulate"}, {"analyze"}, {"tune"}, {"calibrate"}, {"forecast"}, {"live"},
-           {"live", "init"}, {"live", "submit"}, {"live", "run"}, {"live", "status"}, {"live", "cancel"}}) {
+  for (const std::vector<std::string>& c : std::vector<std::vector<std::string>>{{},
+                                                                                 {"validate"},
+                                                                                 {"simulate"},
+                                                                                 {"analyze"},
+                                                                                 {"tune"},
+                                                                                 {"calibrate"},
+                                                                                 {"forecast"},
+                                                                                 {"live"},
+                                                                                 {"live", "init"},
+                                                                                 {"live", "submit"},
+                                                                                 {"live", "run"},
+                                                                                 {"live", "status"},
+                                                                                 {"live", "cancel"}}) {
     std::vector<std::string> args = c;
     args.push_back("--help");
     auto r = run_stepq(args, d.path);
