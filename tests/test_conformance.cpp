@@ -17,6 +17,8 @@
 #include <functional>
 #include <thread>
 
+#include <array>
+#include <map>
 #include <set>
 
 #include "backends/live/lifecycle.hpp"
@@ -508,4 +510,74 @@ TEST_CASE("lifecycle conformance (" STORE_NAME
   REQUIRE(after.sessions[2].first == "FAILED");
   REQUIRE(after.sessions[2].second == 1);
   REQUIRE(after.sessions[0].second == 1);  // session 2 still ACTIVE
+}
+
+// ---- live stores only: the rest of the store contract (issue 19, item 4) ----------------------------
+
+TEST_CASE("store conformance (" STORE_NAME "): migrating twice changes nothing, and the schema is then current") {
+  LiveStoreHarness h(conformance_scenario());
+  const int v = h.store->schema_version();
+  REQUIRE(v > 0);
+  h.submit();
+  REQUIRE(h.store->migrate() == 0);  // migrations applied
+  REQUIRE(h.store->schema_version() == v);
+  REQUIRE_NOTHROW(h.store->require_schema());
+  require_step(h.q().claim(h.pool("front")), 0, X);  // the queue survived the second migration
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): bind refuses a scenario whose template differs from the queue's") {
+  LiveStoreHarness h(conformance_scenario());
+  h.submit();  // an unfinished session of template t, three steps
+  Scenario other = h.sc;
+  other.templates[0].steps.pop_back();  // t with two steps
+  other.templates[0].startup_steps = 2;
+  auto b = h.open();
+  REQUIRE_THROWS_AS(b->bind(other, kScale), live::StoreError);
+  REQUIRE_NOTHROW(b->bind(h.sc, kScale));  // the scenario it ran is fine
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): release_running gives a claim back as the same attempt") {
+  LiveStoreHarness h(conformance_scenario());
+  const int front = h.pool("front");
+  h.submit();
+  const auto x = h.q().claim(front);
+  require_step(x, 0, X);
+  REQUIRE(h.store->release_running() == 1);
+  REQUIRE_FALSE(h.q().finish(*x, Outcome::completed()));  // its lease went with it
+  const auto y = h.q().claim(front);                      // y was READY before x came back
+  require_step(y, 0, Y);
+  const auto again = h.q().claim(front);
+  require_step(again, 0, X);
+  REQUIRE(again->attempt == x->attempt);  // a graceful stop is not a failed attempt
+  REQUIRE(again->fence != x->fence);
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): idle waits for live submissions, and status counts what is there") {
+  LiveStoreHarness h(conformance_scenario());
+  REQUIRE(h.store->idle(1));
+  const auto sub = h.store->begin_submission(2);
+  REQUIRE_FALSE(h.store->idle(1));  // a submission is under way: more may come
+  h.submit();
+  h.submit();
+  h.store->submission_progress(sub, 2, true);
+  REQUIRE_FALSE(h.store->idle(1));  // two sessions are ACTIVE
+  const auto x = h.q().claim(h.pool("front"));
+  require_step(x, 0, X);
+  const live::LiveStatus st = h.store->status();
+  std::map<std::string, std::uint64_t> sessions(st.sessions.begin(), st.sessions.end());
+  CHECK(sessions["ACTIVE"] == 2);
+  CHECK(sessions["COMPLETED"] == 0);
+  std::map<std::string, std::array<std::uint64_t, 7>> steps;
+  for (const auto& k : st.kinds) steps[k.name] = k.steps;
+  CHECK(steps["a"][static_cast<int>(Phase::RUNNING)] == 1);  // x
+  CHECK(steps["a"][static_cast<int>(Phase::READY)] == 1);    // session 1's x
+  CHECK(steps["c"][static_cast<int>(Phase::DORMANT)] == 2);  // both z
+  CHECK(st.submissions_active == 0);
+  REQUIRE(st.processors.size() == 1);
+  CHECK(st.processors[0].running == 1);
+  h.store->stop_processor("a test");
+  const live::LiveStatus after = h.store->status();
+  REQUIRE(after.processors.size() == 1);
+  CHECK(after.processors[0].stopped_at.has_value());
+  CHECK(after.processors[0].stop_reason == "a test");
 }

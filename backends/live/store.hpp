@@ -216,7 +216,8 @@ using Query = std::function<std::unique_ptr<Rows>(const std::string& sql)>;
 class LiveStore : public Queue, public Capacity {
  public:
   virtual int schema_version() = 0;  // 0: no stepq schema yet
-  // Creates or migrates the schema. StoreError when the database is newer than this stepq.
+  // Creates or migrates the schema; returns how many migrations it applied (0: already current).
+  // StoreError when the database is newer than this stepq.
   virtual int migrate() = 0;
   // StoreError unless the schema is exactly the current one.
   virtual void require_schema() = 0;
