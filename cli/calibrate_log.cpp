@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "core/scenario_load.hpp"
 
@@ -75,15 +74,7 @@ std::map<std::string, double> mean_threads(const std::vector<live::History::Proc
     const double span = std::max(0.0, p.ended_at - p.started_at);
     if (span <= 0) continue;
     alive.emplace_back(p.started_at, p.ended_at);
-    std::istringstream in(p.pools);
-    for (std::string part; std::getline(in, part, ',');) {
-      const auto eq = part.find('=');
-      if (eq == std::string::npos) continue;
-      try {
-        thread_s[part.substr(0, eq)] += std::stod(part.substr(eq + 1)) * span;
-      } catch (const std::exception&) {  // not a number: a processor row this stepq did not write
-      }
-    }
+    for (const auto& [pool, threads] : live::pool_threads(p.pools)) thread_s[pool] += threads * span;
   }
   // The union of the processors' lives: the time the queue had any worker.
   std::sort(alive.begin(), alive.end());

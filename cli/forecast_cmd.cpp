@@ -144,7 +144,7 @@ struct ForecastCommand {
   double time_scale = 1;
   int rows = 20;
   sim::ForecastPlan plan;
-  bool quiet = false, record = false;
+  bool quiet = false, record = false, scenario_threads = false;
 };
 
 std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
@@ -170,6 +170,8 @@ std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   c->cmd->add_option("--report", c->report, "Write an HTML report with the fan chart to FILE (opens offline).")
       ->type_name("FILE");
+  c->cmd->add_flag("--scenario-threads", c->scenario_threads,
+                   "Size the pools as the scenario does, not as the processors running now do.");
   c->cmd->add_flag("--record", c->record,
                    "Store each session's forecast in the database: `stepq live\n"
                    "status` then sets what happened beside it.");
@@ -178,7 +180,8 @@ std::shared_ptr<ForecastCommand> add_forecast_command(CLI::App& app) {
       "The simulation starts from the step table as it is now: READY steps queue in the order they\n"
       "became READY, RUNNING ones run on for their service drawn beyond the time they have run,\n"
       "WAITING ones wake when due, a poll's ready time lies beyond its last look. A new session of\n"
-      "--template is submitted now and arrivals continue at the scenario's rate. Each replication\n"
+      "--template is submitted now and arrivals continue at the scenario's rate. Pools have the\n"
+      "threads of the processors running now (--scenario-threads: the scenario's). Each replication\n"
       "runs until every session in start-up, and the new one, has started or failed.\n"
       "Start-up quantiles are from acceptance, in scenario seconds; `ready_by` in the JSON is the\n"
       "wall-clock time (Unix seconds). The queue-blind estimate is the broker's prepare cost.\n"
@@ -210,9 +213,20 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
     }
     auto store = live::open_store(c.db, false);
     const live::QueueState q = store->queue_state();
-    const QueueSnapshot snap = to_snapshot(q, sc, c.time_scale, c.scenario);
+    // The queue drains at the pace of the threads running now, not of the scenario's guess.
+    Scenario run = sc;
+    std::string threads = "as in " + c.scenario;
+    if (!c.scenario_threads && !q.running_pools.empty()) {
+      std::map<std::string, int> live;
+      for (const auto& pools : q.running_pools)
+        for (const auto& [pool, n] : live::pool_threads(pools)) live[pool] += n;
+      for (auto& pool : run.pools)
+        if (live.count(pool.name)) pool.threads = std::max(1, live[pool.name]);
+      threads = "from the " + std::to_string(q.running_pools.size()) + " processor(s) running now";
+    }
+    const QueueSnapshot snap = to_snapshot(q, run, c.time_scale, c.scenario);
     c.plan.progress = !c.quiet;
-    const sim::Forecast f = sim::run_forecast(sc, snap, c.plan);
+    const sim::Forecast f = sim::run_forecast(run, snap, c.plan);
 
     const TemplateSpec& probe_tp = sc.templates[static_cast<std::size_t>(c.plan.probe_tmpl)];
     ojson out;
@@ -221,6 +235,8 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
     out["time_scale"] = c.time_scale;
     out["scenario"] = c.scenario;
     out["replications"] = c.plan.replications;
+    out["threads"] = {{"from", threads}, {"pools", ojson::object()}};
+    for (const auto& pool : run.pools) out["threads"]["pools"][pool.name] = pool.threads;
     out["new_session"] = {{"template", probe_tp.name},
                           {"startup_s",
                            {{"p05", number(quantile(f.probe, 0.05))},
@@ -283,6 +299,10 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
       const ojson& n = out["new_session"];
       std::printf("forecast from %s, %d replications: %zu sessions in start-up, %zu past it\n", c.db.c_str(),
                   c.plan.replications, out["in_startup"].get<std::size_t>(), past);
+      std::string pools;
+      for (const auto& pool : run.pools)
+        pools += (pools.empty() ? "" : ", ") + pool.name + " " + std::to_string(pool.threads);
+      std::printf("threads %s: %s\n", threads.c_str(), pools.substr(0, 60).c_str());
       std::printf("a new '%s' session now: start-up p50 %s s, p95 %s s, p99 %s s\n", probe_tp.name.c_str(),
                   fmt(quantile(f.probe, 0.5)).c_str(), fmt(quantile(f.probe, 0.95)).c_str(),
                   fmt(quantile(f.probe, 0.99)).c_str());

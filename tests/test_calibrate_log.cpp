@@ -47,3 +47,10 @@ TEST_CASE("calibrate log: the service sample is bounded and uniform, failures co
   logs.restart();
   CHECK(logs.kinds.empty());
 }
+
+TEST_CASE("calibrate log: a processor's pools are read as registered, odd parts skipped") {
+  using P = std::vector<std::pair<std::string, int>>;
+  CHECK(live::pool_threads("fetch=8,build=2") == P{{"fetch", 8}, {"build", 2}});
+  CHECK(live::pool_threads("a=2,b=x,=4,c=,d=3") == P{{"a", 2}, {"d", 3}});
+  CHECK(live::pool_threads("").empty());
+}

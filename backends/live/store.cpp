@@ -23,6 +23,22 @@ void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double sta
   if (outcome == "retry") k.retries++;
 }
 
+std::vector<std::pair<std::string, int>> pool_threads(const std::string& pools) {
+  std::vector<std::pair<std::string, int>> out;
+  std::size_t from = 0;
+  while (from < pools.size()) {
+    const std::size_t comma = std::min(pools.find(',', from), pools.size());
+    const std::string part = pools.substr(from, comma - from);
+    from = comma + 1;
+    const auto eq = part.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 >= part.size()) continue;
+    const std::string n = part.substr(eq + 1);
+    if (n.find_first_not_of("0123456789") != std::string::npos || n.size() > 6) continue;
+    out.emplace_back(part.substr(0, eq), std::stoi(n));
+  }
+  return out;
+}
+
 void add_ready(LiveStatus& st, std::size_t kind, double ready_at) {
   st.history.push_back({kind, ready_at, std::nullopt, std::nullopt});
 }

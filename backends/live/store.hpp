@@ -101,6 +101,9 @@ void add_ready(LiveStatus& st, std::size_t kind, double ready_at);
 // core/fluid_links.hpp's; `at` when it ended, for a done one. Wall seconds.
 void add_transfer(LiveStatus& st, const std::string& links, int phase, double bytes, std::optional<double> arrived_at,
                   std::optional<double> started_at, double at);
+// The threads per pool a processor registered ("name=threads,…", as Engine::run writes it);
+// parts that are not name=number are skipped.
+std::vector<std::pair<std::string, int>> pool_threads(const std::string& pools);
 // What the transfer table records as a route's links.
 std::string link_names(const PlatformSpec& p, int route);
 // Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table; the
@@ -175,6 +178,9 @@ struct QueueState {
   std::uint64_t next_id = 0;  // the id the next session submitted takes
   std::vector<Session> sessions;
   std::vector<std::pair<std::string, double>> area_free;  // storage area → bytes free
+  // The processors running now (not stopped, a heartbeat in the last 10 s): their pools as
+  // registered ("name=threads,…").
+  std::vector<std::string> running_pools;
   // The emulated platform's transfers not yet done, in the order they reached their links.
   struct Transfer {
     std::uint64_t session = 0;

@@ -180,6 +180,10 @@ QueueState read_queue_state(const Query& query, double now) {
   }
   for (auto r = query("SELECT name, free_bytes FROM storage_area ORDER BY name"); r->next();)
     q.area_free.emplace_back(r->text(0), r->f64(1));
+  for (auto r = query("SELECT pools FROM processor WHERE stopped_at IS NULL AND heartbeat_at > " +
+                      std::to_string(now - 10));
+       r->next();)
+    q.running_pools.push_back(r->text(0));
   for (auto r = query("SELECT session, num, attempt, route, phase, left_bytes, at FROM transfer WHERE phase < 4 "
                       "ORDER BY COALESCE(arrived_at, at), id");
        r->next();)

@@ -45,6 +45,9 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
     REQUIRE(f.status == 0);
     const json j = json::parse(Proc::slurp(out));
     CHECK(j["new_session"]["startup_s"]["p50"].get<double>() > 0);
+    // One worker process runs, with the scenario's pools: the forecast takes its threads.
+    CHECK_THAT(j["threads"]["from"].get<std::string>(), Catch::Contains("1 processor(s) running now"));
+    CHECK(j["threads"]["pools"]["fetch"] == 2);
     for (const auto& s : j["sessions"])
       if (s["startup_s"]["p50"].is_number())
         predicted[s["id"].get<long long>()].emplace_back(s["startup_s"]["p50"].get<double>(),
@@ -116,6 +119,7 @@ TEST_CASE("forecast: bad input exits 2 and names it") {
   INFO(ok.out << ok.err);
   CHECK(ok.status == 0);
   CHECK_THAT(ok.out, Catch::Contains("5 sessions in start-up"));
+  CHECK_THAT(ok.out, Catch::Contains("threads as in"));  // no processor runs: the scenario's pools
   std::istringstream lines(ok.out);
   for (std::string line; std::getline(lines, line);) CHECK(line.size() <= 100);
 

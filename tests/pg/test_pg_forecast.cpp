@@ -29,6 +29,7 @@ TEST_CASE("forecast on PostgreSQL: every session in start-up gets quantiles beyo
   const auto j = nlohmann::json::parse(Proc::slurp(dir / "f.json"));
   CHECK(j["in_startup"].get<int>() + j["past_startup"].get<int>() == 12);
   CHECK(j["in_startup"].get<int>() >= 9);
+  CHECK_THAT(j["threads"]["from"].get<std::string>(), Catch::Contains("running now"));
   for (const auto& s : j["sessions"]) {
     INFO(s.dump());
     CHECK(s["startup_s"]["p50"].get<double>() >= s["age_s"].get<double>());
