@@ -30,8 +30,9 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
   Proc worker(stepq::test::stepq({"live", "run", scenario, "--time-scale", "0.1", "--until-idle"}), dir.path, "run");
   Proc submit(stepq::test::stepq({"live", "submit", scenario, "--sessions", "420", "--rate", "14", "-q"}), dir.path,
               "submit");
-  // Snapshots every 1.5 s while sessions arrive (30 s); each forecast is the model's guess, made
-  // before the outcome exists. Sessions of one snapshot share its queue's fate, so the many
+  // Snapshots every 1.5 s while sessions arrive (30 s), each with forecast's default 40
+  // replications (what users get); each forecast is the model's guess, made before the outcome
+  // exists. Sessions of one snapshot share its queue's fate, so the many
   // snapshots, not the many sessions, are what make the coverage a steady figure.
   std::map<long long, std::vector<std::pair<double, double>>> predicted;  // id → (p50, p95) per snapshot
   const auto t0 = std::chrono::steady_clock::now();
@@ -39,7 +40,7 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
     std::this_thread::sleep_until(t0 + std::chrono::milliseconds(3000 + 1500 * k));
     const std::string out = dir / ("f" + std::to_string(k) + ".json");
     const Result f = run_stepq(
-        {"forecast", "--scenario", scenario, "--time-scale", "0.1", "-r", "100", "--json", out, "-q", "--record"},
+        {"forecast", "--scenario", scenario, "--time-scale", "0.1", "-r", "40", "--json", out, "-q", "--record"},
         dir.path);
     INFO(f.err);
     REQUIRE(f.status == 0);
