@@ -171,7 +171,7 @@ std::string fit_links(const Scenario& base, const std::vector<TransferObs>& obs,
   const auto alone = moved_alone(p, obs);
   const auto lone = static_cast<std::size_t>(std::count(alone.begin(), alone.end(), true));
   std::string out = "\nlinks: " + std::to_string(obs.size()) + " transfers, " + std::to_string(lone) + " alone";
-  for (const LinkCost& f : fit_link_costs(p, obs, kMinSamples)) {
+  for (const LinkCost& f : fit_link_costs(p, obs, alone, kMinSamples)) {
     const LinkSpec& l = p.links[static_cast<std::size_t>(f.link)];
     ojson* j = nullptr;
     for (auto& x : doc["platform"]["links"])

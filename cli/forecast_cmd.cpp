@@ -303,9 +303,10 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
       for (const auto& pool : run.pools)
         pools += (pools.empty() ? "" : ", ") + pool.name + " " + std::to_string(pool.threads);
       std::printf("threads %s: %s\n", threads.c_str(), pools.substr(0, 60).c_str());
+      const auto val = [](const ojson& j) { return j.is_number() ? j.get<double>() : std::nan(""); };
+      const ojson& q = n["startup_s"];  // as the JSON has them, not sorted again
       std::printf("a new '%s' session now: start-up p50 %s s, p95 %s s, p99 %s s\n", probe_tp.name.c_str(),
-                  fmt(quantile(f.probe, 0.5)).c_str(), fmt(quantile(f.probe, 0.95)).c_str(),
-                  fmt(quantile(f.probe, 0.99)).c_str());
+                  fmt(val(q["p50"])).c_str(), fmt(val(q["p95"])).c_str(), fmt(val(q["p99"])).c_str());
       std::printf("  (the broker's queue-blind estimate: %s s)\n", fmt(n["queue_blind_s"].get<double>()).c_str());
       const ojson& ss = out["sessions"];
       if (!ss.empty())
@@ -316,7 +317,6 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
           std::printf("  ... and %zu more (--json FILE lists all)\n", ss.size() - static_cast<std::size_t>(c.rows));
           break;
         }
-        const auto val = [](const ojson& j) { return j.is_number() ? j.get<double>() : std::nan(""); };
         std::printf("  %10llu  %-16s %9s %9s %9s %6s\n", static_cast<unsigned long long>(s["id"].get<std::uint64_t>()),
                     s["template"].get<std::string>().substr(0, 16).c_str(), fmt(s["age_s"].get<double>()).c_str(),
                     fmt(val(s["startup_s"]["p50"])).c_str(), fmt(val(s["startup_s"]["p95"])).c_str(),

@@ -26,8 +26,7 @@ std::vector<bool> moved_alone(const PlatformSpec& p, const std::vector<TransferO
 }
 
 std::vector<LinkCost> fit_link_costs(const PlatformSpec& p, const std::vector<TransferObs>& obs,
-                                     std::size_t min_samples) {
-  const std::vector<bool> alone = moved_alone(p, obs);
+                                     const std::vector<bool>& alone, std::size_t min_samples) {
   // The bottleneck of a route: its slowest hop (the first of equals).
   const auto bottleneck = [&](int r) {
     int best = -1;

@@ -32,9 +32,10 @@ struct LinkCost {
   double r2 = 0;  // share of the variance in transfer time the fit explains
 };
 
-// Fits for every bottleneck link with at least `min_samples` lone transfers of at least two
-// different sizes (a slope needs them) and a positive slope.
+// Fits for every bottleneck link with at least `min_samples` lone transfers (`alone`: what
+// moved_alone says of `obs`) of at least two different sizes (a slope needs them) and a positive
+// slope.
 std::vector<LinkCost> fit_link_costs(const PlatformSpec& p, const std::vector<TransferObs>& obs,
-                                     std::size_t min_samples);
+                                     const std::vector<bool>& alone, std::size_t min_samples);
 
 }  // namespace stepq

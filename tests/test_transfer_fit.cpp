@@ -54,7 +54,7 @@ TEST_CASE("transfer fit: bandwidth and latency come back from lone transfers, an
     obs.push_back({0, bytes, t, t + 0.05 + 2 * bytes / 1e8});
     t += 10;
   }
-  const auto fits = fit_link_costs(sc.platform, obs, 30);
+  const auto fits = fit_link_costs(sc.platform, obs, moved_alone(sc.platform, obs), 30);
   REQUIRE(fits.size() == 2);
   for (const LinkCost& f : fits) {
     INFO("link " << f.link << " " << f.bandwidth_Bps << " B/s from " << f.samples);
@@ -74,5 +74,5 @@ TEST_CASE("transfer fit: bandwidth and latency come back from lone transfers, an
   // One size only: no slope to fit.
   std::vector<TransferObs> same;
   for (int i = 0; i < 50; ++i) same.push_back({0, 1e8, i * 10.0, i * 10.0 + 1.05});
-  CHECK(fit_link_costs(sc.platform, same, 30).empty());
+  CHECK(fit_link_costs(sc.platform, same, moved_alone(sc.platform, same), 30).empty());
 }
