@@ -131,8 +131,10 @@ void World::make_ready(Session* s, int step) {
 }
 
 std::optional<StepRef> World::claim(int pool) {
-  if (sc_.dispatch.claim_s > 0) {  // the claim query's cost; the thread is busy meanwhile
-    sleep_for(sc_.dispatch.claim_s);
+  if (claim_paid_) {
+    claim_paid_ = false;
+  } else if (sc_.dispatch.claim_s > 0) {  // the claim query's cost; the thread is busy meanwhile (settle())
+    debt_ += sc_.dispatch.claim_s;
     stats_.pools[pool].busy_s += sc_.dispatch.claim_s;
   }
   PoolRt& p = pools_[pool];
@@ -146,7 +148,7 @@ std::optional<StepRef> World::claim(int pool) {
       continue;
     }
     set_phase(e.s, e.step, Phase::RUNNING);
-    timeline_.change(now(), pool, Timeline::ready, -1);
+    timeline_.change(engine_now(), pool, Timeline::ready, -1);  // in time order with everyone's
     st.fence = ++fence_seq_;
     st.claimed_at = now();
     e.s->refs++;
@@ -188,6 +190,7 @@ void World::add_timer(double due, Session* s, int step) {
 }
 
 bool World::finish(const StepRef& r, const Outcome& o) {
+  settle();
   auto* s = reinterpret_cast<Session*>(r.id);
   StepRt& st = s->steps[r.step];
   running_--;
@@ -381,10 +384,15 @@ void World::release(Session* s) {
 
 bool World::wait_for_work(int pool) {
   if (sc_.dispatch.mode == DispatchSpec::Mode::poll) {
-    sleep_for(sc_.dispatch.poll_interval_s);
+    sleep_for(sc_.dispatch.poll_interval_s);  // after the empty claim it owes for
   } else {
+    // Idle at once. Woken while its empty claim's query would still have run, that query finds
+    // the new step when it ends: the thread owes the rest of it and claims at no further cost.
+    const double free_at = engine_now() + debt_;
+    debt_ = 0;
     pools_[pool].idle++;
     pools_[pool].wake->acquire();
+    if (engine_now() < free_at) debt_ = free_at - engine_now(), claim_paid_ = true;
   }
   return true;
 }
@@ -427,7 +435,7 @@ void World::wait_until_all_finished() {
 }
 
 void World::claimed(int pool, const StepRef& s, double wait_s) {
-  timeline_.change(now(), pool, Timeline::busy, +1);
+  timeline_.change(engine_now(), pool, Timeline::busy, +1);  // busy from the claim query on
   KindStats& k = stats_.kinds[s.kind];
   k.claims++;
   k.wait_s.add(wait_s);
@@ -472,6 +480,7 @@ void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, boo
 }
 
 void World::start_rule(const StepContext& c, int route, double bytes, double delay_s) {
+  settle();
   auto* s = reinterpret_cast<Session*>(c.ref.id);
   const int step = c.ref.step;
   s->steps[step].rule = StepRt::Rule::moving;
@@ -525,6 +534,7 @@ void World::admit(int c) {
 }
 
 OpResult World::submit(const StepContext& ctx) {
+  settle();
   auto* s = reinterpret_cast<Session*>(ctx.ref.id);
   Compute& r = s->compute;
   if (r.state != Compute::State::none) return {};  // submitted before (a repeated launch)
@@ -561,6 +571,7 @@ void World::running(const StepContext& ctx, double at) {
 }
 
 void World::release_compute(const StepContext& ctx) {
+  settle();
   auto* s = reinterpret_cast<Session*>(ctx.ref.id);
   Compute& r = s->compute;
   if (r.state != Compute::State::queued && r.state != Compute::State::placed) return;
@@ -579,6 +590,7 @@ void World::release_compute(const StepContext& ctx) {
 }
 
 bool World::reserve(const StepContext& ctx) {
+  settle();
   auto* s = reinterpret_cast<Session*>(ctx.ref.id);
   const int a = ctx.step.area;
   if (area_free_[a] + kFit < ctx.step.bytes) return false;
@@ -588,6 +600,7 @@ bool World::reserve(const StepContext& ctx) {
 }
 
 void World::free_temp(const StepContext& ctx) {
+  settle();
   auto* s = reinterpret_cast<Session*>(ctx.ref.id);
   for (const auto& [a, bytes] : s->temp) area_free_[a] += bytes;
   s->temp.clear();

@@ -197,6 +197,33 @@ TEST_CASE("poll dispatch: an idle pool adds about half a poll interval to each w
   CHECK(poll["pools"]["work"]["empty_polls"] == kind(poll, "work")["empty_polls"]);
 }
 
+// The claim query holds its thread claim_s before the step starts (and for an empty claim), but
+// the simulator charges it inside the thread's next sleep (sim/world.hpp, settle()). The times
+// below are those of a claim that takes claim_s and pops the queue at its end.
+TEST_CASE("a claim holds its thread claim_s, an empty one too, and a step arriving during it is found", "[sim]") {
+  auto lone = [](const std::string& mode, std::vector<double> times) {
+    Scenario sc =
+        test::scenario(R"({"name": "claims", "sessions": 2, "arrivals": {"process": "poisson", "rate_per_s": 1},
+      "dispatch": {"mode": ")" +
+                       mode + R"(", "poll_interval_s": 1, "claim_s": 0.25},
+      "kinds": {"work": {"threads": 1, "service_s": 1}},
+      "templates": [{"name": "t", "steps": [{"id": "w", "kind": "work"}]}]})");
+    sc.arrivals.process = ArrivalSpec::Process::trace;
+    sc.sessions = times.size();
+    sc.arrivals.times = std::move(times);
+    return test::simulate(sc, {.warmup = sim::Warmup{sim::Warmup::Method::none, 0}});
+  };
+  // Notify: the empty claim at 0 runs to 0.25 and finds the step of 0.1 (start-up 1.15); the next
+  // claim runs 1.25-1.5 (start-up 2.5 - 0.2).
+  const auto notify = lone("notify", {0.1, 0.2});
+  CHECK(notify["startup_s"]["mean"].get<double>() == Approx((1.15 + 2.3) / 2).epsilon(1e-9));
+  CHECK(kind(notify, "work")["wait_s"]["mean"].get<double>() == Approx((0.15 + 1.3) / 2).epsilon(1e-9));
+  // Poll: the empty claim 0-0.25, a poll interval, then a claim 1.25-1.5: start-up 2.5 - 0.3.
+  const auto poll = lone("poll", {0.3});
+  CHECK(poll["startup_s"]["mean"].get<double>() == Approx(2.2).epsilon(1e-9));
+  CHECK(kind(poll, "work")["wait_s"]["mean"].get<double>() == Approx(1.2).epsilon(1e-9));
+}
+
 TEST_CASE("an exception inside an actor becomes a clean error", "[sim]") {
   struct Exploding : ModelServices {
     using ModelServices::ModelServices;
