@@ -78,9 +78,9 @@ void apply_warmup(World& w, const Warmup& wu) {
   // The series is the start-up of the sessions that started, in arrival order; the cut-off is
   // the arrival index of the first kept one, so sessions that failed in the warm-up go too.
   std::vector<double> started;
-  std::vector<std::uint64_t> index;
-  for (std::size_t i = 0; i < series.size(); ++i)
-    if (!std::isnan(series[i])) started.push_back(series[i]), index.push_back(i);
+  started.reserve(series.size());
+  for (const double s : series)
+    if (!std::isnan(s)) started.push_back(s);
   std::size_t d = 0;
   if (wu.method == Warmup::Method::mser5) {
     const Mser5 m = mser5(started);
@@ -92,7 +92,10 @@ void apply_warmup(World& w, const Warmup& wu) {
     st.warmup_reason = reason_name(c.reason);
     st.warmup_contrast = c.contrast;
   }
-  w.drop_warmup(d == 0 ? 0 : index[d]);
+  std::uint64_t cutoff = 0;  // the arrival index of the d-th session that started
+  for (std::size_t seen = 0; d > 0 && cutoff < series.size(); ++cutoff)
+    if (!std::isnan(series[cutoff]) && seen++ == d) break;
+  w.drop_warmup(cutoff);
 }
 
 }  // namespace

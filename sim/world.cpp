@@ -49,7 +49,6 @@ World::World(const Scenario& sc, std::uint64_t early_limit)
       timeline_(sc.pools.size() + 2 * sc.platform.clusters.size() + 2 * sc.platform.links.size(),
                 expected_span(sc) / Timeline::kMaxBins),
       net_(sc, timeline_, sc.pools.size() + 2 * sc.platform.clusters.size(), stats_.links) {
-  early_waits_.resize(sc.kinds.size());
   if (sc.sessions) startup_by_index_.reserve(*sc.sessions);  // no doubling copy at the end of a long run
   stats_.kinds.resize(sc.kinds.size());
   stats_.pools.resize(sc.pools.size());
@@ -297,7 +296,7 @@ void World::startup_complete(Session* s, int last_step) {
   stats_.split.pending += pending, stats_.split.wait += wait, stats_.split.service += service;
   stats_.split.other += other;
   if (s->index < early_limit_)
-    early_splits_.push_back(
+    early_splits_.push(
         {static_cast<std::uint32_t>(s->index), cluster, kept(pending), kept(wait), kept(service), kept(other)});
 
   if (tp.lease) {                             // renewals while it runs, the first every_s after its start
@@ -440,7 +439,7 @@ void World::claimed(int pool, const StepRef& s, double wait_s) {
   k.claims++;
   k.wait_s.add(wait_s);
   if (s.session < early_limit_) {
-    early_waits_[s.kind].push_back({static_cast<std::uint32_t>(s.session), kept(wait_s)});
+    early_waits_.push({static_cast<std::uint32_t>(s.session), static_cast<std::uint32_t>(s.kind), kept(wait_s)});
   }
   stats_.pools[pool].claims++;
 }
@@ -452,15 +451,16 @@ void World::drop_warmup(std::uint64_t cutoff) {
   stats_.startup_s = Histogram();
   for (std::size_t i = cutoff; i < startup_by_index_.size(); ++i)
     if (!std::isnan(startup_by_index_[i])) stats_.startup_s.add(startup_by_index_[i]);
-  for (std::size_t k = 0; k < early_waits_.size(); ++k)
-    for (const EarlyWait& e : early_waits_[k])
-      if (e.session < cutoff) stats_.kinds[k].wait_s.remove(restored(e.wait));
-  for (const EarlySplit& e : early_splits_)
+  early_waits_.for_each([&](const EarlyWait& e) {
+    if (e.session < cutoff) stats_.kinds[e.kind].wait_s.remove(restored(e.wait));
+  });
+  early_splits_.for_each([&](const EarlySplit& e) {
     if (e.session < cutoff) {
       stats_.split.pending -= restored(e.pending), stats_.split.wait -= restored(e.wait);
       stats_.split.service -= restored(e.service), stats_.split.other -= restored(e.other);
       if (e.cluster >= 0) stats_.clusters[e.cluster].pending_s.remove(restored(e.pending));
     }
+  });
 }
 
 void World::ran(int pool, const StepRef& s, double busy_s, const Outcome& o, bool applied) {

@@ -28,6 +28,7 @@
 #include "core/stats.hpp"
 #include "core/trace.hpp"
 #include "network.hpp"
+#include "spill_log.hpp"
 #include "reports/timeline.hpp"
 
 namespace stepq::sim {
@@ -156,9 +157,8 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
     ClusterState state;
     double last_change = 0;  // of the levels integrated into ClusterStats
   };
-  // What the warm-up may take back out of a started session's statistics.
-  // What warm-up removal takes back of an early session: floats (kept() in world.cpp), 24 bytes;
-  // after a cut, quantiles are exact and means within 1e-6 of exact.
+  // What warm-up removal takes back of an early session: floats (kept() in world.cpp); after a
+  // cut, quantiles are exact and means within 1e-6 of exact.
   struct EarlySplit {
     std::uint32_t session;
     int cluster;
@@ -206,14 +206,14 @@ class World final : public Queue, public Clock, public Recorder, public Capacity
   simgrid::s4u::SemaphorePtr all_finished_;
   std::vector<double> startup_by_index_;
   std::uint64_t early_limit_;
-  // An early claim's wait, 8 bytes (a float, as EarlySplit: 1M sessions fit in 150 MB). Deques,
-  // not vectors: they grow without a moment holding the old and the new copy.
+  // An early claim's wait (a float, as EarlySplit), on disk until a cut needs it (spill_log.hpp).
   struct EarlyWait {
     std::uint32_t session;
+    std::uint32_t kind;
     float wait;
   };
-  std::vector<std::deque<EarlyWait>> early_waits_;  // per kind
-  std::deque<EarlySplit> early_splits_;
+  SpillLog<EarlyWait> early_waits_;
+  SpillLog<EarlySplit> early_splits_;
   std::vector<ClusterRt> clusters_;
   std::vector<double> area_free_;  // per storage area: bytes
   TraceSink* trace_ = nullptr;
