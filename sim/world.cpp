@@ -4,6 +4,8 @@
 #include <cstring>
 #include <unordered_set>
 
+#include <simgrid/kernel/Timer.hpp>
+
 #include "core/rng.hpp"
 
 namespace stepq::sim {
@@ -127,6 +129,12 @@ void World::make_ready(Session* s, int step) {
     p.idle--;
     p.wake->release();
   }
+}
+
+void World::suspend_for(double d) {
+  sg4::ActorPtr self = sg4::Actor::self();  // held by the timer: safe even if the actor is killed
+  simgrid::kernel::timer::Timer::set(sg4::Engine::get_clock() + d, [self] { self->resume(); });
+  sg4::this_actor::suspend();
 }
 
 std::optional<StepRef> World::claim(int pool) {
@@ -383,7 +391,10 @@ void World::release(Session* s) {
 
 bool World::wait_for_work(int pool) {
   if (sc_.dispatch.mode == DispatchSpec::Mode::poll) {
-    sleep_for(sc_.dispatch.poll_interval_s);  // after the empty claim it owes for
+    // A poll interval may be under way when the run ends: a sleep, not suspend_for's timer.
+    const double d = sc_.dispatch.poll_interval_s + debt_;  // after the empty claim it owes for
+    debt_ = 0;
+    sg4::this_actor::sleep_for(d);
   } else {
     // Idle at once. Woken while its empty claim's query would still have run, that query finds
     // the new step when it ends: the thread owes the rest of it and claims at no further cost.
