@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace stepq {
 
@@ -9,12 +11,14 @@ namespace {
 constexpr std::size_t kSub = std::size_t{1} << 11;
 }
 
+// v ≥ 2^kMinExp: its octave (clamped to the range) and its mantissa's top kSubBits bits, read
+// from the IEEE 754 bits (a frexp and a multiply on the simulator's hot path before).
 std::size_t Histogram::bucket(double v) {
-  int e;
-  const double m = std::frexp(v, &e);  // v = m·2^e, m in [0.5, 1)
-  e = std::clamp(e, kMinExp + 1, kMaxExp);
-  const auto sub = std::min(kSub - 1, static_cast<std::size_t>((m - 0.5) * 2 * kSub));
-  return static_cast<std::size_t>(e - kMinExp - 1) * kSub + sub;
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const int e = std::clamp(static_cast<int>(bits >> 52 & 0x7ff) - 1023, kMinExp, kMaxExp - 1);  // v = 1.f·2^e
+  const auto sub = static_cast<std::size_t>(bits >> (52 - kSubBits) & (kSub - 1));
+  return static_cast<std::size_t>(e - kMinExp) * kSub + sub;
 }
 
 double Histogram::bucket_value(std::size_t b) {
@@ -30,7 +34,8 @@ void Histogram::add(double v) {
   max_ = std::max(max_, v);
   ++n_;
   sum_ += v;
-  if (v < std::ldexp(1.0, kMinExp)) {
+  if (v < 0x1p-30) {  // 2^kMinExp
+    static_assert(kMinExp == -30);
     ++zeros_;
     return;
   }

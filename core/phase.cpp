@@ -27,9 +27,6 @@ IllegalTransition::IllegalTransition(Phase from, Phase to)
     : std::logic_error("illegal step transition " + std::string(to_string(from)) + " -> " +
                        std::string(to_string(to))) {}
 
-Phase transition(Phase from, Phase to) {
-  if (!is_legal(from, to)) throw IllegalTransition(from, to);
-  return to;
-}
+void throw_illegal_transition(Phase from, Phase to) { throw IllegalTransition(from, to); }
 
 }  // namespace stepq

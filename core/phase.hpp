@@ -36,7 +36,12 @@ struct IllegalTransition : std::logic_error {
   IllegalTransition(Phase from, Phase to);
 };
 
-// Returns `to`, or throws IllegalTransition.
-Phase transition(Phase from, Phase to);
+[[noreturn]] void throw_illegal_transition(Phase from, Phase to);
+
+// Returns `to`, or throws IllegalTransition. Inline: the simulator makes several a step.
+inline Phase transition(Phase from, Phase to) {
+  if (!is_legal(from, to)) throw_illegal_transition(from, to);
+  return to;
+}
 
 }  // namespace stepq
