@@ -26,8 +26,12 @@ for sc in skaha-basic srcnet-async; do
   echo "$sc, 100k sessions: median wall ${t% *} s, peak RSS ${t#* } MB"
 done
 
-rss=$(/usr/bin/time -f '%M' build/stepq simulate scenarios/skaha-basic.json --sessions 1000000 --quiet 2>&1 >/dev/null | tail -1)
-echo "skaha-basic, 1M sessions: peak RSS $((rss / 1024)) MB"
+# 1M sessions, with the default warm-up removal (it remembers the first half's claims) and without.
+for wu in auto none; do
+  t=$(/usr/bin/time -f '%e %M' build/stepq simulate scenarios/skaha-basic.json --sessions 1000000 --warmup $wu --quiet \
+    2>&1 >/dev/null | tail -1)
+  echo "skaha-basic, 1M sessions, --warmup $wu: wall ${t% *} s, peak RSS $((${t#* } / 1024)) MB"
+done
 
 # Replications scale over cores: 8 replications of mm4 (200k sessions each), --jobs 1 vs 2.
 j1=$(for i in $(seq "$R"); do /usr/bin/time -f '%e' build/stepq simulate scenarios/mm4.json -r 8 -j 1 -q 2>&1 | tail -1; done | median)
