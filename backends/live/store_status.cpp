@@ -5,12 +5,11 @@
 #include <cstdio>
 #include <map>
 
-#include "core/phase.hpp"
+#include "phase_sql.hpp"
 
 namespace stepq::live {
 
 namespace {
-std::string phase_sql(Phase p) { return std::to_string(static_cast<int>(p)); }
 std::optional<double> maybe(const Rows& r, int c) { return r.null(c) ? std::nullopt : std::optional<double>(r.f64(c)); }
 }  // namespace
 
@@ -32,15 +31,14 @@ LiveStatus read_status(const Query& query, double now) {
     st.kinds[kind_row.at(q->i64(0))].steps[static_cast<std::size_t>(q->i64(1))] = static_cast<std::uint64_t>(q->i64(2));
   for (auto q = query("SELECT kind, ready_at, started_at, ended_at, coalesce(outcome, '') FROM execution"); q->next();)
     add_execution(st, kind_row.at(q->i64(0)), q->f64(1), q->f64(2), maybe(*q, 3), q->text(4));
-  for (auto q = query("SELECT kind, ready_at FROM step WHERE phase = " + phase_sql(Phase::READY)); q->next();)
+  for (auto q = query("SELECT kind, ready_at FROM step WHERE phase = " STEPQ_SQL_READY); q->next();)
     add_ready(st, kind_row.at(q->i64(0)), q->f64(1));
   drop_unused_kinds(st);
   for (auto q = query("SELECT started_at - created_at FROM session WHERE started_at IS NOT NULL"); q->next();)
     st.startup_s.add(std::max(0.0, q->f64(0)));
-  for (auto q =
-           query("SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, "
-                 "coalesce(p.stop_reason, ''), (SELECT count(*) FROM step s WHERE s.phase = " +
-                 phase_sql(Phase::RUNNING) + " AND s.processor = p.id), p.reconnects FROM processor p ORDER BY p.id");
+  for (auto q = query("SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, "
+                      "coalesce(p.stop_reason, ''), (SELECT count(*) FROM step s WHERE s.phase = " STEPQ_SQL_RUNNING
+                      " AND s.processor = p.id), p.reconnects FROM processor p ORDER BY p.id");
        q->next();) {
     LiveStatus::Processor p;
     p.id = q->i64(0);
@@ -132,8 +130,9 @@ History read_history(const Query& query, double since, HistorySink& sink) {
        q->next();)
     sink.rule_delay(q->text(0), q->f64(1));
   History::Transfer t;
-  for (auto q = query("SELECT route, bytes, started_at, at FROM transfer WHERE phase = 4 AND started_at >= " + from +
-                      " ORDER BY started_at");
+  for (auto q = query("SELECT route, bytes, started_at, at FROM transfer WHERE phase = " STEPQ_SQL_TRANSFER_DONE
+                      " AND started_at >= " +
+                      from + " ORDER BY started_at");
        q->next();) {
     t.route = static_cast<int>(q->i64(0));
     t.bytes = q->f64(1), t.started_at = q->f64(2), t.ended_at = q->f64(3);
@@ -180,12 +179,12 @@ QueueState read_queue_state(const Query& query, double now) {
   }
   for (auto r = query("SELECT name, free_bytes FROM storage_area ORDER BY name"); r->next();)
     q.area_free.emplace_back(r->text(0), r->f64(1));
-  for (auto r = query("SELECT pools FROM processor WHERE stopped_at IS NULL AND heartbeat_at > " +
-                      std::to_string(now - 10));
+  for (auto r =
+           query("SELECT pools FROM processor WHERE stopped_at IS NULL AND heartbeat_at > " + std::to_string(now - 10));
        r->next();)
     q.running_pools.push_back(r->text(0));
-  for (auto r = query("SELECT session, num, attempt, route, phase, left_bytes, at FROM transfer WHERE phase < 4 "
-                      "ORDER BY COALESCE(arrived_at, at), id");
+  for (auto r = query("SELECT session, num, attempt, route, phase, left_bytes, at FROM transfer "
+                      "WHERE phase < " STEPQ_SQL_TRANSFER_DONE " ORDER BY COALESCE(arrived_at, at), id");
        r->next();)
     q.transfers.push_back({static_cast<std::uint64_t>(r->i64(0)), static_cast<int>(r->i64(1)),
                            static_cast<int>(r->i64(2)), static_cast<int>(r->i64(3)), static_cast<int>(r->i64(4)),
