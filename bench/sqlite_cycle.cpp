@@ -1,5 +1,5 @@
 // Claim→finish cycles per second on SQLite (WAL, synchronous=NORMAL): stepq's queue code
-// (SqliteStore::claim + finish) against bare loops running the same SQL (queue_sql.hpp, the text
+// (SqliteStore::claim + finish) against bare loops running the same SQL (backends/sqlite/sql/queue.hpp, the text
 // SqliteStore prepares) on the SQLite C API with prepared statements and the same transactions:
 // BEGIN IMMEDIATE; claim UPDATE … RETURNING; INSERT INTO execution; COMMIT, then BEGIN IMMEDIATE;
 // fenced UPDATE to COMPLETED; the successor probe (and the activation UPDATE when there are
@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "backends/live/store.hpp"
-#include "backends/sqlite/queue_sql.hpp"
+#include "backends/sqlite/sql/queue.hpp"
 #include "backends/sqlite/sqlite_store.hpp"
 #include "core/scenario_load.hpp"
 

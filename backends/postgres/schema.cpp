@@ -2,7 +2,7 @@
 
 namespace stepq::pg {
 
-// The same tables as SQLite's (backends/sqlite/schema.cpp), in PostgreSQL's types. Differences:
+// The same tables as SQLite's (backends/sqlite/sql/schema.cpp), in PostgreSQL's types. Differences:
 // - Times are the server's clock (stepq_now(), seconds since the epoch): with workers on many
 //   machines, one clock orders claims after the commits that made their steps READY.
 // - step.token / session.token: a random value per claim or submission, so that a write whose
@@ -106,7 +106,7 @@ CREATE INDEX execution_open ON execution(step, fence) WHERE ended_at IS NULL;
 )sql";
 
 // v3 (issue 14): a session's life beyond start-up and the capacity behind the platform, as in
-// SQLite's v2 (backends/sqlite/schema.cpp says what each column is for).
+// SQLite's v2 (backends/sqlite/sql/schema.cpp says what each column is for).
 static const char* const kV3 = R"sql(
 ALTER TABLE session
   ADD COLUMN release_left int NOT NULL DEFAULT 0,
@@ -216,7 +216,7 @@ BEGIN
 END $$;
 )sql";
 
-// v4 (issue 16): the emulated platform's network, as SQLite's v3 (backends/sqlite/schema.cpp).
+// v4 (issue 16): the emulated platform's network, as SQLite's v3 (backends/sqlite/sql/schema.cpp).
 // Whoever advances it locks link_clock's row first, so that advances run one at a time.
 static const char* const kV4 = R"sql(
 CREATE TABLE link_clock (id int PRIMARY KEY CHECK (id = 1), at double precision NOT NULL);
@@ -239,7 +239,7 @@ CREATE TABLE transfer (
 CREATE INDEX transfer_open ON transfer(id) WHERE phase < 4;
 )sql";
 
-// v5 (issue 17): recorded forecasts, as SQLite's v4 (backends/sqlite/schema.cpp).
+// v5 (issue 17): recorded forecasts, as SQLite's v4 (backends/sqlite/sql/schema.cpp).
 static const char* const kV5 = R"sql(
 CREATE TABLE forecast (
   session bigint NOT NULL,

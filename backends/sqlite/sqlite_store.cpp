@@ -7,25 +7,25 @@
 #include <map>
 
 #include "backends/live/lifecycle.hpp"
+#include "backends/live/phase_sql.hpp"
 #include "backends/live/store_status.hpp"
 #include "backends/live/template_check.hpp"
 #include "core/cluster.hpp"
 #include "core/fluid_links.hpp"
-#include "core/phase.hpp"
 #include "core/scenario.hpp"
-#include "queue_sql.hpp"
-#include "schema.hpp"
+#include "sql/capacity.hpp"
+#include "sql/links.hpp"
+#include "sql/processors.hpp"
+#include "sql/queue.hpp"
+#include "sql/schema.hpp"
+#include "sql/status.hpp"
+#include "sql/submission.hpp"
 
 namespace stepq::sqlite {
 
+using live::db_phase;
 using live::StoreError;
 using live::wall_now;
-
-namespace {
-
-constexpr int kDormant = 0, kWaiting = 1, kReady = 2;
-
-}  // namespace
 
 SqliteStore::SqliteStore(const std::string& path, bool create) : db_(path, create) {
   last_data_version_ = db_.data_version();
@@ -33,30 +33,30 @@ SqliteStore::SqliteStore(const std::string& path, bool create) : db_(path, creat
 
 int SqliteStore::schema_version() {
   std::lock_guard lk(mu_);
-  auto s = db_.prepare("PRAGMA user_version");
+  auto s = db_.prepare(sql::kReadVersion);
   s.step();
   return static_cast<int>(s.i64(0));
 }
 
 int SqliteStore::migrate() {
   const int have = schema_version();
-  const int want = static_cast<int>(migrations().size());
+  const int want = static_cast<int>(sql::migrations().size());
   live::check_not_newer(have, want, "sqlite:" + db_.path());
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  for (int v = have; v < want; ++v) db_.exec(migrations()[v]);
-  db_.exec(("PRAGMA user_version = " + std::to_string(want)).c_str());
+  for (int v = have; v < want; ++v) db_.exec(sql::migrations()[v]);
+  db_.exec(sql::set_version(want).c_str());
   tx.commit();
   return want - have;
 }
 
 void SqliteStore::require_schema() {
-  live::check_schema(schema_version(), static_cast<int>(migrations().size()), "sqlite:" + db_.path());
+  live::check_schema(schema_version(), static_cast<int>(sql::migrations().size()), "sqlite:" + db_.path());
 }
 
 std::int64_t SqliteStore::kind_id(const std::string& name) {
-  db_.prepare("INSERT OR IGNORE INTO kind(name) VALUES (?1)").bind(1, name).run();
-  auto s = db_.prepare("SELECT id FROM kind WHERE name = ?1");
+  db_.prepare(sql::kInsertKind).bind(1, name).run();
+  auto s = db_.prepare(sql::kKindId);
   s.bind(1, name).step();
   return s.i64(0);
 }
@@ -74,30 +74,22 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
     kind_sc_[kind_db_.back()] = static_cast<int>(k);
   }
   // Unfinished sessions must find their template, with the same steps of the same kinds.
-  auto active = db_.prepare(
-      "SELECT t.id, t.name, min(s.id) FROM session s JOIN template t ON t.id = s.template "
-      "WHERE s.phase = 'ACTIVE' GROUP BY t.id");
+  auto active = db_.prepare(sql::kActiveTemplates);
   while (active.step()) {
     live::StoredTemplate st;
     st.name = active.text(1);
     st.example_session = active.i64(2);
-    auto steps =
-        db_.prepare("SELECT k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = ?1 ORDER BY st.num");
+    auto steps = db_.prepare(sql::kStoredStepKinds);
     for (steps.bind(1, active.i64(2)); steps.step();) st.step_kinds.push_back(steps.text(0));
-    auto edges = db_.prepare(
-        "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE "
-        "a.session = ?1");
+    auto edges = db_.prepare(sql::kStoredEdges);
     for (edges.bind(1, active.i64(2)); edges.step();)
       st.edges.emplace_back(static_cast<int>(edges.i64(0)), static_cast<int>(edges.i64(1)));
     live::check_template(sc, db_.path(), std::move(st));
   }
   for (std::size_t t = 0; t < sc.templates.size(); ++t) {
     const auto& tp = sc.templates[t];
-    db_.prepare("INSERT INTO template(name, steps) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET steps = ?2")
-        .bind(1, tp.name)
-        .bind(2, static_cast<std::int64_t>(tp.steps.size()))
-        .run();
-    auto s = db_.prepare("SELECT id FROM template WHERE name = ?1");
+    db_.prepare(sql::kUpsertTemplate).bind(1, tp.name).bind(2, static_cast<std::int64_t>(tp.steps.size())).run();
+    auto s = db_.prepare(sql::kTemplateId);
     s.bind(1, tp.name).step();
     tmpl_db_.push_back(s.i64(0));
     tmpl_sc_[s.i64(0)] = static_cast<int>(t);
@@ -113,21 +105,19 @@ void SqliteStore::bind(const Scenario& sc, double time_scale) {
     std::vector<std::int64_t> kinds;
     for (int k : p.kinds) kinds.push_back(kind_db_[k]);
     claim_.push_back(db_.prepare(sql::claim(kinds).c_str()));
-    has_ready_.push_back(db_.prepare(
-        ("SELECT EXISTS (SELECT 1 FROM step WHERE phase = 2 AND kind IN (" + sql::kinds_list(kinds) + "))").c_str()));
+    has_ready_.push_back(db_.prepare(sql::has_ready(kinds).c_str()));
   }
   insert_execution_ = db_.prepare(sql::kInsertExecution);
   end_execution_ = db_.prepare(sql::kEndExecution);
   finish_completed_ = db_.prepare(sql::kFinishCompleted);
   has_next_ = db_.prepare(sql::kHasNext);
-  // Every expression on the right sees the row before the update: deps_left = 1 means "this was the last".
   activate_next_ = db_.prepare(sql::kActivateNext);
   count_down_session_ = db_.prepare(sql::kCountDownSession);
   count_down_release_ = db_.prepare(sql::kCountDownRelease);
   finish_failed_ = db_.prepare(sql::kFinishFailed);
   finish_wait_ = db_.prepare(sql::kFinishWait);
-  deps_left_ = db_.prepare("SELECT deps_left FROM step WHERE id = ?1");
-  next_due_ = db_.prepare("SELECT min(not_before) FROM step WHERE phase = 1");
+  deps_left_ = db_.prepare(sql::kDepsLeft);
+  next_due_ = db_.prepare(sql::kNextDue);
   promote_ = db_.prepare(sql::kPromote);
 }
 
@@ -140,38 +130,31 @@ void SqliteStore::seed_capacity(const Scenario& sc) {
     for (const auto& g : c.nodes)
       for (int i = 0; i < g.count; ++i) want.emplace_back(g.cores, g.memory_GB);
     std::vector<std::pair<double, double>> have;
-    auto q = db_.prepare("SELECT cores, memory_GB FROM cluster_node WHERE cluster = ?1 ORDER BY node");
+    auto q = db_.prepare(sql::kClusterNodes);
     for (q.bind(1, c.name); q.step();) have.emplace_back(q.f64(0), q.f64(1));
     if (have == want) continue;
-    auto held = db_.prepare("SELECT count(*) FROM session WHERE cluster = ?1 AND compute IN ('queued', 'placed')");
+    auto held = db_.prepare(sql::kClusterHeld);
     held.bind(1, c.name).step();
     if (held.i64(0) > 0)
       throw StoreError(db_.path() + ": cluster '" + c.name + "' has " + std::to_string(have.size()) +
                        " nodes here, sized otherwise than in " + sc.file + ", and " + std::to_string(held.i64(0)) +
                        " sessions hold or wait for its capacity; run with the scenario they were submitted from, "
                        "or cancel them");
-    db_.prepare("DELETE FROM cluster_node WHERE cluster = ?1").bind(1, c.name).run();
-    auto ins = db_.prepare(
-        "INSERT INTO cluster_node(cluster, node, cores, memory_GB, free_cores, free_memory_GB) VALUES (?1, ?2, ?3, ?4, "
-        "?3, ?4)");
+    db_.prepare(sql::kDeleteClusterNodes).bind(1, c.name).run();
+    auto ins = db_.prepare(sql::kInsertClusterNode);
     for (std::size_t n = 0; n < want.size(); ++n)
       ins.bind(1, c.name).bind(2, static_cast<std::int64_t>(n)).bind(3, want[n].first).bind(4, want[n].second).run();
   }
   for (const StorageArea& a : sc.platform.areas) {
-    auto q = db_.prepare("SELECT quota_bytes FROM storage_area WHERE name = ?1");
+    auto q = db_.prepare(sql::kAreaQuota);
     if (q.bind(1, a.name).step() && q.f64(0) == a.quota_bytes) continue;
-    auto held = db_.prepare("SELECT count(*) FROM reservation WHERE area = ?1");
+    auto held = db_.prepare(sql::kAreaHeld);
     held.bind(1, a.name).step();
     if (held.i64(0) > 0)
       throw StoreError(db_.path() + ": storage area '" + a.name + "' has another quota here than in " + sc.file +
                        ", and " + std::to_string(held.i64(0)) +
                        " reservations in it; use the scenario they were made with");
-    db_.prepare(
-           "INSERT INTO storage_area(name, quota_bytes, free_bytes) VALUES (?1, ?2, ?2) "
-           "ON CONFLICT(name) DO UPDATE SET quota_bytes = ?2, free_bytes = ?2")
-        .bind(1, a.name)
-        .bind(2, a.quota_bytes)
-        .run();
+    db_.prepare(sql::kUpsertArea).bind(1, a.name).bind(2, a.quota_bytes).run();
   }
 }
 
@@ -191,19 +174,16 @@ std::uint64_t SqliteStore::submit_session() {
     const Scenario& sc = *sc_;
     const double now = wall_now();
     WriteTx tx(db_);
-    auto next = db_.prepare("SELECT coalesce(max(id) + 1, 0) FROM session");
+    auto next = db_.prepare(sql::kNextSessionId);
     next.step();
     id = static_cast<std::uint64_t>(next.i64(0));
-    auto base_q = db_.prepare("SELECT coalesce(max(id), 0) + 1 FROM step");
+    auto base_q = db_.prepare(sql::kNextStepId);
     base_q.step();
     const std::int64_t base = base_q.i64(0);
     const int t = sc.template_for(id);
     const TemplateSpec& tp = sc.templates[t];
     const live::SessionDraws d = live::draw_session(sc, t, id);
-    auto ses = db_.prepare(
-        "INSERT INTO session(id, template, phase, steps_left, release_left, created_at, run_s, owner, cluster, cores, "
-        "memory_GB, "
-        "release_from, release_all) VALUES (?1, ?2, 'ACTIVE', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    auto ses = db_.prepare(sql::kInsertSession);
     ses.bind(1, id)
         .bind(2, tmpl_db_[t])
         .bind(3, static_cast<std::int64_t>(tp.startup_steps))
@@ -220,10 +200,7 @@ std::uint64_t SqliteStore::submit_session() {
     else ses.bind_null(11);
     ses.run();
     const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
-    auto ins = db_.prepare(
-        "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
-        "ready_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    auto ins = db_.prepare(sql::kInsertStep);
     for (std::size_t i = 0; i < tp.steps.size(); ++i) {
       const int kind = tp.steps[i].kind;
       const bool startup = static_cast<int>(i) < tp.startup_steps;  // release steps wait for the session's end
@@ -235,7 +212,7 @@ std::uint64_t SqliteStore::submit_session() {
           .bind(3, static_cast<std::int64_t>(i))
           .bind(4, tmpl_db_[t])
           .bind(5, kind_db_[kind])
-          .bind(6, is_ready ? kReady : kDormant)
+          .bind(6, db_phase(is_ready ? Phase::READY : Phase::DORMANT))
           .bind(7, static_cast<std::int64_t>(tp.preds(static_cast<int>(i)).size()))
           .bind(8, sc.kinds[kind].retry.max_attempts)
           .bind(9, now);
@@ -246,7 +223,7 @@ std::uint64_t SqliteStore::submit_session() {
       ins.run();
       if (is_ready) ready.push_back(sc.kinds[kind].pool);
     }
-    auto edge = db_.prepare("INSERT INTO step_next(step, next) VALUES (?1, ?2)");
+    auto edge = db_.prepare(sql::kInsertEdge);
     for (std::size_t i = 0; i < tp.steps.size(); ++i)
       for (int n : tp.succs(static_cast<int>(i)))
         edge.bind(1, base + static_cast<std::int64_t>(i)).bind(2, base + n).run();
@@ -262,10 +239,7 @@ std::int64_t SqliteStore::begin_submission(std::uint64_t planned) {
   std::lock_guard lk(mu_);
   const double now = wall_now();
   WriteTx tx(db_);
-  db_.prepare("INSERT INTO submission(planned, started_at, heartbeat_at) VALUES (?1, ?2, ?2)")
-      .bind(1, planned)
-      .bind(2, now)
-      .run();
+  db_.prepare(sql::kBeginSubmission).bind(1, planned).bind(2, now).run();
   const auto id = sqlite3_last_insert_rowid(db_.handle());
   tx.commit();
   return id;
@@ -275,7 +249,7 @@ void SqliteStore::submission_progress(std::int64_t id, std::uint64_t submitted, 
   std::lock_guard lk(mu_);
   const double now = wall_now();
   WriteTx tx(db_);
-  auto s = db_.prepare("UPDATE submission SET submitted = ?2, heartbeat_at = ?3, finished_at = ?4 WHERE id = ?1");
+  auto s = db_.prepare(sql::kSubmissionProgress);
   s.bind(1, id).bind(2, submitted).bind(3, now);
   if (finished) s.bind(4, now);
   else s.bind_null(4);
@@ -335,22 +309,20 @@ bool SqliteStore::predecessors_done(const StepRef& s) {
 
 std::uint64_t SqliteStore::end_session(std::int64_t session, const char* phase, const std::string& reason, double now,
                                        std::vector<int>& ready) {
-  auto q = db_.prepare("SELECT release_from, outcome IS NOT NULL FROM session WHERE id = ?1 AND phase = 'ACTIVE'");
+  auto q = db_.prepare(sql::kSessionRelease);
   if (!q.bind(1, session).step()) return 0;
   const bool releases = !q.is_null(0);
   const std::int64_t first_release = releases ? q.i64(0) : INT64_MAX;
   const bool releasing = q.i64(1) != 0;  // its start-up is over: what fails now is a release step
   // The failed step's own group goes: the start-up, or what is left of the release.
-  auto cancel = db_.prepare(
-      "UPDATE step SET phase = 6, processor = NULL, finished_at = ?2 WHERE session = ?1 AND "
-      "phase IN (0, 1, 2, 3) AND num >= ?3 AND num < ?4");
+  auto cancel = db_.prepare(sql::kCancelRest);
   cancel.bind(1, session).bind(2, now);
   if (releasing) cancel.bind(3, first_release).bind(4, INT64_MAX);
   else cancel.bind(3, 0).bind(4, first_release);
   const auto n = static_cast<std::uint64_t>(cancel.run());
   if (!releases || releasing) {
     // Prepared here, not at bind: `live cancel` runs unbound.
-    db_.prepare("UPDATE session SET phase = ?2, finished_at = ?3, reason = ?4 WHERE id = ?1 AND phase = 'ACTIVE'")
+    db_.prepare(sql::kEndSession)
         .bind(1, session)
         .bind(2, std::string(releasing ? "FAILED" : phase))
         .bind(3, now)
@@ -359,21 +331,13 @@ std::uint64_t SqliteStore::end_session(std::int64_t session, const char* phase, 
     return n;
   }
   // It gives back what it had, by its release steps, and ends when they are done.
-  db_.prepare("UPDATE session SET outcome = ?2, reason = ?3 WHERE id = ?1")
-      .bind(1, session)
-      .bind(2, std::string(phase))
-      .bind(3, reason)
-      .run();
+  db_.prepare(sql::kSessionOutcome).bind(1, session).bind(2, std::string(phase)).bind(3, reason).run();
   start_release(session, now, now, ready);
   return n;
 }
 
 void SqliteStore::start_release(std::int64_t session, double now, double at, std::vector<int>& ready) {
-  // The release roots or, under "recheck" dependencies, every release step, as the broker does today.
-  auto q = db_.prepare(
-      "UPDATE step SET phase = CASE WHEN ?3 > ?2 THEN 1 ELSE 2 END, not_before = ?3, ready_at = ?3, activated_at = ?3 "
-      "WHERE session = ?1 AND phase = 0 AND num >= (SELECT release_from FROM session WHERE id = ?1) AND "
-      "(deps_left = 0 OR (SELECT release_all FROM session WHERE id = ?1)) RETURNING kind");
+  auto q = db_.prepare(sql::kStartRelease);
   q.bind(1, session).bind(2, now).bind(3, at);
   while (q.step())
     if (at <= now && sc_)
@@ -398,7 +362,7 @@ bool SqliteStore::finish(const StepRef& s, const Outcome& o) {
           has_next_.reset();
           activate_next_.bind(1, s.id).bind(2, now);
           while (activate_next_.step())
-            if (activate_next_.i64(1) == kReady && activate_next_.i64(2) == 0)
+            if (activate_next_.i64(1) == db_phase(Phase::READY) && activate_next_.i64(2) == 0)
               ready.push_back(sc_->kinds[kind_sc_.at(activate_next_.i64(0))].pool);
           activate_next_.reset();
         }
@@ -454,12 +418,7 @@ bool SqliteStore::finish(const StepRef& s, const Outcome& o) {
 
 std::int64_t SqliteStore::insert_processor() {
   const double now = wall_now();
-  db_.prepare("INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?4)")
-      .bind(1, host_)
-      .bind(2, pid_)
-      .bind(3, pools_)
-      .bind(4, now)
-      .run();
+  db_.prepare(sql::kInsertProcessor).bind(1, host_).bind(2, pid_).bind(3, pools_).bind(4, now).run();
   return sqlite3_last_insert_rowid(db_.handle());
 }
 
@@ -477,10 +436,7 @@ std::int64_t SqliteStore::register_processor(const std::string& host, std::int64
 bool SqliteStore::heartbeat() {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  const bool alive = db_.prepare("UPDATE processor SET heartbeat_at = ?2 WHERE id = ?1 AND stopped_at IS NULL")
-                         .bind(1, processor_)
-                         .bind(2, wall_now())
-                         .run() == 1;
+  const bool alive = db_.prepare(sql::kHeartbeat).bind(1, processor_).bind(2, wall_now()).run() == 1;
   if (!alive) processor_ = insert_processor();  // declared dead: our old claims are fenced off
   tx.commit();
   return alive;
@@ -495,16 +451,8 @@ int SqliteStore::reap(double lease_s) {
     WriteTx tx(db_);
     char why[80];
     std::snprintf(why, sizeof why, "no heartbeat for %g s", lease_s);
-    const int died = db_.prepare(
-                            "UPDATE processor SET stopped_at = ?1, stop_reason = ?2 WHERE stopped_at IS NULL AND "
-                            "heartbeat_at < ?1 - ?3")
-                         .bind(1, now)
-                         .bind(2, std::string(why))
-                         .bind(3, lease_s)
-                         .run();
-    auto orphans = db_.prepare(
-        "SELECT s.id, s.fence, s.attempt, s.max_attempts, s.session, s.kind, p.id, p.host, p.pid FROM step s "
-        "JOIN processor p ON p.id = s.processor WHERE s.phase = 3 AND p.stopped_at IS NOT NULL");
+    const int died = db_.prepare(sql::kDeclareDead).bind(1, now).bind(2, std::string(why)).bind(3, lease_s).run();
+    auto orphans = db_.prepare(sql::kOrphans);
     struct Orphan {
       std::int64_t id, fence, attempt, max_attempts, session, kind;
       std::string who;
@@ -522,20 +470,9 @@ int SqliteStore::reap(double lease_s) {
       if (o.attempt >= o.max_attempts) {
         const std::string final_reason =
             reason + "; no attempts left (max_attempts " + std::to_string(o.max_attempts) + ")";
-        if (db_.prepare("UPDATE step SET phase = 5, processor = NULL, finished_at = ?2, reason = ?3 WHERE id = ?1 AND "
-                        "phase = 3")
-                .bind(1, o.id)
-                .bind(2, now)
-                .bind(3, final_reason)
-                .run() == 1)
+        if (db_.prepare(sql::kFailOrphan).bind(1, o.id).bind(2, now).bind(3, final_reason).run() == 1)
           end_session(o.session, "FAILED", final_reason, now, ready);
-      } else if (db_.prepare("UPDATE step SET phase = 2, processor = NULL, attempt = attempt + 1, ready_at = ?2, "
-                             "reason = ?3 "
-                             "WHERE id = ?1 AND phase = 3")
-                     .bind(1, o.id)
-                     .bind(2, now)
-                     .bind(3, reason)
-                     .run() == 1) {
+      } else if (db_.prepare(sql::kRetryOrphan).bind(1, o.id).bind(2, now).bind(3, reason).run() == 1) {
         if (sc_) {
           auto k = kind_sc_.find(o.kind);
           if (k != kind_sc_.end()) ready.push_back(sc_->kinds[k->second].pool);
@@ -546,13 +483,7 @@ int SqliteStore::reap(double lease_s) {
     // The executions of processors found dead just now whose steps were CANCELLED while they ran
     // them (their session failed or was cancelled): no finish will come to close them. A scan of
     // the execution log, but only when a processor has died.
-    if (died > 0)
-      db_.prepare(
-             "UPDATE execution SET ended_at = ?1, outcome = 'reaped', "
-             "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
-             "WHERE ended_at IS NULL AND processor IN (SELECT id FROM processor WHERE stopped_at = ?1)")
-          .bind(1, now)
-          .run();
+    if (died > 0) db_.prepare(sql::kReapCancelled).bind(1, now).run();
     tx.commit();
   }
   notify(ready);
@@ -607,9 +538,7 @@ live::LiveStore::Elsewhere SqliteStore::changes_elsewhere() {
 
 bool SqliteStore::idle(double lease_s) {
   std::lock_guard lk(mu_);
-  auto s = db_.prepare(
-      "SELECT EXISTS (SELECT 1 FROM session WHERE phase = 'ACTIVE') OR "
-      "EXISTS (SELECT 1 FROM submission WHERE finished_at IS NULL AND heartbeat_at > ?1)");
+  auto s = db_.prepare(sql::kIdle);
   s.bind(1, wall_now() - lease_s).step();
   return s.i64(0) == 0;
 }
@@ -618,25 +547,11 @@ int SqliteStore::release_running() {
   std::lock_guard lk(mu_);
   const double now = wall_now();
   WriteTx tx(db_);
-  db_.prepare(
-         "UPDATE execution SET ended_at = ?2, outcome = 'released', reason = 'graceful stop' "
-         "WHERE ended_at IS NULL AND (step, fence) IN (SELECT id, fence FROM step WHERE phase = 3 AND processor = ?1)")
-      .bind(1, processor_)
-      .bind(2, now)
-      .run();
-  const int n =
-      db_.prepare("UPDATE step SET phase = 2, processor = NULL, ready_at = ?2 WHERE phase = 3 AND processor = ?1")
-          .bind(1, processor_)
-          .bind(2, now)
-          .run();
+  db_.prepare(sql::kReleaseExecutions).bind(1, processor_).bind(2, now).run();
+  const int n = db_.prepare(sql::kReleaseSteps).bind(1, processor_).bind(2, now).run();
   // Steps CANCELLED while this processor ran them (their session failed or was cancelled): their
   // finish, which would have recorded the dropped result as 'lost', will not come now.
-  db_.prepare(
-         "UPDATE execution SET ended_at = ?2, outcome = 'lost', reason = 'graceful stop; the step had been cancelled' "
-         "WHERE ended_at IS NULL AND processor = ?1")
-      .bind(1, processor_)
-      .bind(2, now)
-      .run();
+  db_.prepare(sql::kReleaseCancelled).bind(1, processor_).bind(2, now).run();
   tx.commit();
   return n;
 }
@@ -644,11 +559,7 @@ int SqliteStore::release_running() {
 void SqliteStore::stop_processor(const std::string& reason) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  db_.prepare("UPDATE processor SET stopped_at = ?2, stop_reason = ?3 WHERE id = ?1 AND stopped_at IS NULL")
-      .bind(1, processor_)
-      .bind(2, wall_now())
-      .bind(3, reason)
-      .run();
+  db_.prepare(sql::kStopProcessor).bind(1, processor_).bind(2, wall_now()).bind(3, reason).run();
   tx.commit();
 }
 
@@ -658,7 +569,7 @@ live::CancelResult SqliteStore::cancel_session(std::uint64_t id) {
   require_schema();
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  auto q = db_.prepare("SELECT phase FROM session WHERE id = ?1");
+  auto q = db_.prepare(sql::kSessionPhase);
   if (!q.bind(1, id).step())
     throw StoreError(db_.path() + ": no session " + std::to_string(id) + " (see `stepq live status`)");
   live::CancelResult r;
@@ -667,7 +578,7 @@ live::CancelResult SqliteStore::cancel_session(std::uint64_t id) {
     r.what = live::CancelResult::What::already_finished;
     return r;
   }
-  auto o = db_.prepare("SELECT outcome IS NOT NULL FROM session WHERE id = ?1");
+  auto o = db_.prepare(sql::kSessionReleasing);
   o.bind(1, id).step();
   if (o.i64(0) != 0) {  // already giving back what it had: its release runs to its end
     r.what = live::CancelResult::What::already_finished;
@@ -678,7 +589,7 @@ live::CancelResult SqliteStore::cancel_session(std::uint64_t id) {
   std::vector<int> ready;
   r.steps = end_session(static_cast<std::int64_t>(id), "CANCELLED", "cancelled by an operator", now, ready);
   tx.commit();
-  auto p = db_.prepare("SELECT phase FROM session WHERE id = ?1");
+  auto p = db_.prepare(sql::kSessionPhase);
   p.bind(1, id).step();
   r.phase = p.text(0) == "ACTIVE" ? "ACTIVE (releasing, then CANCELLED)" : p.text(0);
   notify(ready);
@@ -735,22 +646,19 @@ void SqliteStore::admit(const std::string& cluster, double now) {
   const int c = sc_->platform.cluster_index(cluster);
   if (c < 0) return;
   std::vector<std::pair<double, double>> free;
-  auto nodes = db_.prepare("SELECT free_cores, free_memory_GB FROM cluster_node WHERE cluster = ?1 ORDER BY node");
+  auto nodes = db_.prepare(sql::kFreeNodes);
   for (nodes.bind(1, cluster); nodes.step();) free.emplace_back(nodes.f64(0), nodes.f64(1));
   std::vector<ClusterState::Request> queue;
-  auto q = db_.prepare(
-      "SELECT id, cores, memory_GB, owner FROM session WHERE cluster = ?1 AND compute = 'queued' "
-      "ORDER BY submitted_at, id");
+  auto q = db_.prepare(sql::kQueuedSessions);
   for (q.bind(1, cluster); q.step();)
     queue.push_back({static_cast<std::uint64_t>(q.i64(0)), q.f64(1), q.f64(2), static_cast<std::uint64_t>(q.i64(3))});
   if (queue.empty()) return;
   ClusterState state(sc_->platform.clusters[c], free, std::move(queue));
   const auto placed = state.admit();
   if (placed.empty()) return;
-  auto place = db_.prepare("UPDATE session SET compute = 'placed', node = ?2, admitted_at = ?3 WHERE id = ?1");
+  auto place = db_.prepare(sql::kPlaceSession);
   for (const auto& p : placed) place.bind(1, p.id).bind(2, p.node).bind(3, now).run();
-  auto node =
-      db_.prepare("UPDATE cluster_node SET free_cores = ?3, free_memory_GB = ?4 WHERE cluster = ?1 AND node = ?2");
+  auto node = db_.prepare(sql::kSetNodeFree);
   for (std::size_t n = 0; n < state.nodes(); ++n)
     if (state.free_cores(static_cast<int>(n)) != free[n].first ||
         state.free_memory_GB(static_cast<int>(n)) != free[n].second)
@@ -765,21 +673,17 @@ OpResult SqliteStore::submit(const StepContext& c) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
   const double now = wall_now();
-  auto q = db_.prepare("SELECT compute IS NOT NULL, cluster, owner FROM session WHERE id = ?1");
+  auto q = db_.prepare(sql::kSessionCluster);
   if (!q.bind(1, c.ref.session).step() || q.i64(0) != 0 || q.is_null(1)) return {};  // submitted before
   const std::string cluster = q.text(1);
   const std::int64_t owner = q.i64(2);
   const ClusterSpec& spec = sc_->platform.clusters[sc_->platform.cluster_index(cluster)];
   if (spec.user_limit > 0) {
-    auto held = db_.prepare(
-        "SELECT count(*) FROM session WHERE cluster = ?1 AND owner = ?2 AND compute IN ('queued', 'placed')");
+    auto held = db_.prepare(sql::kUserHeld);
     held.bind(1, cluster).bind(2, owner).step();
     if (held.i64(0) >= spec.user_limit) return {false, false, user_limit_refusal(spec), 0};
   }
-  db_.prepare("UPDATE session SET compute = 'queued', submitted_at = ?2 WHERE id = ?1")
-      .bind(1, c.ref.session)
-      .bind(2, now)
-      .run();
+  db_.prepare(sql::kQueueSession).bind(1, c.ref.session).bind(2, now).run();
   admit(cluster, now);
   tx.commit();
   return {};
@@ -787,7 +691,7 @@ OpResult SqliteStore::submit(const StepContext& c) {
 
 Capacity::Compute SqliteStore::compute(const StepContext& c) {
   std::lock_guard lk(mu_);
-  auto q = db_.prepare("SELECT compute, submitted_at, admitted_at FROM session WHERE id = ?1");
+  auto q = db_.prepare(sql::kSessionCompute);
   Compute r;
   if (!q.bind(1, c.ref.session).step() || q.is_null(0)) return r;
   r.submitted = true;
@@ -799,29 +703,19 @@ Capacity::Compute SqliteStore::compute(const StepContext& c) {
 void SqliteStore::running(const StepContext& c, double at) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  db_.prepare("UPDATE session SET running_at = ?2 WHERE id = ?1 AND running_at IS NULL")
-      .bind(1, c.ref.session)
-      .bind(2, at * scale_)
-      .run();
+  db_.prepare(sql::kSessionRunning).bind(1, c.ref.session).bind(2, at * scale_).run();
   tx.commit();
 }
 
 void SqliteStore::release_compute(const StepContext& c) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  auto q = db_.prepare("SELECT compute, cluster, node, cores, memory_GB FROM session WHERE id = ?1");
+  auto q = db_.prepare(sql::kSessionRequest);
   if (!q.bind(1, c.ref.session).step() || q.is_null(0) || q.text(0) == "released") return;
   const std::string cluster = q.text(1);
   if (q.text(0) == "placed")
-    db_.prepare(
-           "UPDATE cluster_node SET free_cores = free_cores + ?3, free_memory_GB = free_memory_GB + ?4 "
-           "WHERE cluster = ?1 AND node = ?2")
-        .bind(1, cluster)
-        .bind(2, q.i64(2))
-        .bind(3, q.f64(3))
-        .bind(4, q.f64(4))
-        .run();
-  db_.prepare("UPDATE session SET compute = 'released' WHERE id = ?1").bind(1, c.ref.session).run();
+    db_.prepare(sql::kGiveBackNode).bind(1, cluster).bind(2, q.i64(2)).bind(3, q.f64(3)).bind(4, q.f64(4)).run();
+  db_.prepare(sql::kReleaseSession).bind(1, c.ref.session).run();
   admit(cluster, wall_now());
   tx.commit();
 }
@@ -829,15 +723,11 @@ void SqliteStore::release_compute(const StepContext& c) {
 bool SqliteStore::reserve(const StepContext& c) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  auto have = db_.prepare("SELECT 1 FROM reservation WHERE session = ?1 AND num = ?2");
+  auto have = db_.prepare(sql::kHaveReservation);
   if (have.bind(1, c.ref.session).bind(2, c.ref.step).step()) return true;  // reserved before (a repeated step)
   const StorageArea& area = sc_->platform.areas[c.step.area];
-  if (db_.prepare("UPDATE storage_area SET free_bytes = free_bytes - ?2 WHERE name = ?1 AND free_bytes + 1e-9 >= ?2")
-          .bind(1, area.name)
-          .bind(2, c.step.bytes)
-          .run() == 0)
-    return false;
-  db_.prepare("INSERT INTO reservation(session, num, area, bytes, temp) VALUES (?1, ?2, ?3, ?4, ?5)")
+  if (db_.prepare(sql::kTakeBytes).bind(1, area.name).bind(2, c.step.bytes).run() == 0) return false;
+  db_.prepare(sql::kInsertReservation)
       .bind(1, c.ref.session)
       .bind(2, c.ref.step)
       .bind(3, area.name)
@@ -851,12 +741,8 @@ bool SqliteStore::reserve(const StepContext& c) {
 void SqliteStore::free_temp(const StepContext& c) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  db_.prepare(
-         "UPDATE storage_area SET free_bytes = free_bytes + (SELECT coalesce(sum(bytes), 0) FROM reservation "
-         "WHERE session = ?1 AND temp = 1 AND area = storage_area.name)")
-      .bind(1, c.ref.session)
-      .run();
-  db_.prepare("DELETE FROM reservation WHERE session = ?1 AND temp = 1").bind(1, c.ref.session).run();
+  db_.prepare(sql::kFreeTemp).bind(1, c.ref.session).run();
+  db_.prepare(sql::kDeleteTemp).bind(1, c.ref.session).run();
   tx.commit();
 }
 
@@ -865,14 +751,12 @@ void SqliteStore::free_temp(const StepContext& c) {
 void SqliteStore::with_links(const std::function<void(FluidLinks&)>& f) {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
-  auto clock = db_.prepare("SELECT at FROM link_clock WHERE id = 1");
+  auto clock = db_.prepare(sql::kLinkClock);
   clock.step();
-  auto next = db_.prepare("SELECT coalesce(max(id), 0) + 1 FROM transfer");
+  auto next = db_.prepare(sql::kNextTransferId);
   next.step();
   std::vector<FluidLinks::Transfer> open;
-  for (auto q = db_.prepare("SELECT id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, "
-                            "started_at FROM transfer WHERE phase < 4 ORDER BY id");
-       q.step();) {
+  for (auto q = db_.prepare(sql::kOpenTransfers); q.step();) {
     FluidLinks::Transfer x;
     x.id = q.i64(0);
     x.session = q.i64(1);
@@ -890,14 +774,8 @@ void SqliteStore::with_links(const std::function<void(FluidLinks&)>& f) {
   }
   FluidLinks net(sc_->platform, scale_, clock.f64(0), std::move(open), next.i64(0));
   f(net);
-  // A step run again after its transaction's fate was unknown adds what is there already: ignored.
-  auto add = db_.prepare(
-      "INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, "
-      "arrived_at, started_at, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-      "ON CONFLICT DO NOTHING");
-  auto change = db_.prepare(
-      "UPDATE transfer SET left_bytes = ?7, phase = ?8, at = ?9, held = ?10, arrived_at = ?11, "
-      "started_at = ?12 WHERE id = ?1");
+  auto add = db_.prepare(sql::kAddTransfer);
+  auto change = db_.prepare(sql::kChangeTransfer);
   bool changed = false;
   for (const auto& x : net.transfers()) {
     if (!x.changed) continue;
@@ -919,7 +797,7 @@ void SqliteStore::with_links(const std::function<void(FluidLinks&)>& f) {
     s.reset();
   }
   if (!changed) return;  // nothing moved: no commit, so other processes see no change to look at
-  db_.prepare("UPDATE link_clock SET at = ?1 WHERE id = 1").bind(1, net.clock()).run();
+  db_.prepare(sql::kSetLinkClock).bind(1, net.clock()).run();
   tx.commit();
 }
 

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "backends/sqlite/db.hpp"
-#include "backends/sqlite/schema.hpp"
+#include "backends/sqlite/sql/schema.hpp"
 #include "live/db_check.hpp"
 #include "live/processes.hpp"
 
@@ -23,7 +23,7 @@ const std::string kScenario = R"({"name": "base", "seed": 3, "sessions": 10,
 // submit` and `live run` wrote: session 0 finished, session 1 submitted and not yet run.
 void write_v1(const std::string& path) {
   stepq::sqlite::Db db(path, true);
-  db.exec(stepq::sqlite::migrations().at(0));
+  db.exec(stepq::sqlite::sql::migrations().at(0));
   db.exec("PRAGMA user_version = 1");
   db.exec(R"sql(
     INSERT INTO kind(id, name) VALUES (1, 'fetch'), (2, 'launch');
@@ -57,7 +57,7 @@ TEST_CASE("live migrate: a schema v1 database is refused until `live init` upgra
   REQUIRE(init.status == 0);
   {
     SqlDb db(dir / "stepq.db");
-    CHECK(db.count("PRAGMA user_version") == static_cast<long long>(stepq::sqlite::migrations().size()));
+    CHECK(db.count("PRAGMA user_version") == static_cast<long long>(stepq::sqlite::sql::migrations().size()));
     // A finished session keeps its times; its start-up ended when it finished (it had no release).
     CHECK(db.count("SELECT count(*) FROM session WHERE id = 0 AND phase = 'COMPLETED' AND started_at = 1010 "
                    "AND finished_at = 1010") == 1);

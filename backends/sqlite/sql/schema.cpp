@@ -1,9 +1,13 @@
 #include "schema.hpp"
 
-namespace stepq::sqlite {
+#include "backends/live/phase_sql.hpp"
 
-// Phases are integers (core/phase.hpp order: 0 DORMANT … 6 CANCELLED) so that the partial indexes
-// test a literal the planner can prove. Times are wall seconds since the epoch (REAL).
+namespace stepq::sqlite::sql {
+
+// Phases are integers (backends/live/phase_sql.hpp) so that the partial indexes test a literal
+// the planner can prove. Times are wall seconds since the epoch (REAL).
+static_assert(live::all_between(Phase::DORMANT, Phase::CANCELLED), "step.phase's CHECK must admit every phase");
+// clang-format off
 static const char* const kV1 = R"sql(
 CREATE TABLE kind (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
 CREATE TABLE template (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, steps INTEGER NOT NULL) STRICT;
@@ -26,7 +30,7 @@ CREATE TABLE step (
   num INTEGER NOT NULL,
   tmpl INTEGER NOT NULL,
   kind INTEGER NOT NULL REFERENCES kind(id),
-  phase INTEGER NOT NULL CHECK (phase BETWEEN 0 AND 6),
+  phase INTEGER NOT NULL CHECK (phase BETWEEN )sql" STEPQ_SQL_DORMANT R"sql( AND )sql" STEPQ_SQL_CANCELLED R"sql(),
   deps_left INTEGER NOT NULL,
   attempt INTEGER NOT NULL DEFAULT 1,
   max_attempts INTEGER NOT NULL,
@@ -39,10 +43,10 @@ CREATE TABLE step (
   claimed_at REAL,
   finished_at REAL,
   reason TEXT,
-  CHECK ((phase = 3) = (processor IS NOT NULL))) STRICT;
-CREATE INDEX step_ready ON step(kind, ready_at, id) WHERE phase = 2;
-CREATE INDEX step_running ON step(processor) WHERE phase = 3;
-CREATE INDEX step_waiting ON step(not_before) WHERE phase = 1;
+  CHECK ((phase = )sql" STEPQ_SQL_RUNNING R"sql() = (processor IS NOT NULL))) STRICT;
+CREATE INDEX step_ready ON step(kind, ready_at, id) WHERE phase = )sql" STEPQ_SQL_READY R"sql(;
+CREATE INDEX step_running ON step(processor) WHERE phase = )sql" STEPQ_SQL_RUNNING R"sql(;
+CREATE INDEX step_waiting ON step(not_before) WHERE phase = )sql" STEPQ_SQL_WAITING R"sql(;
 CREATE INDEX step_session ON step(session);
 
 -- The plan's edges: completing `step` counts down `next`.
@@ -81,6 +85,7 @@ CREATE TABLE submission (
   heartbeat_at REAL NOT NULL,
   finished_at REAL) STRICT;
 )sql";
+// clang-format on
 
 // v2 (issue 14): a session's life beyond start-up, and the capacity behind the platform.
 // A template with release steps keeps its session ACTIVE after start-up (started_at) and after a
@@ -134,6 +139,9 @@ CREATE TABLE reservation (
 // for an FTS slot, 2 in its route's latency, 3 flowing, 4 done; left_bytes as of link_clock.at;
 // `at` the time its phase names (due, waiting since, bytes start, ended); `held` its slots. And
 // processor.reconnects, always 0 here, so that both databases answer the same status queries.
+static_assert(live::all_between(FluidLinks::Phase::delayed, FluidLinks::Phase::done),
+              "transfer.phase's CHECK must admit every phase");
+// clang-format off
 static const char* const kV3 = R"sql(
 CREATE TABLE link_clock (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL) STRICT;
 INSERT INTO link_clock VALUES (1, 0);
@@ -146,18 +154,19 @@ CREATE TABLE transfer (
   links TEXT NOT NULL,     -- its links' names, comma-separated: what `live status` reports by
   bytes REAL NOT NULL,
   left_bytes REAL NOT NULL,
-  phase INTEGER NOT NULL CHECK (phase BETWEEN 0 AND 4),
+  phase INTEGER NOT NULL CHECK (phase BETWEEN )sql" STEPQ_SQL_TRANSFER_DELAYED R"sql( AND )sql" STEPQ_SQL_TRANSFER_DONE R"sql(),
   at REAL NOT NULL,
   held INTEGER NOT NULL,
   arrived_at REAL,
   started_at REAL,
   UNIQUE (session, num, attempt)) STRICT;
-CREATE INDEX transfer_open ON transfer(id) WHERE phase < 4;
+CREATE INDEX transfer_open ON transfer(id) WHERE phase < )sql" STEPQ_SQL_TRANSFER_DONE R"sql(;
 
 -- An embedded database never loses its connection; the column is there so that `live status`
 -- reads the same fields from either database (backends/live/store_status.cpp).
 ALTER TABLE processor ADD COLUMN reconnects INTEGER NOT NULL DEFAULT 0;
 )sql";
+// clang-format on
 
 // v4 (issue 17): what `stepq forecast --record` forecast, one row per session per forecast, so
 // that `live status` can set what happened beside it. p50_at, p95_at: wall-clock times by which
@@ -179,4 +188,4 @@ const std::vector<const char*>& migrations() {
   return m;
 }
 
-}  // namespace stepq::sqlite
+}  // namespace stepq::sqlite::sql
