@@ -1,5 +1,5 @@
 // Claim→finish cycles per second on PostgreSQL: stepq's queue code (PgStore::claim + finish, each
-// one autocommit statement from backends/postgres/queue_sql.hpp) against pgbench running the very
+// one autocommit statement from backends/postgres/sql/queue.hpp) against pgbench running the very
 // same two statements (bench/run_pg.sh).
 //
 //   pg_cycle seed URL FINISHED        schema, the bench scenario, and FINISHED completed
@@ -24,7 +24,7 @@
 
 #include "backends/postgres/pg.hpp"
 #include "backends/postgres/pg_store.hpp"
-#include "backends/postgres/queue_sql.hpp"
+#include "backends/postgres/sql/queue.hpp"
 #include "core/scenario_load.hpp"
 
 using namespace stepq;

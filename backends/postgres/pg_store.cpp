@@ -10,27 +10,27 @@
 #include <thread>
 
 #include "backends/live/lifecycle.hpp"
+#include "backends/live/phase_sql.hpp"
 #include "backends/live/store_status.hpp"
 #include "backends/live/template_check.hpp"
 #include "core/cluster.hpp"
 #include "core/fluid_links.hpp"
-#include "core/phase.hpp"
 #include "core/scenario.hpp"
-#include "queue_sql.hpp"
-#include "schema.hpp"
+#include "sql/capacity.hpp"
+#include "sql/links.hpp"
+#include "sql/processors.hpp"
+#include "sql/queue.hpp"
+#include "sql/schema.hpp"
+#include "sql/status.hpp"
+#include "sql/submission.hpp"
 
 namespace stepq::pg {
 
+using live::db_phase;
 using live::StoreError;
 using live::wall_now;
 
 namespace {
-
-constexpr int kDormant = 0, kReady = 2;
-// Advisory lock keys (pg_advisory_*): any constants, as long as nothing else in the database
-// uses them. 0x73746570 is "step".
-constexpr std::int64_t kLockMigrate = 0x7374657000000001, kLockSubmit = 0x7374657000000002,
-                       kLockReaper = 0x7374657000000003;
 
 // BEGIN … COMMIT on one connection; rolls back on the way out unless committed (a connection
 // that is gone needs nothing: the server rolled back).
@@ -117,7 +117,7 @@ PgStore::PgStore(const std::string& url, bool create) : pool_(url, redact(url)) 
         throw StoreError(msg + "; creating it needs a connection to database 'postgres': " + why);
       }
       char* ident = PQescapeIdentifier(c, db.c_str(), db.size());
-      PGresult* r = PQexec(c, ("CREATE DATABASE " + std::string(ident)).c_str());
+      PGresult* r = PQexec(c, sql::create_database(ident).c_str());
       PQfreemem(ident);
       const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
       std::string why = ok ? "" : PQresultErrorMessage(r);
@@ -188,32 +188,32 @@ auto PgStore::with_conn(const char* what, F&& f) {
 
 int PgStore::schema_version() {
   return with_conn("schema", [&](Conn& c, bool) {
-    auto r = c.exec("SELECT to_regclass('stepq_meta') IS NOT NULL");
+    auto r = c.exec(sql::kHasMeta);
     if (r.text(0, 0) != "t") return 0;
-    auto v = c.exec("SELECT version FROM stepq_meta");
+    auto v = c.exec(sql::kReadVersion);
     return v.rows() ? static_cast<int>(v.i64(0, 0)) : 0;
   });
 }
 
 int PgStore::migrate() {
-  const int want = static_cast<int>(migrations().size());
+  const int want = static_cast<int>(sql::migrations().size());
   return with_conn("migrate", [&](Conn& c, bool) {
     Tx tx(c);
-    c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockMigrate) + ")");
-    c.exec("CREATE TABLE IF NOT EXISTS stepq_meta (version int NOT NULL)");
-    auto v = c.exec("SELECT version FROM stepq_meta");
+    c.exec(sql::lock_migrate());
+    c.exec(sql::kCreateMeta);
+    auto v = c.exec(sql::kReadVersion);
     const int have = v.rows() ? static_cast<int>(v.i64(0, 0)) : 0;
     live::check_not_newer(have, want, pool_.label());
-    for (int k = have; k < want; ++k) c.exec(migrations()[k]);
-    if (v.rows()) c.exec("UPDATE stepq_meta SET version = " + std::to_string(want));
-    else c.exec("INSERT INTO stepq_meta VALUES (" + std::to_string(want) + ")");
+    for (int k = have; k < want; ++k) c.exec(sql::migrations()[k]);
+    if (v.rows()) c.exec(sql::update_version(want));
+    else c.exec(sql::insert_version(want));
     tx.commit();
     return want - have;
   });
 }
 
 void PgStore::require_schema() {
-  live::check_schema(schema_version(), static_cast<int>(migrations().size()), pool_.label());
+  live::check_schema(schema_version(), static_cast<int>(sql::migrations().size()), pool_.label());
 }
 
 void PgStore::bind(const Scenario& sc, double time_scale) {
@@ -226,34 +226,26 @@ void PgStore::bind(const Scenario& sc, double time_scale) {
     tmpl_sc_.clear();
     for (std::size_t k = 0; k < sc.kinds.size(); ++k) {
       const Params p = Params().add(sc.kinds[k].name);
-      c.exec("INSERT INTO kind(name) VALUES ($1) ON CONFLICT (name) DO NOTHING", p);
-      kind_db_.push_back(c.exec("SELECT id FROM kind WHERE name = $1", p).i64(0, 0));
+      c.exec(sql::kInsertKind, p);
+      kind_db_.push_back(c.exec(sql::kKindId, p).i64(0, 0));
       kind_sc_[kind_db_.back()] = static_cast<int>(k);
     }
-    auto active = c.exec(
-        "SELECT t.name, min(s.id) FROM session s JOIN template t ON t.id = s.template WHERE s.phase = 'ACTIVE' GROUP "
-        "BY t.name");
+    auto active = c.exec(sql::kActiveTemplates);
     for (int i = 0; i < active.rows(); ++i) {
       live::StoredTemplate st;
       st.name = active.text(i, 0);
       st.example_session = active.i64(i, 1);
       const Params p = Params().add(active.i64(i, 1));
-      auto steps =
-          c.exec("SELECT k.name FROM step st JOIN kind k ON k.id = st.kind WHERE st.session = $1 ORDER BY st.num", p);
+      auto steps = c.exec(sql::kStoredStepKinds, p);
       for (int r = 0; r < steps.rows(); ++r) st.step_kinds.push_back(steps.text(r, 0));
-      auto edges = c.exec(
-          "SELECT b.num, a.num FROM step_next e JOIN step a ON a.id = e.step JOIN step b ON b.id = e.next WHERE "
-          "a.session = $1",
-          p);
+      auto edges = c.exec(sql::kStoredEdges, p);
       for (int r = 0; r < edges.rows(); ++r)
         st.edges.emplace_back(static_cast<int>(edges.i64(r, 0)), static_cast<int>(edges.i64(r, 1)));
       live::check_template(sc, pool_.label(), std::move(st));
     }
     for (std::size_t t = 0; t < sc.templates.size(); ++t) {
       const auto& tp = sc.templates[t];
-      auto r = c.exec(
-          "INSERT INTO template(name, steps) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET steps = $2 RETURNING id",
-          Params().add(tp.name).add(static_cast<std::int64_t>(tp.steps.size())));
+      auto r = c.exec(sql::kUpsertTemplate, Params().add(tp.name).add(static_cast<std::int64_t>(tp.steps.size())));
       tmpl_db_.push_back(r.i64(0, 0));
       tmpl_sc_[r.i64(0, 0)] = static_cast<int>(t);
     }
@@ -283,38 +275,28 @@ void PgStore::seed_capacity(Conn& c, const Scenario& sc) {
     for (const auto& g : cl.nodes)
       for (int i = 0; i < g.count; ++i) want.emplace_back(g.cores, g.memory_GB);
     std::vector<std::pair<double, double>> have;
-    auto r = c.exec("SELECT cores, memory_gb FROM cluster_node WHERE cluster = $1 ORDER BY node FOR UPDATE",
-                    Params().add(cl.name));
+    auto r = c.exec(sql::kClusterNodes, Params().add(cl.name));
     for (int i = 0; i < r.rows(); ++i) have.emplace_back(r.f64(i, 0), r.f64(i, 1));
     if (have == want) continue;
-    const auto held = c.exec("SELECT count(*) FROM session WHERE cluster = $1 AND compute IN ('queued', 'placed')",
-                             Params().add(cl.name))
-                          .i64(0, 0);
+    const auto held = c.exec(sql::kClusterHeld, Params().add(cl.name)).i64(0, 0);
     if (held > 0)
       throw StoreError(pool_.label() + ": cluster '" + cl.name + "' has " + std::to_string(have.size()) +
                        " nodes here, sized otherwise than in " + sc.file + ", and " + std::to_string(held) +
                        " sessions hold or wait for its capacity; run with the scenario they were submitted from, "
                        "or cancel them");
-    c.exec("DELETE FROM cluster_node WHERE cluster = $1", Params().add(cl.name));
+    c.exec(sql::kDeleteClusterNodes, Params().add(cl.name));
     std::string rows;
     for (std::size_t n = 0; n < want.size(); ++n)
       rows += (n ? ",(" : "(") + std::to_string(n) + "," + num(want[n].first) + "," + num(want[n].second) + ")";
-    c.exec(
-        "INSERT INTO cluster_node(cluster, node, cores, memory_gb, free_cores, free_memory_gb) "
-        "SELECT $1, v.node, v.cores, v.mem, v.cores, v.mem FROM (VALUES " +
-            rows + ") AS v(node, cores, mem)",
-        Params().add(cl.name));
+    c.exec(sql::insert_cluster_nodes(rows), Params().add(cl.name));
   }
   for (const StorageArea& a : sc.platform.areas) {
-    auto r = c.exec("SELECT quota_bytes FROM storage_area WHERE name = $1 FOR UPDATE", Params().add(a.name));
+    auto r = c.exec(sql::kAreaQuota, Params().add(a.name));
     if (r.rows() && r.f64(0, 0) == a.quota_bytes) continue;
-    if (c.exec("SELECT count(*) FROM reservation WHERE area = $1", Params().add(a.name)).i64(0, 0) > 0)
+    if (c.exec(sql::kAreaHeld, Params().add(a.name)).i64(0, 0) > 0)
       throw StoreError(pool_.label() + ": storage area '" + a.name + "' has another quota here than in " + sc.file +
                        ", and reservations in it; use the scenario they were made with");
-    c.exec(
-        "INSERT INTO storage_area(name, quota_bytes, free_bytes) VALUES ($1, $2, $2) "
-        "ON CONFLICT (name) DO UPDATE SET quota_bytes = $2, free_bytes = $2",
-        Params().add(a.name).add(a.quota_bytes));
+    c.exec(sql::kUpsertArea, Params().add(a.name).add(a.quota_bytes));
   }
 }
 
@@ -357,34 +339,26 @@ std::uint64_t PgStore::submit_session() {
   const std::uint64_t id = with_conn("submit", [&](Conn& c, bool in_doubt) -> std::uint64_t {
     ready.clear();
     if (in_doubt) {  // did the try whose connection dropped commit?
-      auto r = c.exec("SELECT id FROM session WHERE token = $1", Params().add(token));
+      auto r = c.exec(sql::kSessionByToken, Params().add(token));
       if (r.rows()) return static_cast<std::uint64_t>(r.i64(0, 0));
     }
-    // Two round trips: the ids, then everything else with the commit. Session ids are dense
-    // (0, 1, 2, …) as in simulation: an id picks the template and the session's random streams,
-    // so one submitter at a time (an advisory lock). Times are the transaction's start: one
-    // value for the session and its steps, as SQLite's submit reads the clock once.
+    // Two round trips: the ids, then everything else with the commit.
     Tx tx(c);
-    auto ids =
-        c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockSubmit) +
-               "); SELECT (SELECT coalesce(max(id) + 1, 0) FROM session), (SELECT coalesce(max(id), 0) + 1 FROM step)");
+    auto ids = c.exec(sql::next_ids());
     const auto sid = static_cast<std::uint64_t>(ids.i64(0, 0));
     const std::int64_t base = ids.i64(0, 1);
     const int t = sc.template_for(sid);
     const TemplateSpec& tp = sc.templates[t];
-    const std::string now = "date_part('epoch', now())";
+    const std::string now = sql::kTransactionStart;
     const live::SessionDraws d = live::draw_session(sc, t, sid);
-    std::string sql =
-        "INSERT INTO session(id, template, phase, steps_left, release_left, release_from, release_all, created_at, "
-        "token, "
-        "run_s, owner, cluster, cores, memory_gb) VALUES (" +
+    std::string text = sql::insert_session(
         std::to_string(sid) + "," + std::to_string(tmpl_db_[t]) + ",'ACTIVE'," + std::to_string(tp.startup_steps) +
         "," + std::to_string(tp.steps.size() - tp.startup_steps) + "," +
         (tp.has_release() ? std::to_string(tp.startup_steps) : "NULL") + "," +
         (sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck ? "true" : "false") + "," + now + "," +
         std::to_string(token) + "," + num(d.run_s) + "," + std::to_string(d.owner) + "," +
         (d.cluster.empty() ? std::string("NULL") : literal(c, d.cluster)) + "," + num(d.cores) + "," +
-        num(d.memory_GB) + ");";
+        num(d.memory_GB));
     const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
     std::string rows, edges;
     std::vector<std::int64_t> ready_kinds;
@@ -396,7 +370,7 @@ std::uint64_t PgStore::submit_session() {
           startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
       rows += (i ? ",(" : "(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," + std::to_string(sid) + "," +
               std::to_string(i) + "," + std::to_string(tmpl_db_[t]) + "," + std::to_string(kind_db_[kind]) + "," +
-              std::to_string(is_ready ? kReady : kDormant) + "," +
+              std::to_string(db_phase(is_ready ? Phase::READY : Phase::DORMANT)) + "," +
               std::to_string(tp.preds(static_cast<int>(i)).size()) + "," +
               std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (root && startup ? now : "NULL") +
               "," + (is_ready ? now : "NULL") + ")";
@@ -408,16 +382,12 @@ std::uint64_t PgStore::submit_session() {
         edges += (edges.empty() ? "(" : ",(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," +
                  std::to_string(base + n) + ")";
     }
-    sql +=
-        "INSERT INTO step(id, session, num, tmpl, kind, phase, deps_left, max_attempts, created_at, activated_at, "
-        "ready_at) VALUES " +
-        rows + ";";
-    if (!edges.empty()) sql += "INSERT INTO step_next(step, next) VALUES " + edges + ";";
+    text += sql::insert_steps(rows);
+    if (!edges.empty()) text += sql::insert_edges(edges);
     std::sort(ready_kinds.begin(), ready_kinds.end());
     ready_kinds.erase(std::unique(ready_kinds.begin(), ready_kinds.end()), ready_kinds.end());
-    // A submission is not the hot path: it may notify in its own commit.
-    for (auto k : ready_kinds) sql += "SELECT pg_notify('stepq_ready', '" + std::to_string(k) + "');";
-    c.exec(sql);
+    for (auto k : ready_kinds) text += sql::notify_ready(k);
+    c.exec(text);
     tx.commit();
     return sid;
   });
@@ -428,22 +398,13 @@ std::uint64_t PgStore::submit_session() {
 }
 
 std::int64_t PgStore::begin_submission(std::uint64_t planned) {
-  return with_conn("submit", [&](Conn& c, bool) {
-    return c
-        .exec(
-            "INSERT INTO submission(planned, started_at, heartbeat_at) VALUES ($1, stepq_now(), stepq_now()) RETURNING "
-            "id",
-            Params().add(planned))
-        .i64(0, 0);
-  });
+  return with_conn("submit",
+                   [&](Conn& c, bool) { return c.exec(sql::kBeginSubmission, Params().add(planned)).i64(0, 0); });
 }
 
 void PgStore::submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) {
   with_conn("submit", [&](Conn& c, bool) {
-    c.exec(
-        "UPDATE submission SET submitted = $2, heartbeat_at = stepq_now(), "
-        "finished_at = CASE WHEN $3 THEN stepq_now() END WHERE id = $1",
-        Params().add(id).add(submitted).add(finished ? "true" : "false"));
+    c.exec(sql::kSubmissionProgress, Params().add(id).add(submitted).add(finished ? "true" : "false"));
     return 0;
   });
 }
@@ -482,16 +443,14 @@ std::optional<StepRef> PgStore::claim(int pool) {
 
 bool PgStore::predecessors_done(const StepRef& s) {
   return with_conn("recheck", [&](Conn& c, bool) {
-    auto r = c.run("deps_left", "SELECT deps_left FROM step WHERE id = $1", Params().add(s.id));
+    auto r = c.run("deps_left", sql::kDepsLeft, Params().add(s.id));
     return r.rows() && r.i64(0, 0) == 0;
   });
 }
 
 std::uint64_t PgStore::end_session(Conn& c, std::int64_t session, const char* phase, const std::string& reason,
                                    std::vector<std::int64_t>& kinds) {
-  auto q = c.run("session_release",
-                 "SELECT release_from, outcome IS NOT NULL FROM session WHERE id = $1 AND phase = 'ACTIVE'",
-                 Params().add(session));
+  auto q = c.run("session_release", sql::kSessionRelease, Params().add(session));
   if (!q.rows()) return 0;
   const bool releases = !q.null(0, 0);
   const std::int64_t first_release = releases ? q.i64(0, 0) : 2147483647;
@@ -507,8 +466,7 @@ std::uint64_t PgStore::end_session(Conn& c, std::int64_t session, const char* ph
     return static_cast<std::uint64_t>(n);
   }
   // It gives back what it had, by its release steps, and ends when they are done.
-  c.run("session_outcome", "UPDATE session SET outcome = $2, reason = $3 WHERE id = $1",
-        Params().add(session).add(phase).add(reason));
+  c.run("session_outcome", sql::kSessionOutcome, Params().add(session).add(phase).add(reason));
   auto k = c.run("start_release", sql::kStartRelease, Params().add(session));
   for (int i = 0; i < k.rows(); ++i) kinds.push_back(k.i64(i, 0));
   return static_cast<std::uint64_t>(n);
@@ -575,13 +533,7 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
 // ---- processors, reaper, promoter ----------------------------------------------------------------
 
 std::int64_t PgStore::insert_processor(Conn& c) {
-  return c
-      .exec(
-          "INSERT INTO processor(host, pid, pools, started_at, heartbeat_at) VALUES ($1, $2, $3, stepq_now(), "
-          "stepq_now()) "
-          "RETURNING id",
-          Params().add(host_).add(pid_).add(pools_))
-      .i64(0, 0);
+  return c.exec(sql::kInsertProcessor, Params().add(host_).add(pid_).add(pools_)).i64(0, 0);
 }
 
 std::int64_t PgStore::register_processor(const std::string& host, std::int64_t pid, const std::string& pools) {
@@ -599,12 +551,8 @@ bool PgStore::heartbeat() {
     reconnects = unrecorded_reconnects_;
   }
   const bool alive = with_conn("heartbeat", [&](Conn& c, bool) {
-    const bool ok = c.run("heartbeat",
-                          "UPDATE processor SET heartbeat_at = stepq_now(), reconnects = reconnects + $2, "
-                          "reconnected_at = CASE WHEN $2 > 0 THEN stepq_now() ELSE reconnected_at END "
-                          "WHERE id = $1 AND stopped_at IS NULL",
-                          Params().add(processor_.load()).add(reconnects))
-                        .affected() == 1;
+    const bool ok =
+        c.run("heartbeat", sql::kHeartbeat, Params().add(processor_.load()).add(reconnects)).affected() == 1;
     if (!ok) processor_ = insert_processor(c);  // declared dead: our old claims are fenced off
     return ok;
   });
@@ -618,17 +566,10 @@ int PgStore::reap(double lease_s) {
   const int n = with_conn("reaper", [&](Conn& c, bool) {
     ready.clear();
     Tx tx(c);
-    // One reaper at a time across all processes; the others find the lock taken and skip a turn.
-    if (c.exec("SELECT pg_try_advisory_xact_lock(" + std::to_string(kLockReaper) + ")").text(0, 0) != "t") return 0;
+    if (c.exec(sql::try_lock_reaper()).text(0, 0) != "t") return 0;  // another process reaps this turn
     const std::string why = "no heartbeat for " + num(lease_s) + " s";
-    auto died = c.exec(
-        "UPDATE processor SET stopped_at = stepq_now(), stop_reason = $1 "
-        "WHERE stopped_at IS NULL AND heartbeat_at < stepq_now() - $2 RETURNING id",
-        Params().add(why).add(lease_s));
-    auto orphans = c.exec(
-        "SELECT s.id, s.fence, s.attempt, s.max_attempts, s.session, s.kind, p.id, p.host, p.pid FROM step s "
-        "JOIN processor p ON p.id = s.processor WHERE s.phase = 3 AND p.stopped_at IS NOT NULL ORDER BY s.id "
-        "FOR NO KEY UPDATE OF s");
+    auto died = c.exec(sql::kDeclareDead, Params().add(why).add(lease_s));
+    auto orphans = c.exec(sql::kOrphans);
     int count = 0;
     std::vector<std::int64_t> kinds;
     for (int i = 0; i < orphans.rows(); ++i) {
@@ -642,27 +583,16 @@ int PgStore::reap(double lease_s) {
       if (attempt >= max_attempts) {
         const std::string final_reason =
             reason + "; no attempts left (max_attempts " + std::to_string(max_attempts) + ")";
-        if (c.exec("UPDATE step SET phase = 5, processor = NULL, token = NULL, finished_at = stepq_now(), reason = $3 "
-                   "WHERE id = $1 AND phase = 3 AND fence = $2",
-                   Params().add(id).add(fence).add(final_reason))
-                .affected() == 1)
+        if (c.exec(sql::kFailOrphan, Params().add(id).add(fence).add(final_reason)).affected() == 1)
           end_session(c, session, "FAILED", final_reason, kinds);
-      } else if (c.exec("UPDATE step SET phase = 2, processor = NULL, token = NULL, attempt = attempt + 1, "
-                        "ready_at = stepq_now(), reason = $3 WHERE id = $1 AND phase = 3 AND fence = $2",
-                        Params().add(id).add(fence).add(reason))
-                     .affected() == 1) {
+      } else if (c.exec(sql::kRetryOrphan, Params().add(id).add(fence).add(reason)).affected() == 1) {
         kinds.push_back(orphans.i64(i, 5));
       }
       ++count;
     }
     // Executions of processors found dead just now whose steps were CANCELLED while they ran
     // them: no finish will come to close them.
-    for (int i = 0; i < died.rows(); ++i)
-      c.exec(
-          "UPDATE execution SET ended_at = stepq_now(), outcome = 'reaped', "
-          "reason = 'processor ' || processor || ' stopped while running it, after the step was cancelled' "
-          "WHERE ended_at IS NULL AND processor = $1",
-          Params().add(died.i64(i, 0)));
+    for (int i = 0; i < died.rows(); ++i) c.exec(sql::kReapCancelled, Params().add(died.i64(i, 0)));
     ready = made_ready(kinds);
     tx.commit();
     return count;
@@ -698,7 +628,7 @@ live::LiveStore::Elsewhere PgStore::changes_elsewhere() {
     if (now >= listen_retry_at_) {
       try {
         listen_ = std::make_unique<Conn>(pool_.url(), pool_.label());
-        listen_->exec("LISTEN stepq_ready");
+        listen_->exec(sql::kListen);
         everything = true;  // notifications sent while nobody listened are gone: look at the tables
       } catch (const PgError&) {
         listen_.reset();
@@ -740,10 +670,8 @@ live::LiveStore::Elsewhere PgStore::changes_elsewhere() {
     e.any = e.waiting = true;
     with_conn("promoter", [&](Conn& c, bool) {
       for (std::size_t p = 0; p < pool_kinds_.size(); ++p)
-        if (c.run(("has_ready" + std::to_string(p)).c_str(),
-                  "SELECT EXISTS (SELECT 1 FROM step WHERE phase = 2 AND kind = ANY($1::int[]))",
-                  Params().add(pool_kinds_[p]))
-                .text(0, 0) == "t")
+        if (c.run(("has_ready" + std::to_string(p)).c_str(), sql::kHasReady, Params().add(pool_kinds_[p])).text(0, 0) ==
+            "t")
           e.ready[p] = true;
       return 0;
     });
@@ -773,34 +701,18 @@ void PgStore::flush_notifications() {
 }
 
 bool PgStore::idle(double lease_s) {
-  return with_conn("idle", [&](Conn& c, bool) {
-    return c.run("idle",
-                 "SELECT NOT (EXISTS (SELECT 1 FROM session WHERE phase = 'ACTIVE') OR "
-                 "EXISTS (SELECT 1 FROM submission WHERE finished_at IS NULL AND heartbeat_at > stepq_now() - $1))",
-                 Params().add(lease_s))
-               .text(0, 0) == "t";
-  });
+  return with_conn("idle",
+                   [&](Conn& c, bool) { return c.run("idle", sql::kIdle, Params().add(lease_s)).text(0, 0) == "t"; });
 }
 
 int PgStore::release_running() {
   return with_conn("release", [&](Conn& c, bool) {
     Tx tx(c);
     const Params me = Params().add(processor_.load());
-    c.exec(
-        "UPDATE execution SET ended_at = stepq_now(), outcome = 'released', reason = 'graceful stop' "
-        "WHERE ended_at IS NULL AND (step, fence) IN (SELECT id, fence FROM step WHERE phase = 3 AND processor = $1)",
-        me);
-    const int n =
-        static_cast<int>(c.exec("UPDATE step SET phase = 2, processor = NULL, token = NULL, ready_at = stepq_now() "
-                                "WHERE phase = 3 AND processor = $1 RETURNING kind",
-                                me)
-                             .rows());
-    c.exec(
-        "UPDATE execution SET ended_at = stepq_now(), outcome = 'lost', reason = 'graceful stop; the step had been "
-        "cancelled' "
-        "WHERE ended_at IS NULL AND processor = $1",
-        me);
-    if (n > 0) c.exec("SELECT pg_notify('stepq_ready', id::text) FROM kind");
+    c.exec(sql::kReleaseExecutions, me);
+    const int n = static_cast<int>(c.exec(sql::kReleaseSteps, me).rows());
+    c.exec(sql::kReleaseCancelled, me);
+    if (n > 0) c.exec(sql::kNotifyAll);
     tx.commit();
     return n;
   });
@@ -808,8 +720,7 @@ int PgStore::release_running() {
 
 void PgStore::stop_processor(const std::string& reason) {
   with_conn("stop", [&](Conn& c, bool) {
-    c.exec("UPDATE processor SET stopped_at = stepq_now(), stop_reason = $2 WHERE id = $1 AND stopped_at IS NULL",
-           Params().add(processor_.load()).add(reason));
+    c.exec(sql::kStopProcessor, Params().add(processor_.load()).add(reason));
     return 0;
   });
 }
@@ -820,7 +731,7 @@ live::CancelResult PgStore::cancel_session(std::uint64_t id) {
   require_schema();
   return with_conn("cancel", [&](Conn& c, bool) {
     Tx tx(c);
-    auto q = c.exec("SELECT phase FROM session WHERE id = $1 FOR UPDATE", Params().add(id));
+    auto q = c.exec(sql::kLockSessionPhase, Params().add(id));
     if (!q.rows())
       throw StoreError(pool_.label() + ": no session " + std::to_string(id) + " (see `stepq live status`)");
     live::CancelResult r;
@@ -829,26 +740,26 @@ live::CancelResult PgStore::cancel_session(std::uint64_t id) {
       r.what = live::CancelResult::What::already_finished;
       return r;
     }
-    if (c.exec("SELECT outcome IS NOT NULL FROM session WHERE id = $1", Params().add(id)).text(0, 0) == "t") {
+    if (c.exec(sql::kSessionReleasing, Params().add(id)).text(0, 0) == "t") {
       r.what = live::CancelResult::What::already_finished;  // already giving back what it had
       r.phase = "ACTIVE (releasing)";
       return r;
     }
     std::vector<std::int64_t> kinds;
     r.steps = end_session(c, static_cast<std::int64_t>(id), "CANCELLED", "cancelled by an operator", kinds);
-    for (auto k : kinds) c.exec("SELECT pg_notify('stepq_ready', $1)", Params().add(std::to_string(k)));
+    for (auto k : kinds) c.exec(sql::kNotifyKind, Params().add(std::to_string(k)));
     tx.commit();
-    r.phase = c.exec("SELECT phase FROM session WHERE id = $1", Params().add(id)).text(0, 0);
+    r.phase = c.exec(sql::kSessionPhase, Params().add(id)).text(0, 0);
     if (r.phase == "ACTIVE") r.phase = "ACTIVE (releasing, then CANCELLED)";
     return r;
   });
 }
 
 namespace {
-// One REPEATABLE READ READ ONLY transaction: every read in it sees one snapshot, so that counts add up.
+// One read-only transaction that sees one snapshot.
 class Snapshot {
  public:
-  explicit Snapshot(Conn& c) : c_(c) { c_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
+  explicit Snapshot(Conn& c) : c_(c) { c_.exec(sql::kBeginSnapshot); }
   Snapshot(const Snapshot&) = delete;
   ~Snapshot() {
     if (c_.ok()) try {
@@ -875,19 +786,18 @@ class ResultRows final : public live::Rows {
   int row_ = -1;
 };
 
-// A query read through a cursor, 10,000 rows at a time: libpq otherwise holds a whole result in
-// memory, and a history may have millions of rows. Inside the caller's transaction.
+// A query read through a cursor (sql::declare_cursor), inside the caller's transaction.
 class CursorRows final : public live::Rows {
  public:
-  CursorRows(Conn& c, const std::string& sql, int n) : c_(c), name_("stepq_rows_" + std::to_string(n)) {
-    c_.exec("DECLARE " + name_ + " NO SCROLL CURSOR FOR " + sql);
+  CursorRows(Conn& c, const std::string& query, int n) : c_(c), name_("stepq_rows_" + std::to_string(n)) {
+    c_.exec(sql::declare_cursor(name_, query));
   }
   bool next() override {
     if (r_ && ++row_ < r_->rows()) return true;
     if (done_) return false;
-    r_ = c_.exec("FETCH 10000 FROM " + name_);
+    r_ = c_.exec(sql::fetch(name_));
     row_ = 0;
-    done_ = r_->rows() < 10000;
+    done_ = r_->rows() < sql::kFetchRows;
     return r_->rows() > 0;
   }
   std::int64_t i64(int c) const override { return r_->i64(row_, c); }
@@ -907,12 +817,12 @@ class CursorRows final : public live::Rows {
 void PgStore::read_snapshot(const SnapshotRead& read, bool stream) {
   with_conn("read", [&](Conn& c, bool again) {
     Snapshot snapshot(c);
-    const double now = c.exec("SELECT stepq_now()").f64(0, 0);
+    const double now = c.exec(sql::kNow).f64(0, 0);
     int n = 0;
     read(
-        [&](const std::string& sql) -> std::unique_ptr<live::Rows> {
-          if (stream) return std::make_unique<CursorRows>(c, sql, n++);
-          return std::make_unique<ResultRows>(c.exec(sql));
+        [&](const std::string& query) -> std::unique_ptr<live::Rows> {
+          if (stream) return std::make_unique<CursorRows>(c, query, n++);
+          return std::make_unique<ResultRows>(c.exec(query));
         },
         now, again);
   });
@@ -926,7 +836,7 @@ void PgStore::record_forecast(const std::vector<live::ForecastRecord>& rows) {
 }
 
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------
-// Admission runs on the server (stepq_submit, stepq_release: schema.cpp), one statement each.
+// Admission runs on the server (stepq_submit, stepq_release: sql/schema.cpp), one statement each.
 // Every operation is idempotent, so a run again after a lost connection repeats nothing.
 
 OpResult PgStore::submit(const StepContext& ctx) {
@@ -934,7 +844,7 @@ OpResult PgStore::submit(const StepContext& ctx) {
   const ClusterSpec& spec = sc_->platform.clusters[tp.session->cluster];
   const bool fifo = spec.admission == ClusterSpec::Admission::fifo;
   const bool ok = with_conn("submit compute", [&](Conn& c, bool) {
-    return c.run("submit", "SELECT stepq_submit($1, $2, $3)",
+    return c.run("submit", sql::kSubmitCompute,
                  Params().add(ctx.ref.session).add(spec.user_limit).add(fifo ? "true" : "false"))
                .text(0, 0) == "t";
   });
@@ -944,8 +854,7 @@ OpResult PgStore::submit(const StepContext& ctx) {
 
 Capacity::Compute PgStore::compute(const StepContext& ctx) {
   return with_conn("poll compute", [&](Conn& c, bool) {
-    auto q = c.run("compute", "SELECT compute, submitted_at, admitted_at FROM session WHERE id = $1",
-                   Params().add(ctx.ref.session));
+    auto q = c.run("compute", sql::kSessionCompute, Params().add(ctx.ref.session));
     Compute r;
     if (!q.rows() || q.null(0, 0)) return r;
     r.submitted = true;
@@ -957,8 +866,7 @@ Capacity::Compute PgStore::compute(const StepContext& ctx) {
 
 void PgStore::running(const StepContext& ctx, double at) {
   with_conn("running", [&](Conn& c, bool) {
-    c.run("running", "UPDATE session SET running_at = $2 WHERE id = $1 AND running_at IS NULL",
-          Params().add(ctx.ref.session).add(at * scale_));
+    c.run("running", sql::kSessionRunning, Params().add(ctx.ref.session).add(at * scale_));
     return 0;
   });
 }
@@ -966,7 +874,7 @@ void PgStore::running(const StepContext& ctx, double at) {
 void PgStore::release_compute(const StepContext& ctx) {
   const ClusterSpec& spec = sc_->platform.clusters[sc_->templates[ctx.ref.tmpl].session->cluster];
   with_conn("delete compute", [&](Conn& c, bool) {
-    c.run("release", "SELECT stepq_release($1, $2)",
+    c.run("release", sql::kReleaseCompute,
           Params().add(ctx.ref.session).add(spec.admission == ClusterSpec::Admission::fifo ? "true" : "false"));
     return 0;
   });
@@ -977,30 +885,20 @@ void PgStore::release_compute(const StepContext& ctx) {
 bool PgStore::reserve(const StepContext& ctx) {
   const StorageArea& area = sc_->platform.areas[ctx.step.area];
   return with_conn("reserve", [&](Conn& c, bool) {
-    return c.run(
-                "reserve",
-                "WITH have AS (SELECT 1 FROM reservation WHERE session = $1 AND num = $2), "
-                "take AS (UPDATE storage_area SET free_bytes = free_bytes - $4 "
-                "  WHERE name = $3 AND free_bytes + 1e-9 >= $4 AND NOT EXISTS (SELECT 1 FROM have) RETURNING 1), "
-                "ins AS (INSERT INTO reservation(session, num, area, bytes, temp) SELECT $1, $2, $3, $4, $5 FROM take) "
-                "SELECT EXISTS (SELECT 1 FROM have) OR EXISTS (SELECT 1 FROM take)",
-                Params()
-                    .add(ctx.ref.session)
-                    .add(ctx.ref.step)
-                    .add(area.name)
-                    .add(ctx.step.bytes)
-                    .add(ctx.step.mount == Mount::write_temp ? "true" : "false"))
+    return c.run("reserve", sql::kReserve,
+                 Params()
+                     .add(ctx.ref.session)
+                     .add(ctx.ref.step)
+                     .add(area.name)
+                     .add(ctx.step.bytes)
+                     .add(ctx.step.mount == Mount::write_temp ? "true" : "false"))
                .text(0, 0) == "t";
   });
 }
 
 void PgStore::free_temp(const StepContext& ctx) {
   with_conn("free", [&](Conn& c, bool) {
-    c.run("free_temp",
-          "WITH d AS (DELETE FROM reservation WHERE session = $1 AND temp RETURNING area, bytes), "
-          "s AS (SELECT area, sum(bytes) AS bytes FROM d GROUP BY area) "
-          "UPDATE storage_area a SET free_bytes = a.free_bytes + s.bytes FROM s WHERE a.name = s.area",
-          Params().add(ctx.ref.session));
+    c.run("free_temp", sql::kFreeTemp, Params().add(ctx.ref.session));
     return 0;
   });
 }
@@ -1013,13 +911,9 @@ void PgStore::free_temp(const StepContext& ctx) {
 void PgStore::with_links(const std::function<void(FluidLinks&)>& f) {
   with_conn("links", [&](Conn& c, bool) {
     Tx tx(c);
-    const double clock = c.run("link_clock", "SELECT at FROM link_clock WHERE id = 1 FOR UPDATE", Params()).f64(0, 0);
-    const std::int64_t next = c.run("link_next", "SELECT coalesce(max(id), 0) + 1 FROM transfer", Params()).i64(0, 0);
-    auto q =
-        c.run("links_open",
-              "SELECT id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, started_at "
-              "FROM transfer WHERE phase < 4 ORDER BY id",
-              Params());
+    const double clock = c.run("link_clock", sql::kLockLinkClock, Params()).f64(0, 0);
+    const std::int64_t next = c.run("link_next", sql::kNextTransferId, Params()).i64(0, 0);
+    auto q = c.run("links_open", sql::kOpenTransfers, Params());
     std::vector<FluidLinks::Transfer> open;
     for (int i = 0; i < q.rows(); ++i) {
       FluidLinks::Transfer x;
@@ -1049,9 +943,7 @@ void PgStore::with_links(const std::function<void(FluidLinks&)>& f) {
     };
     for (const auto& x : net.transfers()) {
       if (x.added)
-        c.run("link_add",
-              "INSERT INTO transfer(id, session, num, attempt, route, bytes, left_bytes, phase, at, held, arrived_at, "
-              "started_at, links) VALUES ($1, $2, $3, $4, $5, $6, $6, 0, $7, 0, NULL, NULL, $8) ON CONFLICT DO NOTHING",
+        c.run("link_add", sql::kAddTransfer,
               Params().add(x.id).add(x.session).add(x.step).add(x.attempt).add(x.route).add(x.bytes).add(x.at).add(
                   live::link_names(sc_->platform, x.route)));
       if (!x.changed) continue;
@@ -1065,20 +957,16 @@ void PgStore::with_links(const std::function<void(FluidLinks&)>& f) {
     }
     if (ids.empty()) return 0;  // nothing moved: the transaction rolls back
     auto arr = [](const std::string& a) { return "{" + a + "}"; };
-    c.run(
-        "links_save",
-        "UPDATE transfer t SET left_bytes = v.l, phase = v.p, at = v.a, held = v.h, arrived_at = v.r, started_at = v.s "
-        "FROM unnest($1::bigint[], $2::float8[], $3::smallint[], $4::float8[], $5::int[], $6::float8[], "
-        "$7::float8[]) AS v(id, l, p, a, h, r, s) WHERE t.id = v.id",
-        Params()
-            .add(arr(ids))
-            .add(arr(left))
-            .add(arr(phase))
-            .add(arr(at))
-            .add(arr(held))
-            .add(arr(arrived))
-            .add(arr(started)));
-    c.run("link_clock_set", "UPDATE link_clock SET at = $1 WHERE id = 1", Params().add(net.clock()));
+    c.run("links_save", sql::kSaveTransfers,
+          Params()
+              .add(arr(ids))
+              .add(arr(left))
+              .add(arr(phase))
+              .add(arr(at))
+              .add(arr(held))
+              .add(arr(arrived))
+              .add(arr(started)));
+    c.run("link_clock_set", sql::kSetLinkClock, Params().add(net.clock()));
     tx.commit();
     return 0;
   });

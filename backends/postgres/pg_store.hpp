@@ -1,6 +1,6 @@
 // The live step queue on PostgreSQL (DESIGN §5, research/queues.md §4b): many processes on many
 // machines share one database. A connection per concurrent caller (pool), the hot paths as single
-// autocommit statements (queue_sql.hpp), LISTEN/NOTIFY on a connection of its own for wake-ups
+// autocommit statements (sql/queue.hpp), LISTEN/NOTIFY on a connection of its own for wake-ups
 // plus a fallback poll, a reaper that one processor at a time runs (advisory lock), and
 // reconnection with backoff: a write whose connection dropped is looked up (token, execution
 // log) rather than done twice.

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "backends/postgres/pg_store.hpp"
-#include "backends/postgres/schema.hpp"
+#include "backends/postgres/sql/schema.hpp"
 #include "core/scenario_load.hpp"
 #include "live/db_check.hpp"
 #include "live/processes.hpp"
@@ -96,7 +96,7 @@ TEST_CASE("postgres `live init` migrates a version-1 database: the RUNNING and o
     pg::PgStore make(url, true);
     PgDb db(url);
     db.exec("CREATE TABLE stepq_meta (version int NOT NULL); INSERT INTO stepq_meta VALUES (1)");
-    db.exec(pg::migrations()[0]);
+    db.exec(pg::sql::migrations()[0]);
     db.exec(
         "INSERT INTO kind(name) VALUES ('work'); INSERT INTO template(name, steps) VALUES ('t', 1); "
         "INSERT INTO session(id, template, phase, steps_left, created_at, finished_at) "
@@ -104,7 +104,7 @@ TEST_CASE("postgres `live init` migrates a version-1 database: the RUNNING and o
   }
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
   PgDb db(url);
-  CHECK(db.count("SELECT max(version) FROM stepq_meta") == static_cast<long long>(pg::migrations().size()));
+  CHECK(db.count("SELECT max(version) FROM stepq_meta") == static_cast<long long>(pg::sql::migrations().size()));
   const auto def = [&](const std::string& index) {
     return db.rows("SELECT indexdef FROM pg_indexes WHERE indexname = '" + index + "'").at(0).at(0);
   };

@@ -1,6 +1,8 @@
 #include "schema.hpp"
 
-namespace stepq::pg {
+#include "backends/live/phase_sql.hpp"
+
+namespace stepq::pg::sql {
 
 // The same tables as SQLite's (backends/sqlite/sql/schema.cpp), in PostgreSQL's types. Differences:
 // - Times are the server's clock (stepq_now(), seconds since the epoch): with workers on many
@@ -10,6 +12,8 @@ namespace stepq::pg {
 //   committed or it did not) instead of being done twice.
 // - The step table is vacuumed early: every claim and finish leaves a dead tuple, and dead
 //   tuples in the READY index are what slows SKIP LOCKED queues down (research/queues.md §2).
+static_assert(live::all_between(Phase::DORMANT, Phase::CANCELLED), "step.phase's CHECK must admit every phase");
+// clang-format off
 static const char* const kV1 = R"sql(
 CREATE FUNCTION stepq_now() RETURNS double precision LANGUAGE sql VOLATILE PARALLEL SAFE
   AS $$ SELECT date_part('epoch', clock_timestamp()) $$;
@@ -34,7 +38,7 @@ CREATE TABLE step (
   num int NOT NULL,
   tmpl int NOT NULL,
   kind int NOT NULL REFERENCES kind(id),
-  phase smallint NOT NULL CHECK (phase BETWEEN 0 AND 6),
+  phase smallint NOT NULL CHECK (phase BETWEEN )sql" STEPQ_SQL_DORMANT R"sql( AND )sql" STEPQ_SQL_CANCELLED R"sql(),
   deps_left int NOT NULL,
   attempt int NOT NULL DEFAULT 1,
   max_attempts int NOT NULL,
@@ -48,12 +52,12 @@ CREATE TABLE step (
   claimed_at double precision,
   finished_at double precision,
   reason text,
-  CHECK ((phase = 3) = (processor IS NOT NULL)))
+  CHECK ((phase = )sql" STEPQ_SQL_RUNNING R"sql() = (processor IS NOT NULL)))
   WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000,
         autovacuum_vacuum_cost_delay = 0, autovacuum_analyze_scale_factor = 0.02);
-CREATE INDEX step_ready ON step(kind, ready_at, id) WHERE phase = 2;
-CREATE INDEX step_running ON step(processor) WHERE phase = 3;
-CREATE INDEX step_waiting ON step(not_before) WHERE phase = 1;
+CREATE INDEX step_ready ON step(kind, ready_at, id) WHERE phase = )sql" STEPQ_SQL_READY R"sql(;
+CREATE INDEX step_running ON step(processor) WHERE phase = )sql" STEPQ_SQL_RUNNING R"sql(;
+CREATE INDEX step_waiting ON step(not_before) WHERE phase = )sql" STEPQ_SQL_WAITING R"sql(;
 CREATE INDEX step_session ON step(session);
 
 CREATE TABLE step_next (step bigint NOT NULL, next bigint NOT NULL, PRIMARY KEY (step, next));
@@ -92,18 +96,21 @@ CREATE TABLE submission (
   heartbeat_at double precision NOT NULL,
   finished_at double precision);
 )sql";
+// clang-format on
 
 // v2: the partial indexes of RUNNING steps and open executions are keyed by the row's own key.
 // Keyed by processor, the planner took them for the completion's `id = $1 AND phase = 3` (one
 // entry per running step looks cheaper than the primary key) and walked every entry, dead ones
 // included: ~20 per completion at 16 workers. The reaper's and release's look-ups by processor
 // read the few running steps in full instead.
+// clang-format off
 static const char* const kV2 = R"sql(
 DROP INDEX step_running;
-CREATE INDEX step_running ON step(id) WHERE phase = 3;
+CREATE INDEX step_running ON step(id) WHERE phase = )sql" STEPQ_SQL_RUNNING R"sql(;
 DROP INDEX execution_open;
 CREATE INDEX execution_open ON execution(step, fence) WHERE ended_at IS NULL;
 )sql";
+// clang-format on
 
 // v3 (issue 14): a session's life beyond start-up and the capacity behind the platform, as in
 // SQLite's v2 (backends/sqlite/sql/schema.cpp says what each column is for).
@@ -218,6 +225,9 @@ END $$;
 
 // v4 (issue 16): the emulated platform's network, as SQLite's v3 (backends/sqlite/sql/schema.cpp).
 // Whoever advances it locks link_clock's row first, so that advances run one at a time.
+static_assert(live::all_between(FluidLinks::Phase::delayed, FluidLinks::Phase::done),
+              "transfer.phase's CHECK must admit every phase");
+// clang-format off
 static const char* const kV4 = R"sql(
 CREATE TABLE link_clock (id int PRIMARY KEY CHECK (id = 1), at double precision NOT NULL);
 INSERT INTO link_clock VALUES (1, 0);
@@ -230,14 +240,15 @@ CREATE TABLE transfer (
   links text NOT NULL,
   bytes double precision NOT NULL,
   left_bytes double precision NOT NULL,
-  phase smallint NOT NULL CHECK (phase BETWEEN 0 AND 4),
+  phase smallint NOT NULL CHECK (phase BETWEEN )sql" STEPQ_SQL_TRANSFER_DELAYED R"sql( AND )sql" STEPQ_SQL_TRANSFER_DONE R"sql(),
   at double precision NOT NULL,
   held int NOT NULL,
   arrived_at double precision,
   started_at double precision,
   UNIQUE (session, num, attempt));
-CREATE INDEX transfer_open ON transfer(id) WHERE phase < 4;
+CREATE INDEX transfer_open ON transfer(id) WHERE phase < )sql" STEPQ_SQL_TRANSFER_DONE R"sql(;
 )sql";
+// clang-format on
 
 // v5 (issue 17): recorded forecasts, as SQLite's v4 (backends/sqlite/sql/schema.cpp).
 static const char* const kV5 = R"sql(
@@ -256,4 +267,4 @@ const std::vector<const char*>& migrations() {
   return m;
 }
 
-}  // namespace stepq::pg
+}  // namespace stepq::pg::sql
