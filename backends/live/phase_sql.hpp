@@ -4,7 +4,8 @@
 // string literals ("… WHERE phase = " STEPQ_SQL_READY " AND …", raw strings alike); the
 // static_assert beside it holds the text to its enum value, so that renumbering a phase without
 // its SQL does not build. (Databases already written hold the old numbers: a renumbering also
-// needs a migration.)
+// needs a migration.) No other file under backends/ writes a phase as a number
+// (tests/backends/phase_literals.py).
 #pragma once
 #include "core/fluid_links.hpp"
 #include "core/phase.hpp"
