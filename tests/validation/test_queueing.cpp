@@ -43,9 +43,13 @@
 // Bonferroni t quantile on more degrees of freedom: t(37) = 3.12 against t(9) = 3.86); with the
 // controls the cases need 0.44–0.74 of them, 0.6 in all. M/D/4's point estimate (no interval, so
 // no t) keeps its standard error. The other point estimates' standard errors grow (by up to 1.2×
-// for the p95s), since the same half-width now comes with a smaller t: the 2% checks of M/M/32
-// (intervals of ±5%) and of the M/M/8 ρ = 0.95 p95 (±4%) can fail by chance on another seed, as
-// they could before (with seed 13 the plain replications failed both).
+// for the p95s), since the same half-width now comes with a smaller t. Two cases are therefore
+// sized for their 2% point checks rather than their intervals. M/M/32's waits are rare (Erlang C
+// 0.16), so its mean and p95 carry standard errors of about 1.5% at 40 × 75k customers (plain
+// replications on seeds 11-13: ±3.8% and ±3.3% at 95%), and the 2% checks failed by chance about
+// one seed in five: 430k customers a replication put 2% at 3 standard errors (0.3% each). M/M/8
+// at ρ = 0.95's p95 had a standard error of about 1.3% with the controls at 430k (plain ±2.9%
+// at 95%; seed 11 sat +2.0% off before the controls): 1.2M puts 2% at 2.6 standard errors (1%).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -185,10 +189,10 @@ TEST_CASE("M/M/1 at rho 0.5 matches theory", "[validation]") { check_mmc(1, 0.5,
 TEST_CASE("M/M/1 at rho 0.9 matches theory", "[validation][slow]") { check_mmc(1, 0.9, 380000); }  // 10 × 2.5M
 TEST_CASE("M/M/2 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(2, 0.8, 75000); }       // 10 × 500k
 TEST_CASE("M/M/8 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(8, 0.8, 75000); }       // 10 × 500k
-TEST_CASE("M/M/32 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(32, 0.8, 75000); }     // 10 × 500k
+TEST_CASE("M/M/32 at rho 0.8 matches Erlang C", "[validation]") { check_mmc(32, 0.8, 430000); }    // 10 × 500k
 // Heavy traffic costs ~35 CPU-s a case: one c at 0.95 (M/M/2 and M/M/32 there passed too, and
 // the CPU went to the cluster's Erlang C check, test_capacity.cpp).
-TEST_CASE("M/M/8 at rho 0.95 matches Erlang C", "[validation][slow]") { check_mmc(8, 0.95, 430000); }  // 10 × 3M
+TEST_CASE("M/M/8 at rho 0.95 matches Erlang C", "[validation][slow]") { check_mmc(8, 0.95, 1200000); }  // 10 × 3M
 
 TEST_CASE("M/D/1 matches Pollaczek-Khinchine", "[validation]") {
   // rho = 0.8, deterministic service 1 s: Wq = rho / (2 mu (1 - rho)) = 2.0, half the M/M/1 value.
