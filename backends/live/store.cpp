@@ -7,6 +7,13 @@
 
 namespace stepq::live {
 
+InitialStep initial_step(const Scenario& sc, int tmpl, int step) {
+  const TemplateSpec& tp = sc.templates[tmpl];
+  const bool startup = step < tp.startup_steps;
+  const bool root = tp.preds(step).empty();
+  return {root && startup, startup && (sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck || root)};
+}
+
 void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at, std::optional<double> ended_at,
                    const std::string& outcome) {
   st.history.push_back({kind, ready_at, started_at, ended_at});

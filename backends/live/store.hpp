@@ -106,6 +106,15 @@ void add_transfer(LiveStatus& st, const std::string& links, int phase, double by
 std::vector<std::pair<std::string, int>> pool_threads(const std::string& pools);
 // What the transfer table records as a route's links.
 std::string link_names(const PlatformSpec& p, int route);
+// How step `step` of a session of template `tmpl` being submitted starts, on every database: a start-up step with
+// no predecessors is activated now; the READY ones are those, or every start-up step under
+// `recheck` (all READY at once, as the broker does today); release steps wait DORMANT for the
+// session's end.
+struct InitialStep {
+  bool activated = false;  // activated_at = now
+  bool ready = false;      // READY, ready_at = now; else DORMANT
+};
+InitialStep initial_step(const Scenario& sc, int tmpl, int step);
 // Kinds nobody ever submitted (a scenario bound but unused) are noise in a status table; the
 // history's kind indexes follow.
 void drop_unused_kinds(LiveStatus& st);

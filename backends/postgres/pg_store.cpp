@@ -359,21 +359,17 @@ std::uint64_t PgStore::submit_session() {
         std::to_string(token) + "," + num(d.run_s) + "," + std::to_string(d.owner) + "," +
         (d.cluster.empty() ? std::string("NULL") : literal(c, d.cluster)) + "," + num(d.cores) + "," +
         num(d.memory_GB));
-    const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
     std::string rows, edges;
     std::vector<std::int64_t> ready_kinds;
     for (std::size_t i = 0; i < tp.steps.size(); ++i) {
       const int kind = tp.steps[i].kind;
-      const bool startup = static_cast<int>(i) < tp.startup_steps;  // release steps wait for the session's end
-      const bool root = tp.preds(static_cast<int>(i)).empty();
-      const bool is_ready =
-          startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
+      const auto [activated, is_ready] = live::initial_step(sc, t, static_cast<int>(i));
       rows += (i ? ",(" : "(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," + std::to_string(sid) + "," +
               std::to_string(i) + "," + std::to_string(tmpl_db_[t]) + "," + std::to_string(kind_db_[kind]) + "," +
               std::to_string(db_phase(is_ready ? Phase::READY : Phase::DORMANT)) + "," +
               std::to_string(tp.preds(static_cast<int>(i)).size()) + "," +
-              std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (root && startup ? now : "NULL") +
-              "," + (is_ready ? now : "NULL") + ")";
+              std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (activated ? now : "NULL") + "," +
+              (is_ready ? now : "NULL") + ")";
       if (is_ready) {
         ready.push_back(sc.kinds[kind].pool);
         ready_kinds.push_back(kind_db_[kind]);

@@ -199,14 +199,10 @@ std::uint64_t SqliteStore::submit_session() {
     if (tp.has_release()) ses.bind(11, static_cast<std::int64_t>(tp.startup_steps));
     else ses.bind_null(11);
     ses.run();
-    const bool activate = sc.dispatch.dependencies == DispatchSpec::Dependencies::activate;
     auto ins = db_.prepare(sql::kInsertStep);
     for (std::size_t i = 0; i < tp.steps.size(); ++i) {
       const int kind = tp.steps[i].kind;
-      const bool startup = static_cast<int>(i) < tp.startup_steps;  // release steps wait for the session's end
-      const bool root = tp.preds(static_cast<int>(i)).empty();
-      const bool is_ready =
-          startup && (activate ? root : true);  // recheck: all READY at once, as the broker does today
+      const auto [activated, is_ready] = live::initial_step(sc, t, static_cast<int>(i));
       ins.bind(1, base + static_cast<std::int64_t>(i))
           .bind(2, id)
           .bind(3, static_cast<std::int64_t>(i))
@@ -216,7 +212,7 @@ std::uint64_t SqliteStore::submit_session() {
           .bind(7, static_cast<std::int64_t>(tp.preds(static_cast<int>(i)).size()))
           .bind(8, sc.kinds[kind].retry.max_attempts)
           .bind(9, now);
-      if (root && startup) ins.bind(10, now);
+      if (activated) ins.bind(10, now);
       else ins.bind_null(10);
       if (is_ready) ins.bind(11, now);
       else ins.bind_null(11);
