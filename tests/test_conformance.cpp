@@ -136,6 +136,8 @@ constexpr double kScale = 0.01;
 struct LiveHarness : Harness {
   std::unique_ptr<live::LiveStore> store;
   virtual std::unique_ptr<live::LiveStore> open() = 0;
+  // What a newer stepq would leave behind: the schema version set to v, in the dialect's own way.
+  virtual void set_schema_version(int v) = 0;
   void start(const Scenario& s) {
     sc = s;
     store = open();
@@ -166,12 +168,24 @@ struct SqliteHarness final : LiveHarness {
   std::unique_ptr<live::LiveStore> open() override {
     return std::make_unique<sqlite::SqliteStore>((dir / "q.db").string(), true);
   }
+  void set_schema_version(int v) override {
+    sqlite::Db((dir / "q.db").string(), false).exec(("PRAGMA user_version = " + std::to_string(v)).c_str());
+  }
 };
 
 struct PgHarness final : LiveHarness {
   std::string url = test::fresh_pg_url("conformance");
   explicit PgHarness(const Scenario& s) { start(s); }
-  std::unique_ptr<live::LiveStore> open() override { return std::make_unique<pg::PgStore>(url, true); }
+  // No fallback poll within a test: what changes_elsewhere reports comes from the notifications
+  // (a fallback poll reports every pool with READY steps, wanted or not, every 0.5 s).
+  std::unique_ptr<live::LiveStore> open() override {
+    auto s = std::make_unique<pg::PgStore>(url, true);
+    s->fallback_poll_s = 3600;
+    return s;
+  }
+  void set_schema_version(int v) override {
+    pg::Conn(url, "conformance").exec("UPDATE stepq_meta SET version = " + std::to_string(v));
+  }
 };
 
 #ifdef STEPQ_CONFORMANCE_PG
@@ -580,4 +594,50 @@ TEST_CASE("store conformance (" STORE_NAME "): idle waits for live submissions, 
   REQUIRE(after.processors.size() == 1);
   CHECK(after.processors[0].stopped_at.has_value());
   CHECK(after.processors[0].stop_reason == "a test");
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): a schema newer than this stepq is refused, and not migrated") {
+  LiveStoreHarness h(conformance_scenario());
+  h.submit();
+  const int v = h.store->schema_version();
+  h.set_schema_version(v + 1);
+  auto other = h.open();
+  REQUIRE(other->schema_version() == v + 1);
+  for (const auto& call :
+       std::vector<std::function<void()>>{[&] { other->require_schema(); }, [&] { other->migrate(); }}) {
+    try {
+      call();
+      FAIL("a newer schema was accepted");
+    } catch (const live::StoreError& e) {
+      CHECK_THAT(e.what(), Catch::Contains("schema version " + std::to_string(v + 1)) &&
+                               Catch::Contains("newer than this stepq understands"));
+    }
+  }
+  REQUIRE(other->schema_version() == v + 1);  // nothing was applied on top of it
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): changes_elsewhere sees another connection's commits, once") {
+  LiveStoreHarness h(conformance_scenario());
+  const int front = h.pool("front"), back = h.pool("back");
+  // Until something is committed elsewhere there is nothing to report; the first look may still
+  // report this store's own set-up.
+  h.store->changes_elsewhere();
+  auto other = h.open();
+  other->bind(h.sc, kScale);
+  other->register_processor("other", getpid(), "all");
+  h.store->changes_elsewhere();  // the other connection's own set-up
+  REQUIRE_FALSE(h.store->changes_elsewhere().any);
+  other->submit_session();  // x and y READY (pool front), z DORMANT (pool back)
+  // PostgreSQL's notifications arrive asynchronously: look for up to 5 s.
+  live::LiveStore::Elsewhere e;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!(e = h.store->changes_elsewhere()).any && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(e.any);
+  REQUIRE(e.ready.size() == h.sc.pools.size());
+  CHECK(e.ready[front]);
+  CHECK_FALSE(e.ready[back]);
+  REQUIRE_FALSE(h.store->changes_elsewhere().any);  // reported once
+  // What this store sees is what the other committed: the claim finds x.
+  require_step(h.q().claim(front), 0, X);
 }
