@@ -25,6 +25,7 @@
 #include "backends/live/lifecycle.hpp"
 #include "backends/postgres/pg_store.hpp"
 #include "core/cluster.hpp"
+#include "core/fluid_links.hpp"
 #include "backends/sqlite/sqlite_store.hpp"
 #include "pg/pg_env.hpp"
 #include "core/scenario_load.hpp"
@@ -716,4 +717,50 @@ TEST_CASE("store conformance (" STORE_NAME "): forecasts, the history and the qu
   CHECK(q.now >= s1.steps[X].claimed_at);
   REQUIRE(q.running_pools.size() == 1);
   CHECK(q.running_pools[0] == "all");
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): with_links keeps one network for every connection") {
+  // One 100 MB/s link that one transfer at a time may use (FTS's max_active 1): 100 MB take one
+  // model second, kScale wall seconds.
+  const Scenario sc = parse_scenario(R"({"name": "links", "seed": 1, "sessions": 2,
+    "arrivals": {"process": "poisson", "rate_per_s": 1},
+    "platform": {"hosts": ["se", "site"],
+                 "links": [{"name": "wan", "from": "se", "to": "site", "bandwidth_MBps": 100, "max_active": 1}]},
+    "kinds": {"copy": {"op": "data", "threads": 1, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
+    "templates": [{"name": "t", "steps": [{"id": "c", "kind": "copy", "bytes": 1e8}]}]})",
+                                     "links.json");
+  LiveStoreHarness h(sc);
+  auto other = h.open();
+  other->bind(h.sc, kScale);
+  double t = 0;
+  std::int64_t first = 0;
+  h.store->with_links([&](FluidLinks& n) {
+    REQUIRE(n.transfers().empty());
+    t = std::max(n.clock(), live::wall_now());
+    n.advance(t);
+    first = n.add(0, 0, 1, 0, 1e8, t);
+  });
+  other->with_links([&](FluidLinks& n) {  // the other connection sees it, and queues behind it
+    REQUIRE(n.transfers().size() == 1);
+    CHECK(n.transfers()[0].id == first);
+    CHECK(n.transfers()[0].left == Approx(1e8));
+    n.advance(t);
+    CHECK(n.add(0, 0, 1, 0, 1e8, t) == first);  // the same step and attempt: no second copy
+    const std::int64_t second = n.add(1, 0, 1, 0, 1e8, t);
+    CHECK(second != first);
+    n.advance(t);
+    CHECK(n.moving(1, 0));
+  });
+  h.store->with_links([&](FluidLinks& n) {
+    REQUIRE(n.transfers().size() == 2);
+    n.advance(t + 1.5 * kScale);  // the first is done after one model second, the second has its slot
+    CHECK_FALSE(n.moving(0, 0));
+    CHECK(n.moving(1, 0));
+  });
+  other->with_links([&](FluidLinks& n) {  // a done transfer is no longer handed out
+    REQUIRE(n.transfers().size() == 1);
+    CHECK(n.transfers()[0].session == 1);
+    CHECK(n.transfers()[0].started_at >= t + kScale - 1e-9);  // it got the slot when the first finished
+    CHECK(n.transfers()[0].left < 1e8);
+  });
 }
