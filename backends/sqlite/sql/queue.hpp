@@ -45,8 +45,10 @@ inline constexpr const char* kInsertExecution =
     "INSERT INTO execution(step, fence, kind, attempt, processor, ready_at, started_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
+// Only an open execution: one the reaper closed stays as it closed it, when its process, declared
+// dead while paused, wakes and finishes (tests/live/test_zombie.cpp), as on PostgreSQL.
 inline constexpr const char* kEndExecution =
-    "UPDATE execution SET ended_at = ?3, outcome = ?4, reason = ?5 WHERE step = ?1 AND fence = ?2";
+    "UPDATE execution SET ended_at = ?3, outcome = ?4, reason = ?5 WHERE step = ?1 AND fence = ?2 AND ended_at IS NULL";
 
 inline constexpr const char* kFinishCompleted = "UPDATE step SET phase = " STEPQ_SQL_COMPLETED
                                                 ", processor = NULL, finished_at = ?3, reason = NULL "
