@@ -3,6 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <mutex>
+
+#include <sys/socket.h>
 
 namespace stepq::pg {
 
@@ -76,10 +80,51 @@ Result Conn::check(PGresult* r) {
   throw PgError(what, state);
 }
 
-Result Conn::exec(const std::string& sql) { return check(PQexec(c_, sql.c_str())); }
+namespace {
+std::atomic<bool> fault_armed{false};  // every statement looks: no lock unless a test armed it
+std::mutex fault_mu;
+std::string fault_prefix;  // empty: not armed
+}  // namespace
+
+void arm_lost_reply(const std::string& prefix) {
+  std::lock_guard lk(fault_mu);
+  fault_prefix = prefix;
+  fault_armed = !prefix.empty();
+}
+
+bool lost_reply_armed() {
+  std::lock_guard lk(fault_mu);
+  return !fault_prefix.empty();
+}
+
+template <class Send>
+void Conn::maybe_lose_reply(const std::string& what, Send&& send) {
+  if (!fault_armed.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard lk(fault_mu);
+    if (fault_prefix.empty() || what.rfind(fault_prefix, 0) != 0) return;
+    fault_prefix.clear();
+    fault_armed = false;
+  }
+  if (!send()) return;  // not even sent: the real call below reports it as usual
+  // The whole answer is in: the statement ran (and committed, outside a transaction).
+  while (PQisBusy(c_))
+    if (!PQconsumeInput(c_)) break;
+  shutdown(PQsocket(c_), SHUT_RDWR);  // dropped unread; PQstatus turns bad on the next use
+  throw ConnLost(
+      label_ + ": connection dropped before the answer to \"" + what.substr(0, 40) + "\" was read (injected)", "08006");
+}
+
+Result Conn::exec(const std::string& sql) {
+  maybe_lose_reply(sql, [&] { return PQsendQuery(c_, sql.c_str()) == 1; });
+  return check(PQexec(c_, sql.c_str()));
+}
 
 Result Conn::exec(const std::string& sql, const Params& p) {
   const auto v = p.values();
+  maybe_lose_reply(sql, [&] {
+    return PQsendQueryParams(c_, sql.c_str(), static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0) == 1;
+  });
   return check(PQexecParams(c_, sql.c_str(), static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0));
 }
 
@@ -104,6 +149,9 @@ Result Conn::run(const char* name, const std::string& sql, const Params& p) {
     check(PQprepare(c_, name, sql.c_str(), 0, nullptr));
   }
   const auto v = p.values();
+  maybe_lose_reply(name, [&] {
+    return PQsendQueryPrepared(c_, name, static_cast<int>(v.size()), v.data(), nullptr, nullptr, 0) == 1;
+  });
   return check(PQexecPrepared(c_, name, static_cast<int>(v.size()), v.data(), nullptr, nullptr, 0));
 }
 

@@ -83,6 +83,10 @@ class Conn {
 
  private:
   Result check(PGresult* r);
+  // The injected fault (arm_lost_reply), when `what` is its statement: sends, awaits the answer,
+  // drops the connection and throws ConnLost. `send` sends the statement (a PQsend… call).
+  template <class Send>
+  void maybe_lose_reply(const std::string& what, Send&& send);
   PGconn* c_ = nullptr;
   std::string label_;
   struct Statement {
@@ -123,6 +127,15 @@ class Pool {
   std::vector<std::unique_ptr<Conn>> idle_;
   std::unordered_set<int> pids_;
 };
+
+// Fault injection, for tests only (tests/pg/test_pg_faults.cpp): the next statement run or
+// executed on any connection of this process whose prepared name or text starts with `prefix`
+// is sent and answered, then its connection drops before the answer is read, and ConnLost is
+// thrown. The server committed what the client never heard of: the case with_conn's in-doubt
+// retries are for. One statement per arming; unset until a test arms it.
+void arm_lost_reply(const std::string& prefix);
+// Whether the armed fault is still waiting for its statement.
+bool lost_reply_armed();
 
 // "postgresql://user:secret@host/db" → "postgresql://user@host/db": for messages.
 std::string redact(const std::string& url);

@@ -725,13 +725,21 @@ void PgStore::stop_processor(const std::string& reason) {
 
 live::CancelResult PgStore::cancel_session(std::uint64_t id) {
   require_schema();
-  return with_conn("cancel", [&](Conn& c, bool) {
+  return with_conn("cancel", [&](Conn& c, bool in_doubt) {
     Tx tx(c);
     auto q = c.exec(sql::kLockSessionPhase, Params().add(id));
     if (!q.rows())
       throw StoreError(pool_.label() + ": no session " + std::to_string(id) + " (see `stepq live status`)");
     live::CancelResult r;
     r.phase = q.text(0, 0);
+    if (in_doubt) {  // the connection went with the COMMIT's answer: this call may have cancelled it
+      auto done = c.exec(sql::kCancelledByOperator, Params().add(id));
+      if (done.text(0, 0) == "t") {
+        r.steps = static_cast<std::uint64_t>(done.i64(0, 1));
+        if (r.phase == "ACTIVE") r.phase = "ACTIVE (releasing, then CANCELLED)";
+        return r;
+      }
+    }
     if (r.phase != "ACTIVE") {
       r.what = live::CancelResult::What::already_finished;
       return r;

@@ -5,6 +5,8 @@
 #pragma once
 #include <string>
 
+#include "backends/live/phase_sql.hpp"
+
 namespace stepq::pg::sql {
 
 // Idle: no ACTIVE session, and no submission heartbeating in the last $1 s.
@@ -16,6 +18,11 @@ inline constexpr const char* kLockSessionPhase = "SELECT phase FROM session WHER
 inline constexpr const char* kSessionPhase = "SELECT phase FROM session WHERE id = $1";
 // Whether the session is giving back what it had (its outcome is set; its release runs).
 inline constexpr const char* kSessionReleasing = "SELECT outcome IS NOT NULL FROM session WHERE id = $1";
+// After a cancel whose COMMIT's answer was lost: did it commit? (an operator's cancel, ended or
+// releasing), and the steps it cancelled.
+inline constexpr const char* kCancelledByOperator =
+    "SELECT coalesce(outcome, phase) = 'CANCELLED' AND reason = 'cancelled by an operator', "
+    "(SELECT count(*) FROM step WHERE session = $1 AND phase = " STEPQ_SQL_CANCELLED ") FROM session WHERE id = $1";
 
 // Every read in it sees one snapshot, so that counts add up.
 inline constexpr const char* kBeginSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
