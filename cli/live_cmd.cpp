@@ -90,17 +90,22 @@ int do_submit(LiveCommands& l) {
   const auto t0 = std::chrono::steady_clock::now();
   double t = 0, last_report = 0;
   std::uint64_t first = 0, last = 0;
-  for (std::uint64_t i = 0; i < l.sessions; ++i) {
+  // Unpaced, sessions go in batches (the store's transactions may hold many: PostgreSQL's do).
+  const std::uint64_t batch = l.rate ? 1 : 1024;
+  for (std::uint64_t i = 0; i < l.sessions;) {
     if (l.rate) {
       t = periodic ? static_cast<double>(i) / *l.rate : t - std::log(arrivals.uniform()) / *l.rate;
       std::this_thread::sleep_until(
           t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(t)));
     }
-    last = store->submit_session();
-    if (i == 0) first = last;
-    progress.update(i + 1);
+    const std::uint64_t k = std::min(batch, l.sessions - i);
+    const std::uint64_t id = store->submit_sessions(k);
+    if (i == 0) first = id;
+    last = id + k - 1;
+    i += k;
+    progress.update(i);
     if (l.rate && t - last_report >= 0.5) {
-      store->submission_progress(sub, i + 1, false);
+      store->submission_progress(sub, i, false);
       last_report = t;
     }
   }

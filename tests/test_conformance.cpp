@@ -543,6 +543,24 @@ TEST_CASE("store conformance (" STORE_NAME "): migrating twice changes nothing, 
   require_step(h.q().claim(h.pool("front")), 0, X);  // the queue survived the second migration
 }
 
+TEST_CASE("store conformance (" STORE_NAME "): a batch submission makes consecutive sessions, each READY as alone") {
+  LiveStoreHarness h(conformance_scenario());
+  h.submit();
+  REQUIRE(h.store->submit_sessions(300) == 1);  // more than one PostgreSQL transaction holds
+  REQUIRE(h.store->submit_session() == 301);
+  const live::LiveStatus st = h.store->status();
+  std::map<std::string, std::uint64_t> sessions(st.sessions.begin(), st.sessions.end());
+  CHECK(sessions["ACTIVE"] == 302);
+  std::map<std::string, std::array<std::uint64_t, 7>> steps;
+  for (const auto& k : st.kinds) steps[k.name] = k.steps;
+  CHECK(steps["a"][static_cast<int>(Phase::READY)] == 302);
+  CHECK(steps["c"][static_cast<int>(Phase::DORMANT)] == 302);
+  const int front = h.pool("front");  // oldest first, then in id order
+  require_step(h.q().claim(front), 0, X);
+  require_step(h.q().claim(front), 0, Y);
+  require_step(h.q().claim(front), 1, X);
+}
+
 TEST_CASE("store conformance (" STORE_NAME "): bind refuses a scenario whose template differs from the queue's") {
   LiveStoreHarness h(conformance_scenario());
   h.submit();  // an unfinished session of template t, three steps

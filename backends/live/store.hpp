@@ -242,8 +242,11 @@ class LiveStore : public Queue, public Capacity {
   // templates the scenario lacks or shapes differently.
   virtual void bind(const Scenario& sc, double time_scale) = 0;
 
-  // Submission (bound): one session and its plan in one transaction; returns its id.
-  virtual std::uint64_t submit_session() = 0;
+  // Submission (bound): `n` ≥ 1 sessions and their plans, with consecutive ids; returns the first.
+  // A session is in one transaction with its plan; many may share one (PostgreSQL: up to 256, so
+  // that a submission is not a round trip per session).
+  virtual std::uint64_t submit_sessions(std::uint64_t n) = 0;
+  std::uint64_t submit_session() { return submit_sessions(1); }
   virtual std::int64_t begin_submission(std::uint64_t planned) = 0;
   virtual void submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) = 0;
 

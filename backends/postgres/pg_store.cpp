@@ -331,61 +331,79 @@ std::vector<int> PgStore::made_ready(const std::vector<std::int64_t>& kinds) {
 
 // ---- submission -------------------------------------------------------------------------------
 
-std::uint64_t PgStore::submit_session() {
-  if (!sc_) throw std::logic_error("submit_session before bind");
+std::uint64_t PgStore::submit_sessions(std::uint64_t n) {
+  if (!sc_) throw std::logic_error("submit_sessions before bind");
+  // Up to kChunk sessions a transaction: four round trips (BEGIN, the ids under the submitters'
+  // lock, the rows, COMMIT) for each chunk, not for each session.
+  constexpr std::uint64_t kChunk = 256;
+  std::uint64_t first = 0;
+  for (std::uint64_t done = 0; done < n;) {
+    const std::uint64_t k = std::min(kChunk, n - done);
+    const std::uint64_t id = submit_chunk(k);
+    if (done == 0) first = id;
+    done += k;
+  }
+  return first;
+}
+
+std::uint64_t PgStore::submit_chunk(std::uint64_t k) {
   const Scenario& sc = *sc_;
-  const std::int64_t token = static_cast<std::int64_t>(token_++);
+  const auto token = static_cast<std::int64_t>(token_.fetch_add(k));  // the chunk's sessions: token + j
   std::vector<int> ready;
   const std::uint64_t id = with_conn("submit", [&](Conn& c, bool in_doubt) -> std::uint64_t {
     ready.clear();
-    if (in_doubt) {  // did the try whose connection dropped commit?
+    if (in_doubt) {  // did the try whose connection dropped commit? (all of the chunk, or none)
       auto r = c.exec(sql::kSessionByToken, Params().add(token));
       if (r.rows()) return static_cast<std::uint64_t>(r.i64(0, 0));
     }
-    // Two round trips: the ids, then everything else with the commit.
     Tx tx(c);
     auto ids = c.exec(sql::next_ids());
-    const auto sid = static_cast<std::uint64_t>(ids.i64(0, 0));
-    const std::int64_t base = ids.i64(0, 1);
-    const int t = sc.template_for(sid);
-    const TemplateSpec& tp = sc.templates[t];
-    const std::string now = sql::kTransactionStart;
-    const live::SessionDraws d = live::draw_session(sc, t, sid);
-    std::string text = sql::insert_session(
-        std::to_string(sid) + "," + std::to_string(tmpl_db_[t]) + ",'ACTIVE'," + std::to_string(tp.startup_steps) +
-        "," + std::to_string(tp.steps.size() - tp.startup_steps) + "," +
-        (tp.has_release() ? std::to_string(tp.startup_steps) : "NULL") + "," +
-        (sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck ? "true" : "false") + "," + now + "," +
-        std::to_string(token) + "," + num(d.run_s) + "," + std::to_string(d.owner) + "," +
-        (d.cluster.empty() ? std::string("NULL") : literal(c, d.cluster)) + "," + num(d.cores) + "," +
-        num(d.memory_GB));
-    std::string rows, edges;
+    const auto first_sid = static_cast<std::uint64_t>(ids.i64(0, 0));
+    std::int64_t base = ids.i64(0, 1);
+    std::string text;
     std::vector<std::int64_t> ready_kinds;
-    for (std::size_t i = 0; i < tp.steps.size(); ++i) {
-      const int kind = tp.steps[i].kind;
-      const auto [activated, is_ready] = live::initial_step(sc, t, static_cast<int>(i));
-      rows += (i ? ",(" : "(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," + std::to_string(sid) + "," +
-              std::to_string(i) + "," + std::to_string(tmpl_db_[t]) + "," + std::to_string(kind_db_[kind]) + "," +
-              std::to_string(db_phase(is_ready ? Phase::READY : Phase::DORMANT)) + "," +
-              std::to_string(tp.preds(static_cast<int>(i)).size()) + "," +
-              std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (activated ? now : "NULL") + "," +
-              (is_ready ? now : "NULL") + ")";
-      if (is_ready) {
-        ready.push_back(sc.kinds[kind].pool);
-        ready_kinds.push_back(kind_db_[kind]);
+    for (std::uint64_t j = 0; j < k; ++j) {
+      const std::uint64_t sid = first_sid + j;
+      const int t = sc.template_for(sid);
+      const TemplateSpec& tp = sc.templates[t];
+      const std::string now = sql::kTransactionStart;
+      const live::SessionDraws d = live::draw_session(sc, t, sid);
+      text += sql::insert_session(
+          std::to_string(sid) + "," + std::to_string(tmpl_db_[t]) + ",'ACTIVE'," + std::to_string(tp.startup_steps) +
+          "," + std::to_string(tp.steps.size() - tp.startup_steps) + "," +
+          (tp.has_release() ? std::to_string(tp.startup_steps) : "NULL") + "," +
+          (sc.dispatch.dependencies == DispatchSpec::Dependencies::recheck ? "true" : "false") + "," + now + "," +
+          std::to_string(token + static_cast<std::int64_t>(j)) + "," + num(d.run_s) + "," + std::to_string(d.owner) +
+          "," + (d.cluster.empty() ? std::string("NULL") : literal(c, d.cluster)) + "," + num(d.cores) + "," +
+          num(d.memory_GB));
+      std::string rows, edges;
+      for (std::size_t i = 0; i < tp.steps.size(); ++i) {
+        const int kind = tp.steps[i].kind;
+        const auto [activated, is_ready] = live::initial_step(sc, t, static_cast<int>(i));
+        rows += (i ? ",(" : "(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," + std::to_string(sid) +
+                "," + std::to_string(i) + "," + std::to_string(tmpl_db_[t]) + "," + std::to_string(kind_db_[kind]) +
+                "," + std::to_string(db_phase(is_ready ? Phase::READY : Phase::DORMANT)) + "," +
+                std::to_string(tp.preds(static_cast<int>(i)).size()) + "," +
+                std::to_string(sc.kinds[kind].retry.max_attempts) + "," + now + "," + (activated ? now : "NULL") + "," +
+                (is_ready ? now : "NULL") + ")";
+        if (is_ready) {
+          ready.push_back(sc.kinds[kind].pool);
+          ready_kinds.push_back(kind_db_[kind]);
+        }
+        for (int n : tp.succs(static_cast<int>(i)))
+          edges += (edges.empty() ? "(" : ",(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," +
+                   std::to_string(base + n) + ")";
       }
-      for (int n : tp.succs(static_cast<int>(i)))
-        edges += (edges.empty() ? "(" : ",(") + std::to_string(base + static_cast<std::int64_t>(i)) + "," +
-                 std::to_string(base + n) + ")";
+      text += sql::insert_steps(rows);
+      if (!edges.empty()) text += sql::insert_edges(edges);
+      base += static_cast<std::int64_t>(tp.steps.size());
     }
-    text += sql::insert_steps(rows);
-    if (!edges.empty()) text += sql::insert_edges(edges);
     std::sort(ready_kinds.begin(), ready_kinds.end());
     ready_kinds.erase(std::unique(ready_kinds.begin(), ready_kinds.end()), ready_kinds.end());
-    for (auto k : ready_kinds) text += sql::notify_ready(k);
+    for (auto kd : ready_kinds) text += sql::notify_ready(kd);
     c.exec(text);
     tx.commit();
-    return sid;
+    return first_sid;
   });
   std::sort(ready.begin(), ready.end());
   ready.erase(std::unique(ready.begin(), ready.end()), ready.end());

@@ -31,7 +31,7 @@ class PgStore final : public live::LiveStore {
   int migrate() override;
   void require_schema() override;
   void bind(const Scenario& sc, double time_scale) override;
-  std::uint64_t submit_session() override;
+  std::uint64_t submit_sessions(std::uint64_t n) override;
   std::int64_t begin_submission(std::uint64_t planned) override;
   void submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) override;
   std::int64_t register_processor(const std::string& host, std::int64_t pid, const std::string& pools) override;
@@ -82,6 +82,8 @@ class PgStore final : public live::LiveStore {
                             std::vector<std::int64_t>& kinds);
   void seed_capacity(Conn& c, const Scenario& sc);
   std::int64_t insert_processor(Conn& c);
+  // k sessions and their plans in one transaction (submit_sessions); returns the first id.
+  std::uint64_t submit_chunk(std::uint64_t k);
   StepRef step_ref(const Result& r, int row);
 
   Pool pool_;

@@ -165,15 +165,30 @@ void SqliteStore::notify(const std::vector<int>& pools) {
 
 // ---- submission -------------------------------------------------------------------------------
 
-std::uint64_t SqliteStore::submit_session() {
+std::uint64_t SqliteStore::submit_sessions(std::uint64_t n) {
   std::vector<int> ready;
-  std::uint64_t id;
+  std::uint64_t first = 0;
   {
     std::lock_guard lk(mu_);
-    if (!sc_) throw std::logic_error("submit_session before bind");
-    const Scenario& sc = *sc_;
+    if (!sc_) throw std::logic_error("submit_sessions before bind");
     const double now = wall_now();
     WriteTx tx(db_);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t id = insert_session(now, ready);
+      if (i == 0) first = id;
+    }
+    tx.commit();
+  }
+  std::sort(ready.begin(), ready.end());
+  ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+  notify(ready);
+  return first;
+}
+
+std::uint64_t SqliteStore::insert_session(double now, std::vector<int>& ready) {
+  const Scenario& sc = *sc_;
+  std::uint64_t id;
+  {
     auto next = db_.prepare(sql::kNextSessionId);
     next.step();
     id = static_cast<std::uint64_t>(next.i64(0));
@@ -223,11 +238,7 @@ std::uint64_t SqliteStore::submit_session() {
     for (std::size_t i = 0; i < tp.steps.size(); ++i)
       for (int n : tp.succs(static_cast<int>(i)))
         edge.bind(1, base + static_cast<std::int64_t>(i)).bind(2, base + n).run();
-    tx.commit();
   }
-  std::sort(ready.begin(), ready.end());
-  ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
-  notify(ready);
   return id;
 }
 

@@ -25,7 +25,7 @@ class SqliteStore final : public live::LiveStore {
   int migrate() override;
   void require_schema() override;
   void bind(const Scenario& sc, double time_scale) override;
-  std::uint64_t submit_session() override;
+  std::uint64_t submit_sessions(std::uint64_t n) override;
   std::int64_t begin_submission(std::uint64_t planned) override;
   void submission_progress(std::int64_t id, std::uint64_t submitted, bool finished) override;
   std::int64_t register_processor(const std::string& host, std::int64_t pid, const std::string& pools) override;
@@ -54,6 +54,8 @@ class SqliteStore final : public live::LiveStore {
   void read_snapshot(const SnapshotRead& read, bool stream) override;
 
  private:
+  // One session and its plan, in the caller's write transaction (mu_ held); returns its id.
+  std::uint64_t insert_session(double now, std::vector<int>& ready);
   // A session that fails or is cancelled: its unfinished start-up steps are CANCELLED and, when its
   // template has release steps, they start now and the session stays ACTIVE until they are done
   // (outcome = phase); else the session ends now. A release step that fails ends the session

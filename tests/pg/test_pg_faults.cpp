@@ -124,6 +124,15 @@ TEST_CASE("faults on PostgreSQL: a submission whose answer was lost makes one se
   CHECK(s.store->submit_session() == id + 1);
 }
 
+TEST_CASE("faults on PostgreSQL: a batch submission whose first chunk's answer was lost makes each session once") {
+  Store s;
+  const auto first = s.in_doubt("COMMIT", [&] { return s.store->submit_sessions(300); });  // chunks of 256 and 44
+  CHECK(first == 0);
+  CHECK(s.db.count("SELECT count(*) FROM session") == 300);
+  CHECK(s.db.count("SELECT max(id) FROM session") == 299);
+  CHECK(s.db.count("SELECT count(*) FROM step") == 900);
+}
+
 TEST_CASE("faults on PostgreSQL: a heartbeat, the reaper and a graceful release whose answers were lost") {
   Store s;
   s.store->submit_session();
