@@ -256,12 +256,14 @@ void PgStore::bind(const Scenario& sc, double time_scale) {
   sc_ = &sc;
   scale_ = time_scale;
   pool_kinds_.clear();
+  pool_kind_ids_.clear();
   pool_claim_.clear();
   claim_sql_.clear();
   for (const auto& p : sc.pools) {
     std::vector<std::int64_t> kinds;
     for (int k : p.kinds) kinds.push_back(kind_db_[k]);
     pool_kinds_.push_back(int_array(kinds));
+    pool_kind_ids_.push_back(kinds);
     pool_claim_.push_back(kinds.size() == 1 ? std::to_string(kinds[0]) : int_array(kinds));
     claim_sql_.push_back(sql::claim(kinds.size() > 1));
   }
@@ -450,6 +452,16 @@ std::optional<StepRef> PgStore::claim(int pool) {
     }
     auto r = c.run(("claim" + std::to_string(pool)).c_str(), claim_sql_[pool],
                    Params().add(pool_claim_[pool]).add(me).add(token));
+    if (!r.rows() && pool_kind_ids_[pool].size() > 1) {
+      // A pool of several kinds looks at each kind's oldest 64 READY steps (sql::claim): with
+      // more claimers than that, all of them may be locked while more are READY. Then each kind's
+      // index is walked to its first unlocked step, kind by kind.
+      static const std::string one_kind = sql::claim(false);
+      for (const std::int64_t k : pool_kind_ids_[pool]) {
+        r = c.run("claim_kind", one_kind, Params().add(k).add(me).add(token));
+        if (r.rows()) break;
+      }
+    }
     if (!r.rows()) return std::nullopt;
     return step_ref(r, 0);
   });

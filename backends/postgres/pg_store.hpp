@@ -94,6 +94,7 @@ class PgStore final : public live::LiveStore {
   std::vector<std::int64_t> kind_db_, tmpl_db_;              // scenario index → db id
   std::unordered_map<std::int64_t, int> kind_sc_, tmpl_sc_;  // db id → scenario index
   std::vector<std::string> pool_kinds_;                      // per pool: '{1,2}'
+  std::vector<std::vector<std::int64_t>> pool_kind_ids_;     // per pool: its kinds' db ids
   std::vector<std::string> pool_claim_, claim_sql_;          // per pool: its claim's $1 and SQL
 
   // This process as a processor.

@@ -20,8 +20,8 @@ namespace stepq::pg::sql {
 // One kind: `kind = $1` walks step_ready (kind, ready_at, id) in order and stops at the first
 // unlocked row. Several kinds: `kind = ANY(…) ORDER BY ready_at` would sort every READY step of
 // those kinds (8 ms at 10,000 READY), so each kind's oldest 64 are taken from the index and the
-// oldest unlocked of those is claimed. With more than 64 concurrent claimers on one kind a claim
-// can come back empty while steps are READY; the worker then waits one fallback poll.
+// oldest unlocked of those is claimed. With more than 64 concurrent claimers on one kind that can
+// come back empty while steps are READY: PgStore::claim then claims kind by kind as for one kind.
 inline std::string claim(bool several_kinds) {
   const std::string pick = several_kinds ? "SELECT id FROM step WHERE id = ANY (ARRAY("
                                            "SELECT x.id FROM unnest($1::int[]) AS k(kind), LATERAL ("
