@@ -78,6 +78,8 @@ reaped=$(q "SELECT count(*) FROM execution WHERE outcome = 'reaped'")
 growth=$(python3 -c "print(round(100 * ($rss_last - $rss_first) / max($rss_first, 1), 1))")
 echo "sessions $sessions (failed $failed), executions reaped $reaped; kills $kills, server restarts $restarts"
 echo "not ended $unended, executions open $open, steps completed twice $twice, executions overlapping $overlap"
+q "SELECT count(*), left(coalesce(reason, ''), 90) FROM session WHERE phase = 'FAILED' GROUP BY 2" |
+  sed 's/^/failed: /'
 echo "first worker's resident memory: ${rss_first} kB after a minute, ${rss_last} kB at the end (${growth}%)"
 ok=1
 [ "$unended" -eq 0 ] && [ "$open" -eq 0 ] && [ "$twice" -eq 0 ] && [ "$overlap" -eq 0 ] || ok=0
