@@ -80,7 +80,11 @@ Platforms load_platforms(const std::string& file, const Scenario& sc, const std:
   std::stringstream ss;
   ss << in.rdbuf();
   if (!in) throw ScenarioError(file + ": cannot read the platforms file");
-  const std::string text = ss.str();
+  return parse_platforms(ss.str(), file, sc, db_identity);
+}
+
+Platforms parse_platforms(const std::string& text, const std::string& file, const Scenario& sc,
+                          const std::string& db_identity) {
   const jsonc::Json doc = jsonc::parse_document(text, file);
   const Node root(doc, "", file);
   root.object({"default", "instance", "adapters", "kinds"}, "an object with \"default\" and \"kinds\"");

@@ -36,6 +36,10 @@ struct Platforms {
 // Throws ScenarioError ("FILE: POINTER: …") for anything it cannot use. `db_identity` names the
 // database (its URL without a password; a SQLite path made absolute): the default instance.
 Platforms load_platforms(const std::string& file, const Scenario& sc, const std::string& db_identity);
+// The same for the file's text (load_platforms reads the file and calls this; the fuzz target
+// tests/fuzz/fuzz_platforms.cpp calls it directly, without a file per input).
+Platforms parse_platforms(const std::string& text, const std::string& file, const Scenario& sc,
+                          const std::string& db_identity);
 
 // The adapters the platforms file knows, in the order docs/platforms.md lists them.
 const std::vector<std::string>& adapter_names();
