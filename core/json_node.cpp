@@ -22,11 +22,32 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+// Where the parser is: one frame per open object or array.
+struct Frame {
+  bool array;
+  long index;
+  std::string key;
+  std::set<std::string> keys;
+};
+
+// The pointer of the value the parser is reading: in an object, the last key's; in an array, the
+// element after the last one finished (a value that failed to parse never reached the callback).
+std::string pointer_of_next(const std::vector<Frame>& stack) {
+  std::string p;
+  for (std::size_t i = 0; i < stack.size(); ++i) {
+    const Frame& f = stack[i];
+    const long index = f.index + (i + 1 == stack.size() ? 1 : 0);
+    p += "/" + (f.array ? std::to_string(index) : escape(f.key));
+  }
+  return p;
+}
+
 // nlohmann keeps the last of two equal keys without a word, so a kind pasted twice would
 // silently replace the first. This parser callback tracks where it is and refuses duplicates.
+// The parser copies its callback, so the stack lives with the caller, who reads it on an error.
 class DuplicateKeys {
  public:
-  explicit DuplicateKeys(const std::string& file) : file_(file) {}
+  DuplicateKeys(const std::string& file, std::vector<Frame>& stack) : file_(file), stack_(stack) {}
 
   bool operator()(int /*depth*/, Json::parse_event_t event, Json& parsed) {
     using E = Json::parse_event_t;
@@ -50,12 +71,6 @@ class DuplicateKeys {
   }
 
  private:
-  struct Frame {
-    bool array;
-    long index;
-    std::string key;
-    std::set<std::string> keys;
-  };
   void next_element() {
     if (!stack_.empty() && stack_.back().array) ++stack_.back().index;
   }
@@ -65,7 +80,7 @@ class DuplicateKeys {
     return p;
   }
   const std::string& file_;
-  std::vector<Frame> stack_;
+  std::vector<Frame>& stack_;
 };
 
 }  // namespace
@@ -141,8 +156,19 @@ std::optional<std::uint64_t> as_uint(const Json& j) {
 const Json kMissing;
 
 Json parse_document(const std::string& text, const std::string& file) {
+  std::vector<Frame> stack;
   try {
-    return Json::parse(text, DuplicateKeys(file), /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    return Json::parse(text, DuplicateKeys(file, stack), /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const Json::out_of_range& e) {
+    // A number no double holds (1e999): nlohmann throws out_of_range, not parse_error, and with
+    // no position, so the place is the pointer of the value being read.
+    std::string what = e.what();  // "[json.exception.out_of_range.406] number overflow parsing '1e999'"
+    const auto q = what.find('\'');
+    std::string got = q == std::string::npos ? what : what.substr(q + 1, what.size() - q - 2);
+    if (got.size() > 40) got = got.substr(0, 37) + "...";
+    const std::string at = pointer_of_next(stack);
+    throw ScenarioError(file + ": " + (at.empty() ? "" : at + ": ") + "must be a number a double can hold (got " + got +
+                        ")");
   } catch (const Json::parse_error& e) {
     // e.byte counts the characters read, the offending one included.
     const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());

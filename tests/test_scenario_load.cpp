@@ -533,6 +533,15 @@ TEST_CASE("syntax errors give the line and column", "[scenario]") {
   CHECK_THAT(error_of("{\"sessions\": 1"), Catch::StartsWith("dir/t.json: line 1, column 15: "));
 }
 
+// Found by tests/fuzz/fuzz_scenario.cpp: nlohmann throws out_of_range (not parse_error) for a
+// number no double holds, and stepq aborted on it; it is refused at the value's pointer.
+TEST_CASE("a number too large for a double is refused at its pointer", "[scenario]") {
+  CHECK(error_of(R"({"sessions": 1e999})") == "dir/t.json: /sessions: must be a number a double can hold (got 1e999)");
+  CHECK(error_of(R"({"a": [[1, 2], {"x": [3, -2e400]}]})") ==
+        "dir/t.json: /a/1/x/1: must be a number a double can hold (got -2e400)");
+  CHECK(error_of("1e999") == "dir/t.json: must be a number a double can hold (got 1e999)");
+}
+
 TEST_CASE("a key given twice is an error, not a silent overwrite", "[scenario]") {
   CHECK(error_of(R"({"sessions": 1, "sessions": 2})") == "dir/t.json: /sessions: key given twice");
   CHECK(error_of(R"({"templates": [{"steps": [{}, {"id": "a", "kind": "k", "id": "b"}]}]})") ==
