@@ -9,7 +9,10 @@ packages=(g++ cmake make pkg-config libsimgrid-dev libeigen3-dev libboost-dev li
           chromium        # chromium: the HTML report test opens reports in headless Chromium
           docker-registry  # a real OCI registry on 127.0.0.1 for the registry adapter's tests
           libxml2-dev      # the cavern adapter reads VOSpace's XML node documents with libxml2
-          podman runc busybox-static)  # real containers for the podman adapter (scripts/podman.sh)
+          podman runc busybox-static  # real containers for the podman adapter (scripts/podman.sh)
+          # clang and its libFuzzer runtime (only recommended by clang, and recommends are not
+          # installed) build the fuzz targets of tests/fuzz/ with sanitizers (bench/fuzz.sh)
+          clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -33,3 +36,8 @@ fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >&2
+
+# The fuzz targets: a clang project of its own (libFuzzer needs clang; the build above is g++),
+# inside build/ so that the test suite finds them (its fuzz.* tests) and one rm -rf cleans both.
+cmake -S tests/fuzz -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+cmake --build build/fuzz -j"$(nproc)" >&2
