@@ -83,10 +83,10 @@ for t in "${targets[@]}"; do
   else
     status=1
     what=$(grep -m1 -oE 'ERROR: [A-Za-z]+: [^ ]+( [^ ]+)?|runtime error: .{0,40}|terminate called.*' "$log" || true)
-    result="FAILED (${what:-exit $rc}); log $log"
-    done_runs=${done_runs:-?}
+    result="FAILED: $(echo "${what:-exit status $rc}" | cut -c1-64)"
   fi
   printf '%-10s %12s %9.1f  %s\n' "$t" "${done_runs:-?}" "$secs" "$result"
+  [ $rc -eq 0 ] || echo "           log and failing input: $log, $out/$t/"
 done
 [ $status -ne 0 ] || [ $missing -eq 0 ] || exit 77
 exit $status
