@@ -29,6 +29,7 @@
 #include "backends/sqlite/sqlite_store.hpp"
 #include "pg/pg_env.hpp"
 #include "core/scenario_load.hpp"
+#include "sim/simulation.hpp"
 #include "sim/world.hpp"
 
 using namespace stepq;
@@ -95,7 +96,8 @@ struct SimHarness final : Harness {
   if (pid == 0) {
     int ok = 1;
     {
-      std::vector<std::string> args = {"conformance", "--log=root.thresh:critical"};
+      std::vector<std::string> args = sim::engine_args({});  // as a simulation's engine starts
+      args.push_back("--log=root.thresh:critical");
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       int argc = static_cast<int>(argv.size());
