@@ -11,7 +11,10 @@ TEST_CASE("calibrate on PostgreSQL: a live run's kinds are fitted and the scenar
   TempDir dir;
   const std::string url = fresh_pg_url("calibrate"), scenario = source("tests/live/calibrate.json");
   REQUIRE(run_stepq({"live", "init", "--db", url}, dir.path).status == 0);
-  REQUIRE(run_stepq({"live", "submit", scenario, "--db", url, "--sessions", "60"}, dir.path).status == 0);
+  // Paced, as sessions arrive: an unpaced submission is one burst (each batch of sessions shares
+  // its transaction's time), from which no arrival rate can be fitted.
+  REQUIRE(run_stepq({"live", "submit", scenario, "--db", url, "--sessions", "60", "--rate", "200"}, dir.path).status ==
+          0);
   const Result run = run_stepq({"live", "run", scenario, "--db", url, "--time-scale", "0.002", "--until-idle", "--set",
                                 "/kinds/fetch/threads=5"},
                                dir.path, 120);
