@@ -59,8 +59,10 @@ TEST_CASE("postgres claim and completion read a few rows each, also when planned
       }
     };
     cycles(kFirst);
-    // An idle backend reports its statistics within a second.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    // An idle backend reports its statistics at once only if its last report is a second old;
+    // otherwise it reports 10 s later (PostgreSQL 15's PGSTAT_IDLE_INTERVAL). A shorter wait
+    // left the first cycles' scans, made on plans from smaller tables, to be counted after.
+    std::this_thread::sleep_for(std::chrono::milliseconds(11500));
     PgDb db(url);
     before = rows_read(db);
     REQUIRE(before["execution"] >= kFirst);  // each completion reads its execution row
@@ -79,10 +81,10 @@ TEST_CASE("postgres claim and completion read a few rows each, also when planned
                session = double(after["session"] - before["session"]) / kThen;
   INFO("rows read per cycle, cycles " << kFirst << " to " << kFirst + kThen << ": step " << step << ", session "
                                       << session << ", execution " << execution);
-  // By key: a few rows per cycle. A table scan reads ~2,000-3,000.
-  CHECK(execution < 3);
-  CHECK(step < 10);
-  CHECK(session < 10);
+  // By key: a row or a few per cycle (3, 1 and 1 here). A table scan reads ~2,000-3,000.
+  CHECK(execution < 2);
+  CHECK(step < 5);
+  CHECK(session < 2);
   // The completion finds its execution row by (step, fence): one index entry. Through an index of
   // open executions keyed by processor it read every open entry, dead ones included.
   const long long entries = db.count("SELECT sum(idx_tup_read) FROM pg_stat_user_indexes WHERE relname = 'execution'");
