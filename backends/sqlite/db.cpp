@@ -72,7 +72,7 @@ std::string Stmt::text(int c) const {
   return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, c)) : std::string();
 }
 
-Db::Db(const std::string& path, bool create) : path_(path) {
+void before_first_use() {
   // SQLite starts every page cache with one bulk allocation of 20 pages: 86 KB for a pager of
   // 4 KiB pages, and every ephemeral b-tree has its own pager (the queue's statements open one for
   // a RETURNING clause, one for the session table's CHECK … IN list). glibc hands a freed block
@@ -82,6 +82,10 @@ Db::Db(const std::string& path, bool create) : path_(path) {
   // possible only before SQLite's first use (afterwards SQLITE_MISUSE, and nothing changes).
   static const int no_bulk_page_cache = sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
   (void)no_bulk_page_cache;
+}
+
+Db::Db(const std::string& path, bool create) : path_(path) {
+  before_first_use();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &h_, flags, nullptr);
   if (rc != SQLITE_OK) {

@@ -94,4 +94,28 @@ class WriteTx {
   bool open_ = false;
 };
 
+// Fault injection, for tests only (tests/live/test_sqlite_faults.cpp; backends/sqlite/faults.cpp).
+// The first call registers a VFS wrapping the default one as the new default, so it reaches the
+// connections opened after it (call arm_fault(Fault::none) before opening them); stepq never calls
+// it, and until then SQLite runs unwrapped. Once installed, an unarmed fault costs a relaxed atomic
+// load per file write, sync and shared-memory lock.
+enum class Fault {
+  none,
+  write,  // xWrite fails with SQLITE_IOERR_WRITE (a failing disk)
+  full,   // xWrite fails with SQLITE_FULL (a full disk)
+  sync,   // xSync fails with SQLITE_IOERR_FSYNC (WAL syncs only at a checkpoint under synchronous=NORMAL)
+  busy,   // WAL's write lock is refused with SQLITE_BUSY (another connection writing)
+};
+// Lets the next `skip` calls of that kind through, in any connection of this process, then fails
+// `times` of them; replaces what was armed before.
+void arm_fault(Fault kind, int skip = 0, int times = 1);
+// Failures still to inject: 0 once all that were armed were injected.
+int fault_pending();
+// Failures injected since the last arm_fault.
+int faults_injected();
+
+// Process-wide SQLite settings that must come before SQLite's first use (Db's constructor, and
+// arm_fault before it registers its VFS).
+void before_first_use();
+
 }  // namespace stepq::sqlite
