@@ -435,8 +435,9 @@ std::int64_t SqliteStore::register_processor(const std::string& host, std::int64
   pid_ = pid;
   pools_ = pools;
   WriteTx tx(db_);
-  processor_ = insert_processor();
+  const std::int64_t id = insert_processor();
   tx.commit();
+  processor_ = id;  // only once committed: see heartbeat()
   return processor_;
 }
 
@@ -444,8 +445,12 @@ bool SqliteStore::heartbeat() {
   std::lock_guard lk(mu_);
   WriteTx tx(db_);
   const bool alive = db_.prepare(sql::kHeartbeat).bind(1, processor_).bind(2, wall_now()).run() == 1;
-  if (!alive) processor_ = insert_processor();  // declared dead: our old claims are fenced off
+  // Declared dead: our old claims are fenced off, and we go on as a new processor. Taken as ours
+  // only once committed: a failed commit gives the id back (the next rowid), the next processor to
+  // register gets it, and a store still holding it would heartbeat, claim and stop as that one.
+  const std::int64_t id = alive ? processor_ : insert_processor();
   tx.commit();
+  processor_ = id;
   return alive;
 }
 

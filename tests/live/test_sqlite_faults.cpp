@@ -283,6 +283,47 @@ TEST_CASE("faults on SQLite: an operator's cancel whose commit fails cancels not
   CHECK(s.phase_of(x->id) == 6);
 }
 
+TEST_CASE("faults on SQLite: a processor whose re-registering commit failed does not take over another's id") {
+  // A processor declared dead re-registers in its next heartbeat. If that commit fails, the new
+  // row is rolled back and its id (SQLite's next rowid) is free again: the next processor to
+  // register gets it. The store must not go on as that id, or its heartbeats would keep the other
+  // alive, its claims be the other's, and its stop end the other's claims (the reaper would then
+  // run the other's steps a second time).
+  Store s;
+  s.store->submit_session();
+  auto other = s.open("other");
+  s.exec("UPDATE processor SET heartbeat_at = heartbeat_at - 60 WHERE host = 'test'");
+  REQUIRE(other->reap(1) == 0);  // declared dead; it held no step
+  sqlite::arm_fault(Fault::write);
+  CHECK_THROWS_AS(s.store->heartbeat(), sqlite::DbError);
+  REQUIRE(sqlite::fault_pending() == 0);
+  auto third = s.open("third");
+  const auto z = third->claim(kFront);
+  REQUIRE(z);
+  CHECK_FALSE(s.store->heartbeat());  // still dead: it registers anew, under an id of its own
+  CHECK(s.count("SELECT count(*) FROM processor") == 4);
+  s.store->stop_processor("stopped after a failed heartbeat");
+  CHECK(s.count("SELECT count(*) FROM processor WHERE host = 'third' AND stopped_at IS NULL") == 1);
+  s.exec("UPDATE processor SET heartbeat_at = heartbeat_at - 60 WHERE stopped_at IS NULL AND host != 'third'");
+  CHECK(other->reap(1) == 0);  // third's claim stays third's
+  CHECK(third->finish(*z, Outcome::completed()));
+  s.check();
+}
+
+TEST_CASE("faults on SQLite: a processor whose registering commit failed does not take over another's id") {
+  Store s;
+  auto failed = std::make_unique<sqlite::SqliteStore>(s.path, false);
+  failed->bind(s.sc, 0.01);
+  sqlite::arm_fault(Fault::write);
+  CHECK_THROWS_AS(failed->register_processor("failed", getpid(), "all"), sqlite::DbError);
+  REQUIRE(sqlite::fault_pending() == 0);
+  auto other = s.open("other");      // the id the failed commit gave back
+  CHECK_FALSE(failed->heartbeat());  // not registered: it registers now, under an id of its own
+  failed->stop_processor("stopped after a failed registration");
+  CHECK(s.count("SELECT count(*) FROM processor WHERE host = 'other' AND stopped_at IS NULL") == 1);
+  s.check();
+}
+
 TEST_CASE("faults on SQLite: a write that finds the lock taken a few times waits and lands once") {
   Store s;
   s.store->submit_session();
