@@ -19,6 +19,7 @@
 #include "backends/sqlite/db.hpp"
 #include "backends/sqlite/sqlite_store.hpp"
 #include "core/model_services.hpp"
+#include "core/rng.hpp"
 #include "core/scenario_load.hpp"
 #include "live/db_check.hpp"
 #include "live/history.hpp"
@@ -48,13 +49,33 @@ struct FaultVfs {
   ~FaultVfs() { sqlite::arm_fault(Fault::none); }
 };
 
+// A cluster and a storage area: the capacity rows the engine's storage, launch, poll, delete and
+// cleanup steps write (the conformance suite's lifecycle scenario).
+const char* kCapacity = R"({"name": "capacity", "seed": 3, "sessions": 10,
+  "arrivals": {"process": "poisson", "rate_per_s": 1, "users": {"count": 3}},
+  "platform": {"clusters": {"k": {"nodes": [{"count": 1, "cores": 4, "memory_GB": 16}], "admission": "fifo"}},
+               "storage": {"s": {"quota_bytes": 10}}},
+  "kinds": {"store": {"op": "storage", "threads": 1, "service_s": 0},
+            "launch": {"op": "launch", "threads": 1, "service_s": 0},
+            "poll": {"op": "poll", "threads": 1, "poll": {"interval_s": 1, "ready_after_s": 0}},
+            "delete": {"op": "delete", "threads": 1, "service_s": 0},
+            "clean": {"op": "cleanup", "threads": 1, "service_s": 0}},
+  "templates": [{"name": "t",
+    "session": {"cluster": "k", "cores": 2, "memory_GB": 4, "run_s": {"dist": "constant", "value": 30}},
+    "steps": [{"id": "home", "kind": "store", "area": "s", "bytes": 4, "mount": "WriteTemp"},
+              {"id": "l", "kind": "launch", "after": ["home"]}, {"id": "p", "kind": "poll", "after": ["l"]}],
+    "release": [{"id": "d", "kind": "delete"}, {"id": "c", "kind": "clean", "after": ["d"]}]}]})";
+
 struct Store {
-  explicit Store(const std::string& scenario = kScenario) : sc(parse_scenario(scenario, "faults.json")) {}
+  // `ready`: migrated, bound and registered; else only the file, made and opened.
+  explicit Store(const std::string& scenario = kScenario, bool ready = true)
+      : sc(parse_scenario(scenario, "faults.json")),
+        store(ready ? open("test") : std::make_unique<sqlite::SqliteStore>(path, true)) {}
   FaultVfs vfs;
   test::TempDir dir;
   std::string path = dir / "stepq.db";
   Scenario sc;
-  std::unique_ptr<sqlite::SqliteStore> store = open("test");
+  std::unique_ptr<sqlite::SqliteStore> store;
 
   std::unique_ptr<sqlite::SqliteStore> open(const std::string& host) {
     auto s = std::make_unique<sqlite::SqliteStore>(path, true);
@@ -95,6 +116,7 @@ struct Store {
     SqlDb db(file);
     CHECK(db.rows("PRAGMA integrity_check") == std::vector<std::vector<std::string>>{{"ok"}});
     CHECK(db.rows("PRAGMA foreign_key_check").empty());
+    if (db.count("SELECT count(*) FROM sqlite_schema WHERE name = 'execution'") == 0) return;  // no schema yet
     CHECK(db.count("SELECT count(*) FROM (SELECT step FROM execution WHERE ended_at IS NULL GROUP BY step "
                    "HAVING count(*) > 1) two") == 0);
     CHECK(db.count("SELECT count(*) FROM step s WHERE phase = 3 AND NOT EXISTS (SELECT 1 FROM execution e "
@@ -321,6 +343,79 @@ TEST_CASE("faults on SQLite: a processor whose registering commit failed does no
   CHECK_FALSE(failed->heartbeat());  // not registered: it registers now, under an id of its own
   failed->stop_processor("stopped after a failed registration");
   CHECK(s.count("SELECT count(*) FROM processor WHERE host = 'other' AND stopped_at IS NULL") == 1);
+  s.check();
+}
+
+TEST_CASE("faults on SQLite: creating the schema, binding and registering whose commits fail leave nothing half made") {
+  Store s(kScenario, false);
+  CHECK(s.each_write_failing([&] { return s.store->migrate(); }) > 0);
+  CHECK(s.store->migrate() == 0);  // all of it was made, once
+  s.each_write_failing([&] {
+    s.store->bind(s.sc, 0.01);
+    return 0;
+  });
+  CHECK(s.count("SELECT count(*) FROM kind") == 3);
+  CHECK(s.count("SELECT count(*) FROM template") == 1);
+  CHECK(s.each_write_failing([&] { return s.store->register_processor("test", getpid(), "all"); }) == 1);
+  CHECK(s.store->submit_session() == 0);
+  const auto x = s.store->claim(kFront);
+  REQUIRE(x);
+  CHECK(s.count("SELECT processor FROM execution") == 1);
+}
+
+TEST_CASE("faults on SQLite: storage, launch, run, delete and cleanup whose commits fail hold nothing twice") {
+  Store s(kCapacity);
+  const int store = 0, launch = 1, poll = 2, del = 3, clean = 4;  // pools: one per kind
+  const auto context = [&](const StepRef& r) {
+    return StepContext{s.sc, s.sc.kinds[r.kind], s.sc.templates[r.tmpl].steps[r.step], r,
+                       session_key(s.sc.seed, r.session)};
+  };
+  const auto next = [&](int pool) {
+    const auto r = s.store->claim(pool);
+    REQUIRE(r);
+    return *r;
+  };
+  s.store->submit_session();
+  const StepRef home = next(store);
+  CHECK(s.each_write_failing([&] { return s.store->reserve(context(home)); }));
+  CHECK(s.count("SELECT count(*) FROM reservation") == 1);
+  CHECK(s.count("SELECT free_bytes FROM storage_area") == 6);  // 4 of 10 taken once
+  REQUIRE(s.store->finish(home, Outcome::completed()));
+
+  const StepRef l = next(launch);
+  CHECK(s.each_write_failing([&] { return s.store->submit(context(l)).ok; }));
+  CHECK(s.count("SELECT free_cores FROM cluster_node") == 2);  // 2 of 4 cores placed once
+  REQUIRE(s.store->finish(l, Outcome::completed()));
+
+  const StepRef p = next(poll);
+  const auto admitted = s.store->compute(context(p)).admitted_at;
+  REQUIRE(admitted);
+  s.each_write_failing([&] {
+    s.store->running(context(p), *admitted);
+    return 0;
+  });
+  CHECK(s.count("SELECT count(*) FROM session WHERE running_at IS NOT NULL") == 1);
+  REQUIRE(s.store->finish(p, Outcome::completed()));
+  s.exec("UPDATE step SET not_before = 0 WHERE phase = 1");  // its run is over now, not in 0.3 s
+  s.store->promote();
+
+  const StepRef d = next(del);
+  s.each_write_failing([&] {
+    s.store->release_compute(context(d));
+    return 0;
+  });
+  CHECK(s.count("SELECT free_cores FROM cluster_node") == 4);  // given back once
+  REQUIRE(s.store->finish(d, Outcome::completed()));
+
+  const StepRef c = next(clean);
+  s.each_write_failing([&] {
+    s.store->free_temp(context(c));
+    return 0;
+  });
+  CHECK(s.count("SELECT count(*) FROM reservation") == 0);
+  CHECK(s.count("SELECT free_bytes FROM storage_area") == 10);
+  REQUIRE(s.store->finish(c, Outcome::completed()));
+  CHECK(s.count("SELECT phase = 'COMPLETED' FROM session") == 1);
   s.check();
 }
 
