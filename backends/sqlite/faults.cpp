@@ -22,9 +22,11 @@ std::atomic<int> g_kind{static_cast<int>(Fault::none)};
 std::mutex g_mu;
 int g_skip = 0, g_times = 0, g_injected = 0;
 
+// What every wrapped call pays while nothing is armed.
+bool armed() { return g_kind.load(std::memory_order_relaxed) != static_cast<int>(Fault::none); }
+
 // Whether this call of `kind` is to fail: after `skip` calls have passed, the next `times` do.
 bool take(Fault kind) {
-  if (g_kind.load(std::memory_order_relaxed) != static_cast<int>(kind)) return false;
   std::lock_guard lk(g_mu);
   if (g_kind.load(std::memory_order_relaxed) != static_cast<int>(kind) || g_times == 0) return false;
   if (g_skip > 0) {
@@ -49,13 +51,15 @@ const sqlite3_io_methods& m(sqlite3_file* f) { return *real(f)->pMethods; }
 int x_close(sqlite3_file* f) { return m(f).xClose(real(f)); }
 int x_read(sqlite3_file* f, void* p, int n, sqlite3_int64 at) { return m(f).xRead(real(f), p, n, at); }
 int x_write(sqlite3_file* f, const void* p, int n, sqlite3_int64 at) {
-  if (take(Fault::write)) return SQLITE_IOERR_WRITE;
-  if (take(Fault::full)) return SQLITE_FULL;
+  if (armed()) {
+    if (take(Fault::write)) return SQLITE_IOERR_WRITE;
+    if (take(Fault::full)) return SQLITE_FULL;
+  }
   return m(f).xWrite(real(f), p, n, at);
 }
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) { return m(f).xTruncate(real(f), size); }
 int x_sync(sqlite3_file* f, int flags) {
-  if (take(Fault::sync)) return SQLITE_IOERR_FSYNC;
+  if (armed() && take(Fault::sync)) return SQLITE_IOERR_FSYNC;
   return m(f).xSync(real(f), flags);
 }
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) { return m(f).xFileSize(real(f), size); }
@@ -72,7 +76,7 @@ int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile**
 // the shared-memory slot 0 (WAL_WRITE_LOCK): refusing it is what another connection's open write
 // transaction looks like to BEGIN IMMEDIATE.
 int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
-  if (offset == 0 && n == 1 && flags == (SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE) && take(Fault::busy))
+  if (armed() && offset == 0 && n == 1 && flags == (SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE) && take(Fault::busy))
     return SQLITE_BUSY;
   return m(f).xShmLock(real(f), offset, n, flags);
 }
