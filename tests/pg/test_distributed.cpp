@@ -12,6 +12,7 @@
 #include "live/processes.hpp"
 #include "live/history.hpp"
 #include "pg/pg_check.hpp"
+#include "pg/own_server.hpp"
 #include "pg/pg_env.hpp"
 
 using namespace stepq::test;
@@ -25,26 +26,6 @@ std::vector<std::string> worker_args(const std::string& url, const std::vector<s
   a.insert(a.end(), more.begin(), more.end());
   return a;
 }
-
-// A PostgreSQL server of the test's own (it restarts it, or listens on other addresses).
-struct OwnServer {
-  TempDir dir;
-  std::string url;
-  explicit OwnServer(const std::string& listen = "127.0.0.1") {
-    std::filesystem::permissions(dir.path, std::filesystem::perms::others_exec | std::filesystem::perms::group_exec,
-                                 std::filesystem::perm_options::add);  // the server runs as `postgres`
-    const Result r = run(dir, {source("scripts/pg_server.sh"), "start", dir / "pg", listen}, 60);
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    url = r.out.substr(0, r.out.find('\n'));
-  }
-  ~OwnServer() { run(dir, {source("scripts/pg_server.sh"), "stop", dir / "pg"}, 60); }
-  std::string port() const { return Proc::slurp(dir / "pg/port").substr(0, 5); }
-  static Result run(const TempDir& d, const std::vector<std::string>& args, double timeout) {
-    Proc p(args, d.path, "pg_server");
-    return p.wait(timeout);
-  }
-};
 
 void wait_all(std::vector<std::unique_ptr<Proc>>& procs, double timeout_s, std::size_t skip = SIZE_MAX) {
   for (std::size_t i = 0; i < procs.size(); ++i) {
