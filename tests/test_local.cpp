@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -433,6 +434,45 @@ TEST_CASE("local: a launch survives the worker process that made it being killed
   INFO(done.reason);
   CHECK(done.ok);
   CHECK(slurp(tmp.path / "root" / "session-7" / "out.txt") == "done\n");
+}
+
+// A launcher that died between making the marker and starting anything left a marker and no
+// monitor: the re-run must launch (before, it took the marker for a launch done, and the poll
+// failed 30 s later). A launcher paused there still holds the marker's lock: the re-run must
+// neither launch nor call it done, but look again later.
+TEST_CASE("local: a launch cut short before it started is made by the re-run, one under way elsewhere is awaited") {
+  TempDir tmp;
+  const Scenario sc = scenario(tmp.path / "root", R"([
+    {"id": "home", "kind": "storage"},
+    {"id": "run", "kind": "launch", "after": ["home"], "local": {"program": "sh", "args": ["-c", "echo run >> runs.txt"]}},
+    {"id": "wait", "kind": "poll", "after": ["run"]}])");
+  local::LocalServices s(sc);
+  REQUIRE(run(s, sc, "home").ok);
+  const auto dir = tmp.path / "root" / "session-7";
+  fs::create_directories(dir / ".stepq");
+  const std::string marker = dir / ".stepq" / "run.launched";
+  const int held = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+  REQUIRE(held >= 0);
+  SECTION("under way: its launcher (paused) holds the marker's lock") {
+    REQUIRE(::flock(held, LOCK_EX) == 0);
+    const OpResult later = run(s, sc, "run");
+    CHECK(later.ok);
+    CHECK_FALSE(later.ready);
+    CHECK(later.again_s > 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK_FALSE(fs::exists(dir / "runs.txt"));
+    ::close(held);  // it died there, as it turns out: the next try launches
+  }
+  SECTION("cut short: the marker is there, unlocked, with no monitor record") { ::close(held); }
+  const OpResult launched = run(s, sc, "run");
+  CHECK(launched.ok);
+  CHECK(launched.ready);
+  const OpResult done = poll_until_done(s, sc, "wait");
+  INFO(done.reason);
+  CHECK(done.ok);
+  CHECK(run(s, sc, "run").ok);  // and once done, not again
+  CHECK(poll_until_done(s, sc, "wait").ok);
+  CHECK(slurp(dir / "runs.txt") == "run\n");
 }
 
 TEST_CASE("local: the launched program holds none of the worker's descriptors") {

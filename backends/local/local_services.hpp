@@ -8,7 +8,8 @@
 //             after the URL's last path segment; checks `size_bytes` and `sha256`. It arrives
 //             under a unique temporary name and is renamed only once it is right
 //   launch  → start `program` with `args`, `env` (added to the worker's), cwd = the session
-//             directory, detached from the worker; at most once per session and step
+//             directory, detached from the worker; exactly once per session and step, also
+//             across crashes and paused workers (process.cpp, start_detached)
 //   poll    → have the programs of the launch steps it waits for ended? not yet = not ready;
 //             exit 0 = ready; else fails "… exit status N; stderr: <last 2 KB>"
 //   work    → nothing

@@ -7,17 +7,20 @@
 // "<id>.exit" atomically (temporary name, then rename). Any worker process can then poll.
 //
 // Files, under <session>/.stepq/:
-//   <id>.launched   created with O_EXCL before anything starts: the launch is done at most once
+//   <id>.launched   made before anything starts, and locked while a launch is under way: the
+//                   program starts exactly once (start_detached says how)
 //   <id>.monitor    "PID HOST": the monitor, so a poll can tell a running program from a lost one
 //   <id>.stdout, <id>.stderr   the program's output (whole; reasons quote the last 2 KB)
 //   <id>.exit       "exit N" or "signal N", once the program has ended
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -34,8 +37,8 @@ namespace stepq::local {
 
 namespace {
 
-// A launch marker with no monitor after this long was cut short (the worker died between the
-// marker and the fork): the program never started.
+// A completed launch with no monitor record after this long was cut short (its monitor died before
+// recording itself, so before it started the program): the program never started.
 constexpr double kMonitorGrace_s = 30;
 
 // --- async-signal-safe helpers: all a child may do between fork and exec in a threaded parent ---
@@ -66,11 +69,15 @@ void write_atomically(const char* tmp, const char* file, const char* s, std::siz
   ::close(fd);
   ::rename(tmp, file);
 }
-void close_inherited(int max_fd) {
+// Closes every descriptor from 3 up but `keep`.
+void close_inherited(int max_fd, int keep) {
 #ifdef SYS_close_range
-  if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  if ((keep == 3 || ::syscall(SYS_close_range, 3U, static_cast<unsigned>(keep - 1), 0U) == 0) &&
+      ::syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0U, 0U) == 0)
+    return;
 #endif
-  for (int fd = 3; fd < max_fd; ++fd) ::close(fd);
+  for (int fd = 3; fd < max_fd; ++fd)
+    if (fd != keep) ::close(fd);
 }
 
 // The last `max` bytes of a file, without reading the rest; trailing newlines dropped.
@@ -113,17 +120,42 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
   std::filesystem::create_directories(state, ec);
   if (ec) return {false, false, "cannot create " + state.string() + ": " + ec.message()};
 
-  // Idempotent: a launch that already happened (a re-run after a crash) is not repeated.
+  // Exactly once, across crashes and paused processes. The marker is locked (flock) by whoever is
+  // launching, from before anything starts until the monitor has recorded itself: the worker holds
+  // it until its first child has forked the monitor, and the monitor until its record is written.
+  // So a marker found locked is a launch under way (perhaps in a process paused mid-launch: look
+  // again later, it will go on when resumed); found unlocked with a monitor record, a launch done;
+  // found unlocked without one, a launch cut short before anything started (its launcher died):
+  // this call launches. A new marker is made and locked under a temporary name and then linked
+  // into place, so no one can find it unlocked before its launch began.
   const std::string marker = (state / (id + ".launched")).string();
-  const int m = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-  if (m < 0) {
-    if (errno == EEXIST) return {};
-    return {false, false, "cannot create " + marker + ": " + std::strerror(errno)};
+  const std::string mon_file = (state / (id + ".monitor")).string();
+  static std::atomic<unsigned> made{0};
+  const std::string fresh = marker + "." + std::to_string(::getpid()) + "." + std::to_string(made++) + ".tmp";
+  int m = ::open(fresh.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+  if (m < 0) return {false, false, "cannot create " + fresh + ": " + std::strerror(errno)};
+  ::flock(m, LOCK_EX);
+  const int linked = ::link(fresh.c_str(), marker.c_str()) == 0 ? 0 : errno;
+  ::unlink(fresh.c_str());
+  if (linked != 0) {
+    ::close(m);
+    if (linked != EEXIST) return {false, false, "cannot create " + marker + ": " + std::strerror(linked)};
+    m = ::open(marker.c_str(), O_RDONLY | O_CLOEXEC);
+    if (m < 0) return {false, false, "cannot open " + marker + ": " + std::strerror(errno)};
+    if (::flock(m, LOCK_EX | LOCK_NB) != 0) {
+      ::close(m);
+      return {true, false, {}, 1.0};  // under way elsewhere
+    }
+    if (std::filesystem::exists(mon_file, ec)) {
+      ::close(m);
+      return {};  // done before (a re-run after a crash): not repeated
+    }
   }
-  ::close(m);
+  // Closing `m` (here, and in every child that holds it) ends the claim on the launch.
   std::string resolved;
   if (!resolve_program(program, resolved)) {
     std::filesystem::remove(marker, ec);
+    ::close(m);
     return {false, false, resolved};
   }
 
@@ -146,7 +178,7 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
   envp.push_back(nullptr);
   const std::string out = (state / (id + ".stdout")).string(), err = (state / (id + ".stderr")).string();
   const std::string exit_tmp = (state / (id + ".exit.tmp")).string(), exit_file = (state / (id + ".exit")).string();
-  const std::string mon_tmp = (state / (id + ".monitor.tmp")).string(), mon_file = (state / (id + ".monitor")).string();
+  const std::string mon_tmp = (state / (id + ".monitor.tmp")).string();
   const std::string host = hostname();
   const std::string cwd = dir.string();
   const std::string cannot_exec = "stepq: cannot execute " + resolved + ": errno ";
@@ -159,6 +191,7 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
   if (a < 0) {
     const int e = errno;
     std::filesystem::remove(marker, ec);
+    ::close(m);
     return {false, false, "cannot start " + resolved + " for step '" + id + "': fork: " + std::strerror(e)};
   }
   if (a == 0) {
@@ -166,7 +199,7 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
     if (::fork() != 0) ::_exit(0);  // A ends; B, the monitor, is adopted by init
     // B: hold nothing of the worker's (its database, its sockets, the pipe a caller reads to
     // EOF), and give the program default signal handling and an empty signal mask.
-    close_inherited(max_fd);
+    close_inherited(max_fd, m);
     const int null = ::open("/dev/null", O_RDWR);
     if (null >= 0) {
       ::dup2(null, 0);
@@ -186,6 +219,7 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
     for (std::size_t i = 0; i < host.size() && n < sizeof mon_line - 2; ++i) mon_line[n++] = host[i];
     mon_line[n++] = '\n';
     write_atomically(mon_tmp.c_str(), mon_file.c_str(), mon_line, n);
+    ::close(m);  // recorded: the launch is done
 
     const pid_t c = ::fork();
     if (c == 0) {
@@ -223,6 +257,7 @@ OpResult start_detached(const std::filesystem::path& dir, const std::string& id,
   int st = 0;
   while (::waitpid(a, &st, 0) < 0 && errno == EINTR) {
   }
+  ::close(m);  // the monitor holds the lock now, until it has recorded itself
   return {};
 }
 
