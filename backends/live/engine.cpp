@@ -102,6 +102,7 @@ class Engine final : public Clock, public Recorder, public Queue {
  private:
   void promoter();
   void heartbeat();
+  void watch();
   template <class F>
   void guarded(const char* who, F&& body) {
     try {
@@ -159,9 +160,24 @@ void Engine::promoter() {
   }
 }
 
+// Heartbeats on a thread of their own: the reaper's and the idle check's queries can wait on
+// other processes' writes (locks), and a heartbeat queued behind them would be late, and this
+// processor taken for dead by the others.
 void Engine::heartbeat() {
+  double next_beat = wall_now() + opt_.heartbeat_s;
+  while (!stopping_.load()) {
+    if (wall_now() >= next_beat) {
+      store_.heartbeat();
+      next_beat = wall_now() + opt_.heartbeat_s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// The reaper, every heartbeat interval; the stop conditions (signal, --for, --until-idle).
+void Engine::watch() {
   const double start = wall_now();
-  double next_beat = start + opt_.heartbeat_s;
+  double next_reap = start + opt_.heartbeat_s;
   double idle_since = INFINITY;
   while (!stopping_.load()) {
     if (g_signal.load()) {
@@ -173,10 +189,9 @@ void Engine::heartbeat() {
       stop("time");
       break;
     }
-    if (now >= next_beat) {
-      store_.heartbeat();
+    if (now >= next_reap) {
       reaped_ += static_cast<std::uint64_t>(store_.reap(opt_.lease_s));
-      next_beat = now + opt_.heartbeat_s;
+      next_reap = now + opt_.heartbeat_s;
     }
     if (opt_.until_idle) {
       // Idle for a moment, not an instant: a `live submit` started together with this process
@@ -240,6 +255,8 @@ LiveSummary Engine::run(const ServicesFactory& make_services) {
     guarded("promoter", [this] { promoter(); });
   });
   std::thread beat([this] { guarded("heartbeat", [this] { heartbeat(); }); });
+  std::thread watch([this] { guarded("reaper", [this] { this->watch(); }); });
+  watch.join();
   beat.join();
   promote.join();
 

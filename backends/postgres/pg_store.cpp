@@ -90,7 +90,7 @@ std::string database_name(const std::string& url) {
 
 }  // namespace
 
-PgStore::PgStore(const std::string& url, bool create) : pool_(url, redact(url)) {
+PgStore::PgStore(const std::string& url, bool create) : pool_(url, redact(url)), beat_pool_(url, redact(url)) {
   char* err = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &err);
   if (!parsed) {
@@ -146,6 +146,7 @@ PgStore::~PgStore() = default;
 
 void PgStore::lost(const std::string& why) {
   pool_.drop_idle();
+  beat_pool_.drop_idle();
   std::lock_guard lk(lost_mu_);
   const double now = wall_now();
   if (now - lost_at_ > 5) {
@@ -156,14 +157,14 @@ void PgStore::lost(const std::string& why) {
 }
 
 template <class F>
-auto PgStore::with_conn(const char* what, F&& f) {
+auto PgStore::with_conn(const char* what, F&& f, Pool* pool) {
   bool in_doubt = false;
   const double start = wall_now();
   double backoff = 0.05;
   static thread_local std::mt19937 jitter{std::random_device{}()};
   for (;;) {
     try {
-      auto c = pool_.get();
+      auto c = (pool ? *pool : pool_).get();
       try {
         return f(*c, in_doubt);
       } catch (const ConnLost&) {
@@ -576,12 +577,15 @@ bool PgStore::heartbeat() {
     std::lock_guard lk(lost_mu_);
     reconnects = unrecorded_reconnects_;
   }
-  const bool alive = with_conn("heartbeat", [&](Conn& c, bool) {
-    const bool ok =
-        c.run("heartbeat", sql::kHeartbeat, Params().add(processor_.load()).add(reconnects)).affected() == 1;
-    if (!ok) processor_ = insert_processor(c);  // declared dead: our old claims are fenced off
-    return ok;
-  });
+  const bool alive = with_conn(
+      "heartbeat",
+      [&](Conn& c, bool) {
+        const bool ok =
+            c.run("heartbeat", sql::kHeartbeat, Params().add(processor_.load()).add(reconnects)).affected() == 1;
+        if (!ok) processor_ = insert_processor(c);  // declared dead: our old claims are fenced off
+        return ok;
+      },
+      &beat_pool_);
   std::lock_guard lk(lost_mu_);
   unrecorded_reconnects_ -= std::min(unrecorded_reconnects_, alive ? reconnects : 0);
   return alive;

@@ -66,8 +66,9 @@ class PgStore final : public live::LiveStore {
   // Runs `f(conn, in_doubt)` on a pooled connection; on a lost connection reconnects with
   // backoff and runs it again with in_doubt = true (the previous try may have committed); on a
   // deadlock runs it again.
+  // `pool`: another pool than the store's (the heartbeat's own).
   template <class F>
-  auto with_conn(const char* what, F&& f);
+  auto with_conn(const char* what, F&& f, Pool* pool = nullptr);
   void lost(const std::string& why);
   // Kinds (db ids) made READY here: queues their notifications for the other processes and
   // returns their pools, for this one's.
@@ -87,6 +88,8 @@ class PgStore final : public live::LiveStore {
   StepRef step_ref(const Result& r, int row);
 
   Pool pool_;
+  // The heartbeat's own connection: never behind the pool's connections, however busy they are.
+  Pool beat_pool_;
 
   // Bound scenario.
   const Scenario* sc_ = nullptr;
