@@ -173,10 +173,15 @@ std::uint64_t SqliteStore::submit_sessions(std::uint64_t n) {
     if (!sc_) throw std::logic_error("submit_sessions before bind");
     const double now = wall_now();
     WriteTx tx(db_);
-    for (std::uint64_t i = 0; i < n; ++i) {
-      const std::uint64_t id = insert_session(now, ready);
-      if (i == 0) first = id;
-    }
+    Batch b{db_.prepare(sql::kInsertSession), db_.prepare(sql::kInsertStep), db_.prepare(sql::kInsertEdge)};
+    auto next = db_.prepare(sql::kNextSessionId);
+    next.step();
+    b.next_id = static_cast<std::uint64_t>(next.i64(0));
+    auto base = db_.prepare(sql::kNextStepId);
+    base.step();
+    b.next_step = base.i64(0);
+    first = b.next_id;
+    for (std::uint64_t i = 0; i < n; ++i) insert_session(now, ready, b);
     tx.commit();
   }
   std::sort(ready.begin(), ready.end());
@@ -185,20 +190,16 @@ std::uint64_t SqliteStore::submit_sessions(std::uint64_t n) {
   return first;
 }
 
-std::uint64_t SqliteStore::insert_session(double now, std::vector<int>& ready) {
+std::uint64_t SqliteStore::insert_session(double now, std::vector<int>& ready, Batch& b) {
   const Scenario& sc = *sc_;
-  std::uint64_t id;
+  const std::uint64_t id = b.next_id++;
   {
-    auto next = db_.prepare(sql::kNextSessionId);
-    next.step();
-    id = static_cast<std::uint64_t>(next.i64(0));
-    auto base_q = db_.prepare(sql::kNextStepId);
-    base_q.step();
-    const std::int64_t base = base_q.i64(0);
+    const std::int64_t base = b.next_step;
     const int t = sc.template_for(id);
     const TemplateSpec& tp = sc.templates[t];
+    b.next_step += static_cast<std::int64_t>(tp.steps.size());
     const live::SessionDraws d = live::draw_session(sc, t, id);
-    auto ses = db_.prepare(sql::kInsertSession);
+    Stmt& ses = b.session;
     ses.bind(1, id)
         .bind(2, tmpl_db_[t])
         .bind(3, static_cast<std::int64_t>(tp.startup_steps))
@@ -214,7 +215,7 @@ std::uint64_t SqliteStore::insert_session(double now, std::vector<int>& ready) {
     if (tp.has_release()) ses.bind(11, static_cast<std::int64_t>(tp.startup_steps));
     else ses.bind_null(11);
     ses.run();
-    auto ins = db_.prepare(sql::kInsertStep);
+    Stmt& ins = b.step;
     for (std::size_t i = 0; i < tp.steps.size(); ++i) {
       const int kind = tp.steps[i].kind;
       const auto [activated, is_ready] = live::initial_step(sc, t, static_cast<int>(i));
@@ -234,7 +235,7 @@ std::uint64_t SqliteStore::insert_session(double now, std::vector<int>& ready) {
       ins.run();
       if (is_ready) ready.push_back(sc.kinds[kind].pool);
     }
-    auto edge = db_.prepare(sql::kInsertEdge);
+    Stmt& edge = b.edge;
     for (std::size_t i = 0; i < tp.steps.size(); ++i)
       for (int n : tp.succs(static_cast<int>(i)))
         edge.bind(1, base + static_cast<std::int64_t>(i)).bind(2, base + n).run();

@@ -55,7 +55,13 @@ class SqliteStore final : public live::LiveStore {
 
  private:
   // One session and its plan, in the caller's write transaction (mu_ held); returns its id.
-  std::uint64_t insert_session(double now, std::vector<int>& ready);
+  // One transaction's submission: its statements prepared once, the next ids counted here.
+  struct Batch {
+    Stmt session, step, edge;
+    std::uint64_t next_id = 0;
+    std::int64_t next_step = 0;
+  };
+  std::uint64_t insert_session(double now, std::vector<int>& ready, Batch& b);
   // A session that fails or is cancelled: its unfinished start-up steps are CANCELLED and, when its
   // template has release steps, they start now and the session stays ACTIVE until they are done
   // (outcome = phase); else the session ends now. A release step that fails ends the session

@@ -209,6 +209,30 @@ using LiveStoreHarness = SqliteHarness;
   body(h);
 }
 
+// Sessions of 1-3 cores (drawn per session) on a cluster of a 4-core and a 2-core node, users
+// limited to 2 sessions each; a release plan that deletes the compute and then cleans up.
+[[maybe_unused]] Scenario cluster_scenario(const char* admission) {
+  std::string s = R"({
+    "name": "capacity", "seed": 3, "sessions": 10,
+    "arrivals": {"process": "poisson", "rate_per_s": 1, "users": {"count": 3}},
+    "platform": {"clusters": {"k": {"nodes": [{"count": 1, "cores": 4, "memory_GB": 16}, {"count": 1, "cores": 2, "memory_GB": 64}],
+                                    "admission": "ADM", "user_limit": 2}},
+                 "storage": {"s": {"quota_bytes": 10}}},
+    "kinds": {"store": {"op": "storage", "threads": 1, "service_s": 0},
+              "launch": {"op": "launch", "threads": 1, "service_s": 0},
+              "poll": {"op": "poll", "threads": 1, "poll": {"interval_s": 1, "ready_after_s": 0}},
+              "delete": {"op": "delete", "threads": 1, "service_s": 0},
+              "clean": {"op": "cleanup", "threads": 1, "service_s": 0}},
+    "templates": [{"name": "t",
+      "session": {"cluster": "k", "cores": {"dist": "empirical", "samples": [1, 2, 3]}, "memory_GB": 4,
+                  "run_s": {"dist": "constant", "value": 30}},
+      "steps": [{"id": "home", "kind": "store", "area": "s", "bytes": 4, "mount": "WriteTemp"},
+                {"id": "l", "kind": "launch", "after": ["home"]}, {"id": "p", "kind": "poll", "after": ["l"]}],
+      "release": [{"id": "d", "kind": "delete"}, {"id": "c", "kind": "clean", "after": ["d"]}]}]})";
+  s.replace(s.find("ADM"), 3, admission);
+  return parse_scenario(s, "capacity.json");
+}
+
 // The claimed step is (session, step)?
 [[maybe_unused]] void require_step(const std::optional<StepRef>& r, std::uint64_t session, int step) {
   REQUIRE(r.has_value());

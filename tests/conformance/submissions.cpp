@@ -49,3 +49,39 @@ TEST_CASE("store conformance (" STORE_NAME "): idle waits for live submissions, 
   CHECK(after.processors[0].stopped_at.has_value());
   CHECK(after.processors[0].stop_reason == "a test");
 }
+
+TEST_CASE("store conformance (" STORE_NAME "): a batch stores the same sessions as submissions one at a time") {
+  // Sessions drawn per session (cores, owner) on a cluster, admitted at submission.
+  const Scenario sc = cluster_scenario("fifo");
+  LiveStoreHarness one(sc), batch(sc);
+  for (int i = 0; i < 40; ++i) one.store->submit_session();
+  REQUIRE(batch.store->submit_sessions(40) == 0);
+  const auto a = one.store->queue_state(), b = batch.store->queue_state();
+  REQUIRE(a.sessions.size() == 40);
+  REQUIRE(b.sessions.size() == a.sessions.size());
+  CHECK(b.next_id == a.next_id);
+  for (std::size_t i = 0; i < a.sessions.size(); ++i) {
+    const auto &x = a.sessions[i], &y = b.sessions[i];
+    INFO("session " << x.id);
+    CHECK(y.id == x.id);
+    CHECK(y.tmpl == x.tmpl);
+    CHECK(y.compute == x.compute);
+    CHECK(y.cores == x.cores);
+    CHECK(y.memory_GB == x.memory_GB);
+    CHECK(y.owner == x.owner);
+    CHECK(y.node == x.node);
+    REQUIRE(y.steps.size() == x.steps.size());
+    for (std::size_t n = 0; n < x.steps.size(); ++n) {
+      INFO("step " << n);
+      CHECK(y.steps[n].num == x.steps[n].num);
+      CHECK(y.steps[n].phase == x.steps[n].phase);
+      CHECK(y.steps[n].kind == x.steps[n].kind);
+      CHECK(y.steps[n].attempt == x.steps[n].attempt);
+      CHECK(std::isnan(y.steps[n].ready_at) == std::isnan(x.steps[n].ready_at));
+    }
+  }
+  // The batch's sessions draw different sizes: the comparison is not of identical sessions.
+  std::set<double> cores;
+  for (const auto& s : a.sessions) cores.insert(s.cores);
+  CHECK(cores.size() == 3);
+}
