@@ -44,13 +44,20 @@ std::string AdapterConfig::secret(const std::string& what) const {
   }
   if (file.present()) {
     const std::string path = file.name();
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
+    std::ifstream f(path, std::ios::binary);
     if (!f) file.fail("cannot read " + path + " (it holds the " + what + ")");
-    std::string s = ss.str();
+    // Read no more than a secret can be: a device (/dev/zero) or a wrong file would never end.
+    constexpr std::size_t kMax = 64 * 1024;
+    std::string s(kMax + 1, '\0');
+    f.read(s.data(), static_cast<std::streamsize>(s.size()));
+    if (f.bad()) file.fail("cannot read " + path + " (it holds the " + what + ")");
+    s.resize(static_cast<std::size_t>(f.gcount()));
+    if (s.size() > kMax) file.fail(path + " is larger than 64 KiB: is it the file that holds the " + what + "?");
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     if (s.empty()) file.fail(path + " is empty (it should hold the " + what + ")");
+    // It goes into a header line as it is: a line break or other control byte would end it there.
+    if (std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\t'; }))
+      file.fail(path + " holds more than one line, or control characters: the " + what + " is one line");
     return s;
   }
   return "";

@@ -224,7 +224,13 @@ TEST_CASE("live cavern: a platforms file the cavern adapter cannot use exits 2 n
        {"/kinds/storage/base: must be a path"}},
       {R"({"adapters": {"cavern": {"url": "h"}}, "kinds": {"storage": {"adapter": "cavern"}}})",
        {"/adapters/cavern/url: must start with http://"}},
+      // A device or a huge file is not read for ever; a token of two lines would split a header.
+      {R"({"kinds": {"storage": {"adapter": "cavern", )" + ok + R"(, "token_file": "/dev/zero"}}})",
+       {"/kinds/storage/token_file", "/dev/zero is larger than 64 KiB"}},
+      {R"({"kinds": {"storage": {"adapter": "cavern", )" + ok + R"(, "token_file": "two-lines.token"}}})",
+       {"/kinds/storage/token_file", "two-lines.token holds more than one line"}},
   };
+  write(d, "two-lines.token", "abc\ndef\n");
   for (const auto& c : cases) {
     write(d, "p.json", c.text);
     const Result r = run_stepq({"live", "run", "s.json", "--platforms", "p.json", "--until-idle"}, d.path, 60);
