@@ -53,8 +53,11 @@ int main(int argc, char** argv) {
       // $n → :variables; pgbench -M prepared sends them as parameters, as libpq does for stepq.
       std::string claim =
           replace_all(replace_all(replace_all(pg::sql::claim(false), "$1", ":kind"), "$2", ":proc"), "$3", ":tok");
-      std::string complete = replace_all(replace_all(replace_all(pg::sql::kComplete, "$1", ":id"), "$2", ":fence"),
-                                         "$3::float8", "1::float8");
+      // $4: what the step found, none here (as for most completions).
+      std::string complete =
+          replace_all(replace_all(replace_all(replace_all(pg::sql::kComplete, "$1", ":id"), "$2", ":fence"),
+                                  "$3::float8", "1::float8"),
+                      "$4::text", "NULL::text");
       std::printf("\\set proc :client_id + 1\n\\set tok random(1, 1000000000000)\n\\set kind 1\n%s \\gset\n%s;\n",
                   replace_all(claim, "\n", " ").c_str(), replace_all(complete, "\n", " ").c_str());
       return 0;
