@@ -315,6 +315,12 @@ std::vector<std::int64_t> PgStore::kinds_in(const Result& r, int col) {
   return kinds;
 }
 
+std::vector<std::int64_t> PgStore::all_kinds() const {
+  std::vector<std::int64_t> out;
+  for (const auto& [db_id, sc_index] : kind_sc_) out.push_back(db_id);
+  return out;
+}
+
 std::vector<int> PgStore::made_ready(const std::vector<std::int64_t>& kinds) {
   std::vector<int> out;
   if (kinds.empty()) return out;
@@ -357,7 +363,12 @@ std::uint64_t PgStore::submit_chunk(std::uint64_t k) {
     ready.clear();
     if (in_doubt) {  // did the try whose connection dropped commit? (all of the chunk, or none)
       auto r = c.exec(sql::kSessionByToken, Params().add(token));
-      if (r.rows()) return static_cast<std::uint64_t>(r.i64(0, 0));
+      if (r.rows()) {
+        // Its NOTIFY went out with the commit, to the other processes; this one's pools learn
+        // what became READY only from here: wake them all.
+        for (std::size_t p = 0; p < sc.pools.size(); ++p) ready.push_back(static_cast<int>(p));
+        return static_cast<std::uint64_t>(r.i64(0, 0));
+      }
     }
     Tx tx(c);
     auto ids = c.exec(sql::next_ids());
@@ -509,7 +520,14 @@ bool PgStore::finish(const StepRef& s, const Outcome& o) {
       auto r = c.run("execution_outcome", sql::kExecutionOutcome, Params().add(s.id).add(s.fence));
       if (r.rows() && !r.null(0, 0)) {
         const std::string out = r.text(0, 0);
-        return out != "lost" && out != "reaped" && out != "released";
+        const bool counted = out != "lost" && out != "reaped" && out != "released";
+        // What it made READY, or WAITING until when, went with the lost answer: wake every pool
+        // here and elsewhere, and the promoter, rather than leave them to the fallback poll.
+        if (counted) {
+          ready = made_ready(all_kinds());
+          waiting_until = live::wall_now();
+        }
+        return counted;
       }
     }
     const std::string reason = o.reason;

@@ -73,6 +73,7 @@ class PgStore final : public live::LiveStore {
   // Kinds (db ids) made READY here: queues their notifications for the other processes and
   // returns their pools, for this one's.
   std::vector<int> made_ready(const std::vector<std::int64_t>& kinds);
+  std::vector<std::int64_t> all_kinds() const;                          // the bound scenario's kinds' db ids
   static std::vector<std::int64_t> kinds_in(const Result& r, int col);  // non-null ids in column col
   void flush_notifications();
   void notify(const std::vector<int>& pools);

@@ -4,6 +4,7 @@
 // what happened and neither repeat the write nor lose it. After each, the execution log must show
 // every step run at most once at a time and completed at most once.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -113,6 +114,33 @@ TEST_CASE("faults on PostgreSQL: a finish whose answer was lost counts once, wha
     CHECK(s.db.count("SELECT count(*) FROM session WHERE phase = 'FAILED'") == 1);
     CHECK(s.db.count("SELECT count(*) FROM execution WHERE outcome = 'failed'") == 1);
   }
+}
+
+// What a completion made READY travels with its answer (here) and its notification (elsewhere):
+// with the answer lost, both must still learn that pool back has work, not wait for a fallback poll.
+TEST_CASE("faults on PostgreSQL: a completion whose answer was lost still wakes the pools, here and elsewhere") {
+  Store s;
+  auto listener = s.open("listener");
+  listener->fallback_poll_s = 3600;  // what it hears comes from notifications only
+  listener->changes_elsewhere();     // starts listening
+  std::vector<int> woken;
+  s.store->on_ready = [&](int pool) { woken.push_back(pool); };
+  s.store->submit_session();
+  const auto x = s.store->claim(kFront), y = s.store->claim(kFront);
+  REQUIRE(s.store->finish(*x, Outcome::completed()));
+  listener->changes_elsewhere();  // what came before
+  woken.clear();
+  REQUIRE(s.in_doubt("complete", [&] { return s.store->finish(*y, Outcome::completed()); }));  // z READY
+  CHECK(std::find(woken.begin(), woken.end(), kBack) != woken.end());
+  s.store->changes_elsewhere();  // this process's promoter sends what it queued
+  bool heard = false;
+  for (int i = 0; i < 200 && !heard; ++i) {
+    const auto e = listener->changes_elsewhere();
+    heard = e.any && e.ready.size() > static_cast<std::size_t>(kBack) && e.ready[kBack];
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(heard);
+  CHECK(s.store->claim(kBack));
 }
 
 TEST_CASE("faults on PostgreSQL: a submission whose answer was lost makes one session") {
