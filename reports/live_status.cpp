@@ -28,35 +28,16 @@ std::string fmt(double v) {
   return b;
 }
 
-// The execution log replayed as level changes, in model seconds since the first READY step.
+// The execution log's levels over time, in model seconds since the first READY step, up to the
+// last thing that happened (now, if a step is still READY or running).
 nlohmann::ordered_json timeline(const live::LiveStatus& st, double scale) {
-  struct Event {
-    double t;
-    std::size_t kind;
-    Timeline::Level level;
-    int delta;
-  };
-  std::vector<Event> ev;
-  double t0 = st.now;
-  for (const auto& h : st.history) {
-    t0 = std::min(t0, h.ready_at);
-    const double claimed = h.started_at.value_or(st.now);
-    ev.push_back({h.ready_at, h.kind, Timeline::ready, +1});
-    ev.push_back({claimed, h.kind, Timeline::ready, -1});
-    if (h.started_at) {
-      ev.push_back({claimed, h.kind, Timeline::busy, +1});
-      ev.push_back({h.ended_at.value_or(st.now), h.kind, Timeline::busy, -1});
-    }
-  }
-  std::stable_sort(ev.begin(), ev.end(), [](const Event& a, const Event& b) { return a.t < b.t; });
-  // Up to the last thing that happened: now only if a step is still READY or running.
-  const double end = ((ev.empty() ? st.now : ev.back().t) - t0) / scale;
-  Timeline tl(st.kinds.size(), end / Timeline::kMaxBins);
-  for (const auto& e : ev) tl.change((e.t - t0) / scale, e.kind, e.level, e.delta);
-  tl.finish(end);
+  const auto& b = st.over_time;
+  const double t0 = b.empty() ? st.now : b.first(), end = b.empty() ? st.now : b.last();
   std::vector<std::string> names;
   for (const auto& k : st.kinds) names.push_back(k.name);
-  return timeline_json(tl.series(), "kind", names);
+  auto j = timeline_json(b.series(t0, end, scale), "kind", names);
+  j["end_s"] = (end - t0) / scale;  // the last bin ends here, often before a whole bin_s
+  return j;
 }
 
 }  // namespace

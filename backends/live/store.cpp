@@ -16,7 +16,9 @@ InitialStep initial_step(const Scenario& sc, int tmpl, int step) {
 
 void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at, std::optional<double> ended_at,
                    const std::string& outcome) {
-  st.history.push_back({kind, ready_at, started_at, ended_at});
+  st.over_time.ensure_series(st.kinds.size());
+  st.over_time.add(kind, IntervalBins::ready, ready_at, started_at);
+  st.over_time.add(kind, IntervalBins::busy, started_at, ended_at.value_or(st.now));
   if (!ended_at) return;  // running: no wait or service to count yet
   auto& k = st.kinds[kind];
   k.executions++;
@@ -47,7 +49,8 @@ std::vector<std::pair<std::string, int>> pool_threads(const std::string& pools) 
 }
 
 void add_ready(LiveStatus& st, std::size_t kind, double ready_at) {
-  st.history.push_back({kind, ready_at, std::nullopt, std::nullopt});
+  st.over_time.ensure_series(st.kinds.size());
+  st.over_time.add(kind, IntervalBins::ready, ready_at, st.now);
 }
 
 void add_transfer(LiveStatus& st, const std::string& links, int phase, double bytes, std::optional<double> arrived_at,
@@ -85,13 +88,13 @@ void drop_unused_kinds(LiveStatus& st) {
   for (std::size_t i = 0; i < st.kinds.size(); ++i) {
     std::uint64_t n = 0;
     for (auto c : st.kinds[i].steps) n += c;
-    new_row[i] = kept;
+    new_row[i] = n == 0 ? SIZE_MAX : kept;  // dropped
     if (n == 0) continue;
     if (kept != i) st.kinds[kept] = std::move(st.kinds[i]);  // never onto itself: that empties the name
     ++kept;
   }
   st.kinds.resize(kept);
-  for (auto& h : st.history) h.kind = new_row[h.kind];
+  st.over_time.remap(new_row, kept);
 }
 
 }  // namespace stepq::live

@@ -17,6 +17,7 @@
 
 #include "core/histogram.hpp"
 #include "core/interfaces.hpp"
+#include "core/interval_bins.hpp"
 
 namespace stepq {
 struct Scenario;
@@ -61,14 +62,10 @@ struct LiveStatus {
   std::vector<Processor> processors;
   std::vector<std::pair<std::string, std::uint64_t>> failure_reasons;  // most frequent first
   std::uint64_t submissions_active = 0;
-  // The recorded history, for the report's charts over time: one entry per execution-log row
-  // (finished or not) and one per step READY now (no started_at). kind indexes `kinds`.
-  struct Interval {
-    std::size_t kind = 0;
-    double ready_at = 0;
-    std::optional<double> started_at, ended_at;
-  };
-  std::vector<Interval> history;
+  // The recorded history, for the report's charts over time, binned as it is read (memory does
+  // not grow with the log): by kind (indexes of `kinds`), steps READY and executions running, from
+  // every execution-log row (an open one runs until `now`) and every step READY now.
+  IntervalBins over_time;
   // The emulated platform's links (live_links.hpp), by name, in the order first seen.
   struct Link {
     std::string name;
@@ -91,7 +88,7 @@ struct LiveStatus {
 };
 
 // Status from the execution log, the same for every database. One execution-log row of kind
-// `kind` (an index into st.kinds): its interval goes into the history and, once it ended, its
+// `kind` (an index into st.kinds): its intervals go into the history and, once it ended, its
 // wait (started − ready) and service (ended − started) into the kind's statistics.
 void add_execution(LiveStatus& st, std::size_t kind, double ready_at, double started_at, std::optional<double> ended_at,
                    const std::string& outcome);

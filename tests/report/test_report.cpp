@@ -84,7 +84,9 @@ TEST_CASE("report: live status --report embeds the status and charts the executi
   const auto& tl = j["timeline"];
   REQUIRE(tl["series"].contains("work"));
   // Busy threads over time integrate to the service times the log recorded: sum = mean × count.
-  const double end = tl["t_s"].back().get<double>() + tl["bin_s"].get<double>();
+  const double end = tl["end_s"].get<double>();
+  CHECK(end > tl["t_s"].back().get<double>());
+  CHECK(end <= tl["t_s"].back().get<double>() + tl["bin_s"].get<double>());
   const double busy_area = level_mean(tl, "work", "busy", end) * end;
   const auto& k = j["kinds"]["work"];
   const double service_sum = k["service_s"]["mean"].get<double>() * k["service_s"]["count"].get<double>();
