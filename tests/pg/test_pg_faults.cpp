@@ -11,6 +11,7 @@
 #include "backends/postgres/pg.hpp"
 #include "backends/postgres/pg_store.hpp"
 #include "core/scenario_load.hpp"
+#include "live/faults_scenario.hpp"
 #include "pg/pg_check.hpp"
 #include "pg/pg_env.hpp"
 
@@ -19,15 +20,7 @@ using stepq::test::PgDb;
 
 namespace {
 
-// x and y in pool front, then z (pool back) after both.
-const char* kScenario = R"({"name": "faults", "seed": 1, "sessions": 10,
-  "arrivals": {"process": "poisson", "rate_per_s": 1},
-  "pools": {"front": {"threads": 1, "kinds": ["a", "b"]}, "back": {"threads": 1, "kinds": ["c"]}},
-  "kinds": {"a": {"service_s": 1, "retry": {"max_attempts": 3, "backoff_s": 10}},
-            "b": {"service_s": 1}, "c": {"service_s": 1}},
-  "templates": [{"name": "t", "steps": [
-    {"id": "x", "kind": "a"}, {"id": "y", "kind": "b"}, {"id": "z", "kind": "c", "after": ["x", "y"]}]}]})";
-constexpr int kFront = 0, kBack = 1, X = 0;
+using test::faults::kScenario, test::faults::kFront, test::faults::kBack, test::faults::X;
 
 struct Store {
   Scenario sc = parse_scenario(kScenario, "faults.json");
