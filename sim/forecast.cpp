@@ -156,33 +156,29 @@ ojson forecast_once(const Scenario& sc, const QueueSnapshot& snap, int probe_tmp
 }  // namespace
 
 Forecast run_forecast(const Scenario& sc, const QueueSnapshot& snap, const ForecastPlan& plan) {
-  const int jobs = plan.jobs > 0 ? plan.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int jobs = child_jobs(plan.jobs);
   std::vector<ojson> runs(static_cast<std::size_t>(plan.replications));
   std::atomic<int> next{0};
   std::mutex mu;
   std::string error;
   int done = 0;
   Progress progress("forecasting", "replications done", static_cast<std::uint64_t>(plan.replications), plan.progress);
-  std::vector<std::thread> pool;
-  for (int j = 0; j < std::min(jobs, plan.replications); ++j)
-    pool.emplace_back([&] {
-      for (int r; (r = next++) < plan.replications;) {
-        Scenario one = sc;
-        one.seed =
-            derive(derive(sc.seed, static_cast<std::uint64_t>(Purpose::forecast)), static_cast<std::uint64_t>(r));
-        try {
-          ojson res = run_in_child([&] { return forecast_once(one, snap, plan.probe_tmpl); });
-          std::lock_guard<std::mutex> l(mu);
-          runs[static_cast<std::size_t>(r)] = std::move(res);
-          progress.update(static_cast<std::uint64_t>(++done));
-        } catch (const std::exception& e) {
-          std::lock_guard<std::mutex> l(mu);
-          if (error.empty()) error = "forecast replication " + std::to_string(r) + ": " + e.what();
-          return;
-        }
+  run_children(std::min(jobs, plan.replications), [&] {
+    for (int r; (r = next++) < plan.replications;) {
+      Scenario one = sc;
+      one.seed = derive(derive(sc.seed, static_cast<std::uint64_t>(Purpose::forecast)), static_cast<std::uint64_t>(r));
+      try {
+        ojson res = run_in_child([&] { return forecast_once(one, snap, plan.probe_tmpl); });
+        std::lock_guard<std::mutex> l(mu);
+        runs[static_cast<std::size_t>(r)] = std::move(res);
+        progress.update(static_cast<std::uint64_t>(++done));
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> l(mu);
+        if (error.empty()) error = "forecast replication " + std::to_string(r) + ": " + e.what();
+        return;
       }
-    });
-  for (auto& t : pool) t.join();
+    }
+  });
   if (!error.empty()) throw std::runtime_error(error);
   progress.done();
 

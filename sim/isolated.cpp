@@ -3,12 +3,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "reports/result_json.hpp"
 
@@ -65,6 +68,22 @@ nlohmann::ordered_json run_in_child(const std::function<nlohmann::ordered_json()
   if (WIFSIGNALED(status))
     throw std::runtime_error("simulation process died with signal " + std::to_string(WTERMSIG(status)));
   throw std::runtime_error("simulation process ended without a result (status " + std::to_string(status) + ")");
+}
+
+int child_jobs(int requested) {
+#ifdef STEPQ_SANITIZED
+  (void)requested;
+  return 1;
+#else
+  return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+#endif
+}
+
+void run_children(int jobs, const std::function<void()>& each) {
+  if (jobs <= 1) return each();
+  std::vector<std::thread> pool;
+  for (int j = 0; j < jobs; ++j) pool.emplace_back(each);
+  for (auto& t : pool) t.join();
 }
 
 nlohmann::ordered_json run_isolated(const Scenario& sc, const SimOptions& opt) {

@@ -180,7 +180,7 @@ ojson combine_replications(const std::vector<ojson>& runs) {
 }
 
 Replications run_each(const Scenario& sc, const SimOptions& opt, const ReplicationPlan& plan) {
-  const int jobs = plan.jobs > 0 ? plan.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int jobs = child_jobs(plan.jobs);
   const bool adaptive = plan.precision > 0;
   const int first = adaptive ? std::max(plan.replications, 3) : plan.replications;
   const int most = adaptive ? std::max(first, plan.max_replications) : first;
@@ -194,31 +194,28 @@ Replications run_each(const Scenario& sc, const SimOptions& opt, const Replicati
   // Runs replications [from, to) on `jobs` threads, each forking one simulation at a time.
   auto run_range = [&](int from, int to) {
     std::atomic<int> next{from};
-    std::vector<std::thread> pool;
-    for (int j = 0; j < std::min(jobs, to - from); ++j)
-      pool.emplace_back([&] {
-        for (int r; (r = next++) < to;) {
-          {
-            std::lock_guard<std::mutex> l(mu);
-            if (!error.empty()) return;
-          }
-          Scenario one = sc;
-          one.seed = replication_seed(sc.seed, r);
-          SimOptions o = opt;
-          o.progress = false;
-          try {
-            ojson res = run_isolated(one, o);
-            std::lock_guard<std::mutex> l(mu);
-            results[r] = std::move(res);
-            progress.update(static_cast<std::uint64_t>(++done));
-          } catch (const std::exception& e) {
-            std::lock_guard<std::mutex> l(mu);
-            if (error.empty())
-              error = "replication " + std::to_string(r) + " (seed " + std::to_string(one.seed) + "): " + e.what();
-          }
+    run_children(std::min(jobs, to - from), [&] {
+      for (int r; (r = next++) < to;) {
+        {
+          std::lock_guard<std::mutex> l(mu);
+          if (!error.empty()) return;
         }
-      });
-    for (auto& t : pool) t.join();
+        Scenario one = sc;
+        one.seed = replication_seed(sc.seed, r);
+        SimOptions o = opt;
+        o.progress = false;
+        try {
+          ojson res = run_isolated(one, o);
+          std::lock_guard<std::mutex> l(mu);
+          results[r] = std::move(res);
+          progress.update(static_cast<std::uint64_t>(++done));
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> l(mu);
+          if (error.empty())
+            error = "replication " + std::to_string(r) + " (seed " + std::to_string(one.seed) + "): " + e.what();
+        }
+      }
+    });
     if (!error.empty()) throw std::runtime_error(error);
   };
 

@@ -113,9 +113,12 @@ class Engine final : public Clock, public Recorder, public Queue {
       stop("error");
     }
   }
+  // The first reason stays. It is set before stopping_, so a thread that sees stopping_ sees it;
+  // run() reads it while a worker that erred may still be in here (past a short grace period).
   void stop(const char* why) {
-    bool expected = false;
-    if (stopping_.compare_exchange_strong(expected, true)) stopped_by_ = why;
+    const char* none = nullptr;
+    stopped_by_.compare_exchange_strong(none, why);
+    stopping_.store(true);
     wake_all_for_stop();
   }
 
@@ -124,9 +127,9 @@ class Engine final : public Clock, public Recorder, public Queue {
   const LiveOptions& opt_;
   std::vector<PoolWake> pools_;
   std::atomic<bool> stopping_{false};
-  std::string stopped_by_;
+  std::atomic<const char*> stopped_by_{nullptr};  // a string literal
   std::mutex error_mu_;
-  std::string error_;
+  std::string error_;  // under error_mu_: a worker still running past the grace period may set it
   std::mutex promoter_mu_;
   std::condition_variable promoter_cv_;
   double promoter_until_ = 0;
@@ -273,7 +276,11 @@ LiveSummary Engine::run(const ServicesFactory& make_services) {
   out.waits = sum_.waits;
   out.lost = sum_.lost;
   out.reaped = reaped_;
-  out.stopped_by = error_.empty() ? stopped_by_ : "error: " + error_;
+  {
+    std::lock_guard lk(error_mu_);
+    const char* by = stopped_by_.load();  // set: the heartbeat thread ends only once stopping_ is
+    out.stopped_by = !error_.empty() ? "error: " + error_ : by ? by : "?";
+  }
   if (running_workers.load() > 0) {
     // Steps still running past the grace period go back to READY for another processor, and this
     // process ends without waiting for them (their threads cannot be interrupted safely).

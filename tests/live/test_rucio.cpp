@@ -96,7 +96,10 @@ struct Run {
   // No secret in anything stepq printed, nor in the database's bytes.
   void no_secrets(const RucioServer& s) {
     std::vector<std::string> secrets = {kPassword, kBearer};
-    for (const auto& t : s.state()["tokens"]) secrets.push_back(t.get<std::string>());
+    // The state held in a variable: a range-for over a member of a temporary reads freed memory
+    // (the temporary ends before the loop; C++20 extends only the range expression's own life).
+    const json state = s.state();
+    for (const auto& t : state["tokens"]) secrets.push_back(t.get<std::string>());
     std::string all;
     for (const auto& r : results) all += r.out + r.err;
     const Result st = stepq({"live", "status"});
