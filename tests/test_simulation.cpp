@@ -211,7 +211,9 @@ TEST_CASE("a claim holds its thread claim_s, an empty one too, and a step arrivi
     sc.arrivals.process = ArrivalSpec::Process::trace;
     sc.sessions = times.size();
     sc.arrivals.times = std::move(times);
-    return test::simulate(sc, {.warmup = sim::Warmup{sim::Warmup::Method::none, 0}});
+    sim::SimOptions o;
+    o.warmup = sim::Warmup{sim::Warmup::Method::none, 0};
+    return test::simulate(sc, o);
   };
   // Notify: the empty claim at 0 runs to 0.25 and finds the step of 0.1 (start-up 1.15); the next
   // claim runs 1.25-1.5 (start-up 2.5 - 0.2).
