@@ -12,8 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <simgrid/s4u.hpp>
-
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
@@ -32,11 +30,34 @@
 #include "core/fluid_links.hpp"
 #include "backends/sqlite/sqlite_store.hpp"
 #include "pg/pg_env.hpp"
+#include "core/phase.hpp"
 #include "core/scenario_load.hpp"
-#include "sim/simulation.hpp"
-#include "sim/world.hpp"
 
 using namespace stepq;
+
+namespace stepq::conformance {
+
+// What a case may do: accept a session now, let time pass (due WAITING steps are promoted),
+// read the clock, and use the Queue as a worker would.
+struct Harness {
+  virtual ~Harness() = default;
+  virtual Queue& q() = 0;
+  virtual void submit() = 0;
+  virtual void advance(double model_s) = 0;
+  virtual double now() = 0;
+  int pool(const std::string& name) const {
+    for (std::size_t p = 0; p < sc.pools.size(); ++p)
+      if (sc.pools[p].name == name) return static_cast<int>(p);
+    throw std::logic_error("no pool " + name);
+  }
+  Scenario sc;
+};
+
+using Case = std::function<void(Harness&)>;
+
+}  // namespace stepq::conformance
+
+using namespace stepq::conformance;
 
 namespace {
 
@@ -62,77 +83,14 @@ constexpr const char* kScenario = R"({
   return parse_scenario(s, "conformance.json");
 }
 
-// What a case may do: accept a session now, let time pass (due WAITING steps are promoted),
-// read the clock, and use the Queue as a worker would.
-struct Harness {
-  virtual ~Harness() = default;
-  virtual Queue& q() = 0;
-  virtual void submit() = 0;
-  virtual void advance(double model_s) = 0;
-  virtual double now() = 0;
-  int pool(const std::string& name) const {
-    for (std::size_t p = 0; p < sc.pools.size(); ++p)
-      if (sc.pools[p].name == name) return static_cast<int>(p);
-    throw std::logic_error("no pool " + name);
-  }
-  Scenario sc;
-};
-
-using Case = std::function<void(Harness&)>;
-
-// ---- the simulator's in-memory queue --------------------------------------------------------------
-
-struct SimHarness final : Harness {
-  sim::World* world = nullptr;
-  std::uint64_t next = 0;
-  Queue& q() override { return *world; }
-  void submit() override { world->accept(next++); }
-  void advance(double s) override { simgrid::s4u::this_actor::sleep_for(s); }
-  double now() override { return world->now(); }
-};
-
-// SimGrid runs one engine per process: each case runs in a child. A failed REQUIRE in the child
-// prints its message there (same stdout) and makes the child exit 1.
-[[maybe_unused]] void run_sim(const Scenario& sc, const Case& body) {
-  std::fflush(nullptr);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int ok = 1;
-    {
-      std::vector<std::string> args = sim::engine_args({});  // as a simulation's engine starts
-      args.push_back("--log=root.thresh:critical");
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      int argc = static_cast<int>(argv.size());
-      simgrid::s4u::Engine engine(&argc, argv.data());
-      SimHarness h;
-      h.sc = sc;
-      sim::World world(h.sc, 0);  // builds the platform: its broker host runs the actors
-      h.world = &world;
-      auto* host = world.broker();
-      simgrid::s4u::Actor::create("promoter", host, [&] {
-        simgrid::s4u::Actor::self()->daemonize();
-        world.promote_forever();
-      });
-      simgrid::s4u::Actor::create("case", host, [&] {
-        try {
-          body(h);
-          ok = 0;
-        } catch (...) {
-        }
-      });
-      engine.run();
-    }
-    std::fflush(nullptr);
-    _exit(ok);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  INFO("the case failed in the simulator's child process (its message is above)");
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-}
+// The simulator's in-memory queue: each case runs in a child process with its own SimGrid engine
+// (sim_harness.cpp, compiled into the unit tests only: SimGrid's headers are the slowest to
+// compile, and six files include this one twice over).
+}  // namespace
+namespace stepq::conformance {
+void run_sim(const Scenario& sc, const Case& body);
+}  // namespace stepq::conformance
+namespace {
 
 // ---- the live stores ------------------------------------------------------------------------------
 
