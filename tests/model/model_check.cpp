@@ -496,9 +496,18 @@ class Run {
       const std::int64_t id = std::stoll(row.at(0));
       if (!stopped_.count(id)) now_dead.insert(id);
     }
+    // A live agent may be declared dead only if its last heartbeat really was older than the lease
+    // when the reap ended (a stalled machine); it is then a zombie, as a paused one would be.
+    const double ended = wall();
+    std::vector<int> zombies;
     for (auto id : now_dead)
-      if (std::none_of(dead_.begin(), dead_.end(), [&](const Dead& d) { return d.processor == id; }))
-        mismatch("the reaper stopped processor ", id, ", which heartbeats");
+      if (std::none_of(dead_.begin(), dead_.end(), [&](const Dead& d) { return d.processor == id; })) {
+        int k = 0;
+        while (k < 3 && agents_[static_cast<std::size_t>(k)]->processor != id) ++k;
+        if (k == 3 || ended - agents_[static_cast<std::size_t>(k)]->hb_lo <= kLease)
+          mismatch("the reaper stopped processor ", id, ", which heartbeats");
+        zombies.push_back(k);
+      }
     for (const auto& d : dead_)
       if (d.hb_hi < sent - kLease - 0.01 && !now_dead.count(d.processor))
         mismatch("the reaper left processor ", d.processor, ", silent for ", sent - d.hb_hi, " s (lease ", kLease,
@@ -550,6 +559,10 @@ class Run {
             e.outcome = "reaped";
             touched_.insert(si);
           }
+    for (int k : zombies) {  // its next heartbeat finds it dead and registers it again
+      paused_[static_cast<std::size_t>(k)] = true;
+      wake(k);
+    }
   }
 
   void stop(int agent, std::size_t i) {
