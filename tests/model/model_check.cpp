@@ -272,7 +272,7 @@ class Run {
                 mismatch("an empty claim on pool ", pool, " while session ", sessions_[si].id, " has a READY step");
           return;
         }
-        return claimed(op.agent, pool, r, i);
+        return claimed(op.agent, pool, r);
       }
       case Op::Type::finish: return finish(op, i);
       case Op::Type::cancel: {
@@ -351,7 +351,7 @@ class Run {
   }
 
   // A claim's answer "S id fence session num attempt", by `agent` (or by a killed one's processor).
-  void claimed(int agent, int pool, const std::string& r, std::size_t i, std::int64_t processor = -1) {
+  void claimed(int agent, int pool, const std::string& r, std::int64_t processor = -1) {
     std::istringstream in(r);
     std::string tag;
     std::uint64_t id = 0, fence = 0, sid = 0;
@@ -382,7 +382,6 @@ class Run {
     st.execs.push_back({fence, proc, true, ""});
     if (processor < 0) held_[static_cast<std::size_t>(agent)].push_back({si, num, id, fence});
     ++cov.claimed;
-    (void)i;
   }
 
   // Whether the holder's finish counts: the step is still RUNNING under its claim's fence.
@@ -639,8 +638,7 @@ class Run {
         const MStep& st = step(si, std::stoi(row.at(3)));
         if (st.phase == Phase::RUNNING && st.holder == a.processor) continue;  // held before
         if (++fresh > 1) mismatch("one killed claim made ", fresh, " steps RUNNING");
-        claimed(op.agent, pool, "S " + row[0] + " " + row[1] + " " + row[2] + " " + row[3] + " " + row[4], i,
-                a.processor);
+        claimed(op.agent, pool, "S " + row[0] + " " + row[1] + " " + row[2] + " " + row[3] + " " + row[4], a.processor);
       }
       ++(fresh ? cov.in_doubt_committed : cov.in_doubt_not);
     }
