@@ -198,8 +198,7 @@ class Run {
         apply(ops[i], i);
         effective.push_back(!touched_.empty() || ops[i].type == Op::Type::pause || ops[i].type == Op::Type::restart ||
                             before != std::make_tuple(dead_.size(), stopped_.size(), paused_, cov.kills));
-        for (auto s : touched_) check_session(s);
-        check_counts();
+        check_touched();
         if ((i + 1) % 1000 == 0) check_all();
       }
       if (!ops.empty()) {
@@ -696,6 +695,7 @@ class Run {
     std::sort(want.begin(), want.end());
     for (std::size_t r = from; r < to; ++r)
       got.emplace_back(std::stoi(rows[r][0]), std::stoull(rows[r][1]), rows[r][2] == "1", rows[r][3]);
+    std::sort(got.begin(), got.end());
     if (want == got) return;
     std::ostringstream o;
     o << "session " << ss.id << "'s executions differ. database:";
@@ -705,24 +705,64 @@ class Run {
     throw Mismatch(o.str());
   }
 
-  void check_session(std::size_t si) {
+  // After every operation, in one round trip (the check's cost is mostly round trips): the touched
+  // sessions whole, and totals over the whole database, where a write that strayed outside the
+  // touched sessions shows. Every column is text, so that the dialects agree on the union's types.
+  void check_touched() {
+    std::string ids;
+    for (auto si : touched_) ids += (ids.empty() ? "" : ",") + std::to_string(sessions_[si].id);
+    std::string sql = kTotals;
+    if (!ids.empty())
+      sql += " UNION ALL SELECT 'p', CAST(id AS TEXT), phase, '', '' FROM session WHERE id IN (" + ids +
+             ") UNION ALL SELECT 't', CAST(session AS TEXT), CAST(num AS TEXT), CAST(phase AS TEXT), "
+             "CAST(attempt AS TEXT) FROM step WHERE session IN (" + ids +
+             ") UNION ALL SELECT 'e', CAST(s.session AS TEXT), CAST(s.num AS TEXT), CAST(e.fence AS TEXT), "
+             "CASE WHEN e.ended_at IS NULL THEN '1' ELSE '0' END || coalesce(e.outcome, '') FROM execution e "
+             "JOIN step s ON s.id = e.step WHERE s.session IN (" + ids + ")";
+    Rows totals;
+    std::map<std::uint64_t, Rows> phase, steps, execs;
+    for (auto& row : db_.rows(sql)) {
+      const std::string& tag = row[0];
+      if (tag == "p")
+        phase[std::stoull(row[1])].push_back({row[2]});
+      else if (tag == "t")
+        steps[std::stoull(row[1])].push_back({row[2], row[3], row[4]});
+      else if (tag == "e")
+        execs[std::stoull(row[1])].push_back({row[2], row[3], row[4].substr(0, 1), row[4].substr(1)});
+      else
+        totals.push_back(std::move(row));
+    }
+    for (auto si : touched_) {
+      const std::uint64_t id = sessions_[si].id;
+      auto& st = steps[id];
+      std::sort(st.begin(), st.end(), [](const auto& a, const auto& b) { return std::stoi(a[0]) < std::stoi(b[0]); });
+      compare_session(si, phase[id], st, execs[id]);
+    }
+    compare_counts(totals);
+  }
+
+  // One session: its phase row, its steps (num, phase, attempt) by num, its executions (num,
+  // fence, open, outcome) in any order.
+  void compare_session(std::size_t si, const Rows& phase, const Rows& steps, const Rows& execs) {
     MSession& ss = sessions_[si];
     const std::string id = std::to_string(ss.id);
-    const auto phase = db_.rows("SELECT phase FROM session WHERE id = " + id);
     if (phase.size() != 1 || phase[0][0] != ss.phase)
       mismatch("session ", id, " is ", phase.empty() ? "missing" : phase[0][0], ", the model says ", ss.phase);
-    const auto steps = db_.rows("SELECT num, phase, attempt FROM step WHERE session = " + id + " ORDER BY num");
     if (steps.size() != ss.steps.size()) mismatch("session ", id, " has ", steps.size(), " steps");
     for (std::size_t n = 0; n < steps.size(); ++n) compare_step(ss, n, ss.steps[n], steps[n][1], steps[n][2]);
-    const auto execs = db_.rows(
-        "SELECT s.num, e.fence, CASE WHEN e.ended_at IS NULL THEN 1 ELSE 0 END, coalesce(e.outcome, '') FROM "
-        "execution e JOIN step s ON s.id = e.step WHERE s.session = " +
-        id + " ORDER BY s.num, e.fence");
     compare_execs(ss, execs, 0, execs.size());
   }
 
-  // Cheap totals after every operation: a write that strayed outside the touched sessions shows here.
-  void check_counts() {
+  // Totals: steps by phase, sessions by phase, open executions, completed executions (and of how
+  // many steps), as kTotals reads them.
+  static constexpr const char* kTotals =
+      "SELECT 's', CAST(phase AS TEXT), CAST(count(*) AS TEXT), '', '' FROM step GROUP BY phase "
+      "UNION ALL SELECT 'x', phase, CAST(count(*) AS TEXT), '', '' FROM session GROUP BY phase "
+      "UNION ALL SELECT 'o', '', CAST(count(*) AS TEXT), '', '' FROM execution WHERE ended_at IS NULL "
+      "UNION ALL SELECT 'c', CAST(count(DISTINCT step) AS TEXT), CAST(count(*) AS TEXT), '', '' FROM execution "
+      "WHERE outcome = 'completed'";
+
+  void compare_counts(const Rows& totals) {
     std::map<int, long long> steps;
     std::map<std::string, long long> sessions;
     long long open = 0, completed = 0;
@@ -734,15 +774,10 @@ class Run {
       }
     }
     completed = steps[int(Phase::COMPLETED)];
-    // One round trip: steps by phase, sessions by phase, open executions, completed executions.
     std::map<int, long long> db_steps;
     std::map<std::string, long long> db_sessions;
     long long db_open = 0, db_completed = 0, db_completed_steps = 0;
-    for (const auto& row : db_.rows("SELECT 's', CAST(phase AS TEXT), count(*) FROM step GROUP BY phase "
-                                    "UNION ALL SELECT 'x', phase, count(*) FROM session GROUP BY phase "
-                                    "UNION ALL SELECT 'o', '', count(*) FROM execution WHERE ended_at IS NULL "
-                                    "UNION ALL SELECT 'c', CAST(count(DISTINCT step) AS TEXT), count(*) FROM execution "
-                                    "WHERE outcome = 'completed'")) {
+    for (const auto& row : totals) {
       const long long n = std::stoll(row[2]);
       if (row[0] == "s") db_steps[std::stoi(row[1])] = n;
       if (row[0] == "x") db_sessions[row[1]] = n;
@@ -764,7 +799,7 @@ class Run {
   }
 
   void check_all() {
-    check_counts();
+    compare_counts(db_.rows(kTotals));
     const auto steps = db_.rows("SELECT session, num, phase, attempt FROM step ORDER BY session, num");
     const auto execs = db_.rows(
         "SELECT s.num, e.fence, CASE WHEN e.ended_at IS NULL THEN 1 ELSE 0 END, coalesce(e.outcome, ''), s.session "
