@@ -12,7 +12,7 @@ runs=${1:-10}
 db=${2:-sqlite}
 case $db in
   sqlite) bin=build/tests/stepq_model_tests filter="model check on SQLite*" ;;
-  postgres) bin=build/tests/stepq_pg_tests filter="model check on PostgreSQL*" ;;
+  postgres) bin=build/tests/stepq_pg_model_check filter="model check on PostgreSQL*" ;;
   *) echo "bench/model_check.sh: the database is sqlite or postgres, not '$db'" >&2; exit 2 ;;
 esac
 [ -x "$bin" ] || { echo "bench/model_check.sh: $bin is not built: run scripts/setup.sh" >&2; exit 2; }
