@@ -299,10 +299,15 @@ std::optional<int> run_forecast_command(ForecastCommand& c) {
       const ojson& n = out["new_session"];
       std::printf("forecast from %s, %d replications: %zu sessions in start-up, %zu past it\n", c.db.c_str(),
                   c.plan.replications, out["in_startup"].get<std::size_t>(), past);
-      std::string pools;
-      for (const auto& pool : run.pools)
-        pools += (pools.empty() ? "" : ", ") + pool.name + " " + std::to_string(pool.threads);
-      std::printf("threads %s: %s\n", threads.c_str(), pools.substr(0, 60).c_str());
+      // Every pool, wrapped at 100 columns rather than cut: a pool left out would read as absent.
+      std::string line = "threads " + threads + ":";
+      for (std::size_t i = 0; i < run.pools.size(); ++i) {
+        const std::string item = " " + run.pools[i].name + " " + std::to_string(run.pools[i].threads) +
+                                 (i + 1 < run.pools.size() ? "," : "");
+        if (line.size() + item.size() > 100) std::printf("%s\n", line.c_str()), line = " ";
+        line += item;
+      }
+      std::printf("%s\n", line.c_str());
       const auto val = [](const ojson& j) { return j.is_number() ? j.get<double>() : std::nan(""); };
       const ojson& q = n["startup_s"];  // as the JSON has them, not sorted again
       std::printf("a new '%s' session now: start-up p50 %s s, p95 %s s, p99 %s s\n", probe_tp.name.c_str(),

@@ -110,6 +110,23 @@ TEST_CASE("forecast: sessions in flight finish start-up before their forecast p9
   CHECK_THAT(ready["comment"].get<std::string>(), Catch::Contains("Turnbull"));
 }
 
+TEST_CASE("forecast: the threads line names every pool, wrapped within 100 columns") {
+  // skaha-basic's seven pools take 130 characters: the line was cut at 60, leaving pools out.
+  TempDir dir;
+  const std::string scenario = source("scenarios/skaha-basic.json");
+  REQUIRE(run_stepq({"live", "init"}, dir.path).status == 0);
+  REQUIRE(run_stepq({"live", "submit", scenario, "--sessions", "3"}, dir.path).status == 0);
+  const Result r = run_stepq({"forecast", "--scenario", scenario, "-r", "2"}, dir.path);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const std::string threads = r.out.substr(r.out.find("threads as in"), r.out.find("a new '") - r.out.find("threads"));
+  for (const char* pool : {"image.pull 4,", "storage.allocate 2,", "data.stage 6,", "compute.launch 2,",
+                           "compute.poll 2,", "compute.delete 2,", "storage.cleanup 1\n"})
+    CHECK_THAT(threads, Catch::Contains(pool));
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) CHECK(line.size() <= 100);
+}
+
 TEST_CASE("forecast: bad input exits 2 and names it") {
   TempDir dir;
   const std::string scenario = source("tests/live/forecast.json");
