@@ -293,6 +293,16 @@ LiveSummary Engine::run(const ServicesFactory& make_services) {
     std::_Exit(0);
   }
   for (auto& t : workers) t.join();
+  if (!error_.empty()) {
+    // A step whose finish failed with the error that stopped us is still RUNNING here: hand it
+    // back now, keeping its attempt, rather than leave it to a reaper a lease later, which counts a
+    // new attempt (a kind allowed one would fail its session). If the database still refuses, the
+    // reaper it is.
+    try {
+      out.released = static_cast<std::uint64_t>(store_.release_running());
+    } catch (const std::exception&) {
+    }
+  }
   store_.stop_processor("stopped (" + out.stopped_by + ")");
   store_.on_ready = nullptr;
   store_.on_waiting = nullptr;
