@@ -719,22 +719,21 @@ class Run {
     if (!ids.empty())
       sql += " UNION ALL SELECT 'p', CAST(id AS TEXT), phase, '', '' FROM session WHERE id IN (" + ids +
              ") UNION ALL SELECT 't', CAST(session AS TEXT), CAST(num AS TEXT), CAST(phase AS TEXT), "
-             "CAST(attempt AS TEXT) FROM step WHERE session IN (" + ids +
+             "CAST(attempt AS TEXT) FROM step WHERE session IN (" +
+             ids +
              ") UNION ALL SELECT 'e', CAST(s.session AS TEXT), CAST(s.num AS TEXT), CAST(e.fence AS TEXT), "
              "CASE WHEN e.ended_at IS NULL THEN '1' ELSE '0' END || coalesce(e.outcome, '') FROM execution e "
-             "JOIN step s ON s.id = e.step WHERE s.session IN (" + ids + ")";
+             "JOIN step s ON s.id = e.step WHERE s.session IN (" +
+             ids + ")";
     Rows totals;
     std::map<std::uint64_t, Rows> phase, steps, execs;
     for (auto& row : db_.rows(sql)) {
       const std::string& tag = row[0];
-      if (tag == "p")
-        phase[std::stoull(row[1])].push_back({row[2]});
-      else if (tag == "t")
-        steps[std::stoull(row[1])].push_back({row[2], row[3], row[4]});
+      if (tag == "p") phase[std::stoull(row[1])].push_back({row[2]});
+      else if (tag == "t") steps[std::stoull(row[1])].push_back({row[2], row[3], row[4]});
       else if (tag == "e")
         execs[std::stoull(row[1])].push_back({row[2], row[3], row[4].substr(0, 1), row[4].substr(1)});
-      else
-        totals.push_back(std::move(row));
+      else totals.push_back(std::move(row));
     }
     for (auto si : touched_) {
       const std::uint64_t id = sessions_[si].id;
