@@ -18,6 +18,7 @@ N=${2:-20000}
 F=${3:-1000000}
 SMALL=${4:-10000}
 bin=build/bench/pg_cycle
+cmake --build build -j2 --target pg_cycle >/dev/null  # bench programs are not in the default build
 tmp=$(mktemp -d /tmp/stepq-bench-pg.XXXXXX)
 chmod 755 "$tmp"
 server=$(scripts/pg_server.sh start "$tmp/pg")

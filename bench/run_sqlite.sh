@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 R=${1:-5}
 N=${2:-20000}
 bin=build/bench/sqlite_cycle
+cmake --build build -j2 --target sqlite_cycle >/dev/null  # bench programs are not in the default build
 tmp=$(mktemp -d /tmp/stepq-bench-sqlite.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
