@@ -22,8 +22,10 @@ std::string id_list(const std::vector<std::int64_t>& ids) {
   return s;
 }
 
-// The rows of column `col` a summary at `f` does not cover.
+// The rows of column `col` a summary at `f` does not cover. All of them (no summary yet): no
+// condition, so that SQLite scans the tables in order rather than through the session index.
 std::string beyond(const Frontier& f, const std::string& col) {
+  if (f.frontier < 0 && f.open.empty()) return "1 = 1";
   std::string s = "(" + col + " > " + std::to_string(f.frontier);
   if (!f.open.empty()) s += " OR " + col + " IN (" + id_list(f.open) + ")";
   return s + ")";
@@ -123,14 +125,20 @@ StatusRead read_status(const Query& query, double db_now, const StatusOptions& o
        q->next();)
     part(*q, 3).kinds[kind_row.at(q->i64(0))].steps[static_cast<std::size_t>(q->i64(1))] +=
         static_cast<std::uint64_t>(q->i64(2));
-  // Without a summary to write or read, the execution log alone (no join with the steps), as fast
-  // as before: a database this process cannot write is read so every time.
-  const std::string executions =
-      had_cache || write
-          ? "SELECT e.kind, e.ready_at, e.started_at, e.ended_at, coalesce(e.outcome, ''), " +
-                folded(cache->sessions, sessions, "st.session") +
-                " FROM step st JOIN execution e ON e.step = st.id WHERE " + beyond(cache->sessions, "st.session")
-          : "SELECT kind, ready_at, started_at, ended_at, coalesce(outcome, ''), 0 FROM execution";
+  // Beyond a summary, the executions of the steps of the sessions beyond it (a join, through the
+  // session index). Every row (no summary yet, or none to write): the execution log alone, in its
+  // order, as fast as before; what is newly sealed then is what is not a step of a session left
+  // out (the exceptions and the sessions after the last sealed one: a small set, looked up by
+  // the step's id).
+  std::string executions = "SELECT kind, ready_at, started_at, ended_at, coalesce(outcome, ''), ";
+  if (cache->sessions.frontier >= 0 || !cache->sessions.open.empty())
+    executions = "SELECT e.kind, e.ready_at, e.started_at, e.ended_at, coalesce(e.outcome, ''), " +
+                 folded(cache->sessions, sessions, "st.session") +
+                 " FROM execution e JOIN step st ON st.id = e.step WHERE " + beyond(cache->sessions, "st.session");
+  else if (folded(cache->sessions, sessions, "session") != "0")
+    executions += "CASE WHEN step IN (SELECT id FROM step WHERE " + beyond(sessions, "session") +
+                  ") THEN 0 ELSE 1 END FROM execution";
+  else executions += "0 FROM execution";
   for (auto q = query(executions); q->next();)
     add_execution(part(*q, 5), kind_row.at(q->i64(0)), q->f64(1), q->f64(2), maybe(*q, 3), q->text(4));
   for (auto q = query("SELECT kind, ready_at FROM step WHERE phase = " STEPQ_SQL_READY); q->next();)
