@@ -125,7 +125,18 @@ void same_status(const live::LiveStatus& cached, const live::LiveStatus& scratch
   }
   CHECK(cached.failure_reasons == scratch.failure_reasons);
   CHECK(cached.submissions_active == scratch.submissions_active);
-  CHECK(cached.links.size() == scratch.links.size());
+  REQUIRE(cached.links.size() == scratch.links.size());
+  for (const auto& b : scratch.links) {  // by name: the order first seen may differ
+    const auto a =
+        std::find_if(cached.links.begin(), cached.links.end(), [&](const auto& l) { return l.name == b.name; });
+    REQUIRE(a != cached.links.end());
+    CHECK(a->transfers == b.transfers);
+    CHECK(a->moving == b.moving);
+    CHECK(a->waiting == b.waiting);
+    CHECK(a->bytes == Approx(b.bytes).epsilon(1e-12));
+    same_histogram(a->transfer_s, b.transfer_s, "transfer_s");
+    same_histogram(a->slot_wait_s, b.slot_wait_s, "slot_wait_s");
+  }
   CHECK(cached.forecasts.count == scratch.forecasts.count);
   CHECK(cached.forecasts.within_p95 == scratch.forecasts.within_p95);
   CHECK(sorted(cached.forecasts.vs_p50) == sorted(scratch.forecasts.vs_p50));
@@ -174,11 +185,10 @@ void seal_quickly(live::LiveStore& store) {
 
 void wait_for_sealing() { std::this_thread::sleep_for(std::chrono::duration<double>(kSealAfter + 0.1)); }
 
-// What the cache's summary says it covers: (frontier, open ids below it).
-std::pair<std::int64_t, std::vector<std::int64_t>> covered(LiveHarness& h) {
+// What the cache's summary says it covers: (frontier, open ids below it), of sessions or transfers.
+std::pair<std::int64_t, std::vector<std::int64_t>> covered(LiveHarness& h, const char* what = "sessions") {
   const auto j = nlohmann::json::parse(h.status_cache().second);
-  return {j.at("sessions").at("frontier").get<std::int64_t>(),
-          j.at("sessions").at("open").get<std::vector<std::int64_t>>()};
+  return {j.at(what).at("frontier").get<std::int64_t>(), j.at(what).at("open").get<std::vector<std::int64_t>>()};
 }
 
 // Sessions 0-4 with every ending: 0 ACTIVE (its x left running), 1 FAILED while its x runs,
@@ -220,7 +230,8 @@ std::pair<StepRef, StepRef> five_sessions(LiveHarness& h) {
 
 }  // namespace
 
-TEST_CASE("store conformance (" STORE_NAME "): the status from the cache of sealed sessions is the status from "
+TEST_CASE("store conformance (" STORE_NAME
+          "): the status from the cache of sealed sessions is the status from "
           "scratch, as the cache moves on") {
   LiveStoreHarness h(conformance_scenario());
   seal_quickly(*h.store);
@@ -294,6 +305,42 @@ TEST_CASE("store conformance (" STORE_NAME "): two status commands at once leave
   CHECK(h.status_cache().first == 1);
   CHECK(covered(h) == std::make_pair(std::int64_t{4}, std::vector<std::int64_t>{0, 1}));
   check_cached_status(*h.store);
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): transfers are summed into the cache by transfer id once done") {
+  // One 100 MB/s link, one transfer at a time: 100 MB take one model second (kScale wall seconds).
+  const Scenario sc = parse_scenario(R"({"name": "links", "seed": 1, "sessions": 2,
+    "arrivals": {"process": "poisson", "rate_per_s": 1},
+    "platform": {"hosts": ["se", "site"],
+                 "links": [{"name": "wan", "from": "se", "to": "site", "bandwidth_MBps": 100, "max_active": 1}]},
+    "kinds": {"copy": {"op": "data", "threads": 1, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
+    "templates": [{"name": "t", "steps": [{"id": "c", "kind": "copy", "bytes": 1e8}]}]})",
+                                     "links.json");
+  LiveStoreHarness h(sc);
+  seal_quickly(*h.store);
+  double t = 0;
+  std::int64_t delayed = 0;
+  h.store->with_links([&](FluidLinks& n) {
+    t = std::max(n.clock(), live::wall_now());
+    n.advance(t);
+    delayed = n.add(0, 0, 1, 0, 1e8, t + 1000 * kScale);  // a rule's delay: reaches the link last
+    n.add(1, 0, 1, 0, 1e8, t);
+    n.add(2, 0, 1, 0, 1e8, t);
+  });
+  h.store->with_links([&](FluidLinks& n) { n.advance(t + 5 * kScale); });  // the two others done
+  const auto first = check_cached_status(*h.store);
+  REQUIRE(first.links.size() == 1);
+  CHECK(first.links[0].transfers == 2);
+  CHECK(covered(h, "transfers") == std::make_pair(std::int64_t{3}, std::vector<std::int64_t>{delayed}));
+  h.store->with_links([&](FluidLinks& n) {
+    n.advance(t + 1002 * kScale);               // the delayed one done too
+    n.add(3, 0, 1, 0, 1e8, t + 1002 * kScale);  // and one moving now
+  });
+  const auto second = check_cached_status(*h.store);
+  CHECK(second.links[0].transfers == 3);
+  CHECK(second.links[0].moving == 1);
+  CHECK(h.status_cache().first == 2);
+  CHECK(covered(h, "transfers") == std::make_pair(std::int64_t{3}, std::vector<std::int64_t>{}));
 }
 
 #ifndef STEPQ_CONFORMANCE_PG
