@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 namespace stepq {
 
@@ -55,6 +56,29 @@ void Histogram::merge(const Histogram& o) {
     if (counts_.empty()) counts_.assign(o.counts_.size(), 0);
     for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
   }
+}
+
+Histogram::Parts Histogram::parts() const {
+  Parts p{zeros_, n_, sum_, min_, max_, {}};
+  for (std::size_t b = 0; b < counts_.size(); ++b)
+    if (counts_[b]) p.buckets.emplace_back(static_cast<std::uint32_t>(b), counts_[b]);
+  return p;
+}
+
+Histogram Histogram::from_parts(const Parts& p) {
+  Histogram h;
+  const std::size_t size = static_cast<std::size_t>(kMaxExp - kMinExp) * kSub;
+  std::uint64_t n = p.zeros;
+  for (const auto& [b, c] : p.buckets) {
+    if (b >= size || c == 0) throw std::invalid_argument("histogram: bucket out of range or empty");
+    if (h.counts_.empty()) h.counts_.assign(size, 0);
+    if (h.counts_[b]) throw std::invalid_argument("histogram: a bucket given twice");
+    h.counts_[b] = c;
+    n += c;
+  }
+  if (n != p.n || (n > 0 && !(p.min <= p.max))) throw std::invalid_argument("histogram: counts do not add up");
+  h.zeros_ = p.zeros, h.n_ = p.n, h.sum_ = p.sum, h.min_ = p.min, h.max_ = p.max;
+  return h;
 }
 
 void Histogram::remove(double v) {

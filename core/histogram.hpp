@@ -3,6 +3,7 @@
 // Why not keep every sample: 1M sessions × a dozen claims would grow memory with run length.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace stepq {
@@ -23,6 +24,19 @@ class Histogram {
   // How many values fall in each [edges[i], edges[i+1]), each value taken as quantile() would
   // report it (its bucket's middle); values outside [edges.front(), edges.back()) are not counted.
   std::vector<std::uint64_t> bin_counts(const std::vector<double>& edges) const;
+
+  // Everything a histogram holds, with only its non-empty buckets: what a stored summary keeps
+  // (`live status`'s cache of sealed sessions), so that a histogram read back merges and answers
+  // quantiles exactly as the one written.
+  struct Parts {
+    std::uint64_t zeros = 0, n = 0;
+    double sum = 0, min = 0, max = 0;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> buckets;  // (bucket, count), count > 0
+  };
+  Parts parts() const;
+  // std::invalid_argument when the parts cannot come from parts(): a bucket out of range, counts
+  // that do not add up to n.
+  static Histogram from_parts(const Parts& p);
 
  private:
   static constexpr int kSubBits = 11;  // 2048 buckets per power of two

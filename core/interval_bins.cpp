@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace stepq {
 
@@ -80,6 +81,43 @@ void IntervalBins::remap(const std::vector<std::size_t>& map, std::size_t n) {
       for (int l = 0; l < 2; ++l)
         for (std::size_t k = 0; k < area_[2 * s + l].size(); ++k) out[2 * map[s] + l][k] += area_[2 * s + l][k];
   area_.swap(out);
+}
+
+void IntervalBins::merge(const IntervalBins& o) {
+  ensure_series(o.series_count());
+  if (o.w_ == 0) return;
+  IntervalBins b = o;
+  b.ensure_series(series_count());
+  if (w_ == 0) {
+    *this = std::move(b);
+    return;
+  }
+  first_ = std::min(first_, b.first_);
+  last_ = std::max(last_, b.last_);
+  while (w_ < b.w_) coarsen();
+  while (b.w_ < w_) b.coarsen();
+  while (std::max(hi_, b.hi_) - std::min(lo_, b.lo_) + 1 > static_cast<std::int64_t>(2 * kMaxBins)) {
+    coarsen();
+    b.coarsen();
+  }
+  cover(b.lo_, b.hi_);
+  for (std::size_t s = 0; s < area_.size(); ++s)
+    for (std::int64_t k = b.lo_; k <= b.hi_; ++k) area_[s][k - lo_] += b.area_[s][k - b.lo_];
+}
+
+IntervalBins IntervalBins::from_parts(Parts p) {
+  int e = 0;
+  const bool pow2 = p.w > 0 && std::frexp(p.w, &e) == 0.5 && e - 1 >= -10;
+  const bool empty = p.w == 0 && p.hi < p.lo;
+  const auto bins = static_cast<std::size_t>(p.hi - p.lo + 1);
+  bool ok = p.area.size() % 2 == 0 && (empty || (pow2 && p.hi >= p.lo && bins <= 2 * kMaxBins && p.first <= p.last &&
+                                                 bin_of(p.first, p.w) == p.lo && bin_of(p.last, p.w) == p.hi));
+  for (const auto& v : p.area) ok = ok && v.size() == (empty ? 0 : bins);
+  if (!ok) throw std::invalid_argument("interval bins: parts off their grid");
+  IntervalBins b;
+  b.w_ = p.w, b.first_ = p.first, b.last_ = p.last, b.lo_ = p.lo, b.hi_ = p.hi;
+  b.area_ = std::move(p.area);
+  return b;
 }
 
 LevelSeries IntervalBins::series(double origin, double end, double scale) const {

@@ -28,6 +28,22 @@ class IntervalBins {
   // Series s becomes series map[s] (series with the same target add up; map[s] ≥ n: dropped);
   // `n` series after.
   void remap(const std::vector<std::size_t>& map, std::size_t n);
+  // Adds `o`'s areas: the bins become the wider width of the two, doubled as the union's span
+  // needs, which is the width adding both sets' intervals to one would have reached, on the same
+  // grid; so the areas are the same too, up to the order of floating-point sums. More series:
+  // new ones at zero.
+  void merge(const IntervalBins& o);
+  std::size_t series_count() const { return area_.size() / 2; }
+  // Everything the bins hold, for a stored summary (`live status`'s cache of sealed sessions).
+  struct Parts {
+    double w = 0, first = 0, last = 0;
+    std::int64_t lo = 0, hi = -1;
+    std::vector<std::vector<double>> area;  // per series × level, hi − lo + 1 each
+  };
+  Parts parts() const { return {w_, first_, last_, lo_, hi_, area_}; }
+  // std::invalid_argument when the parts cannot come from parts() (a width that is not a power
+  // of two, bins off their grid, areas of the wrong size).
+  static IntervalBins from_parts(Parts p);
   bool empty() const { return w_ == 0; }
   double first() const { return first_; }  // the earliest `from` seen
   double last() const { return last_; }    // the latest `to` seen

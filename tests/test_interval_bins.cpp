@@ -105,3 +105,66 @@ TEST_CASE("live status: the chart over time comes from every execution in bounde
   CHECK(integral(t, t.busy[1], span) == Approx(400).epsilon(1e-9));  // 1600 → now (2000)
   CHECK(integral(t, t.ready[1], span) == Approx(100).epsilon(1e-9));
 }
+
+// What `live status` does with its cache of sealed sessions: bins of part of the intervals,
+// merged with bins of the rest, must be the bins of all of them (same width, same grid, same
+// areas), however the intervals are split and whichever side spans more.
+TEST_CASE("interval bins: merging the bins of two parts gives the bins of the whole") {
+  std::mt19937_64 rng(11);
+  for (const double spread : {10.0, 86400.0, 1e7}) {
+    std::uniform_real_distribution<double> start(1.7e9, 1.7e9 + spread), len(0, spread / 100);
+    IntervalBins whole(2), early(2), late(2);
+    for (int i = 0; i < 20000; ++i) {
+      const double a = start(rng), d = len(rng);
+      const auto s = static_cast<std::size_t>(i % 2);
+      const auto l = i % 3 ? IntervalBins::busy : IntervalBins::ready;
+      whole.add(s, l, a, a + d);
+      // Split in time: each part spans about half, so the union may need a wider width than
+      // either.
+      if (a < 1.7e9 + spread / 2) early.add(s, l, a, a + d);
+      else late.add(s, l, a, a + d);
+    }
+    for (int order = 0; order < 2; ++order) {
+      IntervalBins m = order ? early : late;
+      m.merge(order ? late : early);
+      const IntervalBins back = IntervalBins::from_parts(m.parts());  // and through its parts
+      INFO("spread " << spread << " order " << order);
+      REQUIRE(back.series_count() == 2);
+      CHECK(back.first() == whole.first());
+      CHECK(back.last() == whole.last());
+      const double t0 = whole.first(), end = whole.last();
+      const LevelSeries a = whole.series(t0, end, 1), b = back.series(t0, end, 1);
+      REQUIRE(a.bin_s == b.bin_s);
+      REQUIRE(a.t_s == b.t_s);
+      for (std::size_t s = 0; s < 2; ++s)
+        for (std::size_t k = 0; k < a.t_s.size(); ++k) {
+          CHECK(a.busy[s][k] == Approx(b.busy[s][k]).epsilon(1e-12).margin(1e-12));
+          CHECK(a.ready[s][k] == Approx(b.ready[s][k]).epsilon(1e-12).margin(1e-12));
+        }
+    }
+  }
+  IntervalBins empty, some(1);
+  some.add(0, IntervalBins::busy, 5, 6);
+  empty.merge(some);
+  CHECK(empty.first() == 5);
+  CHECK(empty.series_count() == 1);
+  some.merge(IntervalBins(3));  // nothing to add, but three series now
+  CHECK(some.series_count() == 3);
+  CHECK(some.series(5, 6, 1).busy[0][0] == Approx(1));
+}
+
+TEST_CASE("interval bins: parts that cannot come from parts() are refused") {
+  IntervalBins b(1);
+  b.add(0, IntervalBins::busy, 100, 130);
+  auto p = b.parts();
+  REQUIRE_NOTHROW(IntervalBins::from_parts(p));
+  auto bad = p;
+  bad.w *= 3;  // not a power of two
+  CHECK_THROWS_AS(IntervalBins::from_parts(bad), std::invalid_argument);
+  bad = p;
+  bad.area[0].pop_back();
+  CHECK_THROWS_AS(IntervalBins::from_parts(bad), std::invalid_argument);
+  bad = p;
+  bad.hi += 1000;  // off the span of first..last
+  CHECK_THROWS_AS(IntervalBins::from_parts(bad), std::invalid_argument);
+}

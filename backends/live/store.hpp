@@ -201,8 +201,10 @@ struct ForecastRecord {
   std::uint64_t session = 0;
   double made_at = 0, p50_at = 0, p95_at = 0, queue_blind_s = 0, time_scale = 1;
 };
-// The statement that stores them, the same in either dialect; repeated rows are ignored.
-std::string forecast_insert_sql(const std::vector<ForecastRecord>& rows);
+// The statement that stores them, the same in either dialect; repeated rows are ignored, and so
+// are rows of sessions that ended before `sealed_before` (an SQL expression of wall seconds):
+// `live status` has summed those sessions for good (StatusOptions::seal_after_s).
+std::string forecast_insert_sql(const std::vector<ForecastRecord>& rows, const std::string& sealed_before);
 
 struct CancelResult {
   enum class What { cancelled, already_finished } what = What::cancelled;
@@ -212,6 +214,18 @@ struct CancelResult {
 
 // A row cursor that SQLite's statement and PostgreSQL's result (or cursor) adapt to, so that the
 // reads above the dialect (store_status.cpp) are written once for both databases.
+// How `live status` uses its summary of sealed sessions (status_summary.hpp).
+struct StatusOptions {
+  bool use_cache = true;
+  double seal_after_s = 60;        // a session sealed once it ended this long ago (commits in flight)
+  std::uint64_t fold_min = 1000;   // newly sealed sessions and done transfers worth a new summary
+  std::size_t open_max = 10000;    // ids below the frontier not sealed yet: beyond that it stops
+  // The status as of this wall time rather than the database's clock, so that two reads of one
+  // state can be compared (an open execution runs until now); not later than the clock.
+  std::optional<double> now;
+};
+enum class StatusCache { use, ignore };
+
 class Rows {
  public:
   virtual ~Rows() = default;
@@ -280,7 +294,10 @@ class LiveStore : public Queue, public Capacity {
 
   virtual CancelResult cancel_session(std::uint64_t id) = 0;
   // The reads above the dialect (store_status.cpp), each in one snapshot through read_snapshot.
-  LiveStatus status();
+  // status: `ignore` sums every row, as if there were no summary of sealed sessions, and stores
+  // none.
+  LiveStatus status(StatusCache cache = StatusCache::use);
+  StatusOptions status_options;
   // Executions (to `sink`), arrivals and processors since `since` (wall seconds), for calibration.
   History history(double since, HistorySink& sink);
   // The unfinished sessions and their steps now, for forecasting.
@@ -299,6 +316,9 @@ class LiveStore : public Queue, public Capacity {
   // lost connection (PostgreSQL). `stream`: long results, read a batch of rows at a time.
   using SnapshotRead = std::function<void(const Query& query, double now, bool again)>;
   virtual void read_snapshot(const SnapshotRead& read, bool stream) = 0;
+  // Stores `summary` as the status cache if its generation is still `generation` (another status
+  // may have moved it on meanwhile): false if not. Throws when the database refuses the write.
+  virtual bool write_status_cache(std::int64_t generation, const std::string& summary) = 0;
 };
 
 }  // namespace stepq::live

@@ -9,88 +9,24 @@
 
 namespace stepq::live {
 
-namespace {
-std::optional<double> maybe(const Rows& r, int c) { return r.null(c) ? std::nullopt : std::optional<double>(r.f64(c)); }
-}  // namespace
-
-LiveStatus read_status(const Query& query, double now) {
-  LiveStatus st;
-  st.now = now;
-  std::map<std::string, std::uint64_t> by_phase{{"ACTIVE", 0}, {"COMPLETED", 0}, {"FAILED", 0}, {"CANCELLED", 0}};
-  for (auto q = query("SELECT phase, count(*) FROM session GROUP BY phase"); q->next();)
-    by_phase[q->text(0)] = static_cast<std::uint64_t>(q->i64(1));
-  for (const char* p : {"ACTIVE", "COMPLETED", "FAILED", "CANCELLED"}) st.sessions.emplace_back(p, by_phase[p]);
-
-  std::map<std::int64_t, std::size_t> kind_row;
-  for (auto q = query("SELECT id, name FROM kind ORDER BY id"); q->next();) {
-    kind_row[q->i64(0)] = st.kinds.size();
-    st.kinds.push_back({});
-    st.kinds.back().name = q->text(1);
-  }
-  for (auto q = query("SELECT kind, phase, count(*) FROM step GROUP BY kind, phase"); q->next();)
-    st.kinds[kind_row.at(q->i64(0))].steps[static_cast<std::size_t>(q->i64(1))] = static_cast<std::uint64_t>(q->i64(2));
-  for (auto q = query("SELECT kind, ready_at, started_at, ended_at, coalesce(outcome, '') FROM execution"); q->next();)
-    add_execution(st, kind_row.at(q->i64(0)), q->f64(1), q->f64(2), maybe(*q, 3), q->text(4));
-  for (auto q = query("SELECT kind, ready_at FROM step WHERE phase = " STEPQ_SQL_READY); q->next();)
-    add_ready(st, kind_row.at(q->i64(0)), q->f64(1));
-  drop_unused_kinds(st);
-  for (auto q = query("SELECT started_at - created_at FROM session WHERE started_at IS NOT NULL"); q->next();)
-    st.startup_s.add(std::max(0.0, q->f64(0)));
-  for (auto q = query("SELECT p.id, p.host, p.pid, p.pools, p.started_at, p.heartbeat_at, p.stopped_at, "
-                      "coalesce(p.stop_reason, ''), (SELECT count(*) FROM step s WHERE s.phase = " STEPQ_SQL_RUNNING
-                      " AND s.processor = p.id), p.reconnects FROM processor p ORDER BY p.id");
-       q->next();) {
-    LiveStatus::Processor p;
-    p.id = q->i64(0);
-    p.host = q->text(1);
-    p.pid = q->i64(2);
-    p.pools = q->text(3);
-    p.started_at = q->f64(4);
-    p.heartbeat_at = q->f64(5);
-    p.stopped_at = maybe(*q, 6);
-    p.stop_reason = q->text(7);
-    p.running = static_cast<std::uint64_t>(q->i64(8));
-    p.reconnects = static_cast<std::uint64_t>(q->i64(9));
-    st.processors.push_back(std::move(p));
-  }
-  for (auto q = query("SELECT reason, count(*) FROM session WHERE phase = 'FAILED' GROUP BY reason "
-                      "ORDER BY 2 DESC, 1 LIMIT 10");
-       q->next();)
-    st.failure_reasons.emplace_back(q->text(0), static_cast<std::uint64_t>(q->i64(1)));
-  // A submission that stopped heartbeating for 10 s died: it is not running any more.
-  for (auto q = query("SELECT count(*) FROM submission WHERE finished_at IS NULL AND heartbeat_at > " +
-                      std::to_string(now - 10));
-       q->next();)
-    st.submissions_active = static_cast<std::uint64_t>(q->i64(0));
-  for (auto q = query("SELECT links, phase, bytes, arrived_at, started_at, at FROM transfer"); q->next();)
-    add_transfer(st, q->text(0), static_cast<int>(q->i64(1)), q->f64(2), maybe(*q, 3), maybe(*q, 4), q->f64(5));
-  for (auto q = query("SELECT s.created_at, s.started_at, f.p50_at, f.p95_at, f.queue_blind_s * f.time_scale "
-                      "FROM forecast f JOIN session s ON s.id = f.session WHERE s.started_at IS NOT NULL");
-       q->next();) {
-    const double created = q->f64(0), observed = q->f64(1) - created;
-    auto& f = st.forecasts;
-    f.count++;
-    if (!q->null(3) && q->f64(1) <= q->f64(3)) f.within_p95++;
-    if (!q->null(2) && q->f64(2) > created) f.vs_p50.push_back(observed / (q->f64(2) - created));
-    if (q->f64(4) > 0) f.vs_queue_blind.push_back(observed / q->f64(4));
-  }
-  return st;
-}
-
-std::string forecast_insert_sql(const std::vector<ForecastRecord>& rows) {
+std::string forecast_insert_sql(const std::vector<ForecastRecord>& rows, const std::string& sealed_before) {
+  // A column of NULLs alone would be text to PostgreSQL, which a REAL column refuses.
   const auto v = [](double x) {
-    if (std::isnan(x)) return std::string("NULL");
+    if (std::isnan(x)) return std::string("CAST(NULL AS DOUBLE PRECISION)");
     char b[32];
     std::snprintf(b, sizeof b, "%.17g", x);
     return std::string(b);
   };
-  std::string sql = "INSERT INTO forecast (session, made_at, p50_at, p95_at, queue_blind_s, time_scale) VALUES ";
+  std::string sql = "INSERT INTO forecast (session, made_at, p50_at, p95_at, queue_blind_s, time_scale) "
+                    "SELECT * FROM (VALUES ";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const ForecastRecord& r = rows[i];
     sql += (i ? ", (" : "(") + std::to_string(r.session) + ", " + v(r.made_at) + ", " + v(r.p50_at) + ", " +
            v(r.p95_at) + ", " + v(r.queue_blind_s) + ", " + v(r.time_scale) + ")";
   }
-  return sql + " ON CONFLICT DO NOTHING";
+  // VALUES' columns are column1, column2, … in both dialects.
+  return sql + ") AS v WHERE NOT EXISTS (SELECT 1 FROM session s WHERE s.id = v.column1 AND s.phase <> 'ACTIVE' "
+               "AND s.finished_at < " + sealed_before + ") ON CONFLICT DO NOTHING";
 }
 
 History read_history(const Query& query, double since, HistorySink& sink) {
@@ -209,11 +145,18 @@ QueueState read_queue_state(const Query& query, double now) {
   return q;
 }
 
-LiveStatus LiveStore::status() {
+LiveStatus LiveStore::status(StatusCache cache) {
   require_schema();
-  LiveStatus st;
-  read_snapshot([&](const Query& query, double now, bool) { st = read_status(query, now); }, false);
-  return st;
+  StatusOptions opt = status_options;
+  opt.use_cache = cache == StatusCache::use;
+  StatusRead r;
+  // Streamed: a first status reads every row, and PostgreSQL would otherwise hold them all.
+  read_snapshot([&](const Query& query, double now, bool) { r = read_status(query, now, opt); }, true);
+  if (r.cache_write) try {
+      write_status_cache(r.cache_write->first, r.cache_write->second);
+    } catch (const std::exception&) {  // read-only: the next status sums these rows again
+    }
+  return std::move(r.status);
 }
 
 History LiveStore::history(double since, HistorySink& sink) {

@@ -5,15 +5,21 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "store.hpp"
 
 namespace stepq::live {
 
-// The status as of `now` (wall seconds) from the queries' rows. The caller runs them all in one
-// snapshot, so that the counts add up.
-LiveStatus read_status(const Query& query, double now);
+// The status as of `now` (wall seconds) from the queries' rows (status_read.cpp), and the summary
+// of sealed sessions to store when it moved on: (generation read, text). The caller runs the
+// queries in one snapshot, so that the counts add up, and writes the summary after.
+struct StatusRead {
+  LiveStatus status;
+  std::optional<std::pair<std::int64_t, std::string>> cache_write;
+};
+StatusRead read_status(const Query& query, double now, const StatusOptions& opt);
 
 // The history since `since` (store.hpp History), its executions to `sink`.
 History read_history(const Query& query, double since, HistorySink& sink);

@@ -888,7 +888,15 @@ void PgStore::record_forecast(const std::vector<live::ForecastRecord>& rows) {
   require_schema();
   if (rows.empty()) return;
   // One statement, so one transaction; run again after a lost reply, it adds nothing twice.
-  with_conn("record forecast", [&](Conn& c, bool) { c.exec(live::forecast_insert_sql(rows)); });
+  const std::string sealed_before = "stepq_now() - " + std::to_string(status_options.seal_after_s);
+  with_conn("record forecast", [&](Conn& c, bool) { c.exec(live::forecast_insert_sql(rows, sealed_before)); });
+}
+
+bool PgStore::write_status_cache(std::int64_t generation, const std::string& summary) {
+  // Run again after a lost reply, it finds the generation moved on: false, and the summary stands.
+  return with_conn("status cache", [&](Conn& c, bool) {
+    return c.run("status_cache", sql::kWriteStatusCache, Params().add(summary).add(generation)).affected() > 0;
+  });
 }
 
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------

@@ -61,6 +61,7 @@ class PgStore final : public live::LiveStore {
 
  protected:
   void read_snapshot(const SnapshotRead& read, bool stream) override;
+  bool write_status_cache(std::int64_t generation, const std::string& summary) override;
 
  private:
   // Runs `f(conn, in_doubt)` on a pooled connection; on a lost connection reconnects with

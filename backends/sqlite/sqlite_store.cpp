@@ -650,7 +650,13 @@ void SqliteStore::record_forecast(const std::vector<live::ForecastRecord>& rows)
   require_schema();
   if (rows.empty()) return;
   std::lock_guard lk(mu_);
-  db_.exec(live::forecast_insert_sql(rows).c_str());  // one statement: one transaction
+  const std::string sealed_before = std::to_string(wall_now() - status_options.seal_after_s);
+  db_.exec(live::forecast_insert_sql(rows, sealed_before).c_str());  // one statement: one transaction
+}
+
+bool SqliteStore::write_status_cache(std::int64_t generation, const std::string& summary) {
+  std::lock_guard lk(mu_);
+  return db_.prepare(sql::kWriteStatusCache).bind(1, summary).bind(2, generation).run() > 0;
 }
 
 // ---- Capacity: clusters and storage areas, shared by every process ---------------------------------

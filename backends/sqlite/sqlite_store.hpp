@@ -52,6 +52,7 @@ class SqliteStore final : public live::LiveStore {
 
  protected:
   void read_snapshot(const SnapshotRead& read, bool stream) override;
+  bool write_status_cache(std::int64_t generation, const std::string& summary) override;
 
  private:
   // One session and its plan, in the caller's write transaction (mu_ held); returns its id.

@@ -104,6 +104,10 @@ struct LiveHarness : Harness {
   virtual std::unique_ptr<live::LiveStore> open() = 0;
   // What a newer stepq would leave behind: the schema version set to v, in the dialect's own way.
   virtual void set_schema_version(int v) = 0;
+  // The status cache row as stored: (generation, summary).
+  virtual std::pair<std::int64_t, std::string> status_cache() = 0;
+  // Runs SQL on the database outside any store (what an operator or a broken disk would do).
+  virtual void exec(const std::string& sql) = 0;
   void start(const Scenario& s) {
     sc = s;
     store = open();
@@ -137,6 +141,13 @@ struct SqliteHarness final : LiveHarness {
   void set_schema_version(int v) override {
     sqlite::Db((dir / "q.db").string(), false).exec(("PRAGMA user_version = " + std::to_string(v)).c_str());
   }
+  std::pair<std::int64_t, std::string> status_cache() override {
+    sqlite::Db db((dir / "q.db").string(), false);
+    auto s = db.prepare("SELECT generation, summary FROM status_cache WHERE id = 1");
+    REQUIRE(s.step());
+    return {s.i64(0), s.text(1)};
+  }
+  void exec(const std::string& sql) override { sqlite::Db((dir / "q.db").string(), false).exec(sql.c_str()); }
 };
 
 struct PgHarness final : LiveHarness {
@@ -152,6 +163,11 @@ struct PgHarness final : LiveHarness {
   void set_schema_version(int v) override {
     pg::Conn(url, "conformance").exec("UPDATE stepq_meta SET version = " + std::to_string(v));
   }
+  std::pair<std::int64_t, std::string> status_cache() override {
+    const auto r = pg::Conn(url, "conformance").exec("SELECT generation, summary FROM status_cache WHERE id = 1");
+    return {r.i64(0, 0), r.text(0, 1)};
+  }
+  void exec(const std::string& sql) override { pg::Conn(url, "conformance").exec(sql); }
 };
 
 #ifdef STEPQ_CONFORMANCE_PG

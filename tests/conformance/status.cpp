@@ -1,6 +1,10 @@
-// Store conformance: what the store reads back — forecasts, the history, the queue state (live
-// stores only; harness.hpp).
+// Store conformance: what the store reads back — forecasts, the history, the queue state, and the
+// status from its cache of sealed sessions (live stores only; harness.hpp).
 #include "conformance/harness.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 
 TEST_CASE("store conformance (" STORE_NAME "): forecasts, the history and the queue state read back what happened") {
   LiveStoreHarness h(conformance_scenario());
@@ -76,3 +80,290 @@ TEST_CASE("store conformance (" STORE_NAME "): forecasts, the history and the qu
   REQUIRE(q.running_pools.size() == 1);
   CHECK(q.running_pools[0] == "all");
 }
+
+// ---- the status cache: a summary of sealed sessions (backends/live/status_summary.hpp) -------------
+
+namespace {
+
+void same_histogram(const Histogram& a, const Histogram& b, const char* what) {
+  INFO(what);
+  CHECK(a.count() == b.count());
+  CHECK(a.min() == b.min());
+  CHECK(a.max() == b.max());
+  CHECK(a.mean() == Approx(b.mean()).epsilon(1e-12));  // sums in another order
+  for (double q : {0.0, 0.5, 0.95, 0.99, 1.0}) CHECK(a.quantile(q) == b.quantile(q));
+}
+
+std::vector<double> sorted(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// Every field of two statuses of one state of the database: `cached` from the summary and the rows
+// beyond it, `scratch` from every row.
+void same_status(const live::LiveStatus& cached, const live::LiveStatus& scratch) {
+  CHECK(cached.now == scratch.now);
+  CHECK(cached.sessions == scratch.sessions);
+  REQUIRE(cached.kinds.size() == scratch.kinds.size());
+  for (std::size_t k = 0; k < cached.kinds.size(); ++k) {
+    const auto &a = cached.kinds[k], &b = scratch.kinds[k];
+    INFO("kind " << b.name);
+    CHECK(a.name == b.name);
+    CHECK(a.steps == b.steps);
+    CHECK(a.executions == b.executions);
+    CHECK(a.lost == b.lost);
+    CHECK(a.reaped == b.reaped);
+    CHECK(a.retries == b.retries);
+    same_histogram(a.wait_s, b.wait_s, "wait_s");
+    same_histogram(a.service_s, b.service_s, "service_s");
+  }
+  same_histogram(cached.startup_s, scratch.startup_s, "startup_s");
+  REQUIRE(cached.processors.size() == scratch.processors.size());
+  for (std::size_t p = 0; p < cached.processors.size(); ++p) {
+    CHECK(cached.processors[p].id == scratch.processors[p].id);
+    CHECK(cached.processors[p].running == scratch.processors[p].running);
+  }
+  CHECK(cached.failure_reasons == scratch.failure_reasons);
+  CHECK(cached.submissions_active == scratch.submissions_active);
+  REQUIRE(cached.links.size() == scratch.links.size());
+  for (const auto& b : scratch.links) {  // by name: the order first seen may differ
+    const auto a =
+        std::find_if(cached.links.begin(), cached.links.end(), [&](const auto& l) { return l.name == b.name; });
+    REQUIRE(a != cached.links.end());
+    CHECK(a->transfers == b.transfers);
+    CHECK(a->moving == b.moving);
+    CHECK(a->waiting == b.waiting);
+    CHECK(a->bytes == Approx(b.bytes).epsilon(1e-12));
+    same_histogram(a->transfer_s, b.transfer_s, "transfer_s");
+    same_histogram(a->slot_wait_s, b.slot_wait_s, "slot_wait_s");
+  }
+  CHECK(cached.forecasts.count == scratch.forecasts.count);
+  CHECK(cached.forecasts.within_p95 == scratch.forecasts.within_p95);
+  CHECK(sorted(cached.forecasts.vs_p50) == sorted(scratch.forecasts.vs_p50));
+  CHECK(sorted(cached.forecasts.vs_queue_blind) == sorted(scratch.forecasts.vs_queue_blind));
+  // The chart, on the report's own span.
+  const auto &x = cached.over_time, &y = scratch.over_time;
+  REQUIRE(x.empty() == y.empty());
+  CHECK(x.first() == y.first());
+  CHECK(x.last() == y.last());
+  const LevelSeries a = x.series(y.first(), y.last(), 1), b = y.series(y.first(), y.last(), 1);
+  CHECK(a.bin_s == b.bin_s);
+  REQUIRE(a.t_s == b.t_s);
+  REQUIRE(a.busy.size() == b.busy.size());
+  for (std::size_t s = 0; s < a.busy.size(); ++s)
+    for (std::size_t k = 0; k < a.t_s.size(); ++k) {
+      INFO("series " << s << " bin " << k);
+      CHECK(a.busy[s][k] == Approx(b.busy[s][k]).epsilon(1e-12).margin(1e-12));
+      CHECK(a.ready[s][k] == Approx(b.ready[s][k]).epsilon(1e-12).margin(1e-12));
+    }
+}
+
+// The status from the cache (moving it on when it can) beside the one from scratch, at one time.
+live::LiveStatus check_cached_status(live::LiveStore& store) {
+  store.status_options.now = live::wall_now();
+  const live::LiveStatus cached = store.status(), scratch = store.status(live::StatusCache::ignore);
+  same_status(cached, scratch);
+  store.status_options.now.reset();
+  return cached;
+}
+
+// A session's three steps run to completion, on a store whose queue holds nothing older.
+void complete_session(Harness& h, std::uint64_t session) {
+  for (int step : {X, Y, Z}) {
+    const auto s = h.q().claim(h.pool(step == Z ? "back" : "front"));
+    require_step(s, session, step);
+    REQUIRE(h.q().finish(*s, Outcome::completed()));
+  }
+}
+
+constexpr double kSealAfter = 0.4;  // wall seconds: a session sealed once it ended this long ago
+
+void seal_quickly(live::LiveStore& store) {
+  store.status_options.seal_after_s = kSealAfter;
+  store.status_options.fold_min = 1;
+}
+
+void wait_for_sealing() { std::this_thread::sleep_for(std::chrono::duration<double>(kSealAfter + 0.1)); }
+
+// What the cache's summary says it covers: (frontier, open ids below it), of sessions or transfers.
+std::pair<std::int64_t, std::vector<std::int64_t>> covered(LiveHarness& h, const char* what = "sessions") {
+  const auto j = nlohmann::json::parse(h.status_cache().second);
+  return {j.at(what).at("frontier").get<std::int64_t>(), j.at(what).at("open").get<std::vector<std::int64_t>>()};
+}
+
+// Sessions 0-4 with every ending: 0 ACTIVE (its x left running), 1 FAILED while its x runs,
+// 2 COMPLETED, 3 CANCELLED, 4 COMPLETED after a retry; forecasts for 2 and 4. Returns 0's and
+// 1's running x.
+std::pair<StepRef, StepRef> five_sessions(LiveHarness& h) {
+  const int front = h.pool("front"), back = h.pool("back");
+  const double t0 = live::wall_now();
+  for (int i = 0; i < 5; ++i) h.submit();
+  REQUIRE(h.store->cancel_session(3).what == live::CancelResult::What::cancelled);
+  const auto x0 = h.q().claim(front);
+  require_step(x0, 0, X);
+  const auto y0 = h.q().claim(front);
+  require_step(y0, 0, Y);
+  REQUIRE(h.q().finish(*y0, Outcome::completed()));
+  const auto x1 = h.q().claim(front);
+  require_step(x1, 1, X);
+  const auto y1 = h.q().claim(front);
+  require_step(y1, 1, Y);
+  REQUIRE(h.q().finish(*y1, Outcome::failed("broken")));
+  complete_session(h, 2);
+  const auto x4 = h.q().claim(front);
+  require_step(x4, 4, X);
+  REQUIRE(h.q().finish(*x4, Outcome::completed()));
+  const auto y4 = h.q().claim(front);
+  require_step(y4, 4, Y);
+  REQUIRE(h.q().finish(*y4, Outcome::retry(0, "flaky")));
+  h.advance(0);
+  const auto y4b = h.q().claim(front);
+  require_step(y4b, 4, Y);
+  REQUIRE(h.q().finish(*y4b, Outcome::completed()));
+  const auto z4 = h.q().claim(back);
+  require_step(z4, 4, Z);
+  REQUIRE(h.q().finish(*z4, Outcome::completed()));
+  const double far = live::wall_now() + 100;
+  h.store->record_forecast({{2, t0, far, far + 1, 200 / kScale, kScale}, {4, t0, t0 + 0.001, far, 0.5, kScale}});
+  return {*x0, *x1};
+}
+
+}  // namespace
+
+TEST_CASE("store conformance (" STORE_NAME
+          "): the status from the cache of sealed sessions is the status from "
+          "scratch, as the cache moves on") {
+  LiveStoreHarness h(conformance_scenario());
+  seal_quickly(*h.store);
+  const auto [x0, x1] = five_sessions(h);
+  wait_for_sealing();
+  h.submit();
+  h.submit();
+  complete_session(h, 5);  // ended within the margin: not sealed yet
+  // 6: ACTIVE, its x and y READY.
+
+  CHECK(h.status_cache().first == 0);  // nothing stored yet
+  const auto first = check_cached_status(*h.store);
+  CHECK(first.sessions[1].second == 3);  // COMPLETED: 2, 4 (sealed) and 5
+  CHECK(first.kinds[1].retries == 1);
+  CHECK(first.forecasts.count == 2);
+  CHECK(h.status_cache().first == 1);
+  // 2, 3 and 4 sealed; 0 ACTIVE and 1 still running an execution: exceptions below the frontier.
+  CHECK(covered(h) == std::make_pair(std::int64_t{4}, std::vector<std::int64_t>{0, 1}));
+
+  // 1's execution ends (its step had been cancelled: the finish changes no step), 0 completes.
+  REQUIRE_FALSE(h.q().finish(x1, Outcome::completed()));
+  REQUIRE(h.q().finish(x0, Outcome::completed()));
+  const auto z0 = h.q().claim(h.pool("back"));
+  require_step(z0, 0, Z);
+  REQUIRE(h.q().finish(*z0, Outcome::completed()));
+  wait_for_sealing();
+  check_cached_status(*h.store);  // the second move: 0, 1 and 5 sealed now
+  CHECK(h.status_cache().first == 2);
+  CHECK(covered(h) == std::make_pair(std::int64_t{5}, std::vector<std::int64_t>{}));
+  check_cached_status(*h.store);  // nothing newly sealed: read, not written
+  CHECK(h.status_cache().first == 2);
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): a cache that cannot be read is summed again from scratch") {
+  LiveStoreHarness h(conformance_scenario());
+  seal_quickly(*h.store);
+  five_sessions(h);
+  wait_for_sealing();
+  check_cached_status(*h.store);
+  const std::string good = h.status_cache().second;
+  // Corrupt text, a summary of kinds this database does not have, another version: each time the
+  // status is the one from scratch, and the cache is written again whole.
+  const std::string bad[] = {"{\"version\": 1, \"sessions\": [", "null",
+                             std::string(good).replace(good.find("\"id\":"), 5, "\"id\":9"),
+                             std::string(good).replace(good.find("\"version\":1"), 11, "\"version\":7")};
+  for (const auto& text : bad) {
+    INFO(text.substr(0, 80));
+    h.exec("UPDATE status_cache SET summary = '" + text + "'");
+    const auto before = h.status_cache().first;
+    check_cached_status(*h.store);
+    CHECK(h.status_cache().first == before + 1);
+    CHECK(covered(h).first == 4);
+  }
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): two status commands at once leave one correct cache") {
+  LiveStoreHarness h(conformance_scenario());
+  seal_quickly(*h.store);
+  five_sessions(h);
+  wait_for_sealing();
+  auto a = h.open(), b = h.open();
+  seal_quickly(*a);
+  seal_quickly(*b);
+  live::LiveStatus sa, sb;
+  std::thread ta([&] { sa = a->status(); }), tb([&] { sb = b->status(); });
+  ta.join();
+  tb.join();
+  CHECK(sa.sessions == sb.sessions);
+  // One of them wrote; the other read the generation before that write, and its write found it
+  // gone (or it read after, and had nothing newly sealed to write).
+  CHECK(h.status_cache().first == 1);
+  CHECK(covered(h) == std::make_pair(std::int64_t{4}, std::vector<std::int64_t>{0, 1}));
+  check_cached_status(*h.store);
+}
+
+TEST_CASE("store conformance (" STORE_NAME "): transfers are summed into the cache by transfer id once done") {
+  // One 100 MB/s link, one transfer at a time: 100 MB take one model second (kScale wall seconds).
+  const Scenario sc = parse_scenario(R"({"name": "links", "seed": 1, "sessions": 2,
+    "arrivals": {"process": "poisson", "rate_per_s": 1},
+    "platform": {"hosts": ["se", "site"],
+                 "links": [{"name": "wan", "from": "se", "to": "site", "bandwidth_MBps": 100, "max_active": 1}]},
+    "kinds": {"copy": {"op": "data", "threads": 1, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
+    "templates": [{"name": "t", "steps": [{"id": "c", "kind": "copy", "bytes": 1e8}]}]})",
+                                     "links.json");
+  LiveStoreHarness h(sc);
+  seal_quickly(*h.store);
+  double t = 0;
+  std::int64_t delayed = 0;
+  h.store->with_links([&](FluidLinks& n) {
+    t = std::max(n.clock(), live::wall_now());
+    n.advance(t);
+    delayed = n.add(0, 0, 1, 0, 1e8, t + 1000 * kScale);  // a rule's delay: reaches the link last
+    n.add(1, 0, 1, 0, 1e8, t);
+    n.add(2, 0, 1, 0, 1e8, t);
+  });
+  h.store->with_links([&](FluidLinks& n) { n.advance(t + 5 * kScale); });  // the two others done
+  const auto first = check_cached_status(*h.store);
+  REQUIRE(first.links.size() == 1);
+  CHECK(first.links[0].transfers == 2);
+  CHECK(covered(h, "transfers") == std::make_pair(std::int64_t{3}, std::vector<std::int64_t>{delayed}));
+  h.store->with_links([&](FluidLinks& n) {
+    n.advance(t + 1002 * kScale);               // the delayed one done too
+    n.add(3, 0, 1, 0, 1e8, t + 1002 * kScale);  // and one moving now
+  });
+  const auto second = check_cached_status(*h.store);
+  CHECK(second.links[0].transfers == 3);
+  CHECK(second.links[0].moving == 1);
+  CHECK(h.status_cache().first == 2);
+  CHECK(covered(h, "transfers") == std::make_pair(std::int64_t{3}, std::vector<std::int64_t>{}));
+}
+
+#ifndef STEPQ_CONFORMANCE_PG
+TEST_CASE("store conformance (sqlite): a database file that cannot be written still gives the status") {
+  SqliteHarness h(conformance_scenario());
+  seal_quickly(*h.store);
+  five_sessions(h);
+  wait_for_sealing();
+  const std::string db = (h.dir / "q.db").string();
+  h.store.reset();  // the last connection: SQLite folds its WAL into the file and removes it
+  // Made immutable (root writes through a mode of 0444) until the end of the case.
+  const bool root = geteuid() == 0;
+  const std::string lock = root ? "chattr +i " + db : "chmod 0444 " + db;
+  REQUIRE(std::system(lock.c_str()) == 0);
+  struct Unlock {
+    std::string cmd;
+    ~Unlock() { (void)std::system(cmd.c_str()); }
+  } unlock{root ? "chattr -i " + db : "chmod 0644 " + db};
+  sqlite::SqliteStore ro(db, false);
+  seal_quickly(ro);
+  const auto st = check_cached_status(ro);
+  CHECK(st.sessions[1].second == 2);  // COMPLETED: 2 and 4
+  check_cached_status(ro);            // again: still nothing stored, still right
+  CHECK(h.status_cache().first == 0);
+}
+#endif

@@ -262,8 +262,14 @@ CREATE TABLE forecast (
   PRIMARY KEY (session, made_at));
 )sql";
 
+// v6 (issue 19): `live status`'s summary of sealed sessions, as SQLite's v5.
+static const char* const kV6 = R"sql(
+CREATE TABLE status_cache (id int PRIMARY KEY CHECK (id = 1), generation bigint NOT NULL, summary text NOT NULL);
+INSERT INTO status_cache VALUES (1, 0, '');
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1, kV2, kV3, kV4, kV5};
+  static const std::vector<const char*> m{kV1, kV2, kV3, kV4, kV5, kV6};
   return m;
 }
 

@@ -36,4 +36,9 @@ inline std::string declare_cursor(const std::string& name, const std::string& qu
 }
 inline std::string fetch(const std::string& name) { return "FETCH " + std::to_string(kFetchRows) + " FROM " + name; }
 
+// `live status`'s summary of sealed sessions, over the one it read ($1: the summary, $2: the
+// generation read): another status may have stored a newer one meanwhile.
+inline constexpr const char* kWriteStatusCache =
+    "UPDATE status_cache SET generation = generation + 1, summary = $1 WHERE id = 1 AND generation = $2";
+
 }  // namespace stepq::pg::sql

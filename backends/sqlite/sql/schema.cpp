@@ -183,8 +183,16 @@ CREATE TABLE forecast (
   PRIMARY KEY (session, made_at)) STRICT, WITHOUT ROWID;
 )sql";
 
+// v5 (issue 19): `live status`'s summary of sealed sessions (backends/live/status_summary.hpp),
+// one row; generation counts its writes, so that a status writes only over the one it read.
+static const char* const kV5 = R"sql(
+CREATE TABLE status_cache (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, summary TEXT NOT NULL)
+  STRICT;
+INSERT INTO status_cache VALUES (1, 0, '');
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> m{kV1, kV2, kV3, kV4};
+  static const std::vector<const char*> m{kV1, kV2, kV3, kV4, kV5};
   return m;
 }
 

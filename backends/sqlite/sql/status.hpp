@@ -14,4 +14,9 @@ inline constexpr const char* kSessionPhase = "SELECT phase FROM session WHERE id
 // Whether the session is giving back what it had (its outcome is set; its release runs).
 inline constexpr const char* kSessionReleasing = "SELECT outcome IS NOT NULL FROM session WHERE id = ?1";
 
+// `live status`'s summary of sealed sessions, over the one it read (?1: the summary, ?2: the
+// generation read): another status may have stored a newer one meanwhile.
+inline constexpr const char* kWriteStatusCache =
+    "UPDATE status_cache SET generation = generation + 1, summary = ?1 WHERE id = 1 AND generation = ?2";
+
 }  // namespace stepq::sqlite::sql
