@@ -212,20 +212,20 @@ struct CancelResult {
   std::uint64_t steps = 0;  // steps cancelled
 };
 
-// A row cursor that SQLite's statement and PostgreSQL's result (or cursor) adapt to, so that the
-// reads above the dialect (store_status.cpp) are written once for both databases.
 // How `live status` uses its summary of sealed sessions (status_summary.hpp).
 struct StatusOptions {
   bool use_cache = true;
-  double seal_after_s = 60;        // a session sealed once it ended this long ago (commits in flight)
-  std::uint64_t fold_min = 1000;   // newly sealed sessions and done transfers worth a new summary
-  std::size_t open_max = 10000;    // ids below the frontier not sealed yet: beyond that it stops
+  double seal_after_s = 60;       // a session sealed once it ended this long ago (commits in flight)
+  std::uint64_t fold_min = 1000;  // newly sealed sessions and done transfers worth a new summary
+  std::size_t open_max = 10000;   // ids below the frontier not sealed yet: beyond that it stops
   // The status as of this wall time rather than the database's clock, so that two reads of one
   // state can be compared (an open execution runs until now); not later than the clock.
   std::optional<double> now;
 };
 enum class StatusCache { use, ignore };
 
+// A row cursor that SQLite's statement and PostgreSQL's result (or cursor) adapt to, so that the
+// reads above the dialect (store_status.cpp, status_read.cpp) are written once for both databases.
 class Rows {
  public:
   virtual ~Rows() = default;
