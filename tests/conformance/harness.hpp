@@ -207,6 +207,18 @@ using LiveStoreHarness = SqliteHarness;
   return parse_scenario(s, "capacity.json");
 }
 
+// One 100 MB/s link that one transfer at a time may use (FTS's max_active 1): a session's 100 MB
+// take one model second (kScale wall seconds).
+[[maybe_unused]] Scenario one_link_scenario() {
+  return parse_scenario(R"({"name": "links", "seed": 1, "sessions": 2,
+    "arrivals": {"process": "poisson", "rate_per_s": 1},
+    "platform": {"hosts": ["se", "site"],
+                 "links": [{"name": "wan", "from": "se", "to": "site", "bandwidth_MBps": 100, "max_active": 1}]},
+    "kinds": {"copy": {"op": "data", "threads": 1, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
+    "templates": [{"name": "t", "steps": [{"id": "c", "kind": "copy", "bytes": 1e8}]}]})",
+                        "links.json");
+}
+
 // The claimed step is (session, step)?
 [[maybe_unused]] void require_step(const std::optional<StepRef>& r, std::uint64_t session, int step) {
   REQUIRE(r.has_value());

@@ -308,14 +308,7 @@ TEST_CASE("store conformance (" STORE_NAME "): two status commands at once leave
 }
 
 TEST_CASE("store conformance (" STORE_NAME "): transfers are summed into the cache by transfer id once done") {
-  // One 100 MB/s link, one transfer at a time: 100 MB take one model second (kScale wall seconds).
-  const Scenario sc = parse_scenario(R"({"name": "links", "seed": 1, "sessions": 2,
-    "arrivals": {"process": "poisson", "rate_per_s": 1},
-    "platform": {"hosts": ["se", "site"],
-                 "links": [{"name": "wan", "from": "se", "to": "site", "bandwidth_MBps": 100, "max_active": 1}]},
-    "kinds": {"copy": {"op": "data", "threads": 1, "service_s": 0, "transfer": {"from": "se", "to": "site"}}},
-    "templates": [{"name": "t", "steps": [{"id": "c", "kind": "copy", "bytes": 1e8}]}]})",
-                                     "links.json");
+  const Scenario sc = one_link_scenario();
   LiveStoreHarness h(sc);
   seal_quickly(*h.store);
   double t = 0;
