@@ -28,6 +28,9 @@ struct LiveOptions {
   double lease_s = 5;            // a processor silent this long is dead: its steps are reaped
   double grace_s = 30;           // after a stop signal, how long running steps may take
   double fallback_poll_s = 0.1;  // idle workers look at the database at least this often
+  // How often the processor folds the sessions sealed since into `live status`'s summary (DESIGN
+  // §9), so that a status reads only the last minutes whenever it runs; 0: never.
+  double fold_status_s = 60;
   bool quiet = false;
 };
 

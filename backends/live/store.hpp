@@ -298,6 +298,10 @@ class LiveStore : public Queue, public Capacity {
   // none.
   LiveStatus status(StatusCache cache = StatusCache::use);
   StatusOptions status_options;
+  // What a running engine calls now and then (LiveOptions::fold_status_s): moves the summary of
+  // sealed sessions on, as a status does, on a connection none of this store's other calls wait
+  // for. The default is status() (PostgreSQL: a connection of the pool's own).
+  virtual void fold_status() { status(); }
   // Executions (to `sink`), arrivals and processors since `since` (wall seconds), for calibration.
   History history(double since, HistorySink& sink);
   // The unfinished sessions and their steps now, for forecasting.

@@ -654,6 +654,12 @@ void SqliteStore::record_forecast(const std::vector<live::ForecastRecord>& rows)
   db_.exec(live::forecast_insert_sql(rows, sealed_before).c_str());  // one statement: one transaction
 }
 
+void SqliteStore::fold_status() {
+  SqliteStore other(db_.path(), false);
+  other.status_options = status_options;
+  other.status();
+}
+
 bool SqliteStore::write_status_cache(std::int64_t generation, const std::string& summary) {
   std::lock_guard lk(mu_);
   return db_.prepare(sql::kWriteStatusCache).bind(1, summary).bind(2, generation).run() > 0;

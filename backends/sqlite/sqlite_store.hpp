@@ -39,6 +39,9 @@ class SqliteStore final : public live::LiveStore {
   void with_links(const std::function<void(FluidLinks&)>& f) override;
   live::CancelResult cancel_session(std::uint64_t id) override;
   void record_forecast(const std::vector<live::ForecastRecord>& rows) override;
+  // On a connection of its own: this store's one connection, under one mutex, also carries the
+  // heartbeat, and a first fold of a long log reads for seconds.
+  void fold_status() override;
 
   // Capacity
   OpResult submit(const StepContext& c) override;

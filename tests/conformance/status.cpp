@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "backends/live/engine.hpp"
+#include "core/model_services.hpp"
+
 TEST_CASE("store conformance (" STORE_NAME "): forecasts, the history and the queue state read back what happened") {
   LiveStoreHarness h(conformance_scenario());
   const int front = h.pool("front"), back = h.pool("back");
@@ -369,3 +372,30 @@ TEST_CASE("store conformance (sqlite): a database file that cannot be written st
   CHECK(h.status_cache().first == 0);
 }
 #endif
+
+TEST_CASE("store conformance (" STORE_NAME "): a running engine folds sealed sessions into the summary itself") {
+  // Were `live status` alone to move the summary on, a status run rarely would read every row
+  // since the last one. The engine folds every LiveOptions::fold_status_s (SQLite: on a connection
+  // of its own, apart from the one its heartbeat shares).
+  LiveStoreHarness h(conformance_scenario());
+  auto engine = h.open();
+  engine->bind(h.sc, kScale);
+  seal_quickly(*engine);
+  for (int i = 0; i < 5; ++i) engine->submit_session();
+  live::LiveOptions opt;
+  opt.time_scale = kScale;
+  opt.until_idle = true;
+  opt.idle_s = kSealAfter + 1;  // past the last session's sealing margin, with folds to spare
+  opt.fold_status_s = 0.2;
+  opt.heartbeat_s = 0.05;
+  opt.lease_s = 1;
+  opt.quiet = true;
+  const auto run = live::run_live(
+      *engine, h.sc, [&](Clock& c) { return std::make_unique<ModelServices>(c, engine.get()); }, opt);
+  CHECK(run.completed == 15);
+  CHECK(h.status_cache().first >= 1);  // the engine's: nothing else asked for a status
+  CHECK(covered(h) == std::make_pair(std::int64_t{4}, std::vector<std::int64_t>{}));  // sessions 0-4
+  seal_quickly(*h.store);
+  const auto st = check_cached_status(*h.store);
+  CHECK(st.sessions[1].second == 5);  // COMPLETED
+}
